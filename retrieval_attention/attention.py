@@ -1,0 +1,185 @@
+"""Attention as soft retrieval: softmax, scaled dot-product attention and its summaries.
+
+Pure numpy, no I/O. Shapes use one set of names everywhere:
+
+    q (..., L, E)   queries        L query positions, E features
+    K (..., S, E)   keys           S key positions
+    V (..., S, Ev)  values
+    w (..., L, S)   weights        every row sums to 1 (or is all 0 when every key is masked)
+
+A classic dictionary lookup is the special case where one weight is 1 and the rest are 0;
+equal weights are average pooling. Everything in between is attention.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import InvalidParameterError
+
+__all__ = [
+    "check_temperature",
+    "softmax",
+    "scaled_dot_product_attention",
+    "entropy",
+    "effective_num_keys",
+]
+
+
+def check_temperature(temperature: float) -> float:
+    """Return ``temperature`` as a float, or raise if it is not a finite number > 0.
+
+    Raises:
+        InvalidParameterError: temperature is 0, negative, NaN, infinite or not a number.
+    """
+    try:
+        t = float(temperature)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"temperature must be a number > 0, got {temperature!r}") from None
+    if not math.isfinite(t) or t <= 0.0:
+        raise InvalidParameterError(
+            f"temperature must be a finite number > 0, got {temperature!r} "
+            "(0 would divide by zero: use a small value such as 0.001 for a hard top-1)"
+        )
+    return t
+
+
+def _float_array(x: ArrayLike) -> NDArray[np.floating]:
+    """As an array of floats, keeping float32 as float32 (no silent float64 copies)."""
+    a = np.asarray(x)
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+
+
+def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDArray[np.floating]:
+    """Numerically stable ``exp(s / T) / sum(exp(s / T))`` along ``axis``.
+
+    Entries equal to ``-inf`` get weight 0; a slice in which every entry is ``-inf`` (every key
+    masked) gets all-zero weights instead of NaN.
+
+    Args:
+        scores: array of scores of any shape.
+        temperature: T, a finite number > 0. Small T sharpens towards the arg-max (ties split
+            evenly), large T flattens towards uniform weights.
+        axis: the axis that sums to 1.
+
+    Returns:
+        Weights with the shape and float dtype of ``scores``.
+
+    Raises:
+        InvalidParameterError: temperature is not a finite number > 0.
+
+    Example:
+        >>> softmax([1.0, 2.0, 3.0]).round(3)
+        array([0.09 , 0.245, 0.665])
+        >>> softmax([1.0, 2.0, 3.0], temperature=0.01).round(3)
+        array([0., 0., 1.])
+    """
+    t = check_temperature(temperature)
+    s = _float_array(scores)
+    m = np.max(s, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0).astype(s.dtype, copy=False)  # all-masked slice: no inf - inf
+    z = s - m
+    if t != 1.0:
+        z /= s.dtype.type(t)
+    e = np.exp(z, out=z)
+    total = np.sum(e, axis=axis, keepdims=True)
+    np.divide(e, total, out=e, where=total > 0)
+    return e
+
+
+def scaled_dot_product_attention(
+    query: ArrayLike,
+    key: ArrayLike,
+    value: ArrayLike,
+    attn_mask: ArrayLike | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+    temperature: float = 1.0,
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+    """``softmax(q Kᵀ · scale / T + mask) V``, with the semantics of PyTorch's function.
+
+    Same arguments and meaning as ``torch.nn.functional.scaled_dot_product_attention``:
+    a boolean mask marks with True the keys a query *may* attend to; a float mask is added to
+    the scaled scores; ``is_causal`` lets position i see keys 0..i only (lower triangle);
+    ``scale`` defaults to 1/sqrt(E). The extra ``temperature`` divides the scaled scores.
+    Unlike PyTorch, a row whose keys are all masked gets zero weights and a zero output, not NaN.
+
+    Args:
+        query: q, shape (..., L, E).
+        key: K, shape (..., S, E).
+        value: V, shape (..., S, Ev).
+        attn_mask: optional boolean or float mask broadcastable to (..., L, S).
+        is_causal: apply a causal (lower-triangular) mask; not together with ``attn_mask``.
+        scale: multiplier of q·k; None means 1/sqrt(E).
+        temperature: T > 0 dividing the scaled scores.
+
+    Returns:
+        (output, weights): output of shape (..., L, Ev) and weights of shape (..., L, S).
+
+    Raises:
+        InvalidParameterError: bad temperature, both a mask and ``is_causal``, or shapes that
+            do not fit together.
+
+    Example:
+        >>> q = np.array([[1.0, 0.0]]); K = np.eye(2); V = np.array([[10.0], [20.0]])
+        >>> out, w = scaled_dot_product_attention(q, K, V, scale=1.0, temperature=0.5)
+        >>> w.round(3), out.round(2)
+        (array([[0.881, 0.119]]), array([[11.19]]))
+    """
+    t = check_temperature(temperature)
+    q, K, V = _float_array(query), _float_array(key), _float_array(value)
+    if q.shape[-1] != K.shape[-1]:
+        raise InvalidParameterError(f"query has E={q.shape[-1]} features but key has {K.shape[-1]}")
+    if K.shape[-2] != V.shape[-2]:
+        raise InvalidParameterError(f"key has S={K.shape[-2]} positions but value has {V.shape[-2]}")
+    if is_causal and attn_mask is not None:
+        raise InvalidParameterError("pass either attn_mask or is_causal=True, not both (as in PyTorch)")
+    L, S, E = q.shape[-2], K.shape[-2], q.shape[-1]
+    s = 1.0 / math.sqrt(E) if scale is None else float(scale)
+
+    scores = q @ np.swapaxes(K, -1, -2)  # (..., L, S)
+    scores *= scores.dtype.type(s)
+    if is_causal:
+        attn_mask = np.tril(np.ones((L, S), dtype=bool))
+    if attn_mask is not None:
+        m = np.asarray(attn_mask)
+        if m.dtype == bool:
+            scores = np.where(m, scores, -np.inf).astype(scores.dtype, copy=False)
+        else:
+            scores = scores + m.astype(scores.dtype, copy=False)
+    w = softmax(scores, temperature=t, axis=-1)  # (..., L, S)
+    return w @ V, w
+
+
+def entropy(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
+    """Shannon entropy ``-Σ w log w`` in nats (0 log 0 = 0).
+
+    0 for a one-hot weight vector (a hard lookup), ``log n`` for uniform weights over n keys.
+
+    Example:
+        >>> round(float(entropy([0.5, 0.5])), 4)
+        0.6931
+    """
+    w = _float_array(weights)
+    logs = np.log(w, out=np.zeros_like(w), where=w > 0)
+    h = -np.sum(w * logs, axis=axis)
+    return float(h) if np.ndim(h) == 0 else h
+
+
+def effective_num_keys(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
+    """The effective number of keys ``1 / Σ w²`` (the inverse participation ratio).
+
+    1 when one key takes all the weight, n when the weight is spread evenly over n keys,
+    0 for an all-zero weight vector (a dictionary miss).
+
+    Example:
+        >>> effective_num_keys([0.25, 0.25, 0.25, 0.25])
+        4.0
+    """
+    w = _float_array(weights)
+    sq = np.sum(w * w, axis=axis)
+    out = np.divide(1.0, sq, out=np.zeros_like(sq, dtype=np.float64), where=sq > 0)
+    return float(out) if np.ndim(out) == 0 else out

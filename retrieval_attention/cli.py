@@ -1,0 +1,179 @@
+"""``python -m retrieval_attention "funny cat videos"``: the three retrievals side by side.
+
+Prints hard lookup, top-k and soft attention in three columns (stacked on a narrow terminal),
+or one JSON document with ``--json``. Errors are one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import unicodedata
+from collections.abc import Sequence
+from itertools import zip_longest
+from typing import Any
+
+from .config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
+from .errors import RetrievalAttentionError
+
+__all__ = ["main", "build_parser", "result_to_dict"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m retrieval_attention",
+        description="Compare hard lookup, top-k search and soft attention for one query.",
+    )
+    p.add_argument("query", help='the query text, e.g. "funny cat videos"')
+    p.add_argument("--k", type=int, default=5, help="keys kept by top-k search (default 5)")
+    p.add_argument(
+        "--temperature", "-t", type=float, default=DEFAULT_TEMPERATURE,
+        help=f"softmax temperature T > 0 (default {DEFAULT_TEMPERATURE}: readable for cosine scores)",
+    )
+    p.add_argument(
+        "--scale", choices=("none", "sqrt_d"), default="none",
+        help="multiply q·k by 1 (none, default) or 1/sqrt(d) as transformers do",
+    )
+    p.add_argument("--corpus", metavar="PATH", help="a CSV, JSON or JSONL corpus (default: the bundled videos)")
+    p.add_argument(
+        "--model", metavar="NAME_OR_PATH",
+        help=f"encoder: all-MiniLM-L6-v2 (default), multilingual-e5-small, any sentence-transformers "
+        f"name or a local folder (also ${MODEL_ENV_VAR})",
+    )
+    p.add_argument("--top", type=int, default=5, help="rows of soft attention to show (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON document for scripts")
+    p.add_argument("--no-cache", action="store_true", help="re-embed the corpus, ignore the cache")
+    return p
+
+
+def result_to_dict(store: Any, res: Any, top: int) -> dict[str, Any]:
+    """A JSON-ready view of one :class:`RetrievalResult`."""
+    videos = store.corpus
+    rows = [
+        {"id": vid, "title": videos.by_id(vid).title, "score": round(s, 6), "weight": round(w, 6)}
+        for vid, s, w in res.top(top if res.mode == "soft" else len(res.ids))
+    ]
+    d: dict[str, Any] = {"mode": res.mode, "hit": res.hit, "results": rows}
+    if res.mode == "hard":
+        d["lookup_key"] = res.lookup_key
+    else:
+        d.update(temperature=res.temperature, scale=res.scale)
+    if res.mode == "soft":
+        d.update(entropy=round(res.entropy, 6), effective_num_keys=round(res.effective_num_keys, 6))
+    if res.hit:
+        s = store.describe_output(res.output)
+        d["output"] = {
+            "category_mix": {c: round(x, 6) for c, x in s.category_mix.items() if x > 0},
+            "duration_s": None if s.duration_s is None else round(s.duration_s, 3),
+            "views": None if s.views is None else round(s.views, 1),
+            "nearest": [{"id": i, "title": videos.by_id(i).title, "cosine": round(c, 6)} for i, c in s.nearest],
+        }
+    return d
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` terminal cells (CJK counts double) and pad it."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    out, w = "", 0
+    for ch in text:
+        cw = _width(ch)
+        if w + cw > width - (1 if _width(text) > width else 0):
+            out += "…"
+            w += 1
+            break
+        out, w = out + ch, w + cw
+    return out + " " * max(0, width - w)
+
+
+def _describe(store: Any, res: Any) -> list[str]:
+    s = store.describe_output(res.output)
+    mix = ", ".join(f"{c} {x:.0%}" for c, x in list(s.category_mix.items())[:3] if x >= 0.005)
+    lines = [f"output: {mix}"]
+    if s.duration_s is not None:
+        lines.append(f"  duration {s.duration_s / 60:.1f} min")
+    if s.views is not None:
+        lines.append(f"  views ~{s.views:,.0f}")
+    if s.nearest:
+        lines.append(f"  nearest: {store.corpus.by_id(s.nearest[0][0]).title}")
+    return lines
+
+
+def _columns(store: Any, results: dict[str, Any], k: int, top: int) -> list[list[str]]:
+    titles = store.corpus
+    hard, topk, soft = results["hard"], results["topk"], results["soft"]
+    c1 = ["HARD LOOKUP (dict)"]
+    if hard.hit:
+        v = titles.by_id(hard.ids[0])
+        c1 += ["hit: exact key", f"  {v.title}", f"  {v.category} · {v.channel}"] + _describe(store, hard)
+    else:
+        c1 += ["miss: no key equals", f"  {hard.lookup_key!r}", "a dict has no notion", "of 'close': weights all 0"]
+    c2 = [f"TOP-{len(topk.ids)} (FAISS, cosine)"]
+    c2 += [f"{r}. {s:.3f} {titles.by_id(i).title}" for r, (i, s, _w) in enumerate(topk.top(k), start=1)]
+    c2 += [f"weight kept by top-{len(topk.ids)}: {float(soft.weights[topk.positions].sum()):.0%}"]
+    c2 += _describe(store, topk)
+    c3 = [f"SOFT ATTENTION (T={soft.temperature:g})"]
+    c3 += [f"{w:6.1%} {titles.by_id(i).title}" for i, _s, w in soft.top(top)]
+    c3 += [f"entropy {soft.entropy:.2f} nats · eff. keys {soft.effective_num_keys:.1f}"]
+    c3 += _describe(store, soft)
+    return [c1, c2, c3]
+
+
+def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: int) -> str:
+    """The three columns as text, ``width`` terminal cells wide."""
+    cols = _columns(store, results, k, top)
+    if width < 96:  # stacked
+        return "\n\n".join("\n".join(c) for c in cols)
+    cw = (width - 6) // 3
+    lines = []
+    for row in zip_longest(*cols, fillvalue=""):
+        lines.append(" │ ".join(_fit(cell, cw) for cell in row).rstrip())
+    lines.insert(1, "─┼─".join("─" * cw for _ in cols))
+    return "\n".join(lines)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rembedding corpus: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m retrieval_attention``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    from .corpus import load_corpus
+    from .retrieval import KeyValueStore, check_query
+
+    try:
+        check_query(args.query)
+        corpus = load_corpus(args.corpus)
+        show = None if args.json or not sys.stderr.isatty() else _progress
+        store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
+    except RetrievalAttentionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        doc = {
+            "query": args.query,
+            "model": store.encoder.name,
+            "corpus": corpus.source,
+            "n_keys": len(store),
+            "k": args.k,
+            **{mode: result_to_dict(store, res, args.top) for mode, res in results.items()},
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    width = shutil.get_terminal_size((140, 24)).columns
+    head = (
+        f"query {args.query!r} · {len(store)} keys · model {store.encoder.name} · "
+        f"k={args.k} · T={args.temperature:g} · scale {args.scale}"
+    )
+    print(head)
+    print(render_text(store, results, args.k, args.top, width))
+    return 0

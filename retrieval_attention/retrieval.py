@@ -1,0 +1,387 @@
+"""The key-value store and its three retrievals: hard lookup, top-k search, soft attention.
+
+All three return the same :class:`RetrievalResult` over the same corpus, so they can be compared
+as three weightings of one set of keys:
+
+* hard lookup (a Python dict): one-hot weights on an exact hit, all zeros on a miss;
+* top-k search (FAISS): softmax over the k nearest keys, zero elsewhere;
+* soft attention: ``softmax(q·Kᵀ · scale / T)`` over every key.
+
+The output is always ``weights @ V``: a blend of the values.
+
+Value vectors (one row of V per video) are laid out so that a weighted sum reads directly::
+
+    [ one-hot category (C) | duration in minutes | log10(views + 1) | embedding of title + description (d) ]
+
+so the output's first C numbers are the category mix, the next two the weighted mean duration
+and (geometric-style) mean views, and the last d a vector that can be decoded back to the nearest
+videos. Unknown durations / views are filled with the corpus mean of the known ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .attention import check_temperature, effective_num_keys, entropy, scaled_dot_product_attention
+from .config import DEFAULT_TEMPERATURE
+from .corpus import Corpus, normalize_key
+from .embedding import Encoder, Progress, embed_documents, get_encoder
+from .errors import InvalidParameterError, QueryError
+from .index import VectorIndex, check_k
+
+__all__ = [
+    "KeyValueStore",
+    "RetrievalResult",
+    "ValueLayout",
+    "ValueSummary",
+    "Scale",
+    "check_query",
+    "MAX_QUERY_CHARS",
+]
+
+Mode = Literal["hard", "topk", "soft"]
+Scale = Literal["none", "sqrt_d"]
+#: Longest query accepted; longer text is refused rather than silently cut.
+MAX_QUERY_CHARS = 10_000
+
+
+def check_query(query: object) -> str:
+    """Return the query text, or raise :class:`QueryError` with the reason.
+
+    Example:
+        >>> check_query("  cats ")
+        '  cats '
+    """
+    if not isinstance(query, str):
+        raise QueryError(f"the query must be text, got {type(query).__name__}")
+    if not query.strip():
+        raise QueryError("the query is empty: type a few words, e.g. 'funny cat videos'")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,} "
+            "(the model reads only the first few hundred tokens anyway)"
+        )
+    if not any(ch.isprintable() and not ch.isspace() for ch in query):
+        raise QueryError("the query has no visible characters (only control or whitespace characters)")
+    return query
+
+
+def scale_factor(scale: Scale | float | None, d: int) -> float:
+    """The multiplier of q·k: 1 for "none", 1/sqrt(d) for "sqrt_d", or a given number."""
+    if scale is None or scale == "none":
+        return 1.0
+    if scale == "sqrt_d":
+        return 1.0 / math.sqrt(d)
+    if isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0:
+        return float(scale)
+    raise InvalidParameterError(f"scale must be 'none', 'sqrt_d' or a number > 0, got {scale!r}")
+
+
+@dataclass(frozen=True)
+class ValueLayout:
+    """Where each part of a value vector lives."""
+
+    categories: tuple[str, ...]  # order of the one-hot block
+    dim: int  # d of the embedding block
+
+    @property
+    def category_slice(self) -> slice:
+        return slice(0, len(self.categories))
+
+    @property
+    def duration_index(self) -> int:
+        return len(self.categories)
+
+    @property
+    def log_views_index(self) -> int:
+        return len(self.categories) + 1
+
+    @property
+    def embedding_slice(self) -> slice:
+        start = len(self.categories) + 2
+        return slice(start, start + self.dim)
+
+    @property
+    def size(self) -> int:
+        return len(self.categories) + 2 + self.dim
+
+
+@dataclass(frozen=True)
+class ValueSummary:
+    """An output vector read back as a student would: category mix, payload, nearest videos."""
+
+    category_mix: dict[str, float]  # category -> share of the weight, sums to 1
+    duration_s: float | None  # weighted mean duration in seconds (None if the corpus has none)
+    views: float | None  # 10 ** (weighted mean of log10(views + 1)) - 1
+    nearest: list[tuple[str, float]]  # (video id, cosine) of the videos closest to the output embedding
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """One retrieval's answer, in the same form for all three modes."""
+
+    mode: Mode  # "hard", "topk" or "soft"
+    query: str  # the query as given
+    ids: tuple[str, ...]  # record ids, best first (hard: 0 or 1, topk: k, soft: all n)
+    positions: NDArray[np.int64]  # their positions in the corpus, same order
+    scores: NDArray[np.float32]  # their raw scores q·k (cosine); 1.0 for a hard hit
+    weights: NDArray[np.float32]  # (n,) weight of every key in corpus order; sums to 1 (0 on a miss)
+    output: NDArray[np.float32]  # (dv,) weights @ V
+    temperature: float | None = None  # T used (topk, soft)
+    scale: float = 1.0  # multiplier of q·k before dividing by T
+    lookup_key: str | None = None  # hard: the normalised key the dict tried
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def hit(self) -> bool:
+        """False only for a hard-lookup miss."""
+        return bool(self.weights.sum() > 0)
+
+    @property
+    def entropy(self) -> float:
+        """Entropy of the weights in nats (0 for one-hot)."""
+        return float(entropy(self.weights))
+
+    @property
+    def effective_num_keys(self) -> float:
+        """1 / Σ w²: 1 for one-hot, n for uniform, 0 for a miss."""
+        return float(effective_num_keys(self.weights))
+
+    def top(self, m: int) -> list[tuple[str, float, float]]:
+        """The first m (id, score, weight) triples."""
+        return [
+            (vid, float(s), float(self.weights[p]))
+            for vid, s, p in zip(self.ids[:m], self.scores[:m], self.positions[:m])
+        ]
+
+
+class KeyValueStore:
+    """A corpus as keys K (n, d) and values V (n, dv), searchable three ways.
+
+    Build it with :meth:`from_corpus`. Keys are the title embeddings; values are described in the
+    module docstring.
+
+    Example:
+        >>> import retrieval_attention as ra
+        >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
+        >>> store.hard_lookup("learn python in one hour").hit
+        True
+        >>> store.soft_attention("funny cat videos", temperature=0.05).weights.sum().round(4)
+        np.float32(1.0)
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        encoder: Encoder,
+        K: NDArray[np.float32],
+        value_embeddings: NDArray[np.float32],
+    ) -> None:
+        n = len(corpus)
+        if K.shape != (n, encoder.dim) or value_embeddings.shape != (n, encoder.dim):
+            raise InvalidParameterError(
+                f"keys {K.shape} and value embeddings {value_embeddings.shape} must both be {(n, encoder.dim)}"
+            )
+        self.corpus = corpus
+        self.encoder = encoder
+        self.K = np.ascontiguousarray(K, dtype=np.float32)  # (n, d)
+        self.value_embeddings = np.ascontiguousarray(value_embeddings, dtype=np.float32)  # (n, d)
+        self.layout = ValueLayout(categories=tuple(corpus.categories), dim=encoder.dim)
+        self.V = self._build_values()  # (n, dv)
+        self.index = VectorIndex(self.K)
+        self._dict: dict[str, int] = {}
+        for i, v in enumerate(corpus.videos):
+            self._dict.setdefault(normalize_key(v.title), i)  # a dict keeps one value per key
+        self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus: Corpus,
+        encoder: Encoder | str | None = None,
+        cache_dir: Path | None = None,
+        use_cache: bool = True,
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> KeyValueStore:
+        """Embed a corpus's keys and values (with the on-disk cache) and index the keys.
+
+        Args:
+            corpus: from :func:`load_corpus`.
+            encoder: an :class:`Encoder`, a model name / path, or None for the default model.
+            cache_dir: embedding cache folder (None: the per-user default).
+            use_cache: False to always re-embed.
+            batch_size: texts per encoder call.
+            progress: ``progress(done, total)`` over keys and values together.
+
+        Raises:
+            ModelNotFoundError: the encoder cannot be loaded.
+        """
+        enc = encoder if isinstance(encoder, Encoder) else get_encoder(encoder)
+        n = len(corpus)
+
+        def part(offset: int) -> Progress | None:
+            return None if progress is None else (lambda done, _total: progress(offset + done, 2 * n))
+
+        K = embed_documents(enc, corpus.titles, "key", cache_dir, use_cache, batch_size, part(0))
+        value_texts = [f"{v.title}. {v.description}" if v.description else v.title for v in corpus]
+        Ve = embed_documents(enc, value_texts, "value", cache_dir, use_cache, batch_size, part(n))
+        return cls(corpus, enc, K, Ve)
+
+    # -- values ---------------------------------------------------------------------------
+
+    def _build_values(self) -> NDArray[np.float32]:
+        lay, videos = self.layout, self.corpus.videos
+        V = np.zeros((len(videos), lay.size), dtype=np.float32)  # (n, dv)
+        cat_pos = {c: j for j, c in enumerate(lay.categories)}
+        V[np.arange(len(videos)), [cat_pos[v.category] for v in videos]] = 1.0
+        V[:, lay.duration_index] = _fill_mean([None if v.duration_s is None else v.duration_s / 60 for v in videos])
+        V[:, lay.log_views_index] = _fill_mean([None if v.views is None else math.log10(v.views + 1) for v in videos])
+        V[:, lay.embedding_slice] = self.value_embeddings
+        return V
+
+    def describe_output(self, output: NDArray[np.floating], nearest: int = 3) -> ValueSummary:
+        """Read an output vector (a blend of values) back into category mix, payload and videos."""
+        lay = self.layout
+        mix = output[lay.category_slice]
+        total = float(mix.sum())
+        shares = {c: float(x) / total for c, x in zip(lay.categories, mix)} if total > 0 else {}
+        emb = np.asarray(output[lay.embedding_slice], dtype=np.float32)
+        norm = float(np.linalg.norm(emb))
+        near: list[tuple[str, float]] = []
+        if norm > 0:
+            cos = self.value_embeddings @ (emb / norm)  # (n,)
+            top = np.argsort(-cos, kind="stable")[:nearest]
+            near = [(self.corpus.videos[i].id, float(cos[i])) for i in top]
+        dur = float(output[lay.duration_index]) * 60 if self.corpus.has_numeric("duration_s") and total > 0 else None
+        views = 10 ** float(output[lay.log_views_index]) - 1 if self.corpus.has_numeric("views") and total > 0 else None
+        shares = dict(sorted(shares.items(), key=lambda kv: -kv[1]))
+        return ValueSummary(category_mix=shares, duration_s=dur, views=views, nearest=near)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.corpus)
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    def embed_query(self, query: str) -> NDArray[np.float32]:
+        """The query's unit vector q (d,); the last 256 queries are remembered."""
+        check_query(query)
+        q = self._query_cache.get(query)
+        if q is None:
+            q = self.encoder.encode_queries([query])[0]
+            self._query_cache[query] = q
+            while len(self._query_cache) > 256:
+                self._query_cache.popitem(last=False)
+        else:
+            self._query_cache.move_to_end(query)
+        return q
+
+    def scores(self, query: str | NDArray[np.floating]) -> NDArray[np.float32]:
+        """Raw scores q·k (cosine similarity) of every key, shape (n,)."""
+        q = self.embed_query(query) if isinstance(query, str) else np.asarray(query, dtype=np.float32)
+        return self.K @ q
+
+    def hard_lookup(self, query: str) -> RetrievalResult:
+        """A Python dict: the record whose normalised title equals the normalised query, else nothing.
+
+        Normalisation is Unicode NFKC, case folding and collapsed whitespace, nothing more.
+        """
+        check_query(query)
+        key = normalize_key(query)
+        n, dv = len(self), self.V.shape[1]
+        w = np.zeros(n, dtype=np.float32)
+        pos = self._dict.get(key)
+        if pos is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return RetrievalResult("hard", query, (), empty, np.zeros(0, np.float32), w, np.zeros(dv, np.float32), lookup_key=key)
+        w[pos] = 1.0
+        return RetrievalResult(
+            "hard", query, (self.corpus.videos[pos].id,), np.array([pos], dtype=np.int64),
+            np.ones(1, dtype=np.float32), w, self.V[pos].copy(), lookup_key=key,
+        )
+
+    def topk_search(
+        self,
+        query: str,
+        k: int = 5,
+        temperature: float = DEFAULT_TEMPERATURE,
+        scale: Scale | float = "none",
+    ) -> RetrievalResult:
+        """The k nearest keys (FAISS), weighted by a softmax over those k only.
+
+        Args:
+            query: text.
+            k: number of keys kept, >= 1 (capped at the corpus size).
+            temperature: T > 0 for the softmax over the k scores.
+            scale: "none" (cosine) or "sqrt_d" (÷√d as in transformers) or a number.
+        """
+        k, t = check_k(k), check_temperature(temperature)
+        s = scale_factor(scale, self.dim)
+        q = self.embed_query(query)
+        D, I = self.index.search(q[None, :], k)  # (1, k)
+        D, I = D[0], I[0]
+        out, wk = scaled_dot_product_attention(q[None, :], self.K[I], self.V[I], scale=s, temperature=t)
+        w = np.zeros(len(self), dtype=np.float32)
+        w[I] = wk[0]
+        return RetrievalResult(
+            "topk", query, tuple(self.corpus.videos[i].id for i in I), I, D.astype(np.float32),
+            w, out[0].astype(np.float32), temperature=t, scale=s,
+        )
+
+    def soft_attention(
+        self,
+        query: str,
+        temperature: float = DEFAULT_TEMPERATURE,
+        scale: Scale | float = "none",
+    ) -> RetrievalResult:
+        """Attention over every key: ``w = softmax(q·Kᵀ · scale / T)``, output ``w @ V``.
+
+        Args:
+            query: text.
+            temperature: T > 0. Near 0 this is the hard top-1; large T is average pooling.
+            scale: "none" (cosine, the default), "sqrt_d" (÷√d, as transformers do: on unit
+                vectors it makes the weights almost uniform) or a number.
+        """
+        t = check_temperature(temperature)
+        s = scale_factor(scale, self.dim)
+        q = self.embed_query(query)
+        out, w = scaled_dot_product_attention(q[None, :], self.K, self.V, scale=s, temperature=t)
+        w = w[0]  # (n,)
+        order = np.argsort(-w, kind="stable")
+        raw = (self.K @ q)[order]
+        return RetrievalResult(
+            "soft", query, tuple(self.corpus.videos[i].id for i in order), order.astype(np.int64),
+            raw.astype(np.float32), w.astype(np.float32), out[0].astype(np.float32), temperature=t, scale=s,
+        )
+
+    def retrieve(
+        self,
+        query: str,
+        k: int = 5,
+        temperature: float = DEFAULT_TEMPERATURE,
+        scale: Scale | float = "none",
+    ) -> dict[Mode, RetrievalResult]:
+        """All three retrievals for one query (the query is embedded once)."""
+        return {
+            "hard": self.hard_lookup(query),
+            "topk": self.topk_search(query, k, temperature, scale),
+            "soft": self.soft_attention(query, temperature, scale),
+        }
+
+
+def _fill_mean(values: Sequence[float | None]) -> NDArray[np.float32]:
+    known = [v for v in values if v is not None]
+    mean = float(np.mean(known)) if known else 0.0
+    return np.array([mean if v is None else v for v in values], dtype=np.float32)

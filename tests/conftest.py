@@ -1,0 +1,97 @@
+"""Shared fixtures: a deterministic fake encoder and tiny corpus for the maths, and the real
+default model over the bundled corpus for end-to-end tests (loaded once per session)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import retrieval_attention as ra  # noqa: E402
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+class FakeEncoder:
+    """Bag of hashed words -> unit vector. Deterministic; texts sharing words are close."""
+
+    name = "fake-bow"
+    cache_id = "fake-bow-v1"
+    dim = 32
+    max_seq_length = 0
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for w in ra.normalize_key(text).split():
+            h = int.from_bytes(hashlib.sha256(w.encode()).digest()[:8], "little")
+            rng = np.random.default_rng(h)
+            v += rng.standard_normal(self.dim).astype(np.float32)
+        n = np.linalg.norm(v)
+        return v / n if n > 0 else v
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        return np.stack([self._vec(t) for t in texts])
+
+    def encode_documents(self, texts, batch_size=64, progress=None) -> np.ndarray:
+        self.calls += 1
+        out = np.stack([self._vec(t) for t in texts])
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
+TINY_CSV = """id,title,channel,category,duration_s,views,upload_date,description,language
+a1,Funny cats compilation,Cat TV,pets,300,1000000,2024-01-01,Cats being silly,en
+a2,Hilarious kitten moments,Cat TV,pets,240,50000,2024-02-01,Kittens doing funny things,en
+a3,Learn Python in one hour,Code Lab,programming,3600,200000,2023-05-05,A Python crash course,en
+a4,Python snake in the wild,Wild World,nature,600,30000,2022-03-03,A python hunting,en
+a5,Homemade pizza dough,Kitchen,cooking,900,,2021-07-07,Pizza from scratch,en
+"""
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def tiny_corpus() -> ra.Corpus:
+    return ra.parse_corpus(TINY_CSV.encode(), "tiny.csv")
+
+
+@pytest.fixture
+def tiny_store(tiny_corpus, fake_encoder, tmp_path) -> ra.KeyValueStore:
+    return ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> ra.Corpus:
+    return ra.load_corpus()
+
+
+@pytest.fixture(scope="session")
+def store(corpus, cache_dir) -> ra.KeyValueStore:
+    """The real default model over the bundled corpus."""
+    return ra.KeyValueStore.from_corpus(corpus, None, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

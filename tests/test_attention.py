@@ -1,0 +1,157 @@
+"""The numpy attention core against PyTorch's SDPA and against its defining properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import retrieval_attention as ra
+
+torch.manual_seed(0)
+
+
+def _torch_sdpa(q, K, V, **kw):
+    kw = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    out = torch.nn.functional.scaled_dot_product_attention(
+        torch.from_numpy(q), torch.from_numpy(K), torch.from_numpy(V), **kw
+    )
+    return out.numpy()
+
+
+shapes = st.tuples(
+    st.sampled_from([(), (2,), (2, 3)]),  # batch dims
+    st.integers(1, 7),  # L
+    st.integers(1, 9),  # S
+    st.integers(1, 16),  # E
+    st.integers(1, 8),  # Ev
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes, st.sampled_from(["none", "bool", "float", "causal"]), st.one_of(st.none(), st.floats(0.05, 3.0)),
+       st.integers(0, 2**31 - 1))
+def test_matches_torch_sdpa(shape, mask_kind, scale, seed):
+    batch, L, S, E, Ev = shape
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((*batch, L, E)).astype(np.float32)
+    K = rng.standard_normal((*batch, S, E)).astype(np.float32)
+    V = rng.standard_normal((*batch, S, Ev)).astype(np.float32)
+    kw: dict = {} if scale is None else {"scale": scale}
+    if mask_kind == "bool":
+        m = rng.random((L, S)) > 0.3
+        m[:, 0] = True  # torch gives NaN for fully masked rows; we test that case separately
+        kw["attn_mask"] = m
+    elif mask_kind == "float":
+        kw["attn_mask"] = rng.standard_normal((L, S)).astype(np.float32)
+    elif mask_kind == "causal":
+        kw["is_causal"] = True
+        if L > S:  # rows beyond S are fully masked in torch's (L, S) tril: covered elsewhere
+            return
+    out, w = ra.scaled_dot_product_attention(q, K, V, **kw)
+    ref = _torch_sdpa(q, K, V, **kw)
+    assert out.shape == (*batch, L, Ev) and w.shape == (*batch, L, S)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+
+
+def test_weights_match_torch_math_weights():
+    rng = np.random.default_rng(1)
+    q, K = rng.standard_normal((3, 8)).astype(np.float32), rng.standard_normal((5, 8)).astype(np.float32)
+    _, w = ra.scaled_dot_product_attention(q, K, np.eye(5, dtype=np.float32))
+    ref = torch.softmax(torch.from_numpy(q) @ torch.from_numpy(K).T / math.sqrt(8), dim=-1).numpy()
+    np.testing.assert_allclose(w, ref, atol=1e-6)
+
+
+def test_fully_masked_row_gives_zeros_not_nan():
+    q = np.ones((2, 4), np.float32)
+    K = np.ones((3, 4), np.float32)
+    V = np.arange(6, dtype=np.float32).reshape(3, 2)
+    mask = np.array([[False, False, False], [True, False, True]])
+    out, w = ra.scaled_dot_product_attention(q, K, V, attn_mask=mask)
+    assert not np.isnan(out).any() and not np.isnan(w).any()
+    np.testing.assert_array_equal(w[0], 0.0)
+    np.testing.assert_array_equal(out[0], 0.0)
+    np.testing.assert_allclose(w[1], [0.5, 0.0, 0.5])
+    # a float mask of -inf everywhere is the same case
+    out2, w2 = ra.scaled_dot_product_attention(q, K, V, attn_mask=np.full((2, 3), -np.inf, np.float32))
+    assert np.all(w2 == 0) and np.all(out2 == 0)
+
+
+def test_causal_zeroes_the_future():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 4))
+    _, w = ra.scaled_dot_product_attention(x, x, x, is_causal=True)
+    assert np.all(np.triu(w, k=1) == 0)
+    np.testing.assert_allclose(w.sum(-1), 1.0)
+
+
+def test_temperature_divides_scaled_scores():
+    rng = np.random.default_rng(3)
+    q, K, V = rng.standard_normal((1, 6)), rng.standard_normal((4, 6)), rng.standard_normal((4, 2))
+    _, w = ra.scaled_dot_product_attention(q, K, V, scale=0.5, temperature=0.25)
+    expected = np.exp((q @ K.T) * 0.5 / 0.25)
+    np.testing.assert_allclose(w, expected / expected.sum(), rtol=1e-10)
+
+
+def test_mask_and_causal_together_is_an_error():
+    x = np.ones((2, 2))
+    with pytest.raises(ra.InvalidParameterError, match="not both"):
+        ra.scaled_dot_product_attention(x, x, x, attn_mask=np.ones((2, 2), bool), is_causal=True)
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ra.InvalidParameterError, match="features"):
+        ra.scaled_dot_product_attention(np.ones((1, 3)), np.ones((2, 4)), np.ones((2, 1)))
+
+
+finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
+
+
+@given(arrays(np.float64, st.integers(1, 40), elements=finite), st.floats(1e-3, 1e3))
+def test_softmax_sums_to_one(scores, t):
+    w = ra.softmax(scores, temperature=t)
+    assert np.all(w >= 0)
+    assert math.isclose(w.sum(), 1.0, rel_tol=1e-9)
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=st.integers(-5, 5).map(float)))
+def test_temperature_to_zero_is_hard_top1_with_ties_split(scores):
+    w = ra.softmax(scores, temperature=1e-9)
+    top = scores == scores.max()
+    np.testing.assert_allclose(w[top], 1.0 / top.sum())
+    np.testing.assert_array_equal(w[~top], 0.0)
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=st.floats(-1, 1)))
+def test_huge_temperature_is_uniform(scores):
+    w = ra.softmax(scores, temperature=1e9)
+    np.testing.assert_allclose(w, 1.0 / len(scores), rtol=1e-6)
+
+
+def test_softmax_is_stable_for_huge_scores():
+    w = ra.softmax(np.array([1e6, 1e6 - 1.0, -1e6]))
+    assert np.isfinite(w).all()
+    np.testing.assert_allclose(w, [1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1)), 0.0])
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1.0, float("nan"), float("inf"), "hot", None])
+def test_bad_temperature_is_a_value_error(bad):
+    with pytest.raises(ValueError, match="temperature"):
+        ra.softmax([1.0, 2.0], temperature=bad)
+    with pytest.raises(ra.InvalidParameterError):
+        ra.scaled_dot_product_attention(np.ones((1, 2)), np.ones((2, 2)), np.ones((2, 1)), temperature=bad)
+
+
+def test_entropy_and_effective_keys():
+    assert ra.entropy([1.0, 0.0, 0.0]) == 0.0
+    assert math.isclose(ra.entropy(np.full(8, 1 / 8)), math.log(8))
+    assert ra.effective_num_keys([1.0, 0.0]) == 1.0
+    assert math.isclose(ra.effective_num_keys(np.full(10, 0.1)), 10.0)
+    assert ra.effective_num_keys([0.0, 0.0]) == 0.0

