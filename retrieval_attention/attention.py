@@ -14,6 +14,7 @@ equal weights are average pooling. Everything in between is attention.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -26,6 +27,9 @@ __all__ = [
     "scaled_dot_product_attention",
     "entropy",
     "effective_num_keys",
+    "temperature_sweep",
+    "softmax_breakdown",
+    "SoftmaxSteps",
 ]
 
 
@@ -183,3 +187,63 @@ def effective_num_keys(weights: ArrayLike, axis: int = -1) -> NDArray[np.floatin
     sq = np.sum(w * w, axis=axis)
     out = np.divide(1.0, sq, out=np.zeros_like(sq, dtype=np.float64), where=sq > 0)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def temperature_sweep(scores: ArrayLike, temperatures: ArrayLike) -> NDArray[np.floating]:
+    """Softmax weights of one score vector at many temperatures: the hard-to-uniform continuum.
+
+    Args:
+        scores: s, shape (n,).
+        temperatures: T, shape (m,), every one a finite number > 0.
+
+    Returns:
+        Weights of shape (m, n): row j is ``softmax(s, T_j)``. Near T = 0 a row is the hard
+        top-1 (one-hot); for large T it tends to uniform weights 1/n (average pooling).
+
+    Example:
+        >>> temperature_sweep([0.0, 1.0], [1e-3, 1.0, 1e3]).round(3)
+        array([[0.   , 1.   ],
+               [0.269, 0.731],
+               [0.5  , 0.5  ]])
+    """
+    s = _float_array(scores)
+    ts = np.array([check_temperature(t) for t in np.atleast_1d(temperatures)], dtype=s.dtype)
+    return softmax(s[None, :] / ts[:, None], temperature=1.0, axis=-1)  # (m, n)
+
+
+@dataclass(frozen=True)
+class SoftmaxSteps:
+    """Each step of ``w = softmax(s · scale / T)``, for showing the arithmetic with real numbers."""
+
+    scores: NDArray[np.float64]  # s_i = q·k_i for the shown keys
+    logits: NDArray[np.float64]  # z_i = s_i · scale / T
+    shifted_exp: NDArray[np.float64]  # e^(z_i − max z): the stable numerator
+    denominator: float  # Σ_j e^(z_j − max z) over *all* keys
+    weights: NDArray[np.float64]  # w_i = numerator / denominator
+    scale: float
+    temperature: float
+
+
+def softmax_breakdown(
+    scores: ArrayLike, show: ArrayLike, scale: float = 1.0, temperature: float = 1.0
+) -> SoftmaxSteps:
+    """The softmax of all ``scores``, step by step, for the keys at positions ``show``.
+
+    Args:
+        scores: s, shape (n,): q·k for every key.
+        show: positions of the keys to report (e.g. the top 3).
+        scale: multiplier of q·k (1 or 1/sqrt(d)).
+        temperature: T > 0.
+
+    Example:
+        >>> st = softmax_breakdown([2.0, 1.0, 0.0], [0, 1], scale=1.0, temperature=1.0)
+        >>> st.logits.tolist(), round(st.denominator, 4), st.weights.round(4).tolist()
+        ([2.0, 1.0], 1.5032, [0.6652, 0.2447])
+    """
+    t = check_temperature(temperature)
+    s = np.asarray(scores, dtype=np.float64)
+    idx = np.asarray(show, dtype=np.int64)
+    z = s * float(scale) / t  # (n,)
+    e = np.exp(z - z.max())
+    total = float(e.sum())
+    return SoftmaxSteps(s[idx], z[idx], e[idx], total, e[idx] / total, float(scale), t)

@@ -146,11 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m retrieval_attention``; returns the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    from .attention import check_temperature
     from .corpus import load_corpus
+    from .index import check_k
     from .retrieval import KeyValueStore, check_query
 
     try:
-        check_query(args.query)
+        check_query(args.query)  # every cheap check before the model loads (several seconds)
+        check_temperature(args.temperature)
+        check_k(args.k)
         corpus = load_corpus(args.corpus)
         show = None if args.json or not sys.stderr.isatty() else _progress
         store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)

@@ -180,7 +180,8 @@ class SentenceTransformerEncoder:
                 f"model {self.name!r} could not be loaded: looked in {where} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); {hint}"
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or 0)
         self.max_seq_length = int(getattr(self._model, "max_seq_length", 0) or 0)
         self.cache_id = f"st:{_fingerprint(self.path)}:maxlen={self.max_seq_length}"
         self._lock = threading.Lock()  # HF fast tokenizers are not safe under concurrent calls

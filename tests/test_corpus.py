@@ -133,7 +133,7 @@ def test_bad_corpus_files_get_specific_errors(content, name, message):
 
 def test_not_utf8_names_the_byte_and_line():
     raw = "id,title\n1,Caf\u00e9 au lait\n".encode("latin-1")
-    with pytest.raises(ra.CorpusError, match=r"not UTF-8: byte 0xe9 at line 2, column 7"):
+    with pytest.raises(ra.CorpusError, match=r"not UTF-8: byte 0xe9 at line 2, column 6"):
         parse(raw)
 
 
