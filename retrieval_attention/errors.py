@@ -8,11 +8,11 @@ what to do about it in one line.
 from __future__ import annotations
 
 __all__ = [
-    "RetrievalAttentionError",
-    "InvalidParameterError",
-    "QueryError",
     "CorpusError",
+    "InvalidParameterError",
     "ModelNotFoundError",
+    "QueryError",
+    "RetrievalAttentionError",
 ]
 
 

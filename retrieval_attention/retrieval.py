@@ -38,13 +38,13 @@ from .errors import InvalidParameterError, QueryError
 from .index import VectorIndex, check_k
 
 __all__ = [
+    "MAX_QUERY_CHARS",
     "KeyValueStore",
     "RetrievalResult",
+    "Scale",
     "ValueLayout",
     "ValueSummary",
-    "Scale",
     "check_query",
-    "MAX_QUERY_CHARS",
 ]
 
 Mode = Literal["hard", "topk", "soft"]
@@ -305,11 +305,19 @@ class KeyValueStore:
         pos = self._dict.get(key)
         if pos is None:
             empty = np.zeros(0, dtype=np.int64)
-            return RetrievalResult("hard", query, (), empty, np.zeros(0, np.float32), w, np.zeros(dv, np.float32), lookup_key=key)
+            return RetrievalResult(
+                "hard", query, (), empty, np.zeros(0, np.float32), w, np.zeros(dv, np.float32), lookup_key=key
+            )
         w[pos] = 1.0
         return RetrievalResult(
-            "hard", query, (self.corpus.videos[pos].id,), np.array([pos], dtype=np.int64),
-            np.ones(1, dtype=np.float32), w, self.V[pos].copy(), lookup_key=key,
+            "hard",
+            query,
+            (self.corpus.videos[pos].id,),
+            np.array([pos], dtype=np.int64),
+            np.ones(1, dtype=np.float32),
+            w,
+            self.V[pos].copy(),
+            lookup_key=key,
         )
 
     def topk_search(
@@ -336,8 +344,15 @@ class KeyValueStore:
         w = np.zeros(len(self), dtype=np.float32)
         w[I] = wk[0]
         return RetrievalResult(
-            "topk", query, tuple(self.corpus.videos[i].id for i in I), I, D.astype(np.float32),
-            w, out[0].astype(np.float32), temperature=t, scale=s,
+            "topk",
+            query,
+            tuple(self.corpus.videos[i].id for i in I),
+            I,
+            D.astype(np.float32),
+            w,
+            out[0].astype(np.float32),
+            temperature=t,
+            scale=s,
         )
 
     def soft_attention(
@@ -362,8 +377,15 @@ class KeyValueStore:
         order = np.argsort(-w, kind="stable")
         raw = (self.K @ q)[order]
         return RetrievalResult(
-            "soft", query, tuple(self.corpus.videos[i].id for i in order), order.astype(np.int64),
-            raw.astype(np.float32), w.astype(np.float32), out[0].astype(np.float32), temperature=t, scale=s,
+            "soft",
+            query,
+            tuple(self.corpus.videos[i].id for i in order),
+            order.astype(np.int64),
+            raw.astype(np.float32),
+            w.astype(np.float32),
+            out[0].astype(np.float32),
+            temperature=t,
+            scale=s,
         )
 
     def retrieve(

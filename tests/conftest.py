@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import retrieval_attention as ra  # noqa: E402
+import retrieval_attention as ra
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

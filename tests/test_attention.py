@@ -34,8 +34,12 @@ shapes = st.tuples(
 
 
 @settings(max_examples=60, deadline=None)
-@given(shapes, st.sampled_from(["none", "bool", "float", "causal"]), st.one_of(st.none(), st.floats(0.05, 3.0)),
-       st.integers(0, 2**31 - 1))
+@given(
+    shapes,
+    st.sampled_from(["none", "bool", "float", "causal"]),
+    st.one_of(st.none(), st.floats(0.05, 3.0)),
+    st.integers(0, 2**31 - 1),
+)
 def test_matches_torch_sdpa(shape, mask_kind, scale, seed):
     batch, L, S, E, Ev = shape
     rng = np.random.default_rng(seed)

@@ -51,7 +51,9 @@ def test_text_output_has_three_columns(cli_cache):
 
 def test_custom_corpus(tmp_path, cli_cache):
     f = tmp_path / "lectures.csv"
-    f.write_text("title,category\nLinear algebra review,maths\nBackpropagation by hand,ml\nAttention and transformers,ml\n")
+    f.write_text(
+        "title,category\nLinear algebra review,maths\nBackpropagation by hand,ml\nAttention and transformers,ml\n"
+    )
     p = run("what is self-attention", "--corpus", str(f), "--json", "--k", "10", cache=cli_cache)
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)

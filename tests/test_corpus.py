@@ -52,9 +52,7 @@ def test_bundled_histories(corpus):
 
 
 def test_content_hash_changes_with_any_field(tiny_corpus):
-    edited = parse(
-        "id,title,views\na1,Funny cats compilation,1\n"
-    )
+    edited = parse("id,title,views\na1,Funny cats compilation,1\n")
     again = parse("id,title,views\na1,Funny cats compilation,2\n")
     assert edited.content_hash != again.content_hash
     assert tiny_corpus.content_hash == parse(tiny_corpus_csv()).content_hash

@@ -17,7 +17,9 @@ def test_store_shapes_and_unit_keys(store, corpus):
     assert store.V.shape == (n, len(corpus.categories) + 2 + d)
 
 
-@pytest.mark.parametrize("title", ["Learn Python in One Hour", "Funny Cats Compilation 2024", "How to Make Pizza From Scratch"])
+@pytest.mark.parametrize(
+    "title", ["Learn Python in One Hour", "Funny Cats Compilation 2024", "How to Make Pizza From Scratch"]
+)
 def test_exact_title_hits_and_is_its_own_top1(store, title):
     hard = store.hard_lookup(title.upper() + "  ")
     assert hard.hit and store.corpus.by_id(hard.ids[0]).title == title

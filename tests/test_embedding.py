@@ -89,7 +89,9 @@ def test_use_cache_false_writes_nothing(fake_encoder, tmp_path):
 def test_progress_is_reported_in_batches(fake_encoder, tmp_path):
     seen = []
     enc = fake_encoder
-    x = embedding._batched(lambda t, b: enc.encode_documents(t), [f"t{i}" for i in range(10)], 4, lambda d, n: seen.append((d, n)), enc.dim)
+    x = embedding._batched(
+        lambda t, b: enc.encode_documents(t), [f"t{i}" for i in range(10)], 4, lambda d, n: seen.append((d, n)), enc.dim
+    )
     assert x.shape == (10, 32) and seen == [(4, 10), (8, 10), (10, 10)]
 
 

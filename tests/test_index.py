@@ -31,7 +31,7 @@ def test_faiss_topk_equals_numpy_argsort(n, d, k, seed):
 def test_k_is_capped_and_validated():
     K = np.eye(3, dtype=np.float32)
     idx = ra.VectorIndex(K)
-    D, I = idx.search(K[0], 100)
+    _, I = idx.search(K[0], 100)
     assert I.shape == (1, 3) and (I >= 0).all()
     for bad in (0, -1, 1.5, "3"):
         with pytest.raises(ra.InvalidParameterError, match="k must be"):

@@ -1,0 +1,30 @@
+"""retrieval_attention: the Streamlit app. Page config and navigation only; each page lives in ui/.
+
+Run with `make demo` (or `streamlit run app.py`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="Attention is soft retrieval", page_icon=":material/search:", layout="wide")
+
+PAGES = {
+    "Retrieval": [
+        st.Page("ui/retrieval_page.py", title="Three retrievals", icon=":material/search:", default=True),
+        st.Page("ui/analogy_page.py", title="The analogy in 60 seconds", icon=":material/menu_book:"),
+    ],
+    "Recommender": [
+        st.Page("ui/recommender_page.py", title="Target attention (DIN)", icon=":material/recommend:"),
+    ],
+    "Inside a transformer": [
+        st.Page("ui/transformer_page.py", title="Self, cross and causal attention", icon=":material/hub:"),
+    ],
+    "Lessons": [
+        st.Page("ui/lesson_scoring.py", title="Scoring functions", icon=":material/functions:"),
+        st.Page("ui/lesson_smoothing.py", title="Attention as smoothing", icon=":material/show_chart:"),
+        st.Page("ui/lesson_topk.py", title="Top-k as efficient attention", icon=":material/filter_list:"),
+    ],
+}
+
+st.navigation(PAGES).run()

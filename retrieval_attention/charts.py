@@ -1,0 +1,191 @@
+"""Altair chart builders: tidy frames in, chart objects out. No streamlit here.
+
+Readable on a projector: large titles and labels, axis titles on every chart, and the
+Okabe-Ito colour-blind-safe palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+__all__ = [
+    "OKABE_ITO",
+    "category_mix_chart",
+    "continuum_chart",
+    "projector",
+    "scaling_chart",
+    "weights_bar",
+]
+
+#: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+KEPT, DROPPED = "#0072B2", "#B0B0B0"
+
+
+def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Big type for a projector: 20 px titles, 15 px labels."""
+    return (
+        chart.configure_title(fontSize=20, anchor="start", fontWeight="bold")
+        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=320)
+        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=320)
+        .configure_range(category=OKABE_ITO)
+    )
+
+
+def weights_bar(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Weight of every key, sorted") -> alt.Chart:
+    """Sorted attention weights of all keys, the top-k highlighted: the long tail stays visible.
+
+    Args:
+        frame: columns ``rank`` (1..n), ``weight``, ``title``, ``category``, ``score``.
+        k: keys a top-k retrieval keeps (coloured); the rest is the tail it throws away.
+        log: log-scale weight axis, so that weights of 1e-6 are as visible as weights of 0.5.
+    """
+    kept, tail = f"top-{k}: kept by top-k", "tail: dropped by top-k"
+    f = frame.assign(kept=np.where(frame["rank"] <= k, kept, tail))
+    y2 = None
+    if log:
+        positive = f.loc[f["weight"] > 0, "weight"]
+        floor = 10.0 ** np.floor(np.log10(max(float(positive.min()) if len(positive) else 1e-12, 1e-12)))
+        f = f.assign(weight_plot=np.maximum(f["weight"], floor), base=floor)
+        y = alt.Y(
+            "weight_plot:Q",
+            title="weight (log scale)",
+            scale=alt.Scale(type="log", domain=[floor, 1.0]),
+            axis=alt.Axis(format=".0e", tickCount=6),
+        )
+        y2 = alt.Y2("base:Q")
+    else:
+        f = f.assign(weight_plot=f["weight"])
+        y = alt.Y("weight_plot:Q", title="weight", axis=alt.Axis(format=".0%"))
+    enc = {"y2": y2} if y2 is not None else {}
+    return (
+        alt.Chart(f, title=title)
+        .mark_bar(clip=True)
+        .encode(
+            x=alt.X(
+                "rank:Q", title="key rank (1 = highest weight)", scale=alt.Scale(domain=[0.5, len(f) + 0.5], nice=False)
+            ),
+            y=y,
+            **enc,
+            color=alt.Color(
+                "kept:N",
+                title=None,
+                scale=alt.Scale(domain=[kept, tail], range=[KEPT, DROPPED]),
+                legend=alt.Legend(orient="bottom", direction="vertical"),
+            ),
+            tooltip=[
+                alt.Tooltip("rank:Q"),
+                alt.Tooltip("title:N"),
+                alt.Tooltip("category:N"),
+                alt.Tooltip("score:Q", format=".3f", title="q·k"),
+                alt.Tooltip("weight:Q", format=".3%"),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def continuum_chart(
+    temperatures: NDArray[np.floating],
+    weights: NDArray[np.floating],
+    labels: Sequence[str],
+    current: float,
+    top: int = 5,
+) -> alt.LayerChart:
+    """How the weights move from hard top-1 (T -> 0) to average pooling (T large).
+
+    Args:
+        temperatures: T grid, shape (m,).
+        weights: (m, n) from :func:`retrieval_attention.attention.temperature_sweep`, columns in
+            the order of ``labels`` (best key first).
+        labels: key titles, best first.
+        current: the temperature in use, marked with a vertical rule.
+        top: lines for the ``top`` best keys; all other keys are summed into one line.
+    """
+    n = weights.shape[1]
+    rows = []
+    for j in range(min(top, n)):
+        rows.append(pd.DataFrame({"T": temperatures, "weight": weights[:, j], "key": f"{j + 1}. {labels[j]}"}))
+    if n > top:
+        rows.append(
+            pd.DataFrame(
+                {"T": temperatures, "weight": weights[:, top:].sum(axis=1), "key": f"all other {n - top} keys"}
+            )
+        )
+    rows.append(pd.DataFrame({"T": temperatures, "weight": 1.0 / n, "key": "uniform 1/n (average pooling)"}))
+    f = pd.concat(rows, ignore_index=True)
+    order = list(dict.fromkeys(f["key"]))
+    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"][: min(top, n)]
+    colours += ["#D55E00"] if n > top else []
+    colours += ["#666666"]
+    lines = (
+        alt.Chart(f, title="The continuum: from dictionary lookup to average pooling")
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=alt.X("T:Q", scale=alt.Scale(type="log"), title="temperature T (log scale)"),
+            y=alt.Y("weight:Q", title="weight", axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "key:N",
+                title="key",
+                sort=order,
+                scale=alt.Scale(domain=order, range=colours),
+                legend=alt.Legend(orient="right", labelLimit=300),
+            ),
+            strokeDash=alt.condition(alt.datum.key == order[-1], alt.value([6, 4]), alt.value([1, 0])),
+            tooltip=["key:N", alt.Tooltip("T:Q", format=".3g"), alt.Tooltip("weight:Q", format=".2%")],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"T": [current], "label": [f"now: T = {current:g}"]}))
+        .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
+        .encode(x="T:Q")
+    )
+    text = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
+        text="label:N", y=alt.value(12)
+    )
+    return alt.layer(lines, rule, text).properties(height=340)
+
+
+def category_mix_chart(mix: dict[str, float], title: str = "Output: category mix") -> alt.Chart:
+    """The category block of an output vector as bars (shares sum to 1); categories under 0.5% omitted."""
+    f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
+    f = f[f["share"] >= 0.005]
+    return (
+        alt.Chart(f, title=title)
+        .mark_bar(color=KEPT)
+        .encode(
+            x=alt.X(
+                "share:Q",
+                title="share of the output",
+                axis=alt.Axis(format=".0%", tickCount=4),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y("category:N", sort="-x", title=None),
+            tooltip=["category:N", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(height=alt.Step(28))
+    )
+
+
+def scaling_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Sorted weights under two settings, e.g. transformer ÷√d at T = 1 vs cosine at T = 0.05.
+
+    Args:
+        frame: columns ``rank``, ``weight``, ``setting``.
+    """
+    return (
+        alt.Chart(frame, title="Same scores, two scalings")
+        .mark_line(strokeWidth=3, interpolate="step-after")
+        .encode(
+            x=alt.X("rank:Q", title="key rank", scale=alt.Scale(type="log")),
+            y=alt.Y("weight:Q", title="weight (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("setting:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["setting:N", "rank:Q", alt.Tooltip("weight:Q", format=".3%")],
+        )
+        .properties(height=300)
+    )

@@ -1,0 +1,1 @@
+"""Streamlit pages and UI helpers: widgets and rendering only, no maths."""

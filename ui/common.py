@@ -1,0 +1,129 @@
+"""Shared UI pieces: cached loaders (one model and index per server), sidebar controls, text helpers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import retrieval_attention as ra
+from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+
+ENCODERS = {
+    "English · all-MiniLM-L6-v2": DEFAULT_MODEL,
+    "Multilingual · multilingual-e5-small": MULTILINGUAL_MODEL,
+}
+#: Temperature choices on a log scale, strictly above 0.
+TEMPERATURES = [
+    0.005,
+    0.0075,
+    0.01,
+    0.015,
+    0.02,
+    0.03,
+    0.05,
+    0.075,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.5,
+    0.75,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+    7.5,
+    10.0,
+]
+SCALES = {"none: q·k (cosine)": "none", "÷√d, as transformers do": "sqrt_d"}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+
+
+def md(text: str) -> str:
+    """Escape user data for st.markdown: it shows literally, never as markdown or HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the sidebar returns."""
+
+    model: str
+    k: int
+    temperature: float
+    scale: str
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load_store(model: str) -> ra.KeyValueStore:
+    """The bundled corpus embedded with ``model`` and indexed: once per server and model."""
+    return ra.KeyValueStore.from_corpus(ra.load_corpus(), model)
+
+
+@st.cache_resource(show_spinner=False)
+def load_corpus() -> ra.Corpus:
+    return ra.load_corpus()
+
+
+def get_store(model: str) -> ra.KeyValueStore:
+    """``load_store`` with a visible loading state and a one-line error instead of a traceback."""
+    try:
+        with st.spinner(f"Loading the model {model} and embedding the corpus (first time only)…"):
+            return load_store(model)
+    except ra.RetrievalAttentionError as exc:
+        st.error(f"Could not load the encoder: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def sidebar_controls(show_k: bool = True) -> Controls:
+    """Encoder, k, temperature and scaling: the widgets only, values returned."""
+    sb = st.sidebar
+    sb.header("Controls")
+    label = sb.radio(
+        "Encoder",
+        list(ENCODERS),
+        key="encoder",
+        help="The multilingual one finds English titles for Chinese or Spanish queries.",
+    )
+    custom = sb.text_input(
+        "…or another sentence-transformers model (name or folder)",
+        key="custom_model",
+        help="Offline by default: a local folder, or a name in your Hugging Face cache. "
+        "Set RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD=1 before starting to allow downloads.",
+    ).strip()
+    k = sb.slider("k (top-k search)", 1, 20, 5, key="k") if show_k else 5
+    t = sb.select_slider(
+        "Temperature T (log scale)",
+        options=TEMPERATURES,
+        value=DEFAULT_TEMPERATURE,
+        key="temperature",
+        format_func=lambda x: f"{x:g}",
+        help="softmax(q·k · scale / T). Small T: one key takes all (a lookup). Large T: all keys equal (average pooling).",
+    )
+    scale_label = sb.radio("Scale q·k by", list(SCALES), key="scale")
+    return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])
+
+
+def weights_csv(store: ra.KeyValueStore, weights: np.ndarray, scores: np.ndarray) -> bytes:
+    """Every key's id, title, score and weight as CSV, best first."""
+    import pandas as pd
+
+    order = np.argsort(-weights, kind="stable")
+    c = store.corpus
+    frame = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "id": [c[i].id for i in order],
+            "title": [c[i].title for i in order],
+            "category": [c[i].category for i in order],
+            "score_q_dot_k": scores[order],
+            "weight": weights[order],
+        }
+    )
+    return frame.to_csv(index=False).encode("utf-8")
