@@ -8,6 +8,7 @@ from pathlib import Path
 
 __all__ = [
     "ALLOW_DOWNLOAD_ENV_VAR",
+    "CORPUS_ENV_VAR",
     "CACHE_ENV_VAR",
     "DEFAULT_MODEL",
     "DEFAULT_TEMPERATURE",
@@ -32,6 +33,8 @@ DEFAULT_TEMPERATURE = 0.05
 MODEL_ENV_VAR = "RETRIEVAL_ATTENTION_MODEL"
 #: Environment variable overriding the on-disk cache folder.
 CACHE_ENV_VAR = "RETRIEVAL_ATTENTION_CACHE"
+#: Environment variable naming a corpus file (CSV/JSON/JSONL) for the app instead of the bundled one.
+CORPUS_ENV_VAR = "RETRIEVAL_ATTENTION_CORPUS"
 #: Set to 1 to let sentence-transformers reach the Hugging Face hub (offline by default).
 ALLOW_DOWNLOAD_ENV_VAR = "RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD"
 

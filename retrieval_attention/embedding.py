@@ -161,6 +161,9 @@ class SentenceTransformerEncoder:
         self.path = resolve_model_path(self.name)
         _go_offline()
         from sentence_transformers import SentenceTransformer  # lazy: ~6 s
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
 
         try:
             self._model = SentenceTransformer(self.path, device=device)

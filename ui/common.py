@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+from retrieval_attention.config import CORPUS_ENV_VAR, DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
 
 ENCODERS = {
     "English · all-MiniLM-L6-v2": DEFAULT_MODEL,
@@ -60,21 +61,21 @@ class Controls:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def load_store(model: str) -> ra.KeyValueStore:
-    """The bundled corpus embedded with ``model`` and indexed: once per server and model."""
-    return ra.KeyValueStore.from_corpus(ra.load_corpus(), model)
+def load_store(model: str, corpus_path: str | None) -> ra.KeyValueStore:
+    """The shared corpus embedded with ``model`` and indexed: once per server, model and corpus."""
+    return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), model)
 
 
-@st.cache_resource(show_spinner=False)
-def load_corpus() -> ra.Corpus:
-    return ra.load_corpus()
+def shared_corpus_path() -> str | None:
+    """The server's corpus: ``$RETRIEVAL_ATTENTION_CORPUS`` if set, else None (the bundled one)."""
+    return os.environ.get(CORPUS_ENV_VAR) or None
 
 
 def get_store(model: str) -> ra.KeyValueStore:
     """``load_store`` with a visible loading state and a one-line error instead of a traceback."""
     try:
         with st.spinner(f"Loading the model {model} and embedding the corpus (first time only)…"):
-            return load_store(model)
+            return load_store(model, shared_corpus_path())
     except ra.RetrievalAttentionError as exc:
         st.error(f"Could not load the encoder: {exc}")
         st.stop()

@@ -1,0 +1,42 @@
+"""The wheel carries the bundled data: load_corpus() works from an install, not only a checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_contains_and_loads_the_bundled_corpus(tmp_path):
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("retrieval_attention-*.whl")
+    inst = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert inst.returncode == 0, inst.stderr
+    code = (
+        "import retrieval_attention as ra, sys; c = ra.load_corpus(); h = ra.load_histories(corpus=c); "
+        "print(ra.__file__); print(len(c), len(h))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(site)}
+    )
+    assert run.returncode == 0, run.stderr
+    where, counts = run.stdout.split("\n")[:2]
+    assert where.startswith(str(site)), "imported from the installed wheel, not the checkout"
+    n, personas = map(int, counts.split())
+    assert n >= 250 and personas >= 6
