@@ -17,29 +17,10 @@ ENCODERS = {
     "Multilingual · multilingual-e5-small": MULTILINGUAL_MODEL,
 }
 #: Temperature choices on a log scale, strictly above 0.
-TEMPERATURES = [
-    0.005,
-    0.0075,
-    0.01,
-    0.015,
-    0.02,
-    0.03,
-    0.05,
-    0.075,
-    0.1,
-    0.15,
-    0.2,
-    0.3,
-    0.5,
-    0.75,
-    1.0,
-    1.5,
-    2.0,
-    3.0,
-    5.0,
-    7.5,
-    10.0,
-]
+# fmt: off
+TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
+                1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0]
+# fmt: on
 SCALES = {"none: q·k (cosine)": "none", "÷√d, as transformers do": "sqrt_d"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
@@ -77,7 +58,7 @@ def get_store(model: str) -> ra.KeyValueStore:
         with st.spinner(f"Loading the model {model} and embedding the corpus (first time only)…"):
             return load_store(model, shared_corpus_path())
     except ra.RetrievalAttentionError as exc:
-        st.error(f"Could not load the encoder: {exc}")
+        st.error(f"Could not load the encoder: {md(str(exc))}")
         st.stop()
         raise  # unreachable: st.stop() ends the run
 

@@ -11,7 +11,8 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention import charts
 from retrieval_attention.attention import softmax_breakdown, temperature_sweep
-from ui.common import get_store, md, sidebar_controls, weights_csv
+from ui.common import md, sidebar_controls, weights_csv
+from ui.own_data import active_store, own_data_controls
 
 EXAMPLES = {
     "exact title": "Learn Python in One Hour",
@@ -178,6 +179,8 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
         + "; ".join(f"k{j + 1} = {md(store.corpus[p].title)}" for j, p in enumerate(soft.positions[:show]))
         + f". The denominator sums e^(z − max z) over all {len(store)} keys, not only these."
     )
+    if not store.corpus.has_numeric("duration_s"):
+        return
     lay = store.layout
     durs = store.V[soft.positions[:show], lay.duration_index]
     terms = " + ".join(r"%.3f \times %.1f" % (w, d) for w, d in zip(steps.weights, durs))
@@ -229,13 +232,15 @@ def main() -> None:
         "the weights pick out **values** (the videos). Three ways to do it, same query, same keys:"
     )
     controls = sidebar_controls()
+    own_data_controls()
     query = query_ui()
-    store = get_store(controls.model)
-    st.caption(f"{len(store)} keys · encoder {controls.model} · d = {store.dim}")
+    store = active_store(controls.model)
+    source = "bundled videos" if store.corpus.source == "bundled" else store.corpus.source
+    st.caption(f"{len(store):,} keys from {md(source)} · encoder {md(controls.model)} · d = {store.dim}")
     try:
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
     except ra.RetrievalAttentionError as exc:
-        st.info(str(exc))
+        st.info(md(str(exc)))
         return
     hard, topk, soft = results["hard"], results["topk"], results["soft"]
     c1, c2, c3 = st.columns(3, gap="medium", border=True)

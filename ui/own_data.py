@@ -1,0 +1,104 @@
+"""Bring your own corpus: upload or paste, validated, embedded with a progress bar, kept per session.
+
+An upload lives in ``st.session_state`` (one browser session); the shared corpus and its index are
+never changed. A bad file shows its specific message and the previous corpus stays in place.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+import retrieval_attention as ra
+from ui.common import get_store, md
+
+#: Largest upload accepted (also ``server.maxUploadSize`` in .streamlit/config.toml).
+MAX_UPLOAD_MB = 5
+#: Most records accepted: embedding runs at a few hundred titles per second on a laptop CPU, so
+#: 20,000 titles already take about a minute; more would stall a class waiting on one server.
+MAX_ROWS = 20_000
+LIMITS = (
+    f"CSV, JSON or JSONL with a `title` column; at most {MAX_UPLOAD_MB} MB and {MAX_ROWS:,} rows "
+    "(embedding runs at a few hundred titles a second on a CPU). Stays in this browser tab only."
+)
+
+_CORPUS, _STORES, _SEEN, _MESSAGE = "own_corpus", "own_stores", "own_seen", "own_message"
+
+
+def _accept(corpus: ra.Corpus) -> None:
+    st.session_state[_CORPUS] = corpus
+    st.session_state[_STORES] = {}
+    note = f"Using {md(corpus.source)}: {len(corpus):,} keys."
+    if corpus.warnings:
+        note += "  \n" + "  \n".join(md(w) for w in corpus.warnings[:5])
+    st.session_state[_MESSAGE] = ("success", note)
+
+
+def _refuse(message: str) -> None:
+    kept = st.session_state.get(_CORPUS)
+    where = f"still using {md(kept.source)}" if kept is not None else "still using the bundled videos"
+    st.session_state[_MESSAGE] = ("error", f"{md(message)}  \nNothing was changed: {where}.")
+
+
+def _load_upload(upload: UploadedFile) -> None:
+    raw = upload.getvalue()
+    if len(raw) > MAX_UPLOAD_MB * 1024 * 1024:
+        _refuse(f"{upload.name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB")
+        return
+    try:
+        _accept(ra.parse_corpus(raw, upload.name, max_rows=MAX_ROWS))
+    except ra.CorpusError as exc:
+        _refuse(str(exc))
+
+
+def _load_paste(text: str) -> None:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    try:
+        _accept(ra.corpus.corpus_from_titles(lines, source="pasted titles", max_rows=MAX_ROWS))
+    except ra.CorpusError as exc:
+        _refuse(str(exc))
+
+
+def own_data_controls() -> None:
+    """Sidebar widgets for an own corpus; updates the session's corpus, never the shared one."""
+    with st.sidebar.expander("Use your own data", expanded=st.session_state.get(_CORPUS) is not None):
+        st.caption(LIMITS)
+        # No `type=` filter on purpose: Streamlit would raise its own exception for other suffixes;
+        # parse_corpus refuses them (.npy, .pkl, .faiss, ...) with a specific message instead.
+        upload = st.file_uploader(
+            "Upload a corpus (.csv, .json, .jsonl, .txt)", key="own_file", max_upload_size=MAX_UPLOAD_MB
+        )
+        if upload is not None and upload.file_id != st.session_state.get(_SEEN):
+            st.session_state[_SEEN] = upload.file_id
+            _load_upload(upload)
+        pasted = st.text_area("…or paste titles, one per line", key="own_paste", height=120)
+        a, b = st.columns(2)
+        if a.button("Use pasted", key="own_use_paste"):
+            _load_paste(pasted)
+        if b.button("Bundled videos", key="own_reset", help="Back to the shared bundled corpus"):
+            for key in (_CORPUS, _STORES):
+                st.session_state.pop(key, None)
+            st.session_state[_MESSAGE] = ("success", "Back to the bundled videos.")
+        kind, text = st.session_state.get(_MESSAGE, (None, ""))
+        if kind == "error":
+            st.error(text)
+        elif kind == "success":
+            st.success(text)
+
+
+def active_store(model: str) -> ra.KeyValueStore:
+    """This session's own corpus embedded with ``model`` if it has one, else the shared store."""
+    shared = get_store(model)
+    corpus = st.session_state.get(_CORPUS)
+    if corpus is None:
+        return shared
+    stores = st.session_state.setdefault(_STORES, {})
+    if model not in stores:
+        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {model}…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Embedding your corpus: {done:,} / {total:,} texts")
+
+        stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
+        bar.empty()
+    return stores[model]
