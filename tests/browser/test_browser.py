@@ -47,17 +47,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, artifacts):
-    """The real app, with the bundled corpus plus two hostile titles, on a free local port."""
-    tmp = tmp_path_factory.mktemp("browser")
-    corpus = tmp / "corpus.csv"
-    bundled = (ROOT / "data" / "videos.csv").read_text(encoding="utf-8")
-    extra = "".join(f'xss{i},"{t}",Evil,web,60,1,2024-01-01,hostile title,en\n' for i, t in enumerate(XSS))
-    corpus.write_text(bundled.rstrip("\n") + "\n" + extra, encoding="utf-8")
+def start_server(tmp, artifacts, env: dict[str, str] | None = None) -> dict:
+    """`streamlit run app.py` on a free 127.0.0.1 port; returns once /_stcore/health answers."""
     port = free_port()
-    env = dict(os.environ, RETRIEVAL_ATTENTION_CORPUS=str(corpus), RETRIEVAL_ATTENTION_CACHE=str(tmp / "cache"))
-    log = open(artifacts / "streamlit_server.log", "w")
+    full_env = dict(os.environ, **(env or {}))
+    log = open(artifacts / f"streamlit_server_{port}.log", "w")  # closed by stop_server
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -74,26 +68,48 @@ def server(tmp_path_factory, artifacts):
             "true",
         ],
         cwd=ROOT,
-        env=env,
+        env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    server = {"url": url, "t0": t0, "proc": proc, "pid": proc.pid, "log": log}
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                server["health_s"] = time.perf_counter() - t0
+                return server
         except OSError:
             time.sleep(0.3)
-    else:
+    stop_server(server)
+    pytest.fail(f"streamlit did not answer /_stcore/health within 90 s; see {log.name}")
+
+
+def stop_server(server: dict) -> None:
+    proc = server["proc"]
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
-        pytest.fail("streamlit did not answer /_stcore/health within 90 s; see tests/artifacts/streamlit_server.log")
-    yield {"url": url, "t0": t0, "health_s": time.perf_counter() - t0}
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
-    log.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    server["log"].close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, artifacts):
+    """The real app, with the bundled corpus plus two hostile titles, on a free local port."""
+    tmp = tmp_path_factory.mktemp("browser")
+    corpus = tmp / "corpus.csv"
+    bundled = (ROOT / "data" / "videos.csv").read_text(encoding="utf-8")
+    extra = "".join(f'xss{i},"{t}",Evil,web,60,1,2024-01-01,hostile title,en\n' for i, t in enumerate(XSS))
+    corpus.write_text(bundled.rstrip("\n") + "\n" + extra, encoding="utf-8")
+    env = {"RETRIEVAL_ATTENTION_CORPUS": str(corpus), "RETRIEVAL_ATTENTION_CACHE": str(tmp / "cache")}
+    server = start_server(tmp, artifacts, env)
+    yield server
+    stop_server(server)
 
 
 @pytest.fixture(scope="module")
