@@ -98,7 +98,7 @@ def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.Retri
     frame = pd.DataFrame(
         {
             "rank": range(1, k + 1),
-            "q·k": res.scores.round(3),
+            "q·k": [f"{s:.3f}" for s in res.scores],
             "weight": [f"{res.weights[p]:.1%}" for p in res.positions],
             "title": [c[p].title for p in res.positions],
         }
