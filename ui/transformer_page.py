@@ -1,6 +1,101 @@
-"""Placeholder while the page is built."""
+"""Page: inside a real transformer. Self, cross and causal attention, multi-head, and why q·k is asymmetric,
+computed by our numpy code from all-MiniLM-L6-v2's weights and checked against the model.
+
+Nothing loads at import: the model loads on first use of this page (once per server) and every
+sentence is computed on demand and cached.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("transformer_page")
-st.info("This page is being built.")
+from retrieval_attention.errors import RetrievalAttentionError
+from ui import transformer_parts as parts
+
+RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
+SPANISH = "El perro de Evan, Riley, es tan hiperactivo, nunca deja de moverse"
+EXAMPLES = {
+    "Riley (English)": RILEY,
+    "Riley (español)": SPANISH,
+    "中文: 我爱吃苹果": "我爱吃苹果",
+    "日本語: 日本の首都は東京です": "日本の首都は東京です",
+    "it = animal?": "The animal didn't cross the street because it was too tired",
+}
+
+
+def _use_example() -> None:
+    choice = st.session_state.get("tr_example")
+    if choice:
+        st.session_state["tr_sentence"] = EXAMPLES[choice]
+
+
+def sentence_ui() -> str:
+    st.session_state.setdefault("tr_sentence", RILEY)
+    st.text_input("Sentence", key="tr_sentence", max_chars=400, placeholder="type a sentence in any language")
+    st.pills(
+        "Try an example", list(EXAMPLES), key="tr_example", on_change=_use_example, help="One click fills the box."
+    )
+    return str(st.session_state["tr_sentence"]).strip()
+
+
+def view_ui(n_layers: int, n_heads: int) -> dict[str, int | bool]:
+    """Layer, head and the view toggles: widget values only."""
+    a, b = st.columns(2, gap="large")
+    layer = a.slider("Layer", 0, n_layers - 1, 0, key="tr_layer", help="0 = first layer, next to the word embeddings")
+    head = b.slider("Head", 0, n_heads - 1, 0, key="tr_head")
+    row = st.container(horizontal=True, gap="medium")  # wraps on narrow screens
+    return {
+        "layer": int(layer),
+        "head": int(head),
+        "causal": row.toggle("Causal mask", key="tr_causal", help="What a decoder allows: no peeking ahead."),
+        "cross": row.toggle("Cross-attention", key="tr_cross", help="Queries from this sentence, keys from another."),
+        "grid": row.toggle(f"All {n_heads} heads", key="tr_grid", help="Every head of the layer as small multiples."),
+        "concat": row.toggle("Concat + W_O", key="tr_concat", help="How the heads are combined into one output."),
+        "relevance": row.toggle("K·Kᵀ vs Q·Kᵀ", value=True, key="tr_relevance_on", help="Why q and k differ."),
+    }
+
+
+def main() -> None:
+    st.title("Inside a real transformer")
+    st.markdown(
+        "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
+        "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
+    )
+    sentence = sentence_ui()
+    if not sentence:
+        st.info("Type a sentence to see its attention.")
+        return
+    ins = parts.get_inspector()
+    try:
+        with st.spinner("Running the model on this sentence…"):
+            tokens = ins.tokens(sentence)
+            check = parts.model_check(sentence)
+    except RetrievalAttentionError as exc:
+        st.info(str(exc))
+        return
+    parts.tokens_line(tokens)
+    parts.badge(check, ins.n_layers, ins.n_heads)
+    v = view_ui(ins.n_layers, ins.n_heads)
+    layer, head = int(v["layer"]), int(v["head"])
+    att = ins.layer_attention(sentence, layer, causal=bool(v["causal"]))
+    parts.main_heatmap(att, head)
+    if v["cross"]:
+        st.header("Cross-attention: one sentence reads another")
+        st.session_state.setdefault("tr_second", SPANISH if sentence != SPANISH else RILEY)
+        second = st.text_input("Sentence B (gives the keys and values)", key="tr_second", max_chars=400).strip()
+        if second:
+            parts.cross_section(ins.cross_attention(sentence, second, layer), head)
+        else:
+            st.info("Type a second sentence.")
+    if v["grid"]:
+        st.header(f"Multi-head: all {ins.n_heads} heads of layer {layer}")
+        parts.heads_section(att, head)
+    if v["concat"]:
+        st.header("Concatenate the heads, then project")
+        parts.concat_section(att, check)
+    if v["relevance"]:
+        st.header("Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ")
+        parts.relevance_section(ins, sentence, layer, head)
+
+
+main()

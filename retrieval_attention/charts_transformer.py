@@ -1,0 +1,403 @@
+"""Altair chart builders for the "Inside a transformer" page: arrays in, chart objects out. No streamlit.
+
+Heatmaps put tokens on both axes in reading order: rows are queries ("who is asking"), columns are
+keys ("who is answering"). Positions, not token strings, are the axis fields, so a token that
+occurs twice (",", "de") keeps two rows; the axis labels map positions back to the token text,
+which is plain text, so Chinese and Japanese labels render with the browser's CJK fonts.
+
+Weights use the sequential, colour-blind-safe "blues" scheme; signed scores (q·k, K·Kᵀ, head
+outputs) use the diverging "blueorange" scheme centred on 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+__all__ = [
+    "MASKED",
+    "asymmetry_heads_chart",
+    "attention_frame",
+    "attention_heatmap",
+    "cell_size",
+    "concat_projection_chart",
+    "heads_grid",
+    "label_font",
+    "relevance_heatmap",
+]
+
+#: Colour of cells the causal mask removed (score −∞, weight 0).
+MASKED = "#BDBDBD"
+WEIGHTS_SCHEME = "blues"
+SIGNED_SCHEME = "blueorange"
+SELECTED = "#D55E00"  # Okabe-Ito vermillion: the selected head / the most asymmetric pair
+#: Width and height are the plot area; labels and legends add to them (cells stay square).
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
+
+
+def cell_size(n: int, target: int = 640, lo: int = 12, hi: int = 46) -> int:
+    """Pixels per heatmap cell so that ``n`` tokens span about ``target`` pixels, within [lo, hi].
+
+    Example:
+        >>> cell_size(16), cell_size(48), cell_size(3)
+        (40, 13, 46)
+    """
+    return int(max(lo, min(hi, target // max(n, 1))))
+
+
+def label_font(cell: int) -> int:
+    """Token label size for a cell size: 15 px on a projector, smaller when cells are small."""
+    return int(max(8, min(15, cell - 1)))
+
+
+def _labels(tokens: Sequence[str]) -> str:
+    """A Vega expression mapping a position (the axis value) to its token text."""
+    return f"{json.dumps(list(tokens), ensure_ascii=False)}[datum.value]"
+
+
+def _text_width(text: str, font: int) -> float:
+    """Rough rendered width in pixels: CJK and other wide characters are square, Latin about 0.55 em."""
+    return sum(font if ord(ch) >= 0x2E80 else 0.55 * font for ch in text)
+
+
+def _token_axis(
+    tokens: Sequence[str], title: str | None, *, x: bool, font: int = 15, labels: bool = True, cell: int = 0
+) -> alt.Axis:
+    """Token labels by position; x labels stay horizontal when every token fits its cell (e.g. CJK)."""
+    common = {
+        "title": title,
+        "labelExpr": _labels(tokens),
+        "labelFontSize": font,
+        "labelOverlap": False,  # every token gets its label
+        "ticks": False,
+        "labels": labels,
+    }
+    if x and max((_text_width(t, font) for t in tokens), default=0.0) <= cell - 4:
+        return alt.Axis(orient="top", labelAngle=0, labelAlign="center", labelBaseline="bottom", **common)
+    if x:
+        return alt.Axis(orient="top", labelAngle=-45, labelAlign="left", labelBaseline="middle", **common)
+    return alt.Axis(labelPadding=6, **common)
+
+
+def attention_frame(
+    weights: NDArray[np.floating],
+    query_tokens: Sequence[str],
+    key_tokens: Sequence[str],
+    mask: NDArray[np.floating] | None = None,
+) -> pd.DataFrame:
+    """One tidy row per (query, key) cell.
+
+    Args:
+        weights: (L, S) attention weights (or scores), row i = query token i.
+        query_tokens: L tokens (rows).
+        key_tokens: S tokens (columns).
+        mask: optional (L, S) additive mask; cells with -inf are flagged ``masked``.
+
+    Returns:
+        Columns ``q``, ``k`` (positions), ``query``, ``key`` (token text), ``weight``, ``masked``.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    L, S = w.shape
+    q, k = np.meshgrid(np.arange(L), np.arange(S), indexing="ij")  # (L, S) each
+    masked = np.isneginf(mask) if mask is not None else np.zeros((L, S), dtype=bool)
+    return pd.DataFrame(
+        {
+            "q": q.ravel(),
+            "k": k.ravel(),
+            "query": np.asarray(query_tokens, dtype=object)[q.ravel()],
+            "key": np.asarray(key_tokens, dtype=object)[k.ravel()],
+            "weight": w.ravel(),
+            "masked": masked.ravel(),
+        }
+    )
+
+
+def attention_heatmap(
+    weights: NDArray[np.floating],
+    query_tokens: Sequence[str],
+    key_tokens: Sequence[str],
+    *,
+    mask: NDArray[np.floating] | None = None,
+    title: str = "Attention weights",
+    cell: int | None = None,
+    show_values: bool | None = None,
+) -> alt.LayerChart:
+    """Heatmap of one head's weights: rows = queries (who is asking), columns = keys.
+
+    Args:
+        weights: (L, S) weights, each row sums to 1 (over all S keys, even if only some are shown).
+        query_tokens: L tokens in reading order (top to bottom).
+        key_tokens: S tokens in reading order (left to right).
+        mask: optional (L, S) additive mask; -inf cells are drawn grey ("masked").
+        title: chart title.
+        cell: pixels per cell; default :func:`cell_size` of the larger side.
+        show_values: print the weight in each cell (>= 0.1); default when cells are 30 px or more.
+    """
+    f = attention_frame(weights, query_tokens, key_tokens, mask)
+    L, S = len(query_tokens), len(key_tokens)
+    c = cell or cell_size(max(L, S))
+    show = c >= 30 if show_values is None else show_values
+    vmax = max(float(f.loc[~f["masked"], "weight"].max()) if (~f["masked"]).any() else 1.0, 1e-6)
+    base = alt.Chart(f, title=title).encode(
+        x=alt.X(
+            "k:O", axis=_token_axis(key_tokens, "key: who is answering (column)", x=True, font=label_font(c), cell=c)
+        ),
+        y=alt.Y("q:O", axis=_token_axis(query_tokens, "query: who is asking (row)", x=False, font=label_font(c))),
+    )
+    colour = (
+        alt.when(alt.datum.masked)
+        .then(alt.value(MASKED))
+        .otherwise(
+            alt.Color(
+                "weight:Q",
+                title="weight",
+                scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, vmax]),
+                legend=alt.Legend(orient="bottom", direction="horizontal", format=".2f", gradientLength=240),
+            )
+        )
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
+        color=colour,
+        tooltip=[
+            alt.Tooltip("query:N", title="query (row)"),
+            alt.Tooltip("key:N", title="key (column)"),
+            alt.Tooltip("weight:Q", format=".4f"),
+            alt.Tooltip("masked:N", title="masked (−∞)"),
+            alt.Tooltip("q:O", title="query position"),
+            alt.Tooltip("k:O", title="key position"),
+        ],
+    )
+    layers: list[alt.Chart] = [rect]
+    if show:
+        text = (
+            base.transform_filter((alt.datum.weight >= 0.1) & ~alt.datum.masked)
+            .mark_text(fontSize=max(10, min(14, c // 3)))
+            .encode(
+                text=alt.Text("weight:Q", format=".2f"),
+                color=alt.when(alt.datum.weight > 0.55 * vmax).then(alt.value("white")).otherwise(alt.value("black")),
+            )
+        )
+        layers.append(text)
+    return alt.layer(*layers).properties(width=c * S, height=c * L, autosize=PAD)
+
+
+def heads_grid(
+    weights: NDArray[np.floating],
+    query_tokens: Sequence[str],
+    key_tokens: Sequence[str],
+    *,
+    selected: int | None = None,
+    columns: int = 4,
+    panel: int = 170,
+) -> alt.FacetChart:
+    """All heads of one layer as small multiples, one shared colour scale.
+
+    Args:
+        weights: (h, L, S) weights of every head.
+        query_tokens: L tokens (rows of every panel).
+        key_tokens: S tokens (columns of every panel).
+        selected: the head shown large elsewhere; its panel title says so.
+        columns: panels per row.
+        panel: approximate panel size in pixels.
+    """
+    h, L, S = weights.shape
+    frames = []
+    for head in range(h):
+        f = attention_frame(weights[head], query_tokens, key_tokens)
+        frames.append(f.assign(head=f"head {head}" + ("  ◀ selected" if head == selected else ""), order=head))
+    f = pd.concat(frames, ignore_index=True)
+    c = max(3, panel // max(L, S))
+    labelled = c >= 10
+    font = label_font(min(c, 14))
+    return (
+        alt.Chart(f)
+        .mark_rect()
+        .encode(
+            x=alt.X("k:O", axis=_token_axis(key_tokens, None, x=True, font=font, labels=labelled, cell=c)),
+            y=alt.Y("q:O", axis=_token_axis(query_tokens, None, x=False, font=font, labels=labelled)),
+            color=alt.Color(
+                "weight:Q",
+                title="weight",
+                scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, float(max(weights.max(), 1e-6))]),
+                legend=alt.Legend(orient="top", format=".1f", gradientLength=300),
+            ),
+            tooltip=[
+                alt.Tooltip("head:N"),
+                alt.Tooltip("query:N", title="query (row)"),
+                alt.Tooltip("key:N", title="key (column)"),
+                alt.Tooltip("weight:Q", format=".4f"),
+            ],
+        )
+        .properties(width=c * S, height=c * L)
+        .facet(
+            facet=alt.Facet(
+                "head:N",
+                title=None,
+                sort=alt.SortField("order"),
+                header=alt.Header(labelFontSize=16, labelFontWeight="bold", labelAnchor="start", labelColor="black"),
+            ),
+            columns=columns,
+            spacing=12,
+        )
+    )
+
+
+def relevance_heatmap(
+    scores: NDArray[np.floating],
+    tokens: Sequence[str],
+    pair: tuple[int, int],
+    *,
+    title: str,
+    asymmetry: float,
+    cell: int | None = None,
+) -> alt.LayerChart:
+    """One relevance matrix (K·Kᵀ or Q·Kᵀ) on a diverging scale around 0, the most asymmetric pair outlined.
+
+    Show K·Kᵀ and Q·Kᵀ side by side: the first is a mirror image across its diagonal, the second not.
+
+    Args:
+        scores: (T, T) K Kᵀ / sqrt(hd) or q Kᵀ / sqrt(hd); row i = token i asking, column j = token j.
+        tokens: T tokens.
+        pair: (i, j), the most asymmetric pair of Q·Kᵀ; cells (i, j) and (j, i) are outlined.
+        title: chart title.
+        asymmetry: ‖A − Aᵀ‖_F / ‖A‖_F of ``scores``, shown under the title.
+        cell: pixels per cell; default :func:`cell_size` for half a page.
+    """
+    T = len(tokens)
+    c = cell or cell_size(T, target=280, lo=8, hi=26)
+    i, j = pair
+    f = attention_frame(scores, tokens, tokens).rename(columns={"weight": "score"})
+    f["pair"] = ((f["q"] == i) & (f["k"] == j)) | ((f["q"] == j) & (f["k"] == i))
+    lim = float(max(np.abs(np.asarray(scores)).max(), 1e-6))
+    base = alt.Chart(
+        f, title=alt.Title(title, subtitle=f"asymmetry ‖A − Aᵀ‖/‖A‖ = {asymmetry:.2f}", subtitleFontSize=15)
+    )
+    enc = {
+        "x": alt.X("k:O", axis=_token_axis(tokens, "key (column)", x=True, font=label_font(c), cell=c)),
+        "y": alt.Y("q:O", axis=_token_axis(tokens, "query (row)", x=False, font=label_font(c))),
+    }
+    rect = base.mark_rect().encode(
+        **enc,
+        color=alt.Color(
+            "score:Q",
+            title="score",
+            scale=alt.Scale(scheme=SIGNED_SCHEME, domain=[-lim, lim], domainMid=0),
+            legend=alt.Legend(orient="bottom", direction="horizontal", format=".1f", gradientLength=220),
+        ),
+        tooltip=[
+            alt.Tooltip("query:N", title="row (asking)"),
+            alt.Tooltip("key:N", title="column (answering)"),
+            alt.Tooltip("score:Q", format=".3f"),
+        ],
+    )
+    outline = (
+        base.transform_filter(alt.datum.pair)
+        .mark_rect(fill=None, stroke=SELECTED, strokeWidth=3)
+        .encode(**enc, tooltip=[alt.Tooltip("query:N", title="row"), alt.Tooltip("key:N", title="column")])
+    )
+    return alt.layer(rect, outline).properties(width=c * T, height=c * T, autosize=PAD)
+
+
+def asymmetry_heads_chart(values: NDArray[np.floating], layer: int, head: int) -> alt.LayerChart:
+    """Asymmetry of q·Kᵀ for every layer (rows) and head (columns); the selected one outlined.
+
+    Args:
+        values: (n_layers, h) asymmetry ‖A − Aᵀ‖_F / ‖A‖_F of each head's scores.
+        layer: the selected layer.
+        head: the selected head.
+    """
+    n_layers, h = values.shape
+    ly, hd = np.meshgrid(np.arange(n_layers), np.arange(h), indexing="ij")
+    f = pd.DataFrame({"layer": ly.ravel(), "head": hd.ravel(), "asymmetry": np.asarray(values, dtype=float).ravel()})
+    f["selected"] = (f["layer"] == layer) & (f["head"] == head)
+    base = alt.Chart(f, title="Asymmetry of Q·Kᵀ in every head (0 = symmetric)").encode(
+        x=alt.X("head:O", title="head", axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("layer:O", title="layer"),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "asymmetry:Q",
+            scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, float(max(values.max(), 1e-6))]),
+            legend=None,
+        ),
+        tooltip=["layer:O", "head:O", alt.Tooltip("asymmetry:Q", format=".3f")],
+    )
+    text = base.mark_text(fontSize=13).encode(
+        text=alt.Text("asymmetry:Q", format=".2f"),
+        color=alt.when(alt.datum.asymmetry > 0.6 * float(values.max()))
+        .then(alt.value("white"))
+        .otherwise(alt.value("black")),
+    )
+    outline = base.transform_filter(alt.datum.selected).mark_rect(fill=None, stroke=SELECTED, strokeWidth=3)
+    return alt.layer(rect, text, outline).properties(width=alt.Step(46), height=alt.Step(32), autosize=PAD)
+
+
+def concat_projection_chart(
+    head_outputs: NDArray[np.floating], projected: NDArray[np.floating], token: str
+) -> alt.VConcatChart:
+    """One token's multi-head step: h head outputs side by side (the concat), then concat W_O + b_O.
+
+    Args:
+        head_outputs: (h, hd) the token's output of every head (weights @ V).
+        projected: (d,) the same token after the output projection, d = h * hd.
+        token: the token's text, for the titles.
+    """
+    h, hd = head_outputs.shape
+    d = h * hd
+    concat = np.asarray(head_outputs, dtype=float).reshape(d)  # (d,) = [head 0 | head 1 | ...]
+    dims = np.arange(d)
+    strip_width = 768  # 2 px per dimension
+
+    def strip(values: NDArray[np.floating], title: str, subtitle: str) -> alt.Chart:
+        lim = float(max(np.abs(values).max(), 1e-6))
+        f = pd.DataFrame({"dim": dims, "end": dims + 1, "head": dims // hd, "value": values})
+        return (
+            alt.Chart(f, title=alt.Title(title, subtitle=subtitle, subtitleFontSize=15))
+            .mark_rect()
+            .encode(
+                x=alt.X(
+                    "dim:Q",
+                    title="dimension",
+                    scale=alt.Scale(domain=[0, d], nice=False),
+                    axis=alt.Axis(values=list(range(0, d + 1, hd)), grid=False),
+                ),
+                x2="end:Q",
+                color=alt.Color(
+                    "value:Q",
+                    title=None,
+                    scale=alt.Scale(scheme=SIGNED_SCHEME, domain=[-lim, lim], domainMid=0),
+                    legend=alt.Legend(orient="right", format=".1f", gradientLength=60),
+                ),
+                tooltip=["dim:Q", "head:O", alt.Tooltip("value:Q", format=".3f")],
+            )
+            .properties(width=strip_width, height=56)
+        )
+
+    top = strip(
+        concat,
+        f"Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side",
+        "each block between two black lines is one head's output for this token",
+    )
+    bounds = pd.DataFrame({"dim": np.arange(0, d + 1, hd)})
+    rules = (
+        alt.Chart(bounds)
+        .mark_rule(color="black", strokeWidth=3)
+        .encode(x="dim:Q", y=alt.value(-12), y2=alt.value(68))  # taller than the strip: the head borders
+    )
+    names = pd.DataFrame({"dim": np.arange(h) * hd + hd / 2, "label": [f"h{k}" for k in range(h)]})
+    heads = (
+        alt.Chart(names)
+        .mark_text(fontSize=15, fontWeight="bold", dy=-24)
+        .encode(x="dim:Q", text="label:N", y=alt.value(0))
+    )
+    bottom = strip(
+        np.asarray(projected, dtype=float),
+        f"… × W_O + b_O: “{token}” after the output projection ({d} numbers)",
+        "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)",
+    )
+    return alt.vconcat(alt.layer(top, rules, heads), bottom, spacing=50).resolve_scale(color="independent")

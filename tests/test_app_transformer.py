@@ -1,0 +1,124 @@
+"""AppTest of the "Inside a transformer" page with the real all-MiniLM-L6-v2 (no browser).
+
+One app session per module: the model loads once (about 5 s) and each rerun is a few forward passes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "ui/transformer_page.py"
+RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
+CHINESE = "我爱吃苹果"
+JAPANESE = "日本の首都は東京です"
+BADGE = re.compile(r"max difference ([0-9.]+e[-+]?\d+)")
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _markdown(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def _badge_diff(app: AppTest) -> float:
+    badges = [m.value for m in app.markdown if "-badge[" in m.value]
+    assert badges, "no badge rendered"
+    found = BADGE.search(badges[0])
+    assert found, badges[0]
+    return float(found.group(1))
+
+
+def _set_sentence(app: AppTest, sentence: str) -> None:
+    app.text_input(key="tr_sentence").set_value(sentence)
+    app.run()
+    assert not app.exception, app.exception
+
+
+def test_default_sentence_renders_with_badge_and_tokens(at: AppTest) -> None:
+    assert at.text_input(key="tr_sentence").value == RILEY
+    assert _badge_diff(at) < 1e-5
+    assert ":green-badge[" in _markdown(at)
+    text = _markdown(at)
+    assert "Tokens the model sees (16)" in text
+    assert "riley" in text and "she" in text
+    # the asymmetry lesson is on by default: layer 0, head 0, she -> riley
+    assert "“she” → “riley”" in text
+    assert [s.value for s in at.subheader][:1] == ["Self-attention · layer 0, head 0"]
+    assert not at.warning  # an English sentence has no [UNK]
+
+
+def test_chinese_sentence_shows_tokens_and_unk_warning(at: AppTest) -> None:
+    _set_sentence(at, CHINESE)
+    text = _markdown(at)
+    assert "Tokens the model sees (7)" in text
+    assert "我" in text and r"\[UNK\]" in text
+    assert any("[UNK]" in w.value for w in at.warning)
+    assert _badge_diff(at) < 1e-5
+
+
+def test_japanese_sentence_has_known_characters(at: AppTest) -> None:
+    _set_sentence(at, JAPANESE)
+    text = _markdown(at)
+    assert "東" in text and "京" in text
+    assert not at.warning
+    assert _badge_diff(at) < 1e-5
+
+
+@pytest.mark.parametrize("toggle", ["tr_causal", "tr_cross", "tr_grid", "tr_concat"])
+def test_each_view_renders(at: AppTest, toggle: str) -> None:
+    _set_sentence(at, RILEY)
+    at.toggle(key=toggle).set_value(True).run()
+    assert not at.exception, at.exception
+    headers = " ".join(h.value for h in at.header) + " ".join(s.value for s in at.subheader)
+    expected = {
+        "tr_causal": "Causal attention",
+        "tr_cross": "Cross-attention",
+        "tr_grid": "all 12 heads",
+        "tr_concat": "Concatenate the heads",
+    }[toggle]
+    assert expected in headers
+    at.toggle(key=toggle).set_value(False).run()
+    assert not at.exception, at.exception
+
+
+def test_all_views_together_at_another_layer_and_head(at: AppTest) -> None:
+    _set_sentence(at, RILEY)
+    for key in ("tr_causal", "tr_cross", "tr_grid", "tr_concat", "tr_relevance_on"):
+        at.toggle(key=key).set_value(True)
+    at.slider(key="tr_layer").set_value(5)
+    at.slider(key="tr_head").set_value(11)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Causal attention · layer 5, head 11" in [s.value for s in at.subheader]
+    assert "Why q·k must be asymmetric" in " ".join(h.value for h in at.header)
+    # the K·Kᵀ view can be switched off
+    at.toggle(key="tr_relevance_on").set_value(False).run()
+    assert not at.exception, at.exception
+    assert "Why q·k must be asymmetric" not in " ".join(h.value for h in at.header)
+
+
+def test_example_pill_and_empty_sentence(at: AppTest) -> None:
+    at.button_group(key="tr_example").set_value("日本語: 日本の首都は東京です").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="tr_sentence").value == JAPANESE
+    _set_sentence(at, "   ")
+    assert any("Type a sentence" in i.value for i in at.info)
+
+
+def test_long_sentence_is_capped_with_a_message(at: AppTest) -> None:
+    long = " ".join(["the hyperactive dog never stops moving"] * 10)  # 60 words
+    _set_sentence(at, long)
+    assert any("the heatmaps show the first 48" in i.value for i in at.info)
+    assert _badge_diff(at) < 1e-5

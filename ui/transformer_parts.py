@@ -1,0 +1,204 @@
+"""UI sections of the "Inside a transformer" page: widgets and rendering only, no maths.
+
+The inspector (the real all-MiniLM-L6-v2) loads once per server with ``st.cache_resource`` and
+only when this page runs; it caches every sentence's forward pass itself, and the check against
+the model is cached per sentence here.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from retrieval_attention import charts_transformer as ct
+from retrieval_attention.charts import projector
+from retrieval_attention.errors import RetrievalAttentionError
+from retrieval_attention.transformer import LayerAttention, ModelCheck, TransformerInspector, load_inspector
+from ui.common import md
+
+#: Heatmaps show at most this many tokens per axis, so labels stay readable.
+MAX_TOKENS = 48
+#: Warn when at least this share of the word tokens are [UNK].
+UNK_WARN_SHARE = 0.3
+SPECIAL = ("[CLS]", "[SEP]")
+#: |ours - model| below this is "the same numbers" for float32.
+TOLERANCE = 1e-5
+
+
+@st.cache_resource(show_spinner=False)
+def load() -> TransformerInspector:
+    """The default model's attention inspector: once per server, on first use of this page."""
+    return load_inspector()
+
+
+def get_inspector() -> TransformerInspector:
+    """``load`` with a visible loading state and a one-line error instead of a traceback."""
+    try:
+        with st.spinner("Loading all-MiniLM-L6-v2 and its attention weights (first time only)…"):
+            return load()
+    except RetrievalAttentionError as exc:
+        st.error(f"Could not load the transformer: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def model_check(sentence: str) -> ModelCheck:
+    """Our weights against the model's output_attentions, all layers: once per sentence."""
+    return load().check_against_model([sentence])
+
+
+def tokens_line(tokens: list[str]) -> None:
+    """The tokens as the model sees them, [UNK] in bold, with a count and warnings."""
+    shown = [f"**{md(t)}**" if t == "[UNK]" else md(t) for t in tokens]
+    words = [t for t in tokens if t not in SPECIAL]
+    unk = sum(t == "[UNK]" for t in words)
+    st.markdown(f"**Tokens the model sees ({len(tokens)}):** " + " · ".join(shown))
+    if words and unk / len(words) >= UNK_WARN_SHARE:
+        st.warning(
+            f"{unk} of {len(words)} tokens are [UNK] (unknown). all-MiniLM-L6-v2 has an English WordPiece vocabulary "
+            "with only some Chinese characters, so every unknown character becomes the same [UNK] token and its "
+            "attention says little. Try a sentence with more known characters, e.g. 日本の首都は東京です, "
+            "or an English or Spanish one.",
+            icon=":material/translate:",
+        )
+    if len(tokens) > MAX_TOKENS:
+        st.info(
+            f"This sentence has {len(tokens)} tokens; the heatmaps show the first {MAX_TOKENS} so the labels stay "
+            "readable. The model, the weights and the check use all of them.",
+            icon=":material/content_cut:",
+        )
+
+
+def badge(check: ModelCheck, n_layers: int, n_heads: int) -> None:
+    """The check against the model as a badge: green when our numbers equal the model's."""
+    ok = check.max_diff < TOLERANCE
+    st.badge(
+        f"{'our numpy code reproduces the model' if ok else 'our numpy code differs from the model'}: "
+        f"max difference {check.max_diff:.1e} over {n_layers} layers × {n_heads} heads",
+        icon=":material/verified:" if ok else ":material/error:",
+        color="green" if ok else "red",
+        help="Largest |our weight − the model's output_attentions weight| over every layer, head and cell "
+        "of this sentence, computed once per sentence.",
+    )
+    st.caption(
+        f"Also checked: Concat·W_O + b_O vs the model's output projection, max difference "
+        f"{check.max_projection_diff:.1e}; after residual + LayerNorm {check.max_block_diff:.1e}."
+    )
+
+
+def main_heatmap(att: LayerAttention, head: int) -> None:
+    """The selected head: self-attention, or with the causal mask."""
+    n = min(len(att.query_tokens), MAX_TOKENS)
+    if att.kind == "causal":
+        st.subheader(f"Causal attention · layer {att.layer}, head {head}")
+        st.markdown(
+            "A decoder must not peek at the future: scores above the diagonal get −∞, so their weight is 0 "
+            "(grey). Applied at this layer only: the encoder's earlier layers still saw the whole sentence."
+        )
+        st.latex(
+            r"w = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right),\quad M_{ij} = -\infty \text{ if } j > i"
+        )
+    else:
+        st.subheader(f"Self-attention · layer {att.layer}, head {head}")
+        st.markdown(
+            "Every token's query is compared with every token's key of the **same** sentence. "
+            "Read a row: where that token looks. Each row sums to 1."
+        )
+        st.latex(
+            r"\mathrm{Attention}(Q,K,V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V,\quad d_k = 32"
+        )
+    cell = ct.cell_size(n)
+    chart = ct.attention_heatmap(
+        att.weights[head, :n, :n],
+        att.query_tokens[:n],
+        att.key_tokens[:n],
+        mask=att.mask[:n, :n],
+        title=f"Layer {att.layer}, head {head}: attention weights",
+        cell=cell,
+    )
+    st.altair_chart(projector(chart), key="tr_heatmap", width="content", height="content")
+
+
+def cross_section(att: LayerAttention, head: int) -> None:
+    """Queries from sentence A, keys and values from sentence B."""
+    L, S = min(len(att.query_tokens), MAX_TOKENS), min(len(att.key_tokens), MAX_TOKENS)
+    st.markdown(
+        "In a translator the decoder's queries read the encoder's keys and values, as 我爱吃苹果 → *I love apples* "
+        "aligns each English word with Chinese characters. BERT has no trained cross-attention, so here the same "
+        "layer's self-attention projections are reused: the mechanism and shapes are real, the alignment is not trained."
+    )
+    cell = ct.cell_size(max(L, S))
+    chart = ct.attention_heatmap(
+        att.weights[head, :L, :S],
+        att.query_tokens[:L],
+        att.key_tokens[:S],
+        title=f"Cross-attention · layer {att.layer}, head {head}: rows = sentence A, columns = sentence B",
+        cell=cell,
+    )
+    st.altair_chart(projector(chart), key="tr_cross_heatmap", width="content", height="content")
+
+
+def heads_section(att: LayerAttention, head: int) -> None:
+    """All heads of the layer as small multiples."""
+    n = min(len(att.query_tokens), MAX_TOKENS)
+    st.markdown(
+        f"{att.n_heads} heads each run their own softmax(QKᵀ/√d)V on its own 32-number slice of q, k and v, "
+        "so each head can look for something different (the next word, the previous one, [SEP] as a resting place)."
+    )
+    chart = ct.heads_grid(att.weights[:, :n, :n], att.query_tokens[:n], att.key_tokens[:n], selected=head)
+    st.altair_chart(projector(chart), key="tr_heads_grid", width="content", height="content")
+
+
+def concat_section(att: LayerAttention, check: ModelCheck) -> None:
+    """One token's head outputs side by side, then the output projection."""
+    st.markdown(
+        "Each head returns 32 numbers per token; they are put side by side (384 numbers) and one matrix W_O mixes "
+        "them, so the next layer sees all heads at once."
+    )
+    st.latex(r"\mathrm{MultiHead}(Q,K,V) = \mathrm{Concat}(\mathrm{head}_1, \dots, \mathrm{head}_h)\,W_O")
+    positions = list(range(len(att.query_tokens)))
+    default = att.query_tokens.index("she") if "she" in att.query_tokens else min(1, len(positions) - 1)
+    t = st.columns([1, 3])[0].selectbox(
+        "Token",
+        positions,
+        index=default,
+        key="tr_concat_token",
+        format_func=lambda i: f"{i}: {att.query_tokens[i]}",
+    )
+    chart = ct.concat_projection_chart(att.head_outputs[:, t, :], att.projected[t], att.query_tokens[t])
+    st.altair_chart(projector(chart), key="tr_concat_chart", width="content", height="content")
+    st.caption(
+        f"Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
+        f"{check.max_projection_diff:.1e} (all tokens, all layers)."
+    )
+
+
+def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head: int) -> None:
+    """K·Kᵀ next to Q·Kᵀ: why a token needs a query separate from its key."""
+    r = ins.relevance_matrices(sentence, layer, head)
+    st.markdown(
+        "If each token had only a key, relevance would be $k_a \\cdot k_b = k_b \\cdot k_a$: *she → riley* as strong as "
+        "*riley → she*. Separate queries make it asymmetric: what a token looks for differs from what it offers."
+    )
+    st.latex(r"K K^\top = (K K^\top)^\top \qquad\text{but}\qquad Q K^\top \neq (Q K^\top)^\top")
+    n = min(len(r.tokens), MAX_TOKENS)
+    side_by_side = n <= 24
+    cols = st.columns(2, gap="medium") if side_by_side else [st.container(), st.container()]
+    cell = ct.cell_size(n, target=280 if side_by_side else 640, lo=8 if side_by_side else 12, hi=26)
+    views = (
+        ("kk", "K·Kᵀ/√d: keys only (symmetric)", r.kk, r.asymmetry_kk),
+        ("qk", "Q·Kᵀ/√d: queries against keys", r.qk, r.asymmetry_qk),
+    )
+    for col, (name, title, A, asym) in zip(cols, views):
+        chart = ct.relevance_heatmap(A[:n, :n], r.tokens[:n], r.pair, title=title, asymmetry=asym, cell=cell)
+        col.altair_chart(projector(chart), key=f"tr_relevance_{name}", width="content", height="content")
+    a, b = (md(t) for t in r.pair_tokens)
+    s_ab, s_ba = r.pair_scores
+    st.markdown(
+        f"**Most asymmetric pair (outlined):** “{a}” → “{b}” scores **{s_ab:.2f}**, "
+        f"but “{b}” → “{a}” only **{s_ba:.2f}**. "
+        f"Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{r.asymmetry_kk:.2f}**, Q·Kᵀ **{r.asymmetry_qk:.2f}** (0 = symmetric)."
+    )
+    chart = ct.asymmetry_heads_chart(ins.asymmetry_by_head(sentence), layer, head)
+    st.altair_chart(projector(chart), key="tr_asymmetry_heads", width="content", height="content")
+    st.caption("Every head of every layer is asymmetric: the model uses its separate queries everywhere.")
