@@ -1,0 +1,303 @@
+"""Altair builders for the recommender page: result dataclasses -> tidy frames -> chart objects.
+
+Two layers, as in the Annotated Transformer: ``*_frame`` functions reshape a
+:class:`~retrieval_attention.recommender.TargetAttention` or
+:class:`~retrieval_attention.recommender.CrossAttention` into a tidy pandas frame (no maths,
+only reshaping), and ``*_chart`` functions turn a frame into an Altair chart. No streamlit here;
+wrap a chart in :func:`retrieval_attention.charts.projector` for big type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .charts import OKABE_ITO
+from .recommender import CrossAttention, TargetAttention
+
+__all__ = [
+    "BAR_STEP",
+    "cross_attention_frame",
+    "cross_attention_heatmap",
+    "history_label",
+    "history_weights_chart",
+    "history_weights_frame",
+    "truncate",
+    "weight_by_category",
+    "weight_domain",
+]
+
+#: Pixels per history item in the weight bars (one row per watched video).
+BAR_STEP = 30
+_GREY = "#B0B0B0"
+_INK = "#1F2430"  # axis labels: dark enough to read on a projector
+
+
+def truncate(text: str, n: int) -> str:
+    """``text`` cut to at most ``n`` characters, with an ellipsis when cut.
+
+    Example:
+        >>> truncate("Hilarious Kitten Moments That Will Make You Laugh", 20)
+        'Hilarious Kitten Mo…'
+    """
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: max(n - 1, 1)].rstrip() + "…"
+
+
+def history_label(position: int, title: str, n: int = 42) -> str:
+    """Axis label of the history item at 1-based ``position``: ``"3. Easy Homemade Pizza…"``.
+
+    The number keeps labels unique and ties the bars to the heatmap columns.
+    """
+    return f"{position}. {truncate(title, n)}"
+
+
+def history_weights_frame(ta: TargetAttention, categories: Sequence[str], slot: str = "A") -> pd.DataFrame:
+    """One row per history item (watch order, oldest first) with every factor of its weight.
+
+    Args:
+        ta: one target's attention over the history.
+        categories: the category of each history item, shape (H,).
+        slot: the name of the target on the page ("A", "B").
+
+    Returns:
+        Columns ``slot``, ``target``, ``pos`` (1..H), ``label``, ``title``, ``category``,
+        ``score`` (q·k), ``relevance`` (weight before recency), ``decay`` (recency factor),
+        ``weight`` (final), ``masked`` (the item is the target itself).
+    """
+    H = len(ta.history_ids)
+    return pd.DataFrame(
+        {
+            "slot": slot,
+            "target": ta.target_title,
+            "pos": np.arange(1, H + 1),
+            "label": [history_label(i + 1, t) for i, t in enumerate(ta.history_titles)],
+            "title": list(ta.history_titles),
+            "category": list(categories),
+            "score": ta.scores,
+            "relevance": ta.relevance,
+            "decay": ta.decay,
+            "weight": ta.weights,
+            "masked": ta.masked,
+        }
+    )
+
+
+_TOOLTIP = [
+    alt.Tooltip("pos:Q", title="#"),
+    alt.Tooltip("title:N", title="watched (key)"),
+    alt.Tooltip("category:N"),
+    alt.Tooltip("target:N", title="target (query)"),
+    alt.Tooltip("score:Q", format=".3f", title="q·k (cosine)"),
+    alt.Tooltip("relevance:Q", format=".3f", title="relevance (before recency)"),
+    alt.Tooltip("decay:Q", format=".3f", title="recency factor"),
+    alt.Tooltip("weight:Q", format=".3f", title="weight"),
+]
+
+
+def _y(order: list[str], labels: bool) -> alt.Y:
+    return alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=360, labelColor=_INK) if labels else None)
+
+
+def _target_panel(
+    frame: pd.DataFrame,
+    categories: Sequence[str],
+    domain: tuple[float, float],
+    recency: bool,
+    normalize: bool,
+    labels: bool,
+    width: int,
+) -> alt.LayerChart:
+    """One target's bars: filled = final weight, coloured by category; outline = relevance before recency."""
+    order = list(frame["label"])
+    scale = alt.Scale(domain=list(domain), nice=False, clamp=True)
+    name = "weight (softmax)" if normalize else "weight: raw q·k (DIN, no softmax)"
+    base = alt.Chart().encode(y=_y(order, labels), tooltip=_TOOLTIP)  # data once, on the layer
+    bars = base.mark_bar(clip=True, height={"band": 0.75}).encode(
+        x=alt.X("weight:Q", title=name, scale=scale, axis=alt.Axis(tickCount=5)),
+        color=alt.Color(
+            "category:N",
+            title=None,
+            scale=alt.Scale(domain=list(categories), range=OKABE_ITO[: len(categories)] or [_GREY]),
+            legend=alt.Legend(orient="top", direction="horizontal", symbolSize=200, columns=5),
+        ),
+    )
+    layers: list[alt.Chart] = [bars]
+    if recency:  # the weight before the recency factor, as an outline around the final bar
+        layers.append(
+            base.mark_bar(clip=True, height={"band": 0.75}, fill=None, stroke="#000000", strokeDash=[4, 3]).encode(
+                x=alt.X("relevance:Q", scale=scale)
+            )
+        )
+    end = "max(datum.weight, datum.relevance)" if recency else "datum.weight"
+    layers.append(
+        base.transform_calculate(end=end)
+        .mark_text(align="left", dx=4, fontSize=15, clip=True)
+        .encode(x=alt.X("end:Q", scale=scale), text=alt.Text("weight:Q", format=".2f"))
+    )
+    slot, target = str(frame["slot"].iloc[0]), str(frame["target"].iloc[0])
+    title = alt.TitleParams(f"{slot}: {truncate(target, max(width // 10, 20))}", fontSize=17, anchor="start")
+    return alt.layer(*layers, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
+
+
+def _recency_panel(frame: pd.DataFrame, half_life: float | None, width: int) -> alt.LayerChart:
+    """The recency factor 0.5^(age / half-life) of each history item: the same for every target."""
+    order = list(frame["label"])
+    scale = alt.Scale(domain=[0.0, 1.0], nice=False)
+    base = alt.Chart().encode(y=_y(order, True), tooltip=_TOOLTIP)
+    bars = base.mark_bar(color=_GREY, height={"band": 0.75}).encode(
+        x=alt.X("decay:Q", title="factor", scale=scale, axis=alt.Axis(tickCount=2))
+    )
+    text = base.mark_text(align="left", dx=3, fontSize=13).encode(
+        x=alt.X("decay:Q", scale=scale), text=alt.Text("decay:Q", format=".2f")
+    )
+    hl = "" if half_life is None else f" (h = {half_life:g})"
+    title = alt.TitleParams(f"× recency{hl}", fontSize=17, anchor="start")
+    return alt.layer(bars, text, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
+
+
+def history_weights_chart(
+    frames: Sequence[pd.DataFrame],
+    categories: Sequence[str],
+    domain: tuple[float, float] = (0.0, 1.0),
+    recency: bool = False,
+    normalize: bool = True,
+    panel_width: int = 360,
+    half_life: float | None = None,
+) -> alt.HConcatChart:
+    """The weights of one or more targets over the same history, side by side on one y axis.
+
+    The history titles are written once, on the left; each target gets a panel of bars (filled =
+    final weight, coloured by the category of the watched video). With recency on, a grey panel
+    shows the recency factor of each item (the same for every target) and each target's panel
+    outlines the weight it had *before* recency, so relevance × recency = weight can be read off.
+
+    Args:
+        frames: one frame per target, from :func:`history_weights_frame`, same history.
+        categories: the colour domain (the history's categories, in a fixed order, so that a
+            colour means the same category in every chart of the page).
+        domain: x range of every target panel, shared so bars compare; (0, 1) with the softmax.
+        recency: draw the recency panel and the before-recency outlines.
+        normalize: softmax weights (True) or DIN's raw weights (False), for the axis titles.
+        panel_width: width of each target panel in pixels.
+        half_life: shown in the recency panel's title.
+    """
+    panels: list[alt.LayerChart] = []
+    if recency:
+        panels.append(_recency_panel(frames[0], half_life, width=110))
+    for i, f in enumerate(frames):
+        panels.append(
+            _target_panel(f, categories, domain, recency, normalize, labels=not recency and i == 0, width=panel_width)
+        )
+    return alt.hconcat(*panels, spacing=18).resolve_scale(color="shared")
+
+
+def cross_attention_frame(X: CrossAttention, label_chars: int = 26, row_chars: int = 44) -> pd.DataFrame:
+    """The (C, H) matrix as a tidy frame: one row per (candidate, history item) cell.
+
+    Args:
+        X: cross-attention of the candidates (rows, best first) over the history (columns).
+        label_chars: truncation of the history titles on the x axis.
+        row_chars: truncation of the candidate titles on the y axis.
+
+    Returns:
+        Columns ``rank``, ``candidate``, ``candidate_title``, ``pos``, ``history``,
+        ``history_title``, ``score``, ``weight``, ``is_top`` (the cell that explains the row).
+    """
+    C, H = X.weights.shape
+    w = np.where(X.mask, X.weights, -np.inf)  # (C, H) masked cells never explain
+    top = np.argmax(w, axis=1) if H else np.zeros(C, dtype=int)  # (C,)
+    r, h = np.meshgrid(np.arange(C), np.arange(H), indexing="ij")  # (C, H) each
+    r, h = r.ravel(), h.ravel()
+    return pd.DataFrame(
+        {
+            "rank": r + 1,
+            "candidate": [f"{i + 1}. {truncate(X.candidate_titles[i], row_chars)}" for i in r],
+            "candidate_title": [X.candidate_titles[i] for i in r],
+            "pos": h + 1,
+            "history": [history_label(j + 1, X.history_titles[j], label_chars) for j in h],
+            "history_title": [X.history_titles[j] for j in h],
+            "score": X.scores[r, h],
+            "weight": X.weights[r, h],
+            "is_top": h == top[r],
+        }
+    )
+
+
+def cross_attention_heatmap(
+    frame: pd.DataFrame, normalize: bool = True, title: str | None = None, plot_width: int = 720
+) -> alt.LayerChart:
+    """Candidates (rows) × history items (columns): who reads what. The explaining cell is outlined.
+
+    Args:
+        frame: from :func:`cross_attention_frame`.
+        normalize: softmax weights in [0, 1] (sequential colours) or DIN raw weights, which can be
+            negative (diverging colours centred on 0).
+        title: chart title.
+        plot_width: width of the cell area in pixels (the row labels come on top of it); each
+            history column gets ``plot_width / H`` pixels, between 26 and 70.
+    """
+    rows = list(dict.fromkeys(frame["candidate"]))
+    cols = list(dict.fromkeys(frame["history"]))
+    if normalize:
+        hi = max(float(frame["weight"].max()) if len(frame) else 1.0, 1e-9)
+        scale = alt.Scale(scheme="blues", domain=[0, hi])
+    else:
+        hi = max(float(frame["weight"].abs().max()) if len(frame) else 1.0, 1e-9)
+        scale = alt.Scale(scheme="blueorange", domain=[-hi, hi], domainMid=0)
+    tooltip = [
+        alt.Tooltip("candidate_title:N", title="recommended (query)"),
+        alt.Tooltip("history_title:N", title="watched (key)"),
+        alt.Tooltip("score:Q", format=".3f", title="q·k (cosine)"),
+        alt.Tooltip("weight:Q", format=".3f", title="weight"),
+    ]
+    x = alt.X(
+        "history:N",
+        sort=cols,
+        title="watch history (keys / values), oldest first",
+        axis=alt.Axis(
+            labelAngle=-55, labelLimit=230, orient="top", labelFontSize=13, labelOverlap=False, labelColor=_INK
+        ),
+    )
+    y = alt.Y("candidate:N", sort=rows, title=None, axis=alt.Axis(labelLimit=400, labelColor=_INK))
+    base = alt.Chart().encode(x=x, y=y, tooltip=tooltip)  # data once, on the layer
+    cells = base.mark_rect().encode(color=alt.Color("weight:Q", title="weight", scale=scale))
+    outline = (
+        base.transform_filter(alt.datum.is_top)
+        .mark_rect(fill=None, stroke="#000000", strokeWidth=3)
+        .encode(tooltip=tooltip)
+    )
+    dark = (alt.datum.weight > 0.55 * hi) | (alt.datum.weight < -0.55 * hi)
+    text = (
+        base.transform_filter("abs(datum.weight) >= 0.005")
+        .mark_text(fontSize=13)
+        .encode(
+            text=alt.Text("weight:Q", format=".2f"),
+            color=alt.condition(dark, alt.value("#FFFFFF"), alt.value("#000000")),
+        )
+    )
+    step = max(26, min(70, plot_width // max(len(cols), 1)))  # px per history column
+    chart = alt.layer(cells, outline, text, data=frame).properties(width=step * len(cols), height=34 * len(rows))
+    return chart.properties(title=title) if title else chart
+
+
+def weight_domain(frames: Sequence[pd.DataFrame], normalize: bool) -> tuple[float, float]:
+    """One x range for several weight charts, so that compared targets share a scale.
+
+    With the softmax on the weights live in [0, 1] and the range is (0, 1): a flat bar chart then
+    *looks* flat. DIN's raw weights can be negative and exceed 1: the range spans them all.
+    """
+    if normalize or not frames:
+        return (0.0, 1.0)
+    values = np.concatenate([f[["relevance", "weight"]].to_numpy().ravel() for f in frames])
+    lo, hi = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
+    pad = 0.12 * max(hi - lo, 1e-9)  # room for the value printed after the bar
+    return (lo - (pad if lo < 0 else 0.0), hi + pad)
+
+
+def weight_by_category(frame: pd.DataFrame) -> pd.Series:
+    """Sum of the final weights per category of watched video, largest first."""
+    return frame.groupby("category", sort=False)["weight"].sum().sort_values(ascending=False)
