@@ -32,6 +32,7 @@ __all__ = [
     "nadaraya_watson",
     "noisy_series",
     "positional_query_key",
+    "rmse",
     "window_features",
 ]
 
@@ -255,3 +256,13 @@ def content_attention(
     scores = -d2 / (window * 2.0 * sigma**2)  # (n, n)
     w = softmax(scores, axis=-1)  # (n, n)
     return w @ y1, w
+
+
+def rmse(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
+    """Root-mean-square difference ``sqrt(mean((a - b)²))``: how far a smoothing is from the clean signal.
+
+    Example:
+        >>> rmse(np.array([0.0, 2.0]), np.array([0.0, 0.0]))
+        1.4142135623730951
+    """
+    return float(np.sqrt(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)))

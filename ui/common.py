@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
@@ -92,10 +93,20 @@ def sidebar_controls(show_k: bool = True) -> Controls:
     return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])
 
 
+def download_csv(frame: pd.DataFrame, name: str, key: str) -> None:
+    """A button that downloads ``frame`` as ``name`` (CSV, UTF-8), for slides and spreadsheets."""
+    st.download_button(
+        f"Download the data (CSV): {name}",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+    )
+
+
 def weights_csv(store: ra.KeyValueStore, weights: np.ndarray, scores: np.ndarray) -> bytes:
     """Every key's id, title, score and weight as CSV, best first."""
-    import pandas as pd
-
     order = np.argsort(-weights, kind="stable")
     c = store.corpus
     frame = pd.DataFrame(

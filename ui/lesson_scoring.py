@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
@@ -23,7 +22,7 @@ from retrieval_attention.scoring import (
     scaled_dot_scores,
     time_scoring,
 )
-from ui.common import get_store, md
+from ui.common import download_csv, get_store, md
 
 DEFAULT_QUERY = "funny cat videos"
 HIDDEN = 64  # width of the additive network's hidden layer = width of the dot product's projections
@@ -85,17 +84,6 @@ def query_ui() -> str:
     return st.text_input("Query", key="scoring_query", placeholder="type a search, e.g. funny cat videos")
 
 
-def download(frame: pd.DataFrame, name: str, key: str) -> None:
-    st.download_button(
-        f"Download the data (CSV): {name}",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=name,
-        mime="text/csv",
-        key=key,
-        on_click="ignore",
-    )
-
-
 def scores_section(store: ra.KeyValueStore) -> None:
     st.header("1 · One query, four scores")
     query = query_ui()
@@ -113,7 +101,7 @@ def scores_section(store: ra.KeyValueStore) -> None:
     }
     frame = cl.scores_frame(scores, store.corpus.titles)
     st.altair_chart(projector(cl.scores_strip_chart(frame)), key="scores_strip", height=620)
-    download(frame, "scores_four_ways.csv", "dl_scores")
+    download_csv(frame, "scores_four_ways.csv", "dl_scores")
     best = frame[frame["rank"] <= 5].sort_values(["scorer", "rank"])
     table = best.pivot(index="rank", columns="scorer", values="title")[list(scores)]
     st.table(table)
@@ -195,7 +183,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
     c[3].metric("ratio additive / dot", f"{r.ratio:,.0f}×", help=f"counted work ratio {r.flop_ratio:,.1f}×")
     frame = cl.cost_frame({KEYSETS[keyset]: r})
     st.altair_chart(projector(cl.cost_chart(frame)), key="cost_chart", height=260)
-    download(frame, "scoring_cost.csv", "dl_cost")
+    download_csv(frame, "scoring_cost.csv", "dl_cost")
     st.caption(
         f"Median of {r.repeats} timed run(s) after a warm-up, single-threaded BLAS, measured on this server "
         "(machine-dependent). With one query both need about n·d·h work, so the gap is small; it grows with m, "
@@ -215,7 +203,7 @@ def scaling_section() -> None:
     )
     frame = cl.peakiness_frame(res)
     st.altair_chart(projector(cl.peakiness_chart(frame, metric)), key="peak_chart", height=520)
-    download(frame, "softmax_peakiness_vs_d.csv", "dl_peak")
+    download_csv(frame, "softmax_peakiness_vs_d.csv", "dl_peak")
     g = res.curve("gaussian", scaled=False)
     st.markdown(
         f"Softmax over {res.n_keys} random keys, {res.trials} draws per d. **Left, the classic reason:** with "

@@ -16,7 +16,9 @@ from retrieval_attention.smoothing import (
     nadaraya_watson,
     noisy_series,
     positional_query_key,
+    rmse,
 )
+from ui.common import download_csv
 
 WIDTHS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 50.0, 100.0]  # σ in time steps
 WINDOWS = [1, 3, 5, 7, 9, 13, 17, 21]
@@ -28,22 +30,6 @@ ANSWERS = [
     "It keeps its shape and moves",
     "It turns negative far from t",
 ]
-
-
-def rmse(a: np.ndarray, b: np.ndarray) -> float:
-    """Root-mean-square difference, the error shown in the metrics."""
-    return float(np.sqrt(np.mean((a - b) ** 2)))
-
-
-def download(frame: pd.DataFrame, name: str, key: str) -> None:
-    st.download_button(
-        f"Download the data (CSV): {name}",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=name,
-        mime="text/csv",
-        key=key,
-        on_click="ignore",
-    )
 
 
 def charts(frame: pd.DataFrame, step: int, title: str, key: str) -> None:
@@ -70,7 +56,7 @@ def position_section(s: NoisySeries, step: int) -> float:
     ys, W = gaussian_smoothing_attention(s.t, s.y, sigma)  # (n,), (n, n)
     frame = cl.smoothing_frame(s.t, s.y, s.signal, {"by position": ys}, {"by position": W[step]})
     charts(frame, step, f"Gaussian smoothing, σ = {sigma:g}", "position")
-    download(frame, "gaussian_smoothing.csv", "dl_position")
+    download_csv(frame, "gaussian_smoothing.csv", "dl_position")
     c = st.columns(4)
     c[0].metric("noisy: error", f"{rmse(s.y, s.signal):.3f}", help="RMS distance to the clean signal")
     c[1].metric("smoothed: error", f"{rmse(ys, s.signal):.3f}", help="RMS distance to the clean signal")
@@ -140,7 +126,7 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
         s.t, s.y, s.signal, {"by position": yp, "by content": yc}, {"by position": Wp[step], "by content": Wc[step]}
     )
     charts(frame, step, f"Position (σ = {sigma:g}) vs content (window {window}, σ = {width:g})", "content")
-    download(frame, "content_vs_position_smoothing.csv", "dl_content")
+    download_csv(frame, "content_vs_position_smoothing.csv", "dl_content")
     c = st.columns(3)
     c[0].metric("error, by position", f"{rmse(yp, s.signal):.3f}")
     c[1].metric("error, by content", f"{rmse(yc, s.signal):.3f}")

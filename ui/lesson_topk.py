@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
@@ -11,7 +10,7 @@ from retrieval_attention import charts_lessons as cl
 from retrieval_attention.charts import projector
 from retrieval_attention.retrieval import scale_factor
 from retrieval_attention.topk import TopKCurve, TopKError
-from ui.common import get_store, md, sidebar_controls
+from ui.common import download_csv, get_store, md, sidebar_controls
 
 DEFAULT_QUERY = "funny cat videos"
 QUESTION_K = 10
@@ -21,17 +20,6 @@ ANSWERS = ["About 10%", "About half", "About 90%", "More than 99%"]
 def fmt(x: float) -> str:
     """One format for every number that is compared on this page (τ with TV, error with its identity)."""
     return f"{x:.4g}"
-
-
-def download(frame: pd.DataFrame, name: str, key: str) -> None:
-    st.download_button(
-        f"Download the data (CSV): {name}",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=name,
-        mime="text/csv",
-        key=key,
-        on_click="ignore",
-    )
 
 
 def query_ui() -> str:
@@ -123,12 +111,12 @@ def main() -> None:
     )
     frame = cl.topk_weights_frame(err, store.corpus.titles)
     st.altair_chart(projector(cl.topk_weights_chart(frame)), key="topk_weights", height=380)
-    download(frame, "topk_weights.csv", "dl_topk_weights")
+    download_csv(frame, "topk_weights.csv", "dl_topk_weights")
 
     st.header("As k goes from 1 to n")
     cframe = cl.topk_curve_frame(curve)
     st.altair_chart(projector(cl.topk_curve_chart(cframe, k)), key="topk_curve", height=420)
-    download(cframe, "topk_curve.csv", "dl_topk_curve")
+    download_csv(cframe, "topk_curve.csv", "dl_topk_curve")
     rose = cframe.loc[cframe["error_rose"], "k"].tolist()
     st.markdown(
         "τ can only shrink as k grows: each extra key moves its weight from the dropped side to the kept side. "
