@@ -144,3 +144,22 @@ def test_import_is_instant_and_lazy():
     code = "import sys, retrieval_attention; print('sentence_transformers' in sys.modules, 'faiss' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "False"]
+
+
+def test_cache_key_includes_max_seq_length(fake_encoder, tmp_path):
+    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
+    fake_encoder.max_seq_length = 128
+    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
+    assert len(cache_files(tmp_path)) == 2, "a different truncation length must not reuse vectors"
+
+
+def test_concurrent_encode_calls_are_safe(store):
+    """Many sessions encode at once through one model: results equal the one-at-a-time results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"query number {i}: funny cats and python tutorials" for i in range(24)]
+    serial = [store.encoder.encode_queries([t])[0] for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda t: store.encoder.encode_queries([t])[0], texts))
+    for a, b in zip(serial, parallel):
+        np.testing.assert_allclose(a, b, atol=1e-5)
