@@ -197,6 +197,7 @@ class KeyValueStore:
         self.layout = ValueLayout(categories=tuple(corpus.categories), dim=encoder.dim)
         self.V = self._build_values()  # (n, dv)
         self.index = VectorIndex(self.K)
+        self._ids = np.array([v.id for v in corpus.videos], dtype=object)  # (n,) ids for fancy indexing
         self._dict: dict[str, int] = {}
         for i, v in enumerate(corpus.videos):
             self._dict.setdefault(normalize_key(v.title), i)  # a dict keeps one value per key
@@ -346,7 +347,7 @@ class KeyValueStore:
         return RetrievalResult(
             "topk",
             query,
-            tuple(self.corpus.videos[i].id for i in I),
+            tuple(self._ids[I].tolist()),
             I,
             D.astype(np.float32),
             w,
@@ -379,7 +380,7 @@ class KeyValueStore:
         return RetrievalResult(
             "soft",
             query,
-            tuple(self.corpus.videos[i].id for i in order),
+            tuple(self._ids[order].tolist()),
             order.astype(np.int64),
             raw.astype(np.float32),
             w.astype(np.float32),

@@ -1,0 +1,117 @@
+"""App cold start with the real server and a real browser (the harness of tests/browser):
+process start -> page layout visible -> first full render, with an empty and then a warm
+embedding cache; checks that a second start never re-embeds the corpus.
+
+    python -m benchmarks.bench_coldstart
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, WORK, machine, save_result, wait_for_quiet
+
+WARM_STARTS = 3
+TITLE = "Attention is soft retrieval"
+FULL = "effective keys"
+
+
+def import_seconds(module: str, repeats: int = 3) -> float:
+    """Median wall time of ``import module`` in a fresh interpreter (the OS file cache warm)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    times = []
+    for _ in range(repeats + 1):
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times[1:])  # the first run warms the file cache
+
+
+def snapshot(folder: Path) -> dict[str, float]:
+    """Embedding cache files and their modification times."""
+    emb = folder / "embeddings"
+    return {p.name: p.stat().st_mtime for p in sorted(emb.glob("*.npz"))} if emb.exists() else {}
+
+
+def one_start(browser, artifacts: Path, cache: Path) -> dict:  # browser: a Playwright Browser
+    from tests.browser.test_browser import start_server, stop_server
+
+    server = start_server(artifacts, artifacts, {"RETRIEVAL_ATTENTION_CACHE": str(cache)})
+    try:
+        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        g0 = time.perf_counter()
+        page.goto(server["url"])
+        page.get_by_text(TITLE).first.wait_for(timeout=60_000)
+        layout = time.perf_counter()
+        page.get_by_text(FULL).first.wait_for(timeout=300_000)
+        full = time.perf_counter()
+        page.close()
+    finally:
+        stop_server(server)
+    t0 = server["t0"]
+    return {
+        "health_s": server["health_s"],
+        "layout_from_process_start_s": layout - t0,
+        "layout_from_page_load_s": layout - g0,
+        "full_render_from_process_start_s": full - t0,
+        "full_render_from_page_load_s": full - g0,
+    }
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.test_browser import CHROMIUM, FLAGS
+
+    load = wait_for_quiet()
+    imports = {m: import_seconds(m) for m in ("retrieval_attention", "streamlit", "torch", "sentence_transformers")}
+    print("  import times (s):", {m: round(t, 2) for m, t in imports.items()}, flush=True)
+    artifacts = WORK / "coldstart"
+    cache = artifacts / "cache"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+    starts = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            first = one_start(browser, artifacts, cache)
+            first["cache"] = "empty (embeds the corpus)"
+            after_first = snapshot(cache)
+            starts.append(first)
+            print(
+                "  first start:", {k: round(v, 2) if isinstance(v, float) else v for k, v in first.items()}, flush=True
+            )
+            for i in range(WARM_STARTS):
+                s = one_start(browser, artifacts, cache)
+                s["cache"] = "warm"
+                s["re_embedded"] = snapshot(cache) != after_first
+                starts.append(s)
+                print(
+                    f"  warm start {i + 1}:",
+                    {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()},
+                    flush=True,
+                )
+        finally:
+            browser.close()
+    warm = [s for s in starts if s["cache"] == "warm"]
+    medians = {key: statistics.median(s[key] for s in warm) for key in warm[0] if key.endswith("_s")}
+    save_result(
+        "coldstart",
+        {
+            "machine": machine(),
+            "load_average_at_start": load,
+            "imports_s": imports,
+            "starts": starts,
+            "warm_medians": medians,
+            "embedding_cache_files": len(after_first),
+            "warm_start_re_embedded": any(s["re_embedded"] for s in warm),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Thread settings for a small CPU: torch, FAISS and numpy's BLAS each bring their own thread pool.
+
+Three pools live in one process here: torch's intra-op OpenMP pool (the encoder's forward pass),
+FAISS's own OpenMP runtime (index builds and batched searches) and OpenBLAS under numpy (the
+matrix products of exact attention). Each sizes itself to every core, and each keeps its worker
+threads spinning for a while after a call. On a 2-core machine, when calls alternate between
+pools (encode, then search, then attention), the spinning workers of one pool take a core from
+the next: measured here, one query through encoder + FAISS + numpy at 20k keys took about 40 ms
+with every pool at 2 threads and about 30 ms with only one pool using both cores.
+
+:func:`recommended_threads` says what measured best on the 2-core benchmark machine
+(``docs/benchmarks.md``, section "Thread settings"); :func:`configure_threads` applies a setting.
+Importing this module changes nothing: the app, the CLI and the benchmarks call the function.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ThreadSettings", "configure_threads", "current_threads", "recommended_threads"]
+
+Workload = Literal["interactive", "batch"]
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """Threads per pool; 0 leaves a pool as it is."""
+
+    torch: int  # torch intra-op threads: the encoder's forward pass
+    faiss: int  # FAISS OpenMP threads: index builds and searches of many queries
+    blas: int  # OpenBLAS threads under numpy: q·Kᵀ and w·V in exact attention
+
+
+def recommended_threads(workload: Workload = "interactive", cpus: int | None = None) -> ThreadSettings:
+    """The measured choice for this kind of work: one pool gets every core, the others one thread.
+
+    * ``"interactive"`` (the app, the CLI: one short query at a time): every core for torch
+      (the query's forward pass is the largest cost: 9 ms with 2 threads, 11 ms with 1), one
+      FAISS thread (FAISS answers a single query on one thread anyway) and one BLAS thread (the
+      app's products over at most 20k keys take a few milliseconds; with two BLAS threads their
+      spinning slows the next forward pass more than they save).
+    * ``"batch"`` (embedding a corpus, building an index, searching many queries at once):
+      every core for torch and FAISS, which never run at the same time, and one BLAS thread.
+      Exact attention over many queries at once (one dense matrix product) is the exception:
+      give BLAS every core while it runs, ``ThreadSettings(torch=0, faiss=0, blas=cpus)``.
+
+    Args:
+        workload: "interactive" or "batch".
+        cpus: cores to plan for; None means ``os.cpu_count()``.
+
+    Returns:
+        A :class:`ThreadSettings`.
+
+    Example:
+        >>> recommended_threads("interactive", cpus=2)
+        ThreadSettings(torch=2, faiss=1, blas=1)
+        >>> recommended_threads("batch", cpus=2)
+        ThreadSettings(torch=2, faiss=2, blas=1)
+    """
+    n = max(1, cpus or os.cpu_count() or 1)
+    if workload == "interactive":
+        return ThreadSettings(torch=n, faiss=1, blas=1)
+    if workload == "batch":
+        return ThreadSettings(torch=n, faiss=n, blas=1)
+    raise ValueError(f"workload must be 'interactive' or 'batch', got {workload!r}")
+
+
+def configure_threads(settings: ThreadSettings | Workload = "interactive") -> dict[str, int]:
+    """Apply thread settings to the pools of this process.
+
+    FAISS and BLAS are set at once. Torch is set only if it is already imported (importing it
+    costs seconds, and the encoder imports it anyway): call this again after the encoder loads,
+    or just call it once after :func:`~retrieval_attention.embedding.get_encoder`.
+
+    Args:
+        settings: a :class:`ThreadSettings`, or a workload name for :func:`recommended_threads`.
+
+    Returns:
+        The thread counts now in effect, as :func:`current_threads`.
+
+    Example:
+        >>> configure_threads(ThreadSettings(torch=0, faiss=1, blas=0))["faiss"]
+        1
+    """
+    s = recommended_threads(settings) if isinstance(settings, str) else settings
+    if s.blas > 0:
+        _set_blas_threads(s.blas)
+    if s.faiss > 0:  # after BLAS: FAISS's bundled OpenBLAS shares FAISS's OpenMP runtime, so it follows this
+        from .index import set_faiss_threads
+
+        set_faiss_threads(s.faiss)
+    if s.torch > 0 and "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.get_num_threads() != s.torch:
+            torch.set_num_threads(s.torch)
+    return current_threads()
+
+
+def _numpy_blas(pool: dict) -> bool:
+    """True for numpy's BLAS (not the copy bundled inside FAISS, which FAISS's threads govern)."""
+    return "faiss" not in pool.get("filepath", "")
+
+
+def _set_blas_threads(n: int) -> None:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # threadpoolctl comes with scikit-learn (a sentence-transformers dependency)
+        return
+    for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
+        if _numpy_blas({"filepath": lib.filepath}):
+            lib.set_num_threads(n)
+
+
+def current_threads() -> dict[str, int]:
+    """Threads each pool uses now: ``{"torch": .., "faiss": .., "blas": ..}`` (-1: not loaded).
+
+    Example:
+        >>> sorted(current_threads())
+        ['blas', 'faiss', 'torch']
+    """
+    from .index import faiss_threads
+
+    torch = sys.modules.get("torch")
+    blas = -1
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and _numpy_blas(p)]
+        blas = max(pools) if pools else -1
+    except ImportError:
+        pass
+    return {"torch": torch.get_num_threads() if torch is not None else -1, "faiss": faiss_threads(), "blas": blas}
