@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: setup demo test lint browser-deps clean
+.PHONY: setup demo test lint bench browser-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ browser-deps:
 
 test: setup browser-deps
 	$(PY) -m pytest
+
+# Measures everything and rewrites docs/benchmarks.md (about 20 min with cached indexes; see benchmarks/README.md).
+bench: setup browser-deps
+	$(PY) -m benchmarks
 
 lint: setup
 	$(VENV)/bin/ruff check .
