@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks.common import CACHE, Timing, peak_rss_bytes, rss_bytes, save_result, time_call
+from benchmarks.common import CACHE, Timing, peak_rss_bytes, rss_bytes, save_result, time_call, wait_for_quiet
 
 D_MODEL = 384
 K_TOPS = (8, 32, 128)
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
         flat = VectorIndex(K)
     rss_ready = rss_bytes()
+    load_at_timing = wait_for_quiet()  # an index build can take minutes: the machine may have got busy
 
     import torch
 
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             "temperature_timing": T_TIMING,
             "k_timing": K_TIMING,
             "batch": m,
+            "load_average_at_timing": load_at_timing,
         },
     )
     print(
