@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -27,6 +26,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .atomic import atomic_path
 from .config import (
     ALLOW_DOWNLOAD_ENV_VAR,
     DEFAULT_MODEL,
@@ -349,18 +349,9 @@ def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
 
 
 def _write_cache(path: Path, x: NDArray[np.float32]) -> None:
-    """Atomic write: a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, vectors=x, sha256=np.array(_digest(x)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomic write (see :func:`retrieval_attention.atomic.atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, vectors=x, sha256=np.array(_digest(x)))
 
 
 def embed_documents(

@@ -32,7 +32,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -40,6 +39,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .atomic import atomic_path
 from .config import default_cache_dir
 from .errors import InvalidParameterError
 
@@ -320,35 +320,14 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_index(index: VectorIndex, path: Path, meta_path: Path, meta: dict) -> None:
     """Atomic: the index to a temporary file in the same folder, fsync, checksum, ``os.replace``;
     the metadata (with that checksum) last, so a half-written pair never verifies."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        _faiss().write_index(index.faiss_index, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        meta = dict(meta, sha256=_file_digest(Path(tmp)), bytes=os.path.getsize(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _atomic_write_text(meta_path, json.dumps(meta, indent=1, sort_keys=True))
+    with atomic_path(path) as tmp:
+        _faiss().write_index(index.faiss_index, str(tmp))
+        meta = dict(meta, sha256=_file_digest(tmp), bytes=tmp.stat().st_size)
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def _read_index(path: Path, meta_path: Path, meta: dict, params: IndexParams) -> VectorIndex | None:
