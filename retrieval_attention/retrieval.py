@@ -21,6 +21,7 @@ videos. Unknown durations / views are filled with the corpus mean of the known o
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 from .attention import check_temperature, effective_num_keys, entropy, scaled_dot_product_attention
 from .config import DEFAULT_TEMPERATURE
 from .corpus import Corpus, normalize_key
-from .embedding import Encoder, Progress, embed_documents, get_encoder
+from .embedding import Encoder, Progress, embed_documents, embed_queries, encoder_ready, get_encoder
 from .errors import InvalidParameterError, QueryError
 from .index import VectorIndex, check_k
 
@@ -51,6 +52,7 @@ Mode = Literal["hard", "topk", "soft"]
 Scale = Literal["none", "sqrt_d"]
 #: Longest query accepted; longer text is refused rather than silently cut.
 MAX_QUERY_CHARS = 10_000
+_QUERY_CACHE_SIZE = 256  # query vectors a store remembers
 
 
 def check_query(query: object) -> str:
@@ -202,6 +204,7 @@ class KeyValueStore:
         for i, v in enumerate(corpus.videos):
             self._dict.setdefault(normalize_key(v.title), i)  # a dict keeps one value per key
         self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._query_lock = threading.Lock()
 
     @classmethod
     def from_corpus(
@@ -212,6 +215,7 @@ class KeyValueStore:
         use_cache: bool = True,
         batch_size: int = 64,
         progress: Progress | None = None,
+        remember_queries: Sequence[str] = (),
     ) -> KeyValueStore:
         """Embed a corpus's keys and values (with the on-disk cache) and index the keys.
 
@@ -222,6 +226,9 @@ class KeyValueStore:
             use_cache: False to always re-embed.
             batch_size: texts per encoder call.
             progress: ``progress(done, total)`` over keys and values together.
+            remember_queries: queries to embed now through the same on-disk cache (an app's
+                examples): with every cache warm the store answers them while a model given
+                by ``get_encoder(..., wait=False)`` is still loading.
 
         Raises:
             ModelNotFoundError: the encoder cannot be loaded.
@@ -235,7 +242,12 @@ class KeyValueStore:
         K = embed_documents(enc, corpus.titles, "key", cache_dir, use_cache, batch_size, part(0))
         value_texts = [f"{v.title}. {v.description}" if v.description else v.title for v in corpus]
         Ve = embed_documents(enc, value_texts, "value", cache_dir, use_cache, batch_size, part(n))
-        return cls(corpus, enc, K, Ve)
+        store = cls(corpus, enc, K, Ve)
+        queries = [check_query(q) for q in dict.fromkeys(remember_queries)]
+        if queries:
+            for q, vec in zip(queries, embed_queries(enc, queries, cache_dir, use_cache)):
+                store._remember(q, vec)
+        return store
 
     # -- values ---------------------------------------------------------------------------
 
@@ -279,15 +291,28 @@ class KeyValueStore:
     def embed_query(self, query: str) -> NDArray[np.float32]:
         """The query's unit vector q (d,); the last 256 queries are remembered."""
         check_query(query)
-        q = self._query_cache.get(query)
-        if q is None:
-            q = self.encoder.encode_queries([query])[0]
-            self._query_cache[query] = q
-            while len(self._query_cache) > 256:
-                self._query_cache.popitem(last=False)
-        else:
-            self._query_cache.move_to_end(query)
+        with self._query_lock:
+            q = self._query_cache.get(query)
+            if q is not None:
+                self._query_cache.move_to_end(query)
+                return q
+        q = self.encoder.encode_queries([query])[0]
+        self._remember(query, q)
         return q
+
+    def _remember(self, query: str, q: NDArray[np.float32]) -> None:
+        with self._query_lock:  # sessions share a store: one thread edits the cache at a time
+            self._query_cache[query] = q
+            self._query_cache.move_to_end(query)
+            while len(self._query_cache) > _QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+
+    def query_ready(self, query: str) -> bool:
+        """True if :meth:`embed_query` answers ``query`` without waiting for a model still loading."""
+        with self._query_lock:
+            if query in self._query_cache:
+                return True
+        return encoder_ready(self.encoder)
 
     def scores(self, query: str | NDArray[np.floating]) -> NDArray[np.float32]:
         """Raw scores q·k (cosine similarity) of every key, shape (n,)."""

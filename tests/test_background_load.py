@@ -1,0 +1,168 @@
+"""The model loads in the background after the first start; cached embeddings answer meanwhile.
+
+The real default model throughout. A gate held in front of the real load stands for the ~4.5 s
+of ``import sentence_transformers`` in a fresh process, so the "still loading" state is certain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import retrieval_attention as ra
+from retrieval_attention import embedding
+from retrieval_attention.config import CACHE_ENV_VAR
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """A private cache folder for model records and embeddings."""
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """Hold every model load until the test opens the gate (then the real load runs)."""
+    opened = threading.Event()
+    real = embedding.SentenceTransformerEncoder._load_model
+
+    def held(self):
+        if threading.current_thread() is not threading.main_thread():
+            assert opened.wait(60), "the test never opened the gate"
+        return real(self)
+
+    monkeypatch.setattr(embedding.SentenceTransformerEncoder, "_load_model", held)
+    return opened
+
+
+def records(cache):
+    return sorted((cache / "models").glob("*.json"))
+
+
+def test_first_load_records_the_shape_then_later_loads_run_in_the_background(own_cache, gate):
+    first = embedding.SentenceTransformerEncoder(background=True)  # nothing recorded: loads now
+    assert first.ready and first.dim == 384
+    [record] = records(own_cache)
+    info = json.loads(record.read_text())
+    assert (info["dim"], info["max_seq_length"]) == (384, first.max_seq_length)
+
+    t0 = time.perf_counter()
+    second = embedding.SentenceTransformerEncoder(background=True)
+    assert time.perf_counter() - t0 < 1.0, "the constructor must not wait for the model"
+    assert not second.ready
+    assert (second.dim, second.cache_id) == (first.dim, first.cache_id), "same identity: same cache files"
+    with pytest.raises(TimeoutError, match="still loading"):
+        second.wait(timeout=0.05)
+    gate.set()
+    q = second.encode_queries(["funny cat videos"])  # waits for the load, then encodes
+    assert second.ready
+    np.testing.assert_array_equal(q, first.encode_queries(["funny cat videos"]))
+
+
+def test_store_answers_its_remembered_queries_while_the_model_loads(own_cache, gate, corpus):
+    warm = embedding.SentenceTransformerEncoder(background=True)
+    remembered = ["funny cat videos", "python"]
+    ra.KeyValueStore.from_corpus(corpus, warm, cache_dir=own_cache, remember_queries=remembered)  # fills the cache
+
+    loading = embedding.SentenceTransformerEncoder(background=True)
+    assert not loading.ready
+    store = ra.KeyValueStore.from_corpus(corpus, loading, cache_dir=own_cache, remember_queries=remembered)
+    assert not loading.ready, "keys, values and remembered queries came from the cache"
+    assert store.query_ready("funny cat videos") and not store.query_ready("a query never seen")
+    res = store.retrieve("funny cat videos", k=5, temperature=0.05)
+    live = ra.KeyValueStore(corpus, warm, store.K, store.value_embeddings).retrieve("funny cat videos", 5, 0.05)
+    for mode in ("hard", "topk", "soft"):
+        np.testing.assert_array_equal(res[mode].weights, live[mode].weights)
+    assert not loading.ready
+    gate.set()
+    assert store.embed_query("a query never seen").shape == (384,)
+    assert store.query_ready("a query never seen")
+
+
+def test_remembered_query_vectors_equal_live_ones(store, tmp_path):
+    texts = ["funny cat videos", "股市新闻", "Learn Python in One Hour"]
+    cached = embedding.embed_queries(store.encoder, texts, cache_dir=tmp_path)
+    again = embedding.embed_queries(store.encoder, texts, cache_dir=tmp_path)  # read from disk
+    for t, a, b in zip(texts, cached, again):
+        live = store.encoder.encode_queries([t])[0]
+        np.testing.assert_array_equal(a, live)
+        np.testing.assert_array_equal(b, live)
+
+
+def test_remembered_queries_hit_the_disk_cache_once(tiny_corpus, fake_encoder, tmp_path):
+    queries = ["funny cats", "python", "funny cats"]  # duplicates are embedded once
+    ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path, remember_queries=queries)
+    calls = fake_encoder.calls
+    store = ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path, remember_queries=queries)
+    assert fake_encoder.calls == calls, "keys, values and queries all came from the cache"
+    store.embed_query("python")
+    assert fake_encoder.calls == calls
+    with pytest.raises(ra.QueryError):
+        ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path, remember_queries=["  "])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not-a-dict", "wrong-type", "other-model"])
+def test_damaged_model_record_means_a_load_before_answering(own_cache, gate, caplog, damage):
+    embedding.SentenceTransformerEncoder()
+    [record] = records(own_cache)
+    info = json.loads(record.read_text())
+    record.write_text(
+        {
+            "garbage": "\x00{{not json",
+            "not-a-dict": "[1, 2]",
+            "wrong-type": json.dumps({**info, "dim": "384"}),
+            "other-model": json.dumps({**info, "fingerprint": "elsewhere"}),
+        }[damage]
+    )
+    with caplog.at_level(logging.WARNING):
+        enc = embedding.SentenceTransformerEncoder(background=True)  # main thread: the gate does not hold it
+    assert enc.ready and enc.dim == 384
+    assert "unusable" in caplog.text
+    assert json.loads(record.read_text()) == info, "a good record is written again after the load"
+
+
+def test_a_record_that_lies_fails_the_background_load_clearly(own_cache, gate):
+    embedding.SentenceTransformerEncoder()
+    [record] = records(own_cache)
+    info = json.loads(record.read_text())
+    record.write_text(json.dumps({**info, "dim": 999}))
+    enc = embedding.SentenceTransformerEncoder(background=True)
+    assert enc.dim == 999 and not enc.ready
+    gate.set()
+    with pytest.raises(ra.ModelNotFoundError, match="not the recorded"):
+        enc.encode_queries(["cats"])
+    assert not record.exists(), "the wrong record is deleted, so the next start loads first"
+
+
+def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, gate, monkeypatch):
+    embedding.SentenceTransformerEncoder()  # records the shape
+    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    made = []
+    real_init = embedding.SentenceTransformerEncoder.__init__
+
+    def counting(self, *a, **k):
+        made.append(1)
+        real_init(self, *a, **k)
+
+    monkeypatch.setattr(embedding.SentenceTransformerEncoder, "__init__", counting)
+    with ThreadPoolExecutor(8) as pool:
+        encs = list(pool.map(lambda _: ra.get_encoder(wait=False), range(8)))
+    assert len(made) == 1 and all(e is encs[0] for e in encs)
+    assert not ra.encoder_ready(encs[0])
+    gate.set()
+    assert ra.get_encoder() is encs[0] and ra.encoder_ready(encs[0])
+
+    broken = embedding.SentenceTransformerEncoder.__new__(embedding.SentenceTransformerEncoder)
+    broken.name, broken._loaded, broken._error = "broken", threading.Event(), ra.ModelNotFoundError("no weights")
+    broken._loaded.set()
+    embedding._ENCODERS["broken"] = broken
+    with pytest.raises(ra.ModelNotFoundError, match="no weights"):
+        ra.get_encoder("broken")
+    assert "broken" not in embedding._ENCODERS, "the next call tries the load again"
