@@ -24,6 +24,18 @@ TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 
 # fmt: on
 SCALES = {"none: q·k (cosine)": "none", "÷√d, as transformers do": "sqrt_d"}
 
+#: The main page's first query and one-click examples. They are embedded with the corpus and
+#: cached on disk, so a restarted server shows them before the model has finished loading.
+DEFAULT_QUERY = "funny cat videos"
+EXAMPLES = {
+    "exact title": "Learn Python in One Hour",
+    "paraphrase": "hilarious kitten videos",
+    "ambiguous": "python",
+    "中文": "股市新闻",
+    "español": "recetas fáciles de cocina",
+    "nonsense": "zxqv blorptastic",
+}
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
 
 
@@ -44,8 +56,14 @@ class Controls:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_store(model: str, corpus_path: str | None) -> ra.KeyValueStore:
-    """The shared corpus embedded with ``model`` and indexed: once per server, model and corpus."""
-    return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), model)
+    """The shared corpus embedded with ``model`` and indexed: once per server, model and corpus.
+
+    The model may still be loading when this returns (after the first start, ``dim`` and the
+    cached embeddings are known without it): :func:`wait_for_model` before encoding new text.
+    """
+    encoder = ra.get_encoder(model, wait=False)
+    queries = [DEFAULT_QUERY, *EXAMPLES.values()]
+    return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), encoder, remember_queries=queries)
 
 
 def shared_corpus_path() -> str | None:
@@ -53,15 +71,41 @@ def shared_corpus_path() -> str | None:
     return os.environ.get(CORPUS_ENV_VAR) or None
 
 
-def get_store(model: str) -> ra.KeyValueStore:
-    """``load_store`` with a visible loading state and a one-line error instead of a traceback."""
+def _stop_with(exc: ra.RetrievalAttentionError) -> None:
+    st.error(f"Could not load the encoder: {md(str(exc))}")
+    st.stop()
+
+
+def get_store(model: str, wait: bool = True) -> ra.KeyValueStore:
+    """``load_store`` with a visible loading state and a one-line error instead of a traceback.
+
+    Args:
+        model: the encoder's name or folder.
+        wait: False to return while the model is still loading (the page then calls
+            :func:`wait_for_model` only if it needs a new embedding).
+    """
     try:
         with st.spinner(f"Loading the model {model} and embedding the corpus (first time only)…"):
-            return load_store(model, shared_corpus_path())
+            store = load_store(model, shared_corpus_path())
     except ra.RetrievalAttentionError as exc:
-        st.error(f"Could not load the encoder: {md(str(exc))}")
-        st.stop()
+        _stop_with(exc)
         raise  # unreachable: st.stop() ends the run
+    if wait:
+        wait_for_model(store)
+    return store
+
+
+def wait_for_model(store: ra.KeyValueStore) -> None:
+    """Wait, with a spinner, until the store's model has loaded; a failed load stops the page."""
+    try:
+        if ra.encoder_ready(store.encoder):
+            ra.wait_for_encoder(store.encoder)  # at once; raises if the background load failed
+        else:
+            with st.spinner(f"Loading the model {store.encoder.name} (a few seconds after the server starts)…"):
+                ra.wait_for_encoder(store.encoder)
+    except ra.RetrievalAttentionError as exc:
+        load_store.clear()  # the next run tries the load again
+        _stop_with(exc)
 
 
 def sidebar_controls(show_k: bool = True) -> Controls:

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import retrieval_attention as ra
-from ui.common import get_store, md
+from ui.common import get_store, md, wait_for_model
 
 #: Largest upload accepted (also ``server.maxUploadSize`` in .streamlit/config.toml).
 MAX_UPLOAD_MB = 5
@@ -88,12 +88,13 @@ def own_data_controls() -> None:
 
 def active_store(model: str) -> ra.KeyValueStore:
     """This session's own corpus embedded with ``model`` if it has one, else the shared store."""
-    shared = get_store(model)
+    shared = get_store(model, wait=False)  # the page waits for the model only for a new query
     corpus = st.session_state.get(_CORPUS)
     if corpus is None:
         return shared
     stores = st.session_state.setdefault(_STORES, {})
     if model not in stores:
+        wait_for_model(shared)
         bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {model}…")
 
         def progress(done: int, total: int) -> None:

@@ -1,4 +1,4 @@
-"""Page 1: one query, three retrievals side by side, the temperature continuum and the arithmetic."""
+"""Page 1's parts: one query, three retrievals side by side, the temperature continuum and the arithmetic."""
 
 from __future__ import annotations
 
@@ -11,18 +11,9 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention import charts
 from retrieval_attention.attention import softmax_breakdown, temperature_sweep
-from ui.common import md, sidebar_controls, weights_csv
+from ui.common import DEFAULT_QUERY, EXAMPLES, md, sidebar_controls, wait_for_model, weights_csv
 from ui.own_data import active_store, own_data_controls
 
-EXAMPLES = {
-    "exact title": "Learn Python in One Hour",
-    "paraphrase": "hilarious kitten videos",
-    "ambiguous": "python",
-    "中文": "股市新闻",
-    "español": "recetas fáciles de cocina",
-    "nonsense": "zxqv blorptastic",
-}
-DEFAULT_QUERY = "funny cat videos"
 SWEEP = np.geomspace(0.002, 20.0, 90)
 
 
@@ -225,18 +216,16 @@ def downloads(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
     st.caption("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG for slides.")
 
 
-def main() -> None:
-    st.title("Attention is soft retrieval")
-    st.markdown(
-        "A **query** is compared with every **key** (a video title); the comparison becomes **weights**; "
-        "the weights pick out **values** (the videos). Three ways to do it, same query, same keys:"
-    )
+def render() -> None:
+    """Everything below the page's title and introduction."""
     controls = sidebar_controls()
     own_data_controls()
     query = query_ui()
     store = active_store(controls.model)
     source = "bundled videos" if store.corpus.source == "bundled" else store.corpus.source
     st.caption(f"{len(store):,} keys from {md(source)} · encoder {md(controls.model)} · d = {store.dim}")
+    if isinstance(query, str) and query.strip() and not store.query_ready(query):
+        wait_for_model(store)  # a new query needs the model; the examples are cached
     try:
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
     except ra.RetrievalAttentionError as exc:
@@ -254,6 +243,3 @@ def main() -> None:
     arithmetic_section(store, soft)
     scaling_section(store, query, controls.temperature)
     downloads(store, soft)
-
-
-main()
