@@ -75,6 +75,12 @@ def configure_threads(settings: ThreadSettings | Workload = "interactive") -> di
     costs seconds, and the encoder imports it anyway): call this again after the encoder loads,
     or just call it once after :func:`~retrieval_attention.embedding.get_encoder`.
 
+    The torch and OpenBLAS settings hold for the whole process. The FAISS setting holds only for
+    the calling thread: FAISS's OpenMP runtime (GNU libgomp) keeps the thread count per thread,
+    and a new thread starts from the default (every core, or ``$OMP_NUM_THREADS``). A server
+    that searches from worker threads (Streamlit runs each script run in one) gets FAISS's
+    default there; for single queries that changes nothing, FAISS answers one query on one thread.
+
     Args:
         settings: a :class:`ThreadSettings`, or a workload name for :func:`recommended_threads`.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -209,3 +211,23 @@ def test_thread_settings_apply_and_report():
         assert now["faiss"] == 1 and now["blas"] in (1, -1)
     finally:
         configure_threads(ThreadSettings(torch=0, faiss=max(1, before["faiss"]), blas=max(1, before["blas"])))
+
+
+def test_faiss_thread_setting_is_per_thread_as_documented():
+    """threads.configure_threads says FAISS's count holds for the calling thread only: check it."""
+    import threading
+
+    from retrieval_attention.index import faiss_threads, set_faiss_threads
+
+    before = faiss_threads()
+    seen = {}
+    try:
+        set_faiss_threads(1)
+        worker = threading.Thread(target=lambda: seen.setdefault("other", faiss_threads()))
+        worker.start()
+        worker.join()
+        assert faiss_threads() == 1
+        if (os.cpu_count() or 1) > 1 and not os.environ.get("OMP_NUM_THREADS"):
+            assert seen["other"] > 1, "a new thread starts from FAISS's default, not from this thread's setting"
+    finally:
+        set_faiss_threads(before)

@@ -12,6 +12,7 @@ import streamlit as st
 
 import retrieval_attention as ra
 from retrieval_attention.config import CORPUS_ENV_VAR, DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+from retrieval_attention.threads import configure_threads
 
 ENCODERS = {
     "English · all-MiniLM-L6-v2": DEFAULT_MODEL,
@@ -61,6 +62,7 @@ def load_store(model: str, corpus_path: str | None) -> ra.KeyValueStore:
     The model may still be loading when this returns (after the first start, ``dim`` and the
     cached embeddings are known without it): :func:`wait_for_model` before encoding new text.
     """
+    configure_threads("interactive")  # numpy's BLAS on one thread: its spinning workers slow the encoder
     encoder = ra.get_encoder(model, wait=False)
     queries = [DEFAULT_QUERY, *EXAMPLES.values()]
     return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), encoder, remember_queries=queries)
