@@ -1,6 +1,7 @@
 """App cold start with the real server and a real browser (the harness of tests/browser):
-process start -> page layout visible -> first full render, with an empty and then a warm
-embedding cache; checks that a second start never re-embeds the corpus.
+process start -> page layout visible -> first full render -> a new typed query answered (the
+model loaded), with an empty and then a warm embedding cache; checks that a second start never
+re-embeds the corpus, and measures a three-line Streamlit app for the floor.
 
     python -m benchmarks.bench_coldstart
 """
@@ -19,6 +20,8 @@ from benchmarks.common import ROOT, WORK, machine, save_result, wait_for_quiet
 WARM_STARTS = 3
 TITLE = "Attention is soft retrieval"
 FULL = "effective keys"
+NEW_QUERY = "Desk Stretches for Programmers"  # an exact title: not among the cached examples
+ANSWERED = "Hit: the key exists"
 
 
 def import_seconds(module: str, repeats: int = 3) -> float:
@@ -49,6 +52,11 @@ def one_start(browser, artifacts: Path, cache: Path) -> dict:  # browser: a Play
         layout = time.perf_counter()
         page.get_by_text(FULL).first.wait_for(timeout=300_000)
         full = time.perf_counter()
+        box = page.get_by_label("Query")
+        box.fill(NEW_QUERY)
+        box.press("Enter")  # needs the model: the examples were cached, this query is not
+        page.get_by_text(ANSWERED).first.wait_for(timeout=300_000)
+        answered = time.perf_counter()
         page.close()
     finally:
         stop_server(server)
@@ -59,7 +67,56 @@ def one_start(browser, artifacts: Path, cache: Path) -> dict:  # browser: a Play
         "layout_from_page_load_s": layout - g0,
         "full_render_from_process_start_s": full - t0,
         "full_render_from_page_load_s": full - g0,
+        "new_query_answered_from_process_start_s": answered - t0,
     }
+
+
+FLOOR_APP = """import streamlit as st
+
+st.set_page_config(page_title="floor", layout="wide")
+st.title("Attention is soft retrieval")
+st.metric("effective keys", "1")
+"""
+
+
+def floor_start(browser, artifacts: Path) -> dict:  # browser: a Playwright Browser
+    """The same measurement for a three-line Streamlit app: the floor set by Streamlit and Chromium."""
+    import os
+    import signal
+    import urllib.request
+
+    from tests.browser.test_browser import free_port
+
+    folder = artifacts / "floor_app"
+    folder.mkdir(exist_ok=True)
+    shutil.copytree(ROOT / ".streamlit", folder / ".streamlit", dirs_exist_ok=True)
+    (folder / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.perf_counter() - t0 > 60:
+                    raise
+                time.sleep(0.1)
+        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        g0 = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_text(TITLE).first.wait_for(timeout=60_000)
+        layout = time.perf_counter()
+        page.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    return {"layout_from_process_start_s": layout - t0, "layout_from_page_load_s": layout - g0}
 
 
 def main() -> None:
@@ -95,6 +152,9 @@ def main() -> None:
                     {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()},
                     flush=True,
                 )
+            floors = [floor_start(browser, artifacts) for _ in range(WARM_STARTS)]
+            floor = {key: statistics.median(f[key] for f in floors) for key in floors[0]}
+            print("  three-line app:", {k: round(v, 2) for k, v in floor.items()}, flush=True)
         finally:
             browser.close()
     warm = [s for s in starts if s["cache"] == "warm"]
@@ -107,6 +167,7 @@ def main() -> None:
             "imports_s": imports,
             "starts": starts,
             "warm_medians": medians,
+            "floor_app_medians": floor,
             "embedding_cache_files": len(after_first),
             "warm_start_re_embedded": any(s["re_embedded"] for s in warm),
         },

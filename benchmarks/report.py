@@ -121,13 +121,27 @@ def headline(inter: dict | None, cold: dict | None, text: dict[int, dict], emb: 
                 "< 8 s",
             ]
         )
+        floor = cold.get("floor_app_medians")
         rows.append(
             [
                 "page layout visible (from page load / from process start)",
-                f"{w['layout_from_page_load_s']:.2f} s / {w['layout_from_process_start_s']:.1f} s",
+                f"{w['layout_from_page_load_s']:.2f} s / {w['layout_from_process_start_s']:.1f} s"
+                + (
+                    f" (a three-line app: {floor['layout_from_page_load_s']:.2f} s / {floor['layout_from_process_start_s']:.1f} s)"
+                    if floor
+                    else ""
+                ),
                 "< 1 s",
             ]
         )
+        if "new_query_answered_from_process_start_s" in w:
+            rows.append(
+                [
+                    "a new typed query answered after a start (the model loaded in the background)",
+                    f"{w['new_query_answered_from_process_start_s']:.1f} s",
+                    "–",
+                ]
+            )
         rows.append(["second start re-embeds the corpus", "yes" if cold["warm_start_re_embedded"] else "no", "never"])
     big = text.get(1_000_000)
     if big:
@@ -221,7 +235,7 @@ def interactive_section(inter: dict | None) -> str:
     threads = ", ".join(f"{r['setting']}: {r['threads']}" for r in inter["rows"])
     return (
         f"{inter['n_keys']} keys (the bundled corpus), all-MiniLM-L6-v2 loaded, T = {inter['temperature']}, k = {inter['k']}; "
-        f"medians of 200 calls, each new query a text never seen before (no cache hit). Measured {inter['date']}, "
+        f"medians of 100 calls in each of 3 rounds in which the settings take turns (the median of the 3 medians), each new query a text never seen before (no cache hit). Measured {inter['date']}, "
         f"load average {inter['load_average_at_start']:.2f} at the start.\n\n"
         + table(["step"] + names, rows)
         + f"\n\nThreads per setting: {threads}."
@@ -241,14 +255,26 @@ def coldstart_section(cold: dict | None) -> str:
                 f"{s['layout_from_process_start_s']:.2f} s",
                 f"{s['full_render_from_page_load_s']:.2f} s",
                 f"{s['full_render_from_process_start_s']:.2f} s",
+                f"{s['new_query_answered_from_process_start_s']:.2f} s"
+                if "new_query_answered_from_process_start_s" in s
+                else "–",
                 "yes" if s.get("re_embedded") else ("–" if s["cache"] != "warm" else "no"),
             ]
         )
     imports = ", ".join(f"`import {m}` {t:.2f} s" for m, t in cold["imports_s"].items())
+    floor = cold.get("floor_app_medians")
+    floor_text = (
+        f" For scale, a three-line Streamlit app (`st.title` and one `st.metric`) shows its title "
+        f"{floor['layout_from_page_load_s']:.2f} s after page load ({floor['layout_from_process_start_s']:.2f} s after "
+        "process start) on this machine: that is the floor Streamlit and Chromium set."
+        if floor
+        else ""
+    )
     return (
         "The real server (`streamlit run app.py`) and Debian's Chromium through Playwright, with the harness of "
         "`tests/browser/test_browser.py`: layout = the title text visible, full render = the soft-attention panel's "
-        f'"effective keys" visible. Measured {cold["date"]}.\n\n'
+        '"effective keys" visible, new query answered = a title typed into the query box (not one of the cached '
+        f"examples, so it needs the model) shown as a hard-lookup hit. Measured {cold['date']}.\n\n"
         + table(
             [
                 "embedding cache",
@@ -257,12 +283,15 @@ def coldstart_section(cold: dict | None) -> str:
                 "layout (process start)",
                 "full render (page load)",
                 "full render (process start)",
+                "new query answered (process start)",
                 "re-embedded",
             ],
             rows,
         )
-        + f"\n\nImport times in a fresh interpreter (median of 3): {imports}. The full render waits for the model, "
-        "so `import sentence_transformers` is most of it."
+        + f"\n\nImport times in a fresh interpreter (median of 3): {imports}. After the first start the page no "
+        "longer waits for them: the model's shape is recorded in the cache folder, the corpus and the example "
+        "queries come from the embedding cache, and the model loads in a background thread while the page renders; "
+        "only a new query waits for it (last column)." + floor_text
     )
 
 
