@@ -238,7 +238,9 @@ def interactive_section(inter: dict | None) -> str:
         f"medians of 100 calls in each of 3 rounds in which the settings take turns (the median of the 3 medians), each new query a text never seen before (no cache hit). Measured {inter['date']}, "
         f"load average {inter['load_average_at_start']:.2f} at the start.\n\n"
         + table(["step"] + names, rows)
-        + f"\n\nThreads per setting: {threads}."
+        + f"\n\nThreads in effect per setting (as read back, not as requested): {threads}. Torch is imported before "
+        "FAISS in this process, so FAISS's OpenMP calls bind to torch's runtime and the two share one count "
+        "(`retrieval_attention.threads` explains); a single query's FAISS search runs on one thread either way."
     )
 
 
@@ -461,7 +463,7 @@ def main() -> None:
         "```",
         "",
         "About 20 minutes when the HNSW indexes are cached, most of it embedding 100k titles and the 1M-key runs; the first "
-        "run also builds the HNSW indexes (about 6 min for 1M real-text-derived keys, longer for 1M Gaussian keys) and caches "
+        "run also builds the HNSW indexes (about 6 min for 1M real-text-derived keys, 37 min for 1M Gaussian keys, as measured on 2026-11-21: graph search struggles without structure) and caches "
         "them under `.cache/benchmarks/cache/indexes/`. It waits for the 1-minute load average to drop to 2.5 before each part. "
         "`--quick` skips the 1M runs, the embedding run and the browser.",
         "",
@@ -589,7 +591,7 @@ def main() -> None:
         "torch, FAISS and numpy's OpenBLAS each bring a thread pool sized to every core. On 2 cores, a pool whose threads "
         "spin while another pool works, or whose second thread shares a core with another process, turns milliseconds "
         "into tens of milliseconds. `retrieval_attention.threads.recommended_threads()` encodes the choice; "
-        "`configure_threads()` applies it (the app and the CLI should call it once the model is loaded):",
+        "`configure_threads()` applies it (the app calls it when it loads a store; the CLI, one query per process, keeps the defaults):",
         "",
         "- **interactive** (one query at a time): torch = all cores, FAISS = 1, BLAS = 1. The forward pass is the "
         "largest cost and splits well; FAISS answers one query on one thread anyway; the app's numpy products "

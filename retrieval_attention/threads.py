@@ -80,6 +80,9 @@ def configure_threads(settings: ThreadSettings | Workload = "interactive") -> di
     and a new thread starts from the default (every core, or ``$OMP_NUM_THREADS``). A server
     that searches from worker threads (Streamlit runs each script run in one) gets FAISS's
     default there; for single queries that changes nothing, FAISS answers one query on one thread.
+    And if torch is imported before FAISS, FAISS's OpenMP calls bind to torch's libgomp (loaded
+    globally by torch), so the two share one count: whichever is set last wins for both. The
+    benchmarks report the counts actually in effect (:func:`current_threads`), not the request.
 
     Args:
         settings: a :class:`ThreadSettings`, or a workload name for :func:`recommended_threads`.
