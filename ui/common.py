@@ -87,7 +87,7 @@ def get_store(model: str, wait: bool = True) -> ra.KeyValueStore:
             :func:`wait_for_model` only if it needs a new embedding).
     """
     try:
-        with st.spinner(f"Loading the model {model} and embedding the corpus (first time only)…"):
+        with st.spinner(f"Loading the model {md(model)} and embedding the corpus (first time only)…"):
             store = load_store(model, shared_corpus_path())
     except ra.RetrievalAttentionError as exc:
         _stop_with(exc)
@@ -103,7 +103,7 @@ def wait_for_model(store: ra.KeyValueStore) -> None:
         if ra.encoder_ready(store.encoder):
             ra.wait_for_encoder(store.encoder)  # at once; raises if the background load failed
         else:
-            with st.spinner(f"Loading the model {store.encoder.name} (a few seconds after the server starts)…"):
+            with st.spinner(f"Loading the model {md(store.encoder.name)} (a few seconds after the server starts)…"):
                 ra.wait_for_encoder(store.encoder)
     except ra.RetrievalAttentionError as exc:
         load_store.clear()  # the next run tries the load again

@@ -95,7 +95,7 @@ def active_store(model: str) -> ra.KeyValueStore:
     stores = st.session_state.setdefault(_STORES, {})
     if model not in stores:
         wait_for_model(shared)
-        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {model}…")
+        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {md(model)}…")
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total, text=f"Embedding your corpus: {done:,} / {total:,} texts")
