@@ -266,7 +266,7 @@ def coldstart_section(cold: dict | None) -> str:
     imports = ", ".join(f"`import {m}` {t:.2f} s" for m, t in cold["imports_s"].items())
     floor = cold.get("floor_app_medians")
     floor_text = (
-        f" For scale, a three-line Streamlit app (`st.title` and one `st.metric`) shows its title "
+        f" For scale, a three-line Streamlit app (`st.title` and one `st.metric`, started right after each warm start of ours, median) shows its title "
         f"{floor['layout_from_page_load_s']:.2f} s after page load ({floor['layout_from_process_start_s']:.2f} s after "
         "process start) on this machine: that is the floor Streamlit and Chromium set."
         if floor
