@@ -168,3 +168,46 @@ def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, ga
     with pytest.raises(ra.ModelNotFoundError, match="'broken'"):  # a new load, not the kept failure
         ra.get_encoder("broken", wait=False)
     assert "broken" not in embedding._ENCODERS
+
+
+def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new_query(tmp_path, monkeypatch):
+    """The real app under AppTest, as after a server restart: record and embeddings cached, model loading."""
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    st.cache_resource.clear()
+    try:
+        first = AppTest.from_file(app, default_timeout=180).run()  # first start: loads, embeds, records
+        assert not first.exception and records(tmp_path)
+        before = sorted(p.name for p in (tmp_path / "embeddings").glob("*.npz"))
+
+        monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())  # a new server process
+        st.cache_resource.clear()
+        opened = threading.Event()
+        real = embedding.SentenceTransformerEncoder._load_model
+        monkeypatch.setattr(
+            embedding.SentenceTransformerEncoder, "_load_model", lambda self: (opened.wait(60), real(self))[1]
+        )
+        at = AppTest.from_file(app, default_timeout=180).run()
+        assert not at.exception, at.exception
+        [encoder] = embedding._ENCODERS.values()
+        assert not encoder.ready, "the full first page came from the cache, without the model"
+        assert float(next(m.value for m in at.metric if m.label == "effective keys")) > 1
+        assert at.text_input(key="query").value == "funny cat videos"
+
+        at.pills(key="example").set_value("exact title").run()  # a cached example: still no model needed
+        assert not at.exception and not encoder.ready
+        assert at.success[0].value.startswith("Hit")
+
+        threading.Timer(0.5, opened.set).start()  # the load finishes while the page waits for it
+        at.text_input(key="query").set_value("Desk Stretches for Programmers").run()
+        assert not at.exception, at.exception
+        assert encoder.ready and at.success[0].value.startswith("Hit")
+        assert sorted(p.name for p in (tmp_path / "embeddings").glob("*.npz")) == before, "nothing re-embedded"
+    finally:
+        st.cache_resource.clear()  # later tests build their stores in the usual cache
