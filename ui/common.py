@@ -110,6 +110,12 @@ def wait_for_model(store: ra.KeyValueStore) -> None:
         _stop_with(exc)
 
 
+def ensure_query(store: ra.KeyValueStore, query: object) -> None:
+    """Wait for the model (with a spinner) only if embedding ``query`` needs it; cached queries never wait."""
+    if isinstance(query, str) and query.strip() and not store.query_ready(query):
+        wait_for_model(store)
+
+
 def sidebar_controls(show_k: bool = True) -> Controls:
     """Encoder, k, temperature and scaling: the widgets only, values returned."""
     sb = st.sidebar

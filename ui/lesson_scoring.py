@@ -22,7 +22,7 @@ from retrieval_attention.scoring import (
     scaled_dot_scores,
     time_scoring,
 )
-from ui.common import download_csv, get_store, md
+from ui.common import download_csv, ensure_query, get_store, md
 
 DEFAULT_QUERY = "funny cat videos"
 HIDDEN = 64  # width of the additive network's hidden layer = width of the dot product's projections
@@ -87,6 +87,7 @@ def query_ui() -> str:
 def scores_section(store: ra.KeyValueStore) -> None:
     st.header("1 · One query, four scores")
     query = query_ui()
+    ensure_query(store, query)
     try:
         q = store.embed_query(query)  # (d,) unit vector
     except ra.RetrievalAttentionError as exc:
@@ -222,7 +223,7 @@ def main() -> None:
         "compares query and key, and there are several ways to compute it: the dot product, the scaled dot "
         "product of transformers, the cosine, and the additive network of Bahdanau et al. (2015)."
     )
-    store = get_store(DEFAULT_MODEL)
+    store = get_store(DEFAULT_MODEL, wait=False)  # only a new query waits for the model
     st.caption(f"{len(store)} keys (video titles) · encoder {md(DEFAULT_MODEL)} · d = {store.dim}")
     scores_section(store)
     cost_section(store)

@@ -10,7 +10,7 @@ from retrieval_attention import charts_lessons as cl
 from retrieval_attention.charts import projector
 from retrieval_attention.retrieval import scale_factor
 from retrieval_attention.topk import TopKCurve, TopKError
-from ui.common import download_csv, get_store, md, sidebar_controls
+from ui.common import download_csv, ensure_query, get_store, md, sidebar_controls
 
 DEFAULT_QUERY = "funny cat videos"
 QUESTION_K = 10
@@ -87,10 +87,11 @@ def main() -> None:
     )
     controls = sidebar_controls(show_k=False)
     query = query_ui()
-    store = get_store(controls.model)
+    store = get_store(controls.model, wait=False)  # only a new query waits for the model
     n = len(store)
     k = st.slider("k: keys kept", 1, n, 5, key="topk_k")
     st.caption(f"{n} keys · encoder {md(controls.model)} · T = {controls.temperature:g}")
+    ensure_query(store, query)
     try:
         logits = store.scores(query) * scale_factor(controls.scale, store.dim)  # (n,) q·k · scale
     except ra.RetrievalAttentionError as exc:

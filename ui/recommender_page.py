@@ -154,7 +154,7 @@ def main() -> None:
         "on what is being recommended."
     )
     model = encoder_ui()
-    store = get_store(model)
+    store = get_store(model, wait=False)  # the page uses the cached key and value embeddings only
     cache_key = (model, shared_corpus_path() or "bundled")
     personas = load_personas(store.corpus, cache_key[1])
     history = history_ui(store.corpus, personas)

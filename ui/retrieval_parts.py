@@ -11,7 +11,7 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention import charts
 from retrieval_attention.attention import softmax_breakdown, temperature_sweep
-from ui.common import DEFAULT_QUERY, EXAMPLES, md, sidebar_controls, wait_for_model, weights_csv
+from ui.common import DEFAULT_QUERY, EXAMPLES, ensure_query, md, sidebar_controls, weights_csv
 from ui.own_data import active_store, own_data_controls
 
 SWEEP = np.geomspace(0.002, 20.0, 90)
@@ -224,8 +224,7 @@ def render() -> None:
     store = active_store(controls.model)
     source = "bundled videos" if store.corpus.source == "bundled" else store.corpus.source
     st.caption(f"{len(store):,} keys from {md(source)} · encoder {md(controls.model)} · d = {store.dim}")
-    if isinstance(query, str) and query.strip() and not store.query_ready(query):
-        wait_for_model(store)  # a new query needs the model; the examples are cached
+    ensure_query(store, query)  # a new query needs the model; the examples are cached
     try:
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
     except ra.RetrievalAttentionError as exc:
