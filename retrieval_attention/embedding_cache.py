@@ -1,0 +1,211 @@
+"""The encoders' on-disk caches: embedding vectors, and the shape of each local model.
+
+Both live under the per-user cache folder (``$RETRIEVAL_ATTENTION_CACHE`` or
+``~/.cache/retrieval_attention``), are written atomically, are checked when read, and a damaged
+file only costs a rebuild (with a warning), never a wrong answer:
+
+* ``embeddings/<sha256>.npz``: vectors keyed by the encoder's identity, the normalisation, a kind
+  ("key", "value", "query") and every text; stored with their own sha256.
+* ``models/<sha256>.json``: a local model folder's ``dim`` and ``max_seq_length``, keyed by the
+  folder's fingerprint, so a later start can read cached vectors while the model still loads.
+
+No model is imported here: numpy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .atomic import atomic_path
+from .config import default_cache_dir
+
+if TYPE_CHECKING:
+    from .embedding import Encoder, Progress
+
+__all__ = [
+    "embed_documents",
+    "embed_queries",
+    "model_record_path",
+    "read_model_record",
+    "write_model_record",
+]
+
+log = logging.getLogger(__name__)
+
+_CACHE_FORMAT = 1  # bump when the cache file layout changes
+_MODEL_INFO_FORMAT = 1  # bump when the model-info file layout changes
+
+
+# -- model records --------------------------------------------------------------------------
+
+
+def model_record_path(fingerprint: str) -> Path:
+    return default_cache_dir() / "models" / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.json"
+
+
+def read_model_record(fingerprint: str) -> tuple[int, int] | None:
+    """(dim, max_seq_length) recorded the last time the model with this fingerprint loaded, or None."""
+    path = model_record_path(fingerprint)
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if info["format"] == _MODEL_INFO_FORMAT and info["fingerprint"] == fingerprint:
+            dim, max_len = info["dim"], info["max_seq_length"]
+            if type(dim) is int and type(max_len) is int and dim > 0 and max_len >= 0:
+                return dim, max_len
+        problem = "it describes another model or format"
+    except Exception as exc:  # damaged: unreadable, not JSON, missing fields
+        problem = f"{type(exc).__name__}: {exc}"
+    log.warning("model info %s is unusable (%s); loading the model before answering", path, problem)
+    return None
+
+
+def write_model_record(fingerprint: str, dim: int, max_seq_length: int) -> None:
+    path = model_record_path(fingerprint)
+    info = {"format": _MODEL_INFO_FORMAT, "fingerprint": fingerprint, "dim": dim, "max_seq_length": max_seq_length}
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(info), encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not write the model info %s: %s", path, exc)
+
+
+# -- the on-disk embedding cache ------------------------------------------------------------
+
+
+def _cache_key(encoder: Encoder, texts: Sequence[str], kind: str) -> str:
+    h = hashlib.sha256()
+    h.update(f"format={_CACHE_FORMAT};model={encoder.cache_id};kind={kind};normalize=l2;".encode())
+    h.update(f"maxlen={getattr(encoder, 'max_seq_length', 0)};n={len(texts)};".encode())
+    for t in texts:
+        b = t.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+def _digest(x: NDArray[np.float32]) -> str:
+    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
+
+
+def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
+    """The cached vectors, or None (with a warning) if the file is missing or damaged."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            x = np.ascontiguousarray(z["vectors"], dtype=np.float32)
+            stored = str(z["sha256"])
+        problem = None
+        if x.shape != (n, dim):
+            problem = f"shape {x.shape}, expected {(n, dim)}"
+        elif _digest(x) != stored:
+            problem = "checksum mismatch"
+        if problem is None:
+            return x
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    log.warning("embedding cache %s is damaged (%s); re-embedding and rewriting it", path, problem)
+    return None
+
+
+def _write_cache(path: Path, x: NDArray[np.float32]) -> None:
+    """Atomic write (see :func:`retrieval_attention.atomic.atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, vectors=x, sha256=np.array(_digest(x)))
+
+
+def embed_documents(
+    encoder: Encoder,
+    texts: Sequence[str],
+    kind: str = "key",
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> NDArray[np.float32]:
+    """Embed ``texts`` as documents, reading and writing the on-disk cache.
+
+    The cache file name is a hash of the encoder's identity (weights fingerprint, max sequence
+    length), the normalisation, ``kind`` and every text, so a changed model or corpus never reuses
+    stale vectors. A damaged file is rebuilt with a warning; writes are atomic.
+
+    Args:
+        encoder: any :class:`Encoder`.
+        texts: n documents.
+        kind: a label that keeps different uses of the same texts apart ("key", "value").
+        cache_dir: folder of the cache; None means the per-user default.
+        use_cache: False to neither read nor write the cache.
+        batch_size: texts per encoder call.
+        progress: called as ``progress(done, total)`` after each batch.
+
+    Returns:
+        (n, d) float32 array of unit vectors.
+    """
+    return _cached(
+        encoder,
+        texts,
+        kind,
+        cache_dir,
+        use_cache,
+        lambda: encoder.encode_documents(texts, batch_size=batch_size, progress=progress),
+        progress,
+    )
+
+
+def embed_queries(
+    encoder: Encoder, texts: Sequence[str], cache_dir: Path | None = None, use_cache: bool = True
+) -> NDArray[np.float32]:
+    """Embed a fixed list of queries (an app's examples), with the same on-disk cache as documents.
+
+    Each query is encoded on its own, exactly as ``encoder.encode_queries([text])`` would be
+    (batching pads texts together, which can move the last float digits), so a cached vector
+    equals the one a live query gets. Queries use the encoder's query side (E5's ``"query: "``).
+
+    Returns:
+        (n, d) float32 array of unit vectors.
+    """
+
+    def encode() -> NDArray[np.float32]:
+        out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = encoder.encode_queries([t])[0]
+        return out
+
+    return _cached(encoder, texts, "query", cache_dir, use_cache, encode, None)
+
+
+def _cached(
+    encoder: Encoder,
+    texts: Sequence[str],
+    kind: str,
+    cache_dir: Path | None,
+    use_cache: bool,
+    encode: Callable[[], NDArray[np.float32]],
+    progress: Progress | None,
+) -> NDArray[np.float32]:
+    """``encode()`` through the on-disk cache (read if intact, else encode and write atomically)."""
+    if not use_cache:
+        return encode()
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = folder / "embeddings" / f"{_cache_key(encoder, texts, kind)}.npz"
+    cached = _read_cache(path, len(texts), encoder.dim)
+    if cached is not None:
+        if progress is not None:
+            progress(len(texts), len(texts))
+        return cached
+    x = encode()
+    try:
+        _write_cache(path, x)
+    except OSError as exc:
+        log.warning("could not write the embedding cache %s: %s", path, exc)
+    return x
