@@ -1,7 +1,7 @@
 """Run every benchmark, each in its own process, then write docs/benchmarks.md and the chart.
 
 .venv/bin/python -m benchmarks                # everything (~20 min with cached indexes)
-.venv/bin/python -m benchmarks --quick        # no 1M runs, no 100k embedding, no browser
+.venv/bin/python -m benchmarks --quick        # no 1M runs, no 100k embedding, no browser, no server load
 .venv/bin/python -m benchmarks --only scaling_text_1000000 --report
 .venv/bin/python -m benchmarks --report-only  # rewrite the page from the stored results
 """
@@ -29,12 +29,16 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         steps.append((f"scaling_gaussian_{n}", ["benchmarks.bench_scaling", "--kind", "gaussian", "--n", str(n)]))
     if browser and not quick:
         steps.append(("coldstart", ["benchmarks.bench_coldstart"]))
+    if not quick:
+        steps.append(("server_load", ["benchmarks.bench_server_load"]))
     return steps
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="skip the 1M runs, the 100k embedding and the browser")
+    ap.add_argument(
+        "--quick", action="store_true", help="skip the 1M runs, the 100k embedding, the browser and the server load"
+    )
     ap.add_argument("--skip-embedding", action="store_true", help="keep the previous embedding-throughput result")
     ap.add_argument("--skip-browser", action="store_true", help="keep the previous cold-start result")
     ap.add_argument("--only", nargs="+", metavar="STEP", help="run only these steps (names as printed)")
