@@ -8,6 +8,7 @@ re-embeds the corpus, and measures a three-line Streamlit app for the floor.
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
 import subprocess
@@ -77,20 +78,36 @@ st.set_page_config(page_title="floor", layout="wide")
 st.title("Attention is soft retrieval")
 st.metric("effective keys", "1")
 """
+FLOOR_PAGE = """import streamlit as st
+
+st.title("Attention is soft retrieval")
+st.metric("effective keys", "1")
+"""
 
 
-def floor_start(browser, artifacts: Path) -> dict:  # browser: a Playwright Browser
-    """The same measurement for a three-line Streamlit app: the floor set by Streamlit and Chromium."""
+def floor_start(browser, artifacts: Path, navigation: bool = False) -> dict:  # browser: a Playwright Browser
+    """The same measurement for a three-line Streamlit app: the floor set by Streamlit and Chromium.
+
+    With ``navigation``, our own app.py (page config and st.navigation over its seven pages) with
+    every page replaced by the three lines: the floor for a multipage app like ours.
+    """
     import os
     import signal
     import urllib.request
 
     from tests.browser.test_browser import free_port
 
-    folder = artifacts / "floor_app"
+    folder = artifacts / ("floor_nav_app" if navigation else "floor_app")
     folder.mkdir(exist_ok=True)
     shutil.copytree(ROOT / ".streamlit", folder / ".streamlit", dirs_exist_ok=True)
-    (folder / "app.py").write_text(FLOOR_APP, encoding="utf-8")
+    if navigation:
+        app = (ROOT / "app.py").read_text(encoding="utf-8")
+        shutil.copy(ROOT / "app.py", folder / "app.py")
+        for page in re.findall(r'st\.Page\("([^"]+)"', app):
+            (folder / page).parent.mkdir(parents=True, exist_ok=True)
+            (folder / page).write_text(FLOOR_PAGE, encoding="utf-8")
+    else:
+        (folder / "app.py").write_text(FLOOR_APP, encoding="utf-8")
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -142,7 +159,7 @@ def main() -> None:
             print(
                 "  first start:", {k: round(v, 2) if isinstance(v, float) else v for k, v in first.items()}, flush=True
             )
-            floors = []
+            floors, nav_floors = [], []
             for i in range(WARM_STARTS):
                 s = one_start(browser, artifacts, cache)
                 s["cache"] = "warm"
@@ -154,8 +171,13 @@ def main() -> None:
                     flush=True,
                 )
                 floors.append(floor_start(browser, artifacts))
+                nav_floors.append(floor_start(browser, artifacts, navigation=True))
             floor = {key: statistics.median(f[key] for f in floors) for key in floors[0]}
+            nav_floor = {key: statistics.median(f[key] for f in nav_floors) for key in nav_floors[0]}
             print("  three-line app:", {k: round(v, 2) for k, v in floor.items()}, flush=True)
+            print(
+                "  three-line pages under our navigation:", {k: round(v, 2) for k, v in nav_floor.items()}, flush=True
+            )
         finally:
             browser.close()
     warm = [s for s in starts if s["cache"] == "warm"]
@@ -169,6 +191,7 @@ def main() -> None:
             "starts": starts,
             "warm_medians": medians,
             "floor_app_medians": floor,
+            "floor_navigation_app_medians": nav_floor,
             "embedding_cache_files": len(after_first),
             "warm_start_re_embedded": any(s["re_embedded"] for s in warm),
         },
