@@ -19,7 +19,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.common import WORK, machine, save_result, wait_for_quiet
+from benchmarks.common import WORK, machine, rss_bytes, save_result, wait_for_quiet
 
 SESSIONS = (1, 5, 20)
 QUERIES = ["hilarious kitten videos", "homemade pizza recipe", "what is a black hole", "today's stock market update"]
@@ -119,14 +119,6 @@ async def one_user(url: str, user: int, expected: dict[str, str]) -> dict:
         return {"first_run_s": first_s, "actions": actions}
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def wave(url: str, users: int, expected: dict[str, str]) -> list[dict]:
     return list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users))))
 
@@ -174,11 +166,11 @@ def main() -> None:
             pid = server["proc"].pid
             asyncio.run(wave(url, 1, expected))  # warm-up: the model and store load once
             for users in SESSIONS:
-                before = rss_mb(pid)
+                before = rss_bytes(pid) / 2**20
                 t0 = time.perf_counter()
                 results = asyncio.run(wave(url, users, expected))
                 row = {**summary(results), "config": config, "wall_s": time.perf_counter() - t0}
-                row.update(rss_before_mb=before, rss_after_mb=rss_mb(pid))
+                row.update(rss_before_mb=before, rss_after_mb=rss_bytes(pid) / 2**20)
                 print(
                     f"  {config}, {users:>2} sessions: action p50 {row['action_p50_s'] * 1000:.0f} ms, "
                     f"p95 {row['action_p95_s'] * 1000:.0f} ms, all correct {row['all_correct']}, "

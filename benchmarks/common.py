@@ -88,9 +88,9 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def rss_bytes() -> int:
-    """This process's current resident memory (VmRSS), in bytes."""
-    with open("/proc/self/status", encoding="ascii") as f:
+def rss_bytes(pid: int | str = "self") -> int:
+    """A process's current resident memory (VmRSS), in bytes; this process by default."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024

@@ -5,8 +5,8 @@ FAISS's own OpenMP runtime (index builds and batched searches) and OpenBLAS unde
 matrix products of exact attention). Each sizes itself to every core, and each keeps its worker
 threads spinning for a while after a call. On a 2-core machine, when calls alternate between
 pools (encode, then search, then attention), the spinning workers of one pool take a core from
-the next: measured here, one query through encoder + FAISS + numpy at 20k keys took about 40 ms
-with every pool at 2 threads and about 30 ms with only one pool using both cores.
+the next: measured here (docs/benchmarks.md, 2026-11-21), one query through encoder + FAISS +
+numpy at 20k keys took 48.5 ms with every pool at 2 threads and 20.6 ms with BLAS on one thread.
 
 :func:`recommended_threads` says what measured best on the 2-core benchmark machine
 (``docs/benchmarks.md``, section "Thread settings"); :func:`configure_threads` applies a setting.
