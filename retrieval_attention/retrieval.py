@@ -308,11 +308,14 @@ class KeyValueStore:
                 self._query_cache.popitem(last=False)
 
     def query_ready(self, query: str) -> bool:
-        """True if :meth:`embed_query` answers ``query`` without waiting for a model still loading."""
+        """True if :meth:`embed_query` answers ``query`` at once: it is remembered, or the model is in.
+
+        False while the model is still loading in the background, and after its load failed.
+        """
         with self._query_lock:
             if query in self._query_cache:
                 return True
-        return encoder_ready(self.encoder)
+        return encoder_ready(self.encoder) and getattr(self.encoder, "load_error", None) is None
 
     def scores(self, query: str | NDArray[np.floating]) -> NDArray[np.float32]:
         """Raw scores q·k (cosine similarity) of every key, shape (n,)."""

@@ -218,3 +218,51 @@ def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new
         assert sorted(p.name for p in (tmp_path / "embeddings").glob("*.npz")) == before, "nothing re-embedded"
     finally:
         st.cache_resource.clear()  # later tests build their stores in the usual cache
+
+
+def test_a_failed_load_is_not_ready_for_new_queries(tiny_corpus, fake_encoder, tmp_path):
+    """The page asks query_ready before it waits: a failed load must send it to the error path."""
+    store = ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path, remember_queries=["cats"])
+    assert store.query_ready("anything"), "an encoder without a background load is always ready"
+    store.encoder = embedding.SentenceTransformerEncoder.__new__(embedding.SentenceTransformerEncoder)
+    store.encoder._loaded, store.encoder._error = threading.Event(), None
+    assert not store.query_ready("anything") and store.query_ready("cats"), "loading: only remembered queries"
+    store.encoder._error = ra.ModelNotFoundError("no weights")
+    store.encoder._loaded.set()
+    assert not store.query_ready("anything") and store.query_ready("cats"), "failed: still only remembered ones"
+
+
+def test_app_shows_a_failed_background_load_as_one_line_and_tries_again(tmp_path, monkeypatch):
+    """After a restart the model's background load fails: cached examples still render, a new query
+    shows the error (no traceback), and the next run starts a fresh load instead of repeating it."""
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    st.cache_resource.clear()
+    try:
+        assert not AppTest.from_file(app, default_timeout=180).run().exception  # first start: records
+
+        monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())  # a new server process
+        st.cache_resource.clear()
+        attempts = []
+
+        def broken(self):
+            attempts.append(self)
+            raise OSError("model.safetensors: unexpected end of file")
+
+        monkeypatch.setattr(embedding.SentenceTransformerEncoder, "_load_model", broken)
+        at = AppTest.from_file(app, default_timeout=180).run()
+        assert not at.exception and float(next(m.value for m in at.metric if m.label == "effective keys")) > 1
+        at.text_input(key="query").set_value("Desk Stretches for Programmers").run()
+        assert not at.exception, at.exception
+        assert any("Could not load the encoder" in e.value and "unexpected end of file" in e.value for e in at.error)
+        tries = len(attempts)
+        at.run()
+        assert len(attempts) > tries, "the next run loads again"
+    finally:
+        st.cache_resource.clear()
