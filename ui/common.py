@@ -116,6 +116,17 @@ def ensure_query(store: ra.KeyValueStore, query: object) -> None:
         wait_for_model(store)
 
 
+def example_pills(examples: dict[str, str], box_key: str, pills_key: str) -> None:
+    """One-click examples under a text box: picking one fills the box (the widget at ``box_key``)."""
+
+    def fill() -> None:
+        choice = st.session_state.get(pills_key)
+        if choice:
+            st.session_state[box_key] = examples[choice]
+
+    st.pills("Try an example", list(examples), key=pills_key, on_change=fill, help="One click fills the box.")
+
+
 def sidebar_controls(show_k: bool = True) -> Controls:
     """Encoder, k, temperature and scaling: the widgets only, values returned."""
     sb = st.sidebar

@@ -11,24 +11,16 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention import charts
 from retrieval_attention.attention import softmax_breakdown, temperature_sweep
-from ui.common import DEFAULT_QUERY, EXAMPLES, ensure_query, md, sidebar_controls, weights_csv
+from ui.common import DEFAULT_QUERY, EXAMPLES, ensure_query, example_pills, md, sidebar_controls, weights_csv
 from ui.own_data import active_store, own_data_controls
 
 SWEEP = np.geomspace(0.002, 20.0, 90)
 
 
-def _use_example() -> None:
-    choice = st.session_state.get("example")
-    if choice:
-        st.session_state["query"] = EXAMPLES[choice]
-
-
 def query_ui() -> str:
     st.session_state.setdefault("query", DEFAULT_QUERY)
     st.text_input("Query", key="query", placeholder="type a search, e.g. funny cat videos")
-    st.pills(
-        "Try an example", list(EXAMPLES), key="example", on_change=_use_example, help="One click fills the query box."
-    )
+    example_pills(EXAMPLES, box_key="query", pills_key="example")
     return st.session_state["query"]
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from retrieval_attention.errors import RetrievalAttentionError
 from ui import transformer_parts as parts
+from ui.common import example_pills
 
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
 SPANISH = "El perro de Evan, Riley, es tan hiperactivo, nunca deja de moverse"
@@ -23,18 +24,10 @@ EXAMPLES = {
 }
 
 
-def _use_example() -> None:
-    choice = st.session_state.get("tr_example")
-    if choice:
-        st.session_state["tr_sentence"] = EXAMPLES[choice]
-
-
 def sentence_ui() -> str:
     st.session_state.setdefault("tr_sentence", RILEY)
     st.text_input("Sentence", key="tr_sentence", max_chars=400, placeholder="type a sentence in any language")
-    st.pills(
-        "Try an example", list(EXAMPLES), key="tr_example", on_change=_use_example, help="One click fills the box."
-    )
+    example_pills(EXAMPLES, box_key="tr_sentence", pills_key="tr_example")
     return str(st.session_state["tr_sentence"]).strip()
 
 
