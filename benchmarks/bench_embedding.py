@@ -21,8 +21,8 @@ SWEEP_N = 4096
 
 def main() -> None:
     import retrieval_attention as ra
-    from retrieval_attention.embedding_cache import _cache_key, embed_documents
-    from retrieval_attention.threads import ThreadSettings, configure_threads, recommended_threads
+    from retrieval_attention.encoders.cache import _cache_key, embed_documents
+    from retrieval_attention.infra.threads import ThreadSettings, configure_threads, recommended_threads
 
     load = wait_for_quiet()
     titles = synthetic_titles(N)

@@ -57,7 +57,12 @@ def measure(store, fresh: Iterator[str]) -> dict[str, float]:  # store: a KeyVal
 
 def main() -> None:
     import retrieval_attention as ra
-    from retrieval_attention.threads import ThreadSettings, configure_threads, current_threads, recommended_threads
+    from retrieval_attention.infra.threads import (
+        ThreadSettings,
+        configure_threads,
+        current_threads,
+        recommended_threads,
+    )
 
     load = wait_for_quiet()
     t0 = time.perf_counter()

@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     from benchmarks.data import key_set, values_for
-    from retrieval_attention.attention import scaled_dot_product_attention
+    from retrieval_attention.core.attention import scaled_dot_product_attention
     from retrieval_attention.index import IndexParams, cached_index, recall_at_k
+    from retrieval_attention.infra.threads import ThreadSettings, configure_threads
     from retrieval_attention.large import exact_attention, kept_mass, sample_tail, topk_attention
-    from retrieval_attention.threads import ThreadSettings, configure_threads
 
     n, kind = args.n, args.kind
     rss0 = rss_bytes()

@@ -1,5 +1,5 @@
 """Thread settings on this machine: torch vs FAISS vs OpenBLAS threads, alone, interleaved and
-next to a busy neighbour process. Decides what ``retrieval_attention.threads`` recommends.
+next to a busy neighbour process. Decides what ``retrieval_attention.infra.threads`` recommends.
 
     python -m benchmarks.bench_threads
 """
@@ -19,8 +19,8 @@ QUERIES = ["funny cat videos", "how to bake sourdough bread", "python tutorial f
 def main() -> None:
     import retrieval_attention as ra
     from retrieval_attention.index import VectorIndex, cached_index, set_faiss_threads
+    from retrieval_attention.infra.threads import ThreadSettings, configure_threads, recommended_threads
     from retrieval_attention.large import exact_attention, topk_attention
-    from retrieval_attention.threads import ThreadSettings, configure_threads, recommended_threads
 
     load = wait_for_quiet()
     enc = ra.get_encoder()

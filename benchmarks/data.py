@@ -205,7 +205,7 @@ def _bar(desc: str):  # a progress callback for embed_documents
 def embed(texts: Sequence[str], kind: str, progress: bool = True, use_cache: bool = True) -> NDArray[np.float32]:
     """Texts embedded with the default model in batches of 64, through the project's embedding cache."""
     import retrieval_attention as ra
-    from retrieval_attention.embedding import embed_documents
+    from retrieval_attention.encoders.cache import embed_documents
 
     enc = ra.get_encoder()
     bar = _bar(f"embedding {len(texts):,} {kind}") if progress else None

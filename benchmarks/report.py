@@ -258,7 +258,7 @@ def interactive_section(inter: dict | None) -> str:
         + table(["step"] + names, rows)
         + f"\n\nThreads in effect per setting (as read back, not as requested): {threads}. Torch is imported before "
         "FAISS in this process, so FAISS's OpenMP calls bind to torch's runtime and the two share one count "
-        "(`retrieval_attention.threads` explains); a single query's FAISS search runs on one thread either way."
+        "(`retrieval_attention.infra.threads` explains); a single query's FAISS search runs on one thread either way."
     )
 
 
@@ -674,7 +674,7 @@ def main() -> None:
         "",
         "torch, FAISS and numpy's OpenBLAS each bring a thread pool sized to every core. On 2 cores, a pool whose threads "
         "spin while another pool works, or whose second thread shares a core with another process, turns milliseconds "
-        "into tens of milliseconds. `retrieval_attention.threads.recommended_threads()` encodes the choice; "
+        "into tens of milliseconds. `retrieval_attention.infra.threads.recommended_threads()` encodes the choice; "
         "`configure_threads()` applies it (the app calls it when it loads a store; the CLI, one query per process, keeps the defaults):",
         "",
         "- **interactive** (one query at a time): torch = all cores, FAISS = 1, BLAS = 1. The forward pass is the "

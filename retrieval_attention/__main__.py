@@ -1,5 +1,5 @@
 """``python -m retrieval_attention``: see :mod:`retrieval_attention.cli`."""
 
-from .cli import main
+from retrieval_attention.cli import main
 
 raise SystemExit(main())

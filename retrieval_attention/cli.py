@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from itertools import zip_longest
 from typing import Any
 
-from .config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
-from .errors import RetrievalAttentionError
+from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
+from retrieval_attention.errors import RetrievalAttentionError
 
 __all__ = ["build_parser", "main", "result_to_dict"]
 
@@ -152,10 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m retrieval_attention``; returns the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    from .attention import check_temperature
-    from .corpus import load_corpus
-    from .index import check_k
-    from .retrieval import KeyValueStore, check_query
+    from retrieval_attention.core.validate import check_k, check_query, check_temperature
+    from retrieval_attention.corpus import load_corpus
+    from retrieval_attention.store import KeyValueStore
 
     try:
         check_query(args.query)  # every cheap check before the model loads (several seconds)

@@ -1,9 +1,8 @@
-"""Settings: one frozen dataclass, a comment per field. No mutable module globals."""
+"""The package's defaults and the environment variables it reads, one documented constant each."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
@@ -14,7 +13,6 @@ __all__ = [
     "DEFAULT_TEMPERATURE",
     "MODEL_ENV_VAR",
     "MULTILINGUAL_MODEL",
-    "Settings",
     "default_cache_dir",
 ]
 
@@ -46,16 +44,3 @@ def default_cache_dir() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "retrieval_attention"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a retrieval run can be configured with."""
-
-    model: str = DEFAULT_MODEL  # encoder: DEFAULT_MODEL, MULTILINGUAL_MODEL, an ST name or a local path
-    k: int = 5  # number of keys kept by top-k search
-    temperature: float = DEFAULT_TEMPERATURE  # softmax temperature T > 0 dividing the (scaled) scores
-    scale: str = "none"  # "none": score = q·k (cosine); "sqrt_d": q·k / sqrt(d) as in transformers
-    batch_size: int = 64  # texts per encoder call when embedding a corpus
-    cache_dir: Path = field(default_factory=default_cache_dir)  # embedding cache folder
-    use_cache: bool = True  # False: always re-embed, never read or write the cache

@@ -39,16 +39,16 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .atomic import atomic_path
-from .config import default_cache_dir
-from .errors import InvalidParameterError
+from retrieval_attention.config import default_cache_dir
+from retrieval_attention.core.validate import check_k
+from retrieval_attention.errors import InvalidParameterError
+from retrieval_attention.infra.atomic import atomic_path
 
 __all__ = [
     "IndexKind",
     "IndexParams",
     "VectorIndex",
     "cached_index",
-    "check_k",
     "faiss_threads",
     "recall_at_k",
     "set_faiss_threads",
@@ -59,23 +59,6 @@ log = logging.getLogger(__name__)
 IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
 _KINDS = ("auto", "flat", "hnsw", "ivf")
 _CACHE_FORMAT = 1  # bump when the index cache layout changes
-
-
-def check_k(k: int) -> int:
-    """Return ``k`` as an int, or raise if it is not a whole number >= 1."""
-    if isinstance(k, (bool, str, bytes)):
-        raise InvalidParameterError(f"k must be a whole number >= 1, got {k!r}")
-    if not isinstance(k, (int, np.integer)):
-        try:
-            as_float = float(k)
-        except (TypeError, ValueError):
-            raise InvalidParameterError(f"k must be a whole number >= 1, got {k!r}") from None
-        if not as_float.is_integer():
-            raise InvalidParameterError(f"k must be a whole number >= 1, got {k!r}")
-        k = int(as_float)
-    if k < 1:
-        raise InvalidParameterError(f"k must be >= 1, got {k}")
-    return int(k)
 
 
 @dataclass(frozen=True)

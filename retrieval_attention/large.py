@@ -13,7 +13,7 @@ the weight of any key is ``exp(z_i − lse)`` (z = q·k · scale / T).
 
 Top-k attention (:func:`topk_attention`) asks a :class:`~retrieval_attention.index.VectorIndex`
 for the k best keys and takes the softmax over those k only: work in k, not n. What it drops is
-the tail mass τ = Σ_{i∉S} w_i (see :mod:`retrieval_attention.topk`), and the output error is
+the tail mass τ = Σ_{i∉S} w_i (see :mod:`retrieval_attention.core.topk`), and the output error is
 o_full − o_topk = τ (m_drop − m_keep). Neither can be known without reading every key, so they
 are *estimated*. The index returns k + r keys: the first k are kept, the next r (the near
 tail, where nearly all the dropped weight sits at low temperature) are measured exactly, and a
@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .attention import check_temperature
-from .errors import InvalidParameterError
-from .index import VectorIndex, check_k
+from retrieval_attention.core.validate import check_k, check_temperature
+from retrieval_attention.errors import InvalidParameterError
+from retrieval_attention.index import VectorIndex
 
 __all__ = ["TailSample", "TopKAttention", "exact_attention", "kept_mass", "sample_tail", "topk_attention"]
 

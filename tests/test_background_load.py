@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import retrieval_attention as ra
-from retrieval_attention import embedding
 from retrieval_attention.config import CACHE_ENV_VAR
+from retrieval_attention.encoders import cache, registry, sbert
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def own_cache(tmp_path, monkeypatch):
 def gate(monkeypatch):
     """Hold every model load until the test opens the gate (then the real load runs)."""
     opened = threading.Event()
-    real = embedding.SentenceTransformerEncoder._load_model
+    real = sbert.SentenceTransformerEncoder._load_model
 
     def held(self):
         if threading.current_thread() is not threading.main_thread():
             assert opened.wait(60), "the test never opened the gate"
         return real(self)
 
-    monkeypatch.setattr(embedding.SentenceTransformerEncoder, "_load_model", held)
+    monkeypatch.setattr(sbert.SentenceTransformerEncoder, "_load_model", held)
     return opened
 
 
@@ -47,14 +47,14 @@ def records(cache):
 
 
 def test_first_load_records_the_shape_then_later_loads_run_in_the_background(own_cache, gate):
-    first = embedding.SentenceTransformerEncoder(background=True)  # nothing recorded: loads now
+    first = sbert.SentenceTransformerEncoder(background=True)  # nothing recorded: loads now
     assert first.ready and first.dim == 384
     [record] = records(own_cache)
     info = json.loads(record.read_text())
     assert (info["dim"], info["max_seq_length"]) == (384, first.max_seq_length)
 
     t0 = time.perf_counter()
-    second = embedding.SentenceTransformerEncoder(background=True)
+    second = sbert.SentenceTransformerEncoder(background=True)
     assert time.perf_counter() - t0 < 1.0, "the constructor must not wait for the model"
     assert not second.ready
     assert (second.dim, second.cache_id) == (first.dim, first.cache_id), "same identity: same cache files"
@@ -67,11 +67,11 @@ def test_first_load_records_the_shape_then_later_loads_run_in_the_background(own
 
 
 def test_store_answers_its_remembered_queries_while_the_model_loads(own_cache, gate, corpus):
-    warm = embedding.SentenceTransformerEncoder(background=True)
+    warm = sbert.SentenceTransformerEncoder(background=True)
     remembered = ["funny cat videos", "python"]
     ra.KeyValueStore.from_corpus(corpus, warm, cache_dir=own_cache, remember_queries=remembered)  # fills the cache
 
-    loading = embedding.SentenceTransformerEncoder(background=True)
+    loading = sbert.SentenceTransformerEncoder(background=True)
     assert not loading.ready
     store = ra.KeyValueStore.from_corpus(corpus, loading, cache_dir=own_cache, remember_queries=remembered)
     assert not loading.ready, "keys, values and remembered queries came from the cache"
@@ -88,8 +88,8 @@ def test_store_answers_its_remembered_queries_while_the_model_loads(own_cache, g
 
 def test_remembered_query_vectors_equal_live_ones(store, tmp_path):
     texts = ["funny cat videos", "股市新闻", "Learn Python in One Hour"]
-    cached = embedding.embed_queries(store.encoder, texts, cache_dir=tmp_path)
-    again = embedding.embed_queries(store.encoder, texts, cache_dir=tmp_path)  # read from disk
+    cached = cache.embed_queries(store.encoder, texts, cache_dir=tmp_path)
+    again = cache.embed_queries(store.encoder, texts, cache_dir=tmp_path)  # read from disk
     for t, a, b in zip(texts, cached, again):
         live = store.encoder.encode_queries([t])[0]
         np.testing.assert_array_equal(a, live)
@@ -110,7 +110,7 @@ def test_remembered_queries_hit_the_disk_cache_once(tiny_corpus, fake_encoder, t
 
 @pytest.mark.parametrize("damage", ["garbage", "not-a-dict", "wrong-type", "other-model"])
 def test_damaged_model_record_means_a_load_before_answering(own_cache, gate, caplog, damage):
-    embedding.SentenceTransformerEncoder()
+    sbert.SentenceTransformerEncoder()
     [record] = records(own_cache)
     info = json.loads(record.read_text())
     record.write_text(
@@ -122,18 +122,18 @@ def test_damaged_model_record_means_a_load_before_answering(own_cache, gate, cap
         }[damage]
     )
     with caplog.at_level(logging.WARNING):
-        enc = embedding.SentenceTransformerEncoder(background=True)  # main thread: the gate does not hold it
+        enc = sbert.SentenceTransformerEncoder(background=True)  # main thread: the gate does not hold it
     assert enc.ready and enc.dim == 384
     assert "unusable" in caplog.text
     assert json.loads(record.read_text()) == info, "a good record is written again after the load"
 
 
 def test_a_record_that_lies_fails_the_background_load_clearly(own_cache, gate):
-    embedding.SentenceTransformerEncoder()
+    sbert.SentenceTransformerEncoder()
     [record] = records(own_cache)
     info = json.loads(record.read_text())
     record.write_text(json.dumps({**info, "dim": 999}))
-    enc = embedding.SentenceTransformerEncoder(background=True)
+    enc = sbert.SentenceTransformerEncoder(background=True)
     assert enc.dim == 999 and not enc.ready
     gate.set()
     with pytest.raises(ra.ModelNotFoundError, match="not the recorded"):
@@ -142,16 +142,16 @@ def test_a_record_that_lies_fails_the_background_load_clearly(own_cache, gate):
 
 
 def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, gate, monkeypatch):
-    embedding.SentenceTransformerEncoder()  # records the shape
-    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    sbert.SentenceTransformerEncoder()  # records the shape
+    monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     made = []
-    real_init = embedding.SentenceTransformerEncoder.__init__
+    real_init = sbert.SentenceTransformerEncoder.__init__
 
     def counting(self, *a, **k):
         made.append(1)
         real_init(self, *a, **k)
 
-    monkeypatch.setattr(embedding.SentenceTransformerEncoder, "__init__", counting)
+    monkeypatch.setattr(sbert.SentenceTransformerEncoder, "__init__", counting)
     with ThreadPoolExecutor(8) as pool:
         encs = list(pool.map(lambda _: ra.get_encoder(wait=False), range(8)))
     assert len(made) == 1 and all(e is encs[0] for e in encs)
@@ -159,15 +159,15 @@ def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, ga
     gate.set()
     assert ra.get_encoder() is encs[0] and ra.encoder_ready(encs[0])
 
-    broken = embedding.SentenceTransformerEncoder.__new__(embedding.SentenceTransformerEncoder)
+    broken = sbert.SentenceTransformerEncoder.__new__(sbert.SentenceTransformerEncoder)
     broken.name, broken._loaded, broken._error = "broken", threading.Event(), ra.ModelNotFoundError("no weights")
     broken._loaded.set()
-    embedding._ENCODERS["broken"] = broken
+    registry._ENCODERS["broken"] = broken
     with pytest.raises(ra.ModelNotFoundError, match="no weights"):
         ra.wait_for_encoder(broken)
     with pytest.raises(ra.ModelNotFoundError, match="'broken'"):  # a new load, not the kept failure
         ra.get_encoder("broken", wait=False)
-    assert "broken" not in embedding._ENCODERS
+    assert "broken" not in registry._ENCODERS
 
 
 def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new_query(tmp_path, monkeypatch):
@@ -179,23 +179,23 @@ def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new
 
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
-    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     st.cache_resource.clear()
     try:
         first = AppTest.from_file(app, default_timeout=180).run()  # first start: loads, embeds, records
         assert not first.exception and records(tmp_path)
         before = sorted(p.name for p in (tmp_path / "embeddings").glob("*.npz"))
 
-        monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())  # a new server process
+        monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())  # a new server process
         st.cache_resource.clear()
         opened = threading.Event()
-        real = embedding.SentenceTransformerEncoder._load_model
+        real = sbert.SentenceTransformerEncoder._load_model
         monkeypatch.setattr(
-            embedding.SentenceTransformerEncoder, "_load_model", lambda self: (opened.wait(60), real(self))[1]
+            sbert.SentenceTransformerEncoder, "_load_model", lambda self: (opened.wait(60), real(self))[1]
         )
         at = AppTest.from_file(app, default_timeout=180).run()
         assert not at.exception, at.exception
-        [encoder] = embedding._ENCODERS.values()
+        [encoder] = registry._ENCODERS.values()
         assert not encoder.ready, "the full first page came from the cache, without the model"
         assert float(next(m.value for m in at.metric if m.label == "effective keys")) > 1
         assert at.text_input(key="query").value == "funny cat videos"
@@ -224,7 +224,7 @@ def test_a_failed_load_is_not_ready_for_new_queries(tiny_corpus, fake_encoder, t
     """The page asks query_ready before it waits: a failed load must send it to the error path."""
     store = ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path, remember_queries=["cats"])
     assert store.query_ready("anything"), "an encoder without a background load is always ready"
-    store.encoder = embedding.SentenceTransformerEncoder.__new__(embedding.SentenceTransformerEncoder)
+    store.encoder = sbert.SentenceTransformerEncoder.__new__(sbert.SentenceTransformerEncoder)
     store.encoder._loaded, store.encoder._error = threading.Event(), None
     assert not store.query_ready("anything") and store.query_ready("cats"), "loading: only remembered queries"
     store.encoder._error = ra.ModelNotFoundError("no weights")
@@ -242,12 +242,12 @@ def test_app_shows_a_failed_background_load_as_one_line_and_tries_again(tmp_path
 
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
-    monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())
+    monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     st.cache_resource.clear()
     try:
         assert not AppTest.from_file(app, default_timeout=180).run().exception  # first start: records
 
-        monkeypatch.setattr(embedding, "_ENCODERS", embedding.OrderedDict())  # a new server process
+        monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())  # a new server process
         st.cache_resource.clear()
         attempts = []
 
@@ -255,7 +255,7 @@ def test_app_shows_a_failed_background_load_as_one_line_and_tries_again(tmp_path
             attempts.append(self)
             raise OSError("model.safetensors: unexpected end of file")
 
-        monkeypatch.setattr(embedding.SentenceTransformerEncoder, "_load_model", broken)
+        monkeypatch.setattr(sbert.SentenceTransformerEncoder, "_load_model", broken)
         at = AppTest.from_file(app, default_timeout=180).run()
         assert not at.exception and float(next(m.value for m in at.metric if m.label == "effective keys")) > 1
         at.text_input(key="query").set_value("Desk Stretches for Programmers").run()

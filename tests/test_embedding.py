@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import retrieval_attention as ra
-from retrieval_attention import embedding, embedding_cache
+from retrieval_attention.encoders import base, cache
 
 
 def cache_files(d):
@@ -17,28 +17,28 @@ def cache_files(d):
 
 
 def test_cache_is_reused_and_keyed_by_texts(fake_encoder, tmp_path):
-    a = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    a = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
     calls = fake_encoder.calls
-    b = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    b = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
     assert fake_encoder.calls == calls, "second call must come from the cache"
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.float32 and np.allclose(np.linalg.norm(a, axis=1), 1)
-    embedding.embed_documents(fake_encoder, ["cats", "dogs!"], cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats", "dogs!"], cache_dir=tmp_path)
     assert fake_encoder.calls == calls + 1, "a changed corpus must not reuse stale vectors"
     assert len(cache_files(tmp_path)) == 2
 
 
 def test_cache_key_includes_model_and_kind(fake_encoder, tmp_path):
-    embedding.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
-    embedding.embed_documents(fake_encoder, ["cats"], kind="value", cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats"], kind="value", cache_dir=tmp_path)
     fake_encoder.cache_id = "another-model"
-    embedding.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats"], kind="key", cache_dir=tmp_path)
     assert len(cache_files(tmp_path)) == 3
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "empty"])
 def test_corrupt_cache_is_rebuilt_with_a_warning(fake_encoder, tmp_path, caplog, damage):
-    good = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    good = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
     (f,) = cache_files(tmp_path)
     raw = f.read_bytes()
     if damage == "truncate":
@@ -55,20 +55,20 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(fake_encoder, tmp_path, caplog,
             np.savez(fh, vectors=x, sha256=sha)
     calls = fake_encoder.calls
     with caplog.at_level(logging.WARNING):
-        again = embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+        again = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
     assert fake_encoder.calls == calls + 1
     np.testing.assert_array_equal(again, good)
     assert "damaged" in caplog.text and "re-embedding" in caplog.text
     # and the rewritten file is good again
     calls = fake_encoder.calls
-    embedding.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
     assert fake_encoder.calls == calls
 
 
 def test_killed_write_leaves_old_cache_intact(fake_encoder, tmp_path, monkeypatch):
     path = tmp_path / "embeddings" / "x.npz"
     old = np.ones((2, 32), np.float32)
-    embedding_cache._write_cache(path, old)
+    cache._write_cache(path, old)
     before = path.read_bytes()
 
     def crash(*_a, **_k):
@@ -76,20 +76,20 @@ def test_killed_write_leaves_old_cache_intact(fake_encoder, tmp_path, monkeypatc
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        embedding_cache._write_cache(path, np.zeros((2, 32), np.float32))
+        cache._write_cache(path, np.zeros((2, 32), np.float32))
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["x.npz"], "no temp file left behind"
 
 
 def test_use_cache_false_writes_nothing(fake_encoder, tmp_path):
-    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path, use_cache=False)
+    cache.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path, use_cache=False)
     assert not (tmp_path / "embeddings").exists()
 
 
 def test_progress_is_reported_in_batches(fake_encoder, tmp_path):
     seen = []
     enc = fake_encoder
-    x = embedding._batched(
+    x = base._batched(
         lambda t, b: enc.encode_documents(t), [f"t{i}" for i in range(10)], 4, lambda d, n: seen.append((d, n)), enc.dim
     )
     assert x.shape == (10, 32) and seen == [(4, 10), (8, 10), (10, 10)]
@@ -147,9 +147,9 @@ def test_import_is_instant_and_lazy():
 
 
 def test_cache_key_includes_max_seq_length(fake_encoder, tmp_path):
-    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
     fake_encoder.max_seq_length = 128
-    embedding.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
+    cache.embed_documents(fake_encoder, ["cats"], cache_dir=tmp_path)
     assert len(cache_files(tmp_path)) == 2, "a different truncation length must not reuse vectors"
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import retrieval_attention as ra
-from retrieval_attention.embedding import normalize_rows
+from retrieval_attention.encoders.base import normalize_rows
 
 
 @settings(max_examples=40, deadline=None)

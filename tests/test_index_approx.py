@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import retrieval_attention as ra
-from retrieval_attention.embedding import normalize_rows
+from retrieval_attention.encoders.base import normalize_rows
 from retrieval_attention.index import IndexParams, VectorIndex, cached_index, recall_at_k
 
 ADJECTIVES = ["easy", "quick", "ultimate", "beginner", "advanced", "relaxing", "funny", "honest", "budget", "classic"]
@@ -34,7 +34,7 @@ def text_keys(store):
         {f"{a} {t} {f}" for t in titles for a, f in zip(rng.choice(ADJECTIVES, 8), rng.choice(FORMATS, 8))}
     )
     texts = titles + variants
-    real = ra.embedding.embed_documents(store.encoder, texts, "approx-test", None, use_cache=False, batch_size=64)
+    real = ra.encoders.embed_documents(store.encoder, texts, "approx-test", None, use_cache=False, batch_size=64)
     queries = store.encoder.encode_documents([v.description for v in store.corpus if v.description])  # (≈300, d)
     n, d = 30_000, real.shape[1]
     a, b = rng.integers(0, len(real), n), rng.integers(0, len(real), n)

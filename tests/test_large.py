@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import retrieval_attention as ra
-from retrieval_attention.embedding import normalize_rows
+from retrieval_attention.core.topk import topk_attention_error
+from retrieval_attention.encoders.base import normalize_rows
 from retrieval_attention.index import VectorIndex
+from retrieval_attention.infra.threads import ThreadSettings, configure_threads, current_threads, recommended_threads
 from retrieval_attention.large import exact_attention, kept_mass, topk_attention
-from retrieval_attention.threads import ThreadSettings, configure_threads, current_threads, recommended_threads
-from retrieval_attention.topk import topk_attention_error
 
 
 def unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

@@ -10,17 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from retrieval_attention.errors import InvalidParameterError
-from retrieval_attention.scoring import (
+from retrieval_attention.core.scoring import (
     AdditiveScorer,
     cosine_scores,
     dot_scores,
-    measure_scoring_cost,
     peakiness_vs_dim,
     projected_dot_scores,
     scaled_dot_scores,
-    time_scoring,
 )
+from retrieval_attention.core.scoring_cost import measure_scoring_cost, time_scoring
+from retrieval_attention.errors import InvalidParameterError
 
 # Entries are 0 or at least 1e-6 in size, so that rescaling by 0.01..100 cannot underflow to 0.
 finite = st.floats(-10.0, 10.0, allow_nan=False).map(lambda x: x if abs(x) > 1e-6 else 0.0)

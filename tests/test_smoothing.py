@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from retrieval_attention.attention import scaled_dot_product_attention
-from retrieval_attention.errors import InvalidParameterError
-from retrieval_attention.smoothing import (
+from retrieval_attention.core.attention import scaled_dot_product_attention
+from retrieval_attention.core.smoothing import (
     content_attention,
     gaussian_smoothing_attention,
     nadaraya_watson,
@@ -20,6 +19,7 @@ from retrieval_attention.smoothing import (
     positional_query_key,
     window_features,
 )
+from retrieval_attention.errors import InvalidParameterError
 
 
 @st.composite

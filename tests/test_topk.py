@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from retrieval_attention.attention import scaled_dot_product_attention, softmax
+from retrieval_attention.core.attention import scaled_dot_product_attention, softmax
+from retrieval_attention.core.topk import topk_attention_error, topk_error_curve, topk_order
 from retrieval_attention.errors import InvalidParameterError
-from retrieval_attention.topk import topk_attention_error, topk_error_curve, topk_order
 
 
 @st.composite

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from retrieval_attention import transformer as tr
+from retrieval_attention import inspector as tr
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
 
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
@@ -183,9 +183,9 @@ def test_missing_model_raises_model_not_found(tmp_path: Path) -> None:
 
 
 def test_module_does_not_import_torch_at_top_level() -> None:
-    tree = ast.parse(Path(tr.__file__).read_text(encoding="utf-8"))
     top: set[str] = set()
-    for node in tree.body:
+    nodes = [n for f in Path(tr.__file__).parent.glob("*.py") for n in ast.parse(f.read_text(encoding="utf-8")).body]
+    for node in nodes:
         if isinstance(node, ast.Import):
             top.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:

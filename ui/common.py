@@ -12,7 +12,7 @@ import streamlit as st
 
 import retrieval_attention as ra
 from retrieval_attention.config import CORPUS_ENV_VAR, DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
-from retrieval_attention.threads import configure_threads
+from retrieval_attention.infra.threads import configure_threads
 
 ENCODERS = {
     "English · all-MiniLM-L6-v2": DEFAULT_MODEL,

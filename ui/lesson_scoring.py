@@ -8,20 +8,18 @@ import numpy as np
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention import charts_lessons as cl
-from retrieval_attention.charts import projector
+from retrieval_attention.charts import scoring as cl
+from retrieval_attention.charts.theme import projector
 from retrieval_attention.config import DEFAULT_MODEL
-from retrieval_attention.scoring import (
+from retrieval_attention.core.scoring import (
     AdditiveScorer,
-    CostResult,
     PeakinessResult,
     cosine_scores,
     dot_scores,
-    measure_scoring_cost,
     peakiness_vs_dim,
     scaled_dot_scores,
-    time_scoring,
 )
+from retrieval_attention.core.scoring_cost import CostResult, measure_scoring_cost, time_scoring
 from ui.common import download_csv, ensure_query, get_store, md
 
 DEFAULT_QUERY = "funny cat videos"

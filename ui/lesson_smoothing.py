@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention import charts_lessons as cl
-from retrieval_attention.charts import projector
-from retrieval_attention.smoothing import (
+from retrieval_attention.charts import smoothing as cl
+from retrieval_attention.charts.theme import projector
+from retrieval_attention.core.smoothing import (
     NoisySeries,
     content_attention,
     gaussian_smoothing_attention,

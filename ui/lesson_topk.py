@@ -6,10 +6,10 @@ import numpy as np
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention import charts_lessons as cl
-from retrieval_attention.charts import projector
-from retrieval_attention.retrieval import scale_factor
-from retrieval_attention.topk import TopKCurve, TopKError
+from retrieval_attention.charts import topk as cl
+from retrieval_attention.charts.theme import projector
+from retrieval_attention.core.topk import TopKCurve, TopKError
+from retrieval_attention.core.validate import scale_factor
 from ui.common import download_csv, ensure_query, get_store, md, sidebar_controls
 
 DEFAULT_QUERY = "funny cat videos"

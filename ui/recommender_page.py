@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention import charts_recommender as rc
-from retrieval_attention.charts import projector
+from retrieval_attention.charts import recommender as rc
+from retrieval_attention.charts.theme import projector
 from retrieval_attention.recommender import METHODS, Recommendations, TargetAttention
 from ui.common import get_store, md, shared_corpus_path
 from ui.recommender_parts import (

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention import charts
-from retrieval_attention.attention import softmax_breakdown, temperature_sweep
+from retrieval_attention.charts import retrieval as charts
+from retrieval_attention.charts.theme import projector
+from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep
 from ui.common import DEFAULT_QUERY, EXAMPLES, ensure_query, example_pills, md, sidebar_controls, weights_csv
 from ui.own_data import active_store, own_data_controls
 
@@ -36,7 +37,7 @@ def payload_lines(v: ra.Video) -> str:
 def output_summary(store: ra.KeyValueStore, res: ra.RetrievalResult, key: str) -> None:
     """The blended value read at a glance: category mix bar, duration / views, nearest videos."""
     s = store.describe_output(res.output)
-    st.altair_chart(charts.projector(charts.category_mix_chart(s.category_mix)), key=f"mix_{key}")
+    st.altair_chart(projector(charts.category_mix_chart(s.category_mix)), key=f"mix_{key}")
     a, b = st.columns(2)
     if s.duration_s is not None:
         a.metric(
@@ -112,7 +113,7 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
         }
     )
     log = st.toggle("log scale (see the long tail)", value=True, key="log_weights")
-    st.altair_chart(charts.projector(charts.weights_bar(frame, k, log=log)), key="weights_bar", height=420)
+    st.altair_chart(projector(charts.weights_bar(frame, k, log=log)), key="weights_bar", height=420)
     top = ", ".join(f"{md(c[p].title)} {res.weights[p]:.0%}" for p in res.positions[:3])
     st.markdown(f"**Top weights:** {top}")
     output_summary(store, res, "soft")
@@ -123,9 +124,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
-    st.altair_chart(
-        charts.projector(charts.continuum_chart(SWEEP, W, labels, soft.temperature)), key="continuum", height=440
-    )
+    st.altair_chart(projector(charts.continuum_chart(SWEEP, W, labels, soft.temperature)), key="continuum", height=440)
     kept = float(soft.weights[topk.positions].sum())
     st.markdown(
         f"At **T = {soft.temperature:g}** the top-{len(topk.ids)} keys hold **{kept:.1%}** of the weight; "
@@ -183,7 +182,7 @@ def scaling_section(store: ra.KeyValueStore, query: str, controls_t: float) -> N
                     {"rank": np.arange(1, n + 1), "weight": np.maximum(r.weights[r.positions], 1e-12), "setting": name}
                 )
             )
-        st.altair_chart(charts.projector(charts.scaling_chart(pd.concat(rows))), key="scaling", height=400)
+        st.altair_chart(projector(charts.scaling_chart(pd.concat(rows))), key="scaling", height=400)
         a, b = st.columns(2)
         a.metric("effective keys with ÷√d, T = 1", f"{trans.effective_num_keys:.0f} of {n}")
         b.metric(f"effective keys with T = {controls_t:g}", f"{ours.effective_num_keys:.1f} of {n}")

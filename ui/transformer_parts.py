@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from retrieval_attention import charts_transformer as ct
-from retrieval_attention.charts import projector
+from retrieval_attention.charts import transformer as ct
+from retrieval_attention.charts.theme import projector
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.transformer import LayerAttention, ModelCheck, TransformerInspector, load_inspector
+from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
 from ui.common import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.

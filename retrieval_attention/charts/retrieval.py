@@ -1,8 +1,4 @@
-"""Altair chart builders: tidy frames in, chart objects out. No streamlit here.
-
-Readable on a projector: large titles and labels, axis titles on every chart, and the
-Okabe-Ito colour-blind-safe palette.
-"""
+"""Charts of the main page: every key's weight, the temperature continuum, the output's category mix, ÷√d."""
 
 from __future__ import annotations
 
@@ -13,28 +9,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from retrieval_attention.charts.theme import DROPPED, KEPT
+
 __all__ = [
-    "OKABE_ITO",
     "category_mix_chart",
     "continuum_chart",
-    "projector",
     "scaling_chart",
     "weights_bar",
 ]
-
-#: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-KEPT, DROPPED = "#0072B2", "#B0B0B0"
-
-
-def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Big type for a projector: 20 px titles, 15 px labels."""
-    return (
-        chart.configure_title(fontSize=20, anchor="start", fontWeight="bold")
-        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=320)
-        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=320)
-        .configure_range(category=OKABE_ITO)
-    )
 
 
 def weights_bar(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Weight of every key, sorted") -> alt.Chart:
@@ -101,7 +83,7 @@ def continuum_chart(
 
     Args:
         temperatures: T grid, shape (m,).
-        weights: (m, n) from :func:`retrieval_attention.attention.temperature_sweep`, columns in
+        weights: (m, n) from :func:`retrieval_attention.core.attention.temperature_sweep`, columns in
             the order of ``labels`` (best key first).
         labels: key titles, best first.
         current: the temperature in use, marked with a vertical rule.

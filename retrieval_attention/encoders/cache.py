@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .atomic import atomic_path
-from .config import default_cache_dir
+from retrieval_attention.config import default_cache_dir
+from retrieval_attention.infra.atomic import atomic_path
 
 if TYPE_CHECKING:
-    from .embedding import Encoder, Progress
+    from retrieval_attention.encoders.base import Encoder, Progress
 
 __all__ = [
     "embed_documents",
@@ -119,7 +119,7 @@ def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
 
 
 def _write_cache(path: Path, x: NDArray[np.float32]) -> None:
-    """Atomic write (see :func:`retrieval_attention.atomic.atomic_path`)."""
+    """Atomic write (see :func:`retrieval_attention.infra.atomic.atomic_path`)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, vectors=x, sha256=np.array(_digest(x)))
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InvalidParameterError
+from retrieval_attention.core.validate import check_temperature
+from retrieval_attention.errors import InvalidParameterError
 
 __all__ = [
     "SoftmaxSteps",
-    "check_temperature",
     "effective_num_keys",
     "entropy",
     "scaled_dot_product_attention",
@@ -31,24 +31,6 @@ __all__ = [
     "softmax_breakdown",
     "temperature_sweep",
 ]
-
-
-def check_temperature(temperature: float) -> float:
-    """Return ``temperature`` as a float, or raise if it is not a finite number > 0.
-
-    Raises:
-        InvalidParameterError: temperature is 0, negative, NaN, infinite or not a number.
-    """
-    try:
-        t = float(temperature)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"temperature must be a number > 0, got {temperature!r}") from None
-    if not math.isfinite(t) or t <= 0.0:
-        raise InvalidParameterError(
-            f"temperature must be a finite number > 0, got {temperature!r} "
-            "(0 would divide by zero: use a small value such as 0.001 for a hard top-1)"
-        )
-    return t
 
 
 def _float_array(x: ArrayLike) -> NDArray[np.floating]:

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .attention import softmax
-from .errors import InvalidParameterError
+from retrieval_attention.core.attention import softmax
+from retrieval_attention.errors import InvalidParameterError
 
 __all__ = ["TopKCurve", "TopKError", "topk_attention_error", "topk_error_curve", "topk_order"]
 

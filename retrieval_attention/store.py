@@ -31,60 +31,26 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .attention import check_temperature, effective_num_keys, entropy, scaled_dot_product_attention
-from .config import DEFAULT_TEMPERATURE
-from .corpus import Corpus, normalize_key
-from .embedding import Encoder, Progress, embed_documents, embed_queries, encoder_ready, get_encoder
-from .errors import InvalidParameterError, QueryError
-from .index import VectorIndex, check_k
+from retrieval_attention.config import DEFAULT_TEMPERATURE
+from retrieval_attention.core.attention import effective_num_keys, entropy, scaled_dot_product_attention
+from retrieval_attention.core.validate import Scale, check_k, check_query, check_temperature, scale_factor
+from retrieval_attention.corpus import Corpus, normalize_key
+from retrieval_attention.encoders.base import Encoder, Progress
+from retrieval_attention.encoders.cache import embed_documents, embed_queries
+from retrieval_attention.encoders.registry import encoder_ready, get_encoder
+from retrieval_attention.errors import InvalidParameterError
+from retrieval_attention.index import VectorIndex
 
 __all__ = [
-    "MAX_QUERY_CHARS",
     "KeyValueStore",
     "RetrievalResult",
     "Scale",
     "ValueLayout",
     "ValueSummary",
-    "check_query",
 ]
 
 Mode = Literal["hard", "topk", "soft"]
-Scale = Literal["none", "sqrt_d"]
-#: Longest query accepted; longer text is refused rather than silently cut.
-MAX_QUERY_CHARS = 10_000
 _QUERY_CACHE_SIZE = 256  # query vectors a store remembers
-
-
-def check_query(query: object) -> str:
-    """Return the query text, or raise :class:`QueryError` with the reason.
-
-    Example:
-        >>> check_query("  cats ")
-        '  cats '
-    """
-    if not isinstance(query, str):
-        raise QueryError(f"the query must be text, got {type(query).__name__}")
-    if not query.strip():
-        raise QueryError("the query is empty: type a few words, e.g. 'funny cat videos'")
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,} "
-            "(the model reads only the first few hundred tokens anyway)"
-        )
-    if not any(ch.isprintable() and not ch.isspace() for ch in query):
-        raise QueryError("the query has no visible characters (only control or whitespace characters)")
-    return query
-
-
-def scale_factor(scale: Scale | float | None, d: int) -> float:
-    """The multiplier of q·k: 1 for "none", 1/sqrt(d) for "sqrt_d", or a given number."""
-    if scale is None or scale == "none":
-        return 1.0
-    if scale == "sqrt_d":
-        return 1.0 / math.sqrt(d)
-    if isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0:
-        return float(scale)
-    raise InvalidParameterError(f"scale must be 'none', 'sqrt_d' or a number > 0, got {scale!r}")
 
 
 @dataclass(frozen=True)

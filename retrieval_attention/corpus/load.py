@@ -13,40 +13,32 @@ Decisions, documented in the README's "Use your own data":
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import CorpusError
+from retrieval_attention.corpus.records import UNCATEGORISED, Corpus, Persona, Video
+from retrieval_attention.errors import CorpusError
 
 __all__ = [
-    "FIELDS",
     "KEY_FIELDS",
+    "LONG_TITLE_CHARS",
     "REFUSED_SUFFIXES",
-    "Corpus",
-    "Persona",
-    "Video",
     "bundled_data_path",
     "corpus_from_titles",
     "load_corpus",
     "load_histories",
-    "normalize_key",
     "parse_corpus",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Every field a record can have, in file order.
-FIELDS = ("id", "title", "channel", "category", "duration_s", "views", "upload_date", "description", "language")
 #: Column names accepted for the key text, first match wins.
 KEY_FIELDS = ("title", "key", "text")
 #: Files that are never parsed: they could carry pickles or native code.
@@ -54,107 +46,6 @@ REFUSED_SUFFIXES = (".npy", ".npz", ".pkl", ".pickle", ".faiss", ".index", ".job
 #: Titles longer than this many characters are kept but flagged: the model reads only its
 #: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
 LONG_TITLE_CHARS = 1000
-UNCATEGORISED = "uncategorised"
-
-
-def normalize_key(text: str) -> str:
-    """The dictionary key a hard lookup uses: Unicode NFKC, case-folded, whitespace collapsed.
-
-    Nothing more: a dictionary has no notion of "close", and that is the lesson.
-
-    Example:
-        >>> normalize_key("  Learn   PYTHON in One Hour ")
-        'learn python in one hour'
-    """
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-@dataclass(frozen=True)
-class Video:
-    """One record: the key (``title``) and its payload."""
-
-    id: str  # unique id
-    title: str  # the key text
-    channel: str = ""
-    category: str = UNCATEGORISED  # one label; becomes a one-hot block of the value vector
-    duration_s: float | None = None  # seconds, None if unknown
-    views: int | None = None  # view count, None if unknown
-    upload_date: str = ""  # ISO date, as written in the file
-    description: str = ""  # short text, embedded with the title for the value vector
-    language: str = ""  # e.g. en, zh, es
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """An ordered, validated collection of videos. Position i is key i and value i everywhere."""
-
-    videos: tuple[Video, ...]
-    source: str = "bundled"  # file path, "bundled" or "pasted"
-    warnings: tuple[str, ...] = field(default=(), compare=False)  # non-fatal findings, for display
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    def __iter__(self):
-        return iter(self.videos)
-
-    def __getitem__(self, i: int) -> Video:
-        return self.videos[i]
-
-    @property
-    def ids(self) -> list[str]:
-        return [v.id for v in self.videos]
-
-    @property
-    def titles(self) -> list[str]:
-        return [v.title for v in self.videos]
-
-    @property
-    def categories(self) -> list[str]:
-        """Distinct categories, sorted: the order of the one-hot block in the value vector."""
-        return sorted({v.category for v in self.videos})
-
-    def index_of(self, video_id: str) -> int:
-        """Position of ``video_id``; raises KeyError with the id if unknown."""
-        try:
-            return self._positions[video_id]
-        except KeyError:
-            raise KeyError(f"unknown video id {video_id!r}") from None
-
-    @property
-    def _positions(self) -> dict[str, int]:
-        cached = self.__dict__.get("_pos")
-        if cached is None:
-            cached = {v.id: i for i, v in enumerate(self.videos)}
-            object.__setattr__(self, "_pos", cached)
-        return cached
-
-    def by_id(self, video_id: str) -> Video:
-        return self.videos[self.index_of(video_id)]
-
-    @property
-    def content_hash(self) -> str:
-        """sha256 of every record: changes whenever any field of any record changes."""
-        h = hashlib.sha256()
-        for v in self.videos:
-            h.update(json.dumps(asdict(v), ensure_ascii=False, sort_keys=True).encode())
-        return h.hexdigest()
-
-    def has_numeric(self, name: str) -> bool:
-        """True if at least one record knows ``duration_s`` / ``views``."""
-        return any(getattr(v, name) is not None for v in self.videos)
-
-
-@dataclass(frozen=True)
-class Persona:
-    """A user with a watch history, oldest first."""
-
-    id: str
-    name: str
-    description: str
-    history: tuple[str, ...]  # video ids, in the order watched
-    watched_at: tuple[str, ...] = ()  # ISO timestamps, same length as history (or empty)
-
 
 # -- locating the bundled data ----------------------------------------------------------------
 
@@ -167,7 +58,7 @@ def bundled_data_path(name: str) -> Path:
             return Path(str(p))
     except (ModuleNotFoundError, TypeError):
         pass
-    p = Path(__file__).resolve().parent.parent / "data" / name
+    p = Path(__file__).resolve().parents[2] / "data" / name
     if p.is_file():
         return p
     raise CorpusError(f"bundled data file {name!r} not found: the package installation is incomplete")

@@ -15,8 +15,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import OKABE_ITO
-from .recommender import CrossAttention, TargetAttention
+from retrieval_attention.charts.theme import OKABE_ITO
+from retrieval_attention.recommender import CrossAttention, TargetAttention
 
 __all__ = [
     "BAR_STEP",

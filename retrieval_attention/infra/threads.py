@@ -73,7 +73,7 @@ def configure_threads(settings: ThreadSettings | Workload = "interactive") -> di
 
     FAISS and BLAS are set at once. Torch is set only if it is already imported (importing it
     costs seconds, and the encoder imports it anyway): call this again after the encoder loads,
-    or just call it once after :func:`~retrieval_attention.embedding.get_encoder`.
+    or just call it once after :func:`~retrieval_attention.encoders.get_encoder`.
 
     The torch and OpenBLAS settings hold for the whole process. The FAISS setting holds only for
     the calling thread: FAISS's OpenMP runtime (GNU libgomp) keeps the thread count per thread,
@@ -98,7 +98,7 @@ def configure_threads(settings: ThreadSettings | Workload = "interactive") -> di
     if s.blas > 0:
         _set_blas_threads(s.blas)
     if s.faiss > 0:  # after BLAS: FAISS's bundled OpenBLAS shares FAISS's OpenMP runtime, so it follows this
-        from .index import set_faiss_threads
+        from retrieval_attention.index import set_faiss_threads
 
         set_faiss_threads(s.faiss)
     if s.torch > 0 and "torch" in sys.modules:
@@ -130,7 +130,7 @@ def current_threads() -> dict[str, int]:
         >>> sorted(current_threads())
         ['blas', 'faiss', 'torch']
     """
-    from .index import faiss_threads
+    from retrieval_attention.index import faiss_threads
 
     torch = sys.modules.get("torch")
     blas = -1

@@ -1,0 +1,232 @@
+"""Charts of the scoring lesson: every key's score under four scorers, the measured cost, peakiness against d."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, SKY, VERMILLION
+from retrieval_attention.core.scoring import PeakinessResult
+from retrieval_attention.core.scoring_cost import CostResult
+
+__all__ = [
+    "cost_chart",
+    "cost_frame",
+    "format_seconds",
+    "peakiness_chart",
+    "peakiness_frame",
+    "scores_frame",
+    "scores_strip_chart",
+]
+
+
+def scores_frame(scores: Mapping[str, NDArray[np.floating]], titles: Sequence[str], top: int = 5) -> pd.DataFrame:
+    """Every key's score under each scoring function, with its rank; the first scorer's top keys flagged.
+
+    Args:
+        scores: scorer name -> scores (n,) of one query against the same n keys.
+        titles: the n key titles.
+        top: how many of the *first* scorer's best keys to flag (``top_of_first``).
+
+    Returns:
+        Columns ``scorer``, ``key``, ``title``, ``score``, ``rank`` (1 = best under that scorer),
+        ``top_of_first`` (bool).
+    """
+    names = list(scores)
+    first = np.asarray(scores[names[0]])
+    flagged = set(np.argsort(-first, kind="stable")[:top].tolist())
+    rows = []
+    for name in names:
+        s = np.asarray(scores[name], dtype=np.float64)  # (n,)
+        rank = np.empty(s.size, dtype=np.int64)
+        rank[np.argsort(-s, kind="stable")] = np.arange(1, s.size + 1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "scorer": name,
+                    "key": np.arange(s.size),
+                    "title": list(titles),
+                    "score": s,
+                    "rank": rank,
+                    "top_of_first": [i in flagged for i in range(s.size)],
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def scores_strip_chart(frame: pd.DataFrame, top: int = 5) -> alt.VConcatChart:
+    """One strip per scorer: a tick per key at its score; the first scorer's top keys in orange.
+
+    Where the orange ticks sit tells whether a scorer ranks keys like the first one: at the right
+    end for the dot-product family, scattered for an untrained additive network.
+    """
+    names = list(dict.fromkeys(frame["scorer"]))
+    first = names[0]
+    hi, lo = f"top {top} by {first}", "every other key"
+    f = frame.assign(group=np.where(frame["top_of_first"], hi, lo))
+    strips = []
+    for j, name in enumerate(names):
+        x_title = "score a(q, k), each strip on its own scale" if j == len(names) - 1 else None
+        strips.append(
+            alt.Chart(f[f["scorer"] == name], title=alt.Title(name, fontSize=16))
+            .mark_tick(thickness=2, size=34)
+            .encode(
+                x=alt.X("score:Q", title=x_title, scale=alt.Scale(zero=False)),
+                color=alt.Color(
+                    "group:N",
+                    title=None,
+                    scale=alt.Scale(domain=[hi, lo], range=[ORANGE, BLUE]),
+                    legend=alt.Legend(orient="top"),
+                ),
+                opacity=alt.condition(alt.datum.top_of_first, alt.value(1.0), alt.value(0.35)),
+                order=alt.Order("top_of_first:N"),
+                tooltip=["title:N", alt.Tooltip("score:Q", format=".4f"), "rank:Q"],
+            )
+            .properties(height=44)
+        )
+    return alt.vconcat(*strips, title="The same query scored against every key, four ways", spacing=14)
+
+
+def cost_frame(results: Mapping[str, CostResult]) -> pd.DataFrame:
+    """Measured seconds of each way to score, one row per (key set, method).
+
+    Args:
+        results: a label for the key set (e.g. "corpus") -> its :class:`CostResult`.
+
+    Returns:
+        Columns ``keys``, ``method``, ``seconds``, ``m``, ``n``, ``d``, ``hidden``, ``pairs``,
+        ``times_slower_than_dot`` (seconds / dot-product seconds).
+    """
+    rows = []
+    for label, r in results.items():
+        for method, sec in (
+            ("additive: one network pass per pair (m·n)", r.additive_loop_seconds),
+            ("additive, vectorised in numpy (still m·n·h tanh)", r.additive_vectorised_seconds),
+            ("dot product: project both sides, one matmul", r.dot_seconds),
+            ("dot product, keys projected ahead (an index)", r.dot_cached_seconds),
+        ):
+            rows.append(
+                {
+                    "keys": label,
+                    "method": method,
+                    "seconds": sec,
+                    "m": r.m,
+                    "n": r.n,
+                    "d": r.d,
+                    "hidden": r.hidden,
+                    "pairs": r.pairs,
+                    "times_slower_than_dot": sec / r.dot_seconds,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def format_seconds(s: float) -> str:
+    """Seconds as a short label: "1.23 s", "45.6 ms" or "789 µs".
+
+    Example:
+        >>> format_seconds(0.0123)
+        '12.3 ms'
+    """
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def cost_chart(frame: pd.DataFrame, title: str = "Time to score m queries against n keys") -> alt.LayerChart:
+    """Horizontal bars of measured seconds per method on a log axis, labelled with the time.
+
+    Bars start at the decade below the fastest time (a log axis has no zero) and the axis ends
+    a decade above the slowest, leaving room for the labels.
+    """
+    lo = 10.0 ** np.floor(np.log10(float(frame["seconds"].min())))
+    hi = 10.0 ** np.ceil(np.log10(float(frame["seconds"].max())) + 0.5)
+    f = frame.assign(label=[format_seconds(s) for s in frame["seconds"]], base=lo)
+    order = list(dict.fromkeys(f["method"]))
+    base = alt.Chart(f).encode(
+        y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
+        x=alt.X(
+            "seconds:Q",
+            title="seconds per call (log scale, median)",
+            scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
+        ),
+        tooltip=[
+            "method:N",
+            alt.Tooltip("seconds:Q", format=".3g"),
+            alt.Tooltip("times_slower_than_dot:Q", format=".3g", title="× the dot product"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x2="base:Q",
+        color=alt.Color(
+            "method:N", sort=order, legend=None, scale=alt.Scale(domain=order, range=[VERMILLION, ORANGE, BLUE, SKY])
+        ),
+    )
+    text = base.mark_text(align="left", dx=6, fontSize=16, fontWeight="bold").encode(text="label:N")
+    return alt.layer(bars, text, title=title).properties(height=alt.Step(44))
+
+
+def peakiness_frame(result: PeakinessResult) -> pd.DataFrame:
+    """:meth:`PeakinessResult.as_records` with readable labels and the uniform reference values."""
+    f = pd.DataFrame(result.as_records())
+    return f.assign(
+        vectors_label=np.where(
+            f["vectors"] == "gaussian", "Gaussian q, k (entries ~ N(0, 1))", "unit q, k (like our embeddings)"
+        ),
+        scaling=np.where(f["scaled"], "softmax(q·k / √d)", "softmax(q·k)"),
+        uniform_max_weight=1.0 / result.n_keys,
+        uniform_entropy=result.uniform_entropy,
+    )
+
+
+def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HConcatChart:
+    """Softmax peakiness against d, one panel per kind of vector, with and without ÷√d.
+
+    Args:
+        frame: from :func:`peakiness_frame`.
+        metric: ``"max_weight"`` (largest weight, 1 = one-hot) or ``"entropy"`` (nats, log n = uniform).
+    """
+    y_title = "largest weight (mean over draws)" if metric == "max_weight" else "entropy of the weights (nats)"
+    ref_col = "uniform_max_weight" if metric == "max_weight" else "uniform_entropy"
+    panels = []
+    for label in dict.fromkeys(frame["vectors_label"]):
+        f = frame[frame["vectors_label"] == label]
+        lines = (
+            alt.Chart(f)
+            .mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3)
+            .encode(
+                x=alt.X("d:Q", title="dimension d (log scale)", scale=alt.Scale(type="log", base=2)),
+                y=alt.Y(f"{metric}:Q", title=y_title),
+                color=alt.Color(
+                    "scaling:N",
+                    title=None,
+                    scale=alt.Scale(domain=["softmax(q·k)", "softmax(q·k / √d)"], range=[VERMILLION, BLUE]),
+                    legend=alt.Legend(orient="top"),
+                ),
+                strokeDash=alt.StrokeDash(
+                    "scaling:N",
+                    scale=alt.Scale(domain=["softmax(q·k)", "softmax(q·k / √d)"], range=[[1, 0], [7, 4]]),
+                    legend=None,
+                ),
+                tooltip=[
+                    "scaling:N",
+                    "d:Q",
+                    alt.Tooltip(f"{metric}:Q", format=".3f"),
+                    alt.Tooltip("score_std:Q", format=".3f"),
+                ],
+            )
+        )
+        ref = (
+            alt.Chart(f.head(1))
+            .mark_rule(color=GREY, strokeDash=[3, 3], strokeWidth=2)
+            .encode(y=f"{ref_col}:Q", tooltip=[alt.Tooltip(f"{ref_col}:Q", title="uniform weights", format=".3f")])
+        )
+        panels.append(alt.layer(lines, ref, title=alt.Title(label, fontSize=16)).properties(width=380, height=300))
+    return alt.hconcat(*panels, title="How peaked is the softmax as d grows? (grey dashes: uniform weights)")

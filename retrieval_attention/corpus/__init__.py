@@ -1,0 +1,34 @@
+"""Corpora and watch histories: the plain frozen types (records) and how files become them (load).
+
+Only the key text (``title``) is required; every problem in a file is a :class:`CorpusError` with one
+specific message, and nothing is half-loaded.
+"""
+
+from retrieval_attention.corpus.load import (
+    KEY_FIELDS,
+    LONG_TITLE_CHARS,
+    REFUSED_SUFFIXES,
+    bundled_data_path,
+    corpus_from_titles,
+    load_corpus,
+    load_histories,
+    parse_corpus,
+)
+from retrieval_attention.corpus.records import FIELDS, UNCATEGORISED, Corpus, Persona, Video, normalize_key
+
+__all__ = [
+    "FIELDS",
+    "KEY_FIELDS",
+    "LONG_TITLE_CHARS",
+    "REFUSED_SUFFIXES",
+    "UNCATEGORISED",
+    "Corpus",
+    "Persona",
+    "Video",
+    "bundled_data_path",
+    "corpus_from_titles",
+    "load_corpus",
+    "load_histories",
+    "normalize_key",
+    "parse_corpus",
+]

