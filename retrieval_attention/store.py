@@ -24,15 +24,15 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_TEMPERATURE
-from retrieval_attention.core.attention import effective_num_keys, entropy, scaled_dot_product_attention
+from retrieval_attention.core.attention import effective_num_keys, entropy, scaled_dot_product_attention, softmax
 from retrieval_attention.core.validate import Scale, check_k, check_query, check_temperature, scale_factor
 from retrieval_attention.corpus import Corpus, normalize_key
 from retrieval_attention.encoders.base import Encoder, Progress
@@ -106,7 +106,8 @@ class RetrievalResult:
     temperature: float | None = None  # T used (topk, soft)
     scale: float = 1.0  # multiplier of q·k before dividing by T
     lookup_key: str | None = None  # hard: the normalised key the dict tried
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    all_scores: NDArray[np.float32] | None = field(default=None, compare=False)  # (n,) q·k of every key,
+    # corpus order: what every view draws from; None for a hard lookup on its own (a dict embeds nothing)
 
     @property
     def hit(self) -> bool:
@@ -333,6 +334,11 @@ class KeyValueStore:
         k, t = check_k(k), check_temperature(temperature)
         s = scale_factor(scale, self.dim)
         q = self.embed_query(query)
+        return self._topk(query, q, self.K @ q, k, t, s)
+
+    def _topk(
+        self, query: str, q: NDArray[np.float32], all_scores: NDArray[np.float32], k: int, t: float, s: float
+    ) -> RetrievalResult:
         D, I = self.index.search(q[None, :], k)  # (1, k)
         D, I = D[0], I[0]
         out, wk = scaled_dot_product_attention(q[None, :], self.K[I], self.V[I], scale=s, temperature=t)
@@ -348,6 +354,7 @@ class KeyValueStore:
             out[0].astype(np.float32),
             temperature=t,
             scale=s,
+            all_scores=all_scores,
         )
 
     def soft_attention(
@@ -364,23 +371,46 @@ class KeyValueStore:
             scale: "none" (cosine, the default), "sqrt_d" (÷√d, as transformers do: on unit
                 vectors it makes the weights almost uniform) or a number.
         """
+        q = self.embed_query(query)
+        return self.soft_attention_from_scores(query, self.K @ q, temperature, scale)
+
+    def soft_attention_from_scores(
+        self,
+        query: str,
+        all_scores: NDArray[np.floating],
+        temperature: float = DEFAULT_TEMPERATURE,
+        scale: Scale | float = "none",
+    ) -> RetrievalResult:
+        """Soft attention from scores already computed (``result.all_scores``): no embedding, no q·K.
+
+        ``w = softmax(all_scores · scale / T)``, output ``w @ V``; the same numbers as
+        :meth:`soft_attention` for the same query, so a page can compare settings from one q·K.
+
+        Args:
+            query: the text the scores belong to (kept on the result).
+            all_scores: (n,) raw q·k of every key in corpus order.
+            temperature: T > 0.
+            scale: "none", "sqrt_d" or a number, as in :meth:`soft_attention`.
+        """
         t = check_temperature(temperature)
         s = scale_factor(scale, self.dim)
-        q = self.embed_query(query)
-        out, w = scaled_dot_product_attention(q[None, :], self.K, self.V, scale=s, temperature=t)
-        w = w[0]  # (n,)
+        raw = np.asarray(all_scores, dtype=np.float32)
+        if raw.shape != (len(self),):
+            raise InvalidParameterError(f"all_scores must have shape ({len(self)},), got {raw.shape}")
+        w = softmax(raw * np.float32(s), temperature=t).astype(np.float32)  # (n,)
+        out = w @ self.V  # (dv,)
         order = np.argsort(-w, kind="stable")
-        raw = (self.K @ q)[order]
         return RetrievalResult(
             "soft",
             query,
             tuple(self._ids[order].tolist()),
             order.astype(np.int64),
-            raw.astype(np.float32),
-            w.astype(np.float32),
-            out[0].astype(np.float32),
+            raw[order],
+            w,
+            out.astype(np.float32),
             temperature=t,
             scale=s,
+            all_scores=raw,
         )
 
     def retrieve(
@@ -390,11 +420,20 @@ class KeyValueStore:
         temperature: float = DEFAULT_TEMPERATURE,
         scale: Scale | float = "none",
     ) -> dict[Mode, RetrievalResult]:
-        """All three retrievals for one query (the query is embedded once)."""
+        """All three retrievals for one query: the query is embedded once and q·K computed once.
+
+        Every result carries the same ``all_scores`` (n,) array, so a page draws from what comes
+        back instead of asking the store again.
+        """
+        hard = self.hard_lookup(query)
+        k, t = check_k(k), check_temperature(temperature)
+        s = scale_factor(scale, self.dim)
+        q = self.embed_query(query)
+        all_scores = self.K @ q  # (n,) the one q·K of this query
         return {
-            "hard": self.hard_lookup(query),
-            "topk": self.topk_search(query, k, temperature, scale),
-            "soft": self.soft_attention(query, temperature, scale),
+            "hard": replace(hard, all_scores=all_scores),
+            "topk": self._topk(query, q, all_scores, k, t, s),
+            "soft": self.soft_attention_from_scores(query, all_scores, t, s),
         }
 
 
