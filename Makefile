@@ -19,13 +19,17 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-# Debian's Chromium for the real-browser test; installed only when missing and only as root.
+# Debian's Chromium for the real-browser test, and Noto CJK so Chinese renders in it (not boxes);
+# installed only when missing and only as root.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "WARNING: could not install chromium; the browser test will be skipped"; \
-	  else echo "WARNING: chromium missing and not root: the browser test will be skipped"; fi; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	        || echo "WARNING: could not install$$missing; browser tests may be skipped"; \
+	    else echo "WARNING: missing$$missing and not root: browser tests may be skipped"; fi; \
+	  fi
 
 test: setup browser-deps
 	$(PY) -m pytest
