@@ -13,7 +13,15 @@ import numpy as np
 
 from retrieval_attention.errors import InvalidParameterError, QueryError
 
-__all__ = ["MAX_QUERY_CHARS", "Scale", "check_k", "check_query", "check_temperature", "scale_factor"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "Scale",
+    "check_index",
+    "check_k",
+    "check_query",
+    "check_temperature",
+    "scale_factor",
+]
 
 Scale = Literal["none", "sqrt_d"]
 #: Longest query accepted; longer text is refused rather than silently cut.
@@ -53,6 +61,36 @@ def check_k(k: int) -> int:
     if k < 1:
         raise InvalidParameterError(f"k must be >= 1, got {k}")
     return int(k)
+
+
+def check_index(value: object, upto: int, name: str) -> int:
+    """Return ``value`` as an int in ``0..upto-1`` (a layer, a head, a row), or raise.
+
+    Args:
+        value: the index to check; a Python or numpy integer. Bools and floats (even 2.0) are refused.
+        upto: the number of valid positions; the valid range is ``0..upto-1``.
+        name: what the index counts (``"layer"``, ``"head"``), used in the message.
+
+    Returns:
+        ``value`` as a Python int.
+
+    Raises:
+        InvalidParameterError: ``value`` is not an integer or lies outside ``0..upto-1``; the message
+            names ``name`` and the range.
+
+    Example:
+        >>> check_index(np.int64(3), 12, "head")
+        3
+        >>> check_index(12, 12, "head")
+        Traceback (most recent call last):
+        ...
+        retrieval_attention.errors.InvalidParameterError: head must be an integer in 0..11, got 12
+    """
+    if upto < 1:
+        raise InvalidParameterError(f"{name}: there is nothing to index (0 positions), got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value < upto:
+        raise InvalidParameterError(f"{name} must be an integer in 0..{upto - 1}, got {value!r}")
+    return int(value)
 
 
 def check_query(query: object) -> str:
