@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: setup demo test lint bench browser-deps clean
+.PHONY: setup demo serve test lint bench system-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,23 +19,29 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-# Debian's Chromium for the real-browser test, and Noto CJK so Chinese renders in it (not boxes);
-# installed only when missing and only as root.
-browser-deps:
+# A class or a school: REPLICAS app processes behind nginx on 127.0.0.1:$(PORT) (README, "Serving a class").
+REPLICAS ?= 2
+serve: setup system-deps
+	$(PY) -m deploy.replicas run --replicas $(REPLICAS) --port $(PORT)
+
+# Debian's packages the tests use: Chromium for the real-browser tests, Noto CJK so Chinese renders
+# in it (not boxes), nginx for the replica test; installed only when missing and only as root.
+system-deps:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	  command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	        || echo "WARNING: could not install$$missing; browser tests may be skipped"; \
-	    else echo "WARNING: missing$$missing and not root: browser tests may be skipped"; fi; \
+	        || echo "WARNING: could not install$$missing; browser and replica tests may be skipped"; \
+	    else echo "WARNING: missing$$missing and not root: browser and replica tests may be skipped"; fi; \
 	  fi
 
-test: setup browser-deps
+test: setup system-deps
 	$(PY) -m pytest
 
 # Measures everything and rewrites docs/benchmarks.md (about 20 min with cached indexes; see benchmarks/README.md).
-bench: setup browser-deps
+bench: setup system-deps
 	$(PY) -m benchmarks
 
 lint: setup
