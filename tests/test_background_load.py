@@ -1,6 +1,6 @@
 """The model loads in the background after the first start; cached embeddings answer meanwhile.
 
-The real default model throughout. A gate held in front of the real load stands for the ~4.5 s
+The real default model throughout. A gate held in front of the real load stands for the seconds
 of ``import sentence_transformers`` in a fresh process, so the "still loading" state is certain.
 """
 

@@ -163,3 +163,23 @@ def test_concurrent_encode_calls_are_safe(store):
         parallel = list(pool.map(lambda t: store.encoder.encode_queries([t])[0], texts))
     for a, b in zip(serial, parallel):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_one_offline_policy_honoured_everywhere(monkeypatch):
+    """base.apply_offline_policy is the only place that sets the hub's offline switches, and it
+    respects RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD (the inspector used to force offline mode)."""
+    from pathlib import Path
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD", "1")
+    base.apply_offline_policy()
+    assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ
+    monkeypatch.delenv("RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD")
+    base.apply_offline_policy()
+    assert os.environ["HF_HUB_OFFLINE"] == os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    package = Path(ra.__file__).parent
+    setters = sorted(
+        str(p.relative_to(package)) for p in package.rglob("*.py") if "HF_HUB_OFFLINE" in p.read_text(encoding="utf-8")
+    )
+    assert setters == ["encoders/base.py"], setters

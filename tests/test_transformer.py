@@ -1,6 +1,6 @@
 """Our head-by-head attention against the real default model (all-MiniLM-L6-v2), and its variants.
 
-The model is loaded once for the module (about 4 s); everything else is a few forward passes.
+The model is loaded once for the module; everything else is a few forward passes.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ and the one offline policy (the Hugging Face hub is never contacted unless the u
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +19,11 @@ from retrieval_attention.errors import ModelNotFoundError
 __all__ = [
     "Encoder",
     "Progress",
+    "allow_download",
+    "apply_offline_policy",
     "normalize_rows",
     "resolve_model_path",
 ]
-
-log = logging.getLogger(__name__)
 
 #: ``progress(done, total)`` is called after every batch while a corpus is embedded.
 Progress = Callable[[int, int], None]
@@ -60,17 +59,20 @@ class Encoder(Protocol):
         ...
 
 
-def _allow_download() -> bool:
+def allow_download() -> bool:
+    """True when the user set ``$RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD`` to 1 / true / yes."""
     return os.environ.get(ALLOW_DOWNLOAD_ENV_VAR, "").strip().lower() in {"1", "true", "yes"}
 
 
-def _go_offline() -> None:
-    """Keep the Hugging Face libraries off the network unless the user opted in.
+def apply_offline_policy() -> None:
+    """The one offline policy: keep the Hugging Face libraries off the network unless the user opted in.
 
-    Without this, loading a hub name that is not cached hangs for about 75 s here before failing.
-    Must run before ``huggingface_hub`` is imported, which is why every import is lazy.
+    Every place that imports ``transformers`` or ``sentence_transformers`` calls this first (the
+    sentence-transformers encoder, the inspector's reference check). Without it, a hub name that
+    is not cached waits for the network's time-outs before failing. It must run before
+    ``huggingface_hub`` is imported, which is why every such import is lazy.
     """
-    if not _allow_download():
+    if not allow_download():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -4,7 +4,6 @@ whether a background load has finished.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import OrderedDict
@@ -20,8 +19,6 @@ __all__ = [
     "get_encoder",
     "wait_for_encoder",
 ]
-
-log = logging.getLogger(__name__)
 
 _ENCODERS: OrderedDict[str, Encoder] = OrderedDict()  # the last few encoders, one per name
 _ENCODERS_LOCK = threading.Lock()

@@ -6,7 +6,6 @@ load in a background thread once its shape is known from an earlier load.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -18,10 +17,10 @@ from numpy.typing import NDArray
 from retrieval_attention.config import ALLOW_DOWNLOAD_ENV_VAR, DEFAULT_MODEL, MODEL_ENV_VAR
 from retrieval_attention.encoders.base import (
     Progress,
-    _allow_download,
     _batched,
     _fingerprint,
-    _go_offline,
+    allow_download,
+    apply_offline_policy,
     normalize_rows,
     resolve_model_path,
 )
@@ -36,14 +35,12 @@ __all__ = [
     "SentenceTransformerEncoder",
 ]
 
-log = logging.getLogger(__name__)
-
 
 class SentenceTransformerEncoder:
     """A sentence-transformers model; the same encoder for queries and documents.
 
-    ``import sentence_transformers`` alone takes about 4.5 s here, so the model can load in the
-    background: with ``background=True`` and a local model folder that has loaded once before,
+    ``import sentence_transformers`` takes seconds (torch and transformers come with it; see
+    docs/benchmarks.md), so the model can load in the background: with ``background=True`` and a local model folder that has loaded once before,
     the constructor returns at once. It knows ``dim`` and ``cache_id`` from a small record in the
     cache folder (keyed by the folder's fingerprint, written after every successful load), so
     cached embeddings can be read while the model loads; ``encode_*`` wait for it. Anything
@@ -107,8 +104,8 @@ class SentenceTransformerEncoder:
             self._loaded.set()
 
     def _load_model(self):  # -> sentence_transformers.SentenceTransformer
-        _go_offline()
-        from sentence_transformers import SentenceTransformer  # lazy: ~4.5 s
+        apply_offline_policy()
+        from sentence_transformers import SentenceTransformer  # lazy: it imports torch and transformers
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
@@ -122,7 +119,7 @@ class SentenceTransformerEncoder:
             )
             hint = (
                 f"pass a local model folder, or set {ALLOW_DOWNLOAD_ENV_VAR}=1 to let sentence-transformers download it"
-                if not _allow_download()
+                if not allow_download()
                 else "check the name and your network"
             )
             raise ModelNotFoundError(
@@ -173,12 +170,6 @@ class SentenceTransformerEncoder:
     ) -> NDArray[np.float32]:
         """Documents -> (n, d) float32 unit vectors, ``progress(done, total)`` after each batch."""
         return _batched(self._encode, texts, batch_size, progress, self.dim)
-
-    def count_tokens(self, text: str) -> int:
-        """Number of tokens the model's tokenizer makes of ``text`` (before truncation)."""
-        self.wait()
-        with self._lock:
-            return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEncoder({self.name!r}, dim={self.dim})"

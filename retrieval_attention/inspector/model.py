@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -37,8 +36,9 @@ import numpy as np
 
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.core.attention import scaled_dot_product_attention
-from retrieval_attention.encoders.base import resolve_model_path
-from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
+from retrieval_attention.core.validate import check_index
+from retrieval_attention.encoders.base import apply_offline_policy, resolve_model_path
+from retrieval_attention.errors import ModelNotFoundError, QueryError
 from retrieval_attention.inspector.results import (
     F32,
     LayerAttention,
@@ -90,14 +90,10 @@ class TransformerInspector:
     # -- reading the model
 
     def _check_layer(self, layer: int, upto: int) -> int:
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < upto:
-            raise InvalidParameterError(f"layer must be an integer in 0..{upto - 1}, got {layer!r}")
-        return int(layer)
+        return check_index(layer, upto, "layer")
 
     def _check_head(self, head: int) -> int:
-        if isinstance(head, bool) or not isinstance(head, (int, np.integer)) or not 0 <= head < self.n_heads:
-            raise InvalidParameterError(f"head must be an integer in 0..{self.n_heads - 1}, got {head!r}")
-        return int(head)
+        return check_index(head, self.n_heads, "head")
 
     def _run(self, sentence: str) -> _Run:
         """The model's forward pass over ``sentence``, cached."""
@@ -334,7 +330,7 @@ class TransformerInspector:
             layers: layers to check; None means all.
 
         Returns:
-            ModelCheck with the max absolute differences (about 3e-7 for the weights on CPU).
+            ModelCheck with the max absolute differences.
 
         Example:
             >>> load_inspector().check_against_model(["我爱吃苹果"]).max_diff < 1e-5  # doctest: +SKIP
@@ -373,7 +369,8 @@ def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
     """Load the model (default all-MiniLM-L6-v2, offline) and its tokenizer, once per model path.
 
     The model is loaded with ``attn_implementation="eager"`` (so ``output_attentions`` returns the
-    real probabilities), in eval mode and float32. The Hugging Face hub is never contacted.
+    real probabilities), in eval mode and float32. The Hugging Face hub is contacted only as
+    :func:`~retrieval_attention.encoders.base.apply_offline_policy` allows.
 
     Args:
         name_or_path: None for the default all-MiniLM-L6-v2 (whatever ``$RETRIEVAL_ATTENTION_MODEL``
@@ -396,8 +393,7 @@ def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
 
 @functools.lru_cache(maxsize=4)
 def _load_inspector_cached(path: str) -> TransformerInspector:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    apply_offline_policy()
     start = time.perf_counter()
     import torch
     import transformers

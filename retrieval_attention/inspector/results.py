@@ -4,7 +4,6 @@ a causal mask, the asymmetry of a score matrix, LayerNorm and the split into hea
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,8 +21,6 @@ __all__ = [
     "most_asymmetric_pair",
 ]
 
-
-logger = logging.getLogger(__name__)
 
 F32 = NDArray[np.float32]
 
