@@ -144,12 +144,38 @@ def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: in
     return "\n".join(lines)
 
 
+def _undecodable_argument(argv: Sequence[str]) -> str | None:
+    """The one-line complaint about the first argument holding bytes that are not UTF-8, or None.
+
+    Python hands such bytes over as lone surrogates (``surrogateescape``); they would crash the
+    tokenizer, the corpus hash or the JSON output later, so they are refused before anything runs.
+    """
+    from retrieval_attention.corpus import unencodable
+
+    for arg in argv:
+        if (problem := unencodable(arg)) is None:
+            continue
+        try:
+            shown = repr(arg.encode("utf-8", "surrogateescape"))[1:]  # the user's own bytes: 'caf\xe9'
+            at = next(i for i, ch in enumerate(arg) if "\udc80" <= ch <= "\udcff")
+            problem = f"byte 0x{ord(arg[at]) - 0xDC00:02x} at character {at + 1}"
+        except UnicodeEncodeError:  # a surrogate no byte maps to: only from Python code
+            shown = ascii(arg)
+        cut = shown if len(shown) <= 60 else shown[:57] + "..."
+        return f"the argument {cut} is not valid UTF-8 ({problem}); retype it, or rename the file to UTF-8"
+    return None
+
+
 def _progress(done: int, total: int) -> None:
     print(f"\rembedding corpus: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m retrieval_attention``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if (problem := _undecodable_argument(argv)) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     from retrieval_attention.core.validate import check_k, check_query, check_temperature

@@ -109,6 +109,13 @@ def check_query(query: object) -> str:
             f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,} "
             "(the model reads only the first few hundred tokens anyway)"
         )
+    try:  # a lone surrogate (bytes that were not UTF-8, half a \u pair) crashes the tokenizer
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise QueryError(
+            f"the query is not valid Unicode text: a lone surrogate U+{ord(query[exc.start]):04X} "
+            f"at character {exc.start + 1} (bytes that are not UTF-8, or half of a surrogate pair)"
+        ) from None
     if not any(ch.isprintable() and not ch.isspace() for ch in query):
         raise QueryError("the query has no visible characters (only control or whitespace characters)")
     return query

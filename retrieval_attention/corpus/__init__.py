@@ -14,7 +14,16 @@ from retrieval_attention.corpus.load import (
     load_histories,
     parse_corpus,
 )
-from retrieval_attention.corpus.records import FIELDS, UNCATEGORISED, Corpus, Persona, Video, normalize_key
+from retrieval_attention.corpus.records import (
+    FIELDS,
+    UNCATEGORISED,
+    Corpus,
+    Persona,
+    Video,
+    normalize_key,
+    printable_label,
+    unencodable,
+)
 
 __all__ = [
     "FIELDS",
@@ -31,4 +40,6 @@ __all__ = [
     "load_histories",
     "normalize_key",
     "parse_corpus",
+    "printable_label",
+    "unencodable",
 ]

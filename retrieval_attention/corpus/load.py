@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from retrieval_attention.corpus.records import UNCATEGORISED, Corpus, Persona, Video
+from retrieval_attention.corpus.records import UNCATEGORISED, Corpus, Persona, Video, printable_label, unencodable
 from retrieval_attention.errors import CorpusError
 
 __all__ = [
@@ -109,7 +109,13 @@ def _text(value: Any, name: str, where: str) -> str:
         raise CorpusError(f"{where}: {name} must be text, got a {type(value).__name__}")
     if isinstance(value, float) and not math.isfinite(value):
         raise CorpusError(f"{where}: {name} must be text, got {value!r}")
-    return str(value)
+    text = str(value)
+    if (problem := unencodable(text)) is not None:
+        raise CorpusError(
+            f"{where}: {name} is not valid Unicode text: {problem} "
+            "(from a \\u escape without its partner, or bytes that were not UTF-8); remove or retype it"
+        )
+    return text
 
 
 def _rows_from_csv(text: str, label: str) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
@@ -214,7 +220,7 @@ def parse_corpus(
     Raises:
         CorpusError: with one specific message (see the module docstring).
     """
-    label = Path(filename).name or "corpus"
+    label = printable_label(Path(filename).name) or "corpus"
     suffix = Path(filename).suffix.lower()
     if suffix in REFUSED_SUFFIXES:
         raise CorpusError(
@@ -319,20 +325,22 @@ def load_corpus(path: str | Path | None = None, max_rows: int | None = None, max
         (True, 'v001')
     """
     p = Path(path) if path is not None else bundled_data_path("videos.csv")
+    shown = printable_label(str(p))
     if p.suffix.lower() in REFUSED_SUFFIXES:
         return parse_corpus(b"", p.name)  # raises the refusal before touching the file
     try:
         size = p.stat().st_size
         if max_bytes is not None and size > max_bytes:
-            raise CorpusError(f"{p.name} is {size:,} bytes; the limit is {max_bytes:,}")
+            raise CorpusError(f"{printable_label(p.name)} is {size:,} bytes; the limit is {max_bytes:,}")
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise CorpusError(f"corpus file not found: {p}") from None
+        raise CorpusError(f"corpus file not found: {shown}") from None
     except IsADirectoryError:
-        raise CorpusError(f"{p} is a folder, not a corpus file") from None
+        raise CorpusError(f"{shown} is a folder, not a corpus file") from None
     except OSError as exc:
-        raise CorpusError(f"cannot read {p}: {exc.strerror or exc}") from None
-    return parse_corpus(raw, p.name, source="bundled" if path is None else str(p), max_rows=max_rows)
+        raise CorpusError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    source = "bundled" if path is None else shown
+    return parse_corpus(raw, p.name, source=source, max_rows=max_rows)
 
 
 def load_histories(path: str | Path | None = None, corpus: Corpus | None = None) -> tuple[Persona, ...]:
@@ -346,18 +354,19 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
         CorpusError: malformed file, empty history, unknown or repeated ids.
     """
     p = Path(path) if path is not None else bundled_data_path("histories.json")
+    label = printable_label(p.name)
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise CorpusError(f"cannot read {p}: {exc.strerror or exc}") from None
-    data = _json_loads(_decode(raw, p.name), p.name)
+        raise CorpusError(f"cannot read {printable_label(str(p))}: {exc.strerror or exc}") from None
+    data = _json_loads(_decode(raw, label), label)
     items = data.get("personas") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise CorpusError(f'{p.name}: expected {{"personas": [...]}} with at least one persona')
+        raise CorpusError(f'{label}: expected {{"personas": [...]}} with at least one persona')
     known = set(corpus.ids) if corpus is not None else None
     personas = []
     for i, obj in enumerate(items, start=1):
-        where = f"{p.name}, persona {i}"
+        where = f"{label}, persona {i}"
         if not isinstance(obj, dict) or not isinstance(obj.get("history"), list) or not obj["history"]:
             raise CorpusError(f"{where}: needs an 'id' and a non-empty 'history' list")
         ids, times = [], []
@@ -365,18 +374,18 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
             vid = h.get("video_id") if isinstance(h, dict) else h
             if not isinstance(vid, str):
                 raise CorpusError(f"{where}: history entries must be video ids, got {vid!r}")
-            ids.append(vid)
+            ids.append(_text(vid, "history", where))
             if isinstance(h, dict) and "watched_at" in h:
-                times.append(str(h["watched_at"]))
+                times.append(_text(h["watched_at"], "watched_at", where))
         if len(set(ids)) != len(ids):
             raise CorpusError(f"{where}: a video appears twice in the history")
         if known is not None and (missing := [v for v in ids if v not in known]):
             raise CorpusError(f"{where}: unknown video ids {missing[:5]}")
         personas.append(
             Persona(
-                id=str(obj.get("id", f"persona{i}")),
-                name=str(obj.get("name", obj.get("id", f"persona {i}"))),
-                description=str(obj.get("description", "")),
+                id=_text(obj.get("id", f"persona{i}"), "id", where),
+                name=_text(obj.get("name", obj.get("id", f"persona {i}")), "name", where),
+                description=_text(obj.get("description", ""), "description", where),
                 history=tuple(ids),
                 watched_at=tuple(times) if len(times) == len(ids) else (),
             )

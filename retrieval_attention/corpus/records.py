@@ -14,6 +14,8 @@ __all__ = [
     "Persona",
     "Video",
     "normalize_key",
+    "printable_label",
+    "unencodable",
 ]
 
 #: Every field a record can have, in file order.
@@ -32,6 +34,39 @@ def normalize_key(text: str) -> str:
         'learn python in one hour'
     """
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def unencodable(text: str) -> str | None:
+    """Why ``text`` cannot be written as UTF-8, or None if it can.
+
+    Python strings may hold lone surrogates (from a JSON ``\\ud800`` escape without its partner, or
+    from bytes that were not UTF-8 in a file name or a command-line argument); the tokenizer, the
+    corpus hash and the browser all fail on them, so every text input is checked with this.
+
+    Example:
+        >>> unencodable("caf\\udce9")
+        'a lone surrogate U+DCE9 at character 4'
+        >>> unencodable("café") is None
+        True
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start + 1}"
+    return None
+
+
+def printable_label(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, for a file name shown as a label.
+
+    A file name with bytes that are not UTF-8 still opens (the OS gets the original bytes); only the
+    label that the app and the CLI print is cleaned.
+
+    Example:
+        >>> printable_label("caf\\udce9.csv")
+        'caf\\ufffd.csv'
+    """
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 @dataclass(frozen=True)

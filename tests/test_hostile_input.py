@@ -1,0 +1,99 @@
+"""Hostile and careless input (issue 18): text that cannot be encoded, numbers past Python's limits,
+files that are not regular files, keys that collide after normalisation, terminal control
+characters, and the smaller ones. Every refusal is one specific message, and nothing is half-loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import retrieval_attention as ra
+from retrieval_attention.core.validate import check_query
+from retrieval_attention.corpus import corpus_from_titles
+
+
+def refused(raw: bytes, name: str) -> str:
+    with pytest.raises(ra.CorpusError) as info:
+        ra.parse_corpus(raw, name)
+    return str(info.value)
+
+
+def cli(*args: str | bytes, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it; ``args`` may be bytes (undecodable on purpose)."""
+    env = dict(os.environ, COLUMNS="150", PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval_attention", *args], capture_output=True, env=env, timeout=timeout
+    )
+
+
+def one_line_error(p: subprocess.CompletedProcess) -> str:
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 2, err
+    assert "Traceback" not in err
+    assert err.count("error:") == 1 and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+# -- 2. text that cannot be encoded ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["title", "id", "channel", "category", "upload_date", "description", "language"])
+def test_lone_surrogate_in_any_json_field_is_refused_with_field_and_record(field):
+    good = {"id": "x", "title": "Cats"}
+    bad = {"id": "y", "title": "Dogs"} | {field: "ab@c"}
+    raw = ("[" + json.dumps(good) + "," + json.dumps(bad).replace("@", "\\ud800") + "]").encode()
+    message = refused(raw, "c.json")
+    assert f"record 2: {field} is not valid Unicode text" in message
+    assert "U+D800 at character 3" in message
+
+
+def test_lone_surrogate_in_jsonl_names_the_line():
+    raw = b'{"title": "Cats"}\n{"title": "low \\udc80 half"}\n'
+    assert "line 2: title is not valid Unicode text" in refused(raw, "c.jsonl")
+
+
+def test_a_surrogate_pair_is_one_character_and_loads():
+    c = ra.parse_corpus(b'[{"title": "smile \\ud83d\\ude00"}]', "c.json")
+    assert c.titles == ["smile \U0001f600"] and len(c.content_hash) == 64
+
+
+def test_pasted_titles_with_a_surrogate_are_refused():
+    with pytest.raises(ra.CorpusError, match=r"pasted, line 2: title is not valid Unicode text.*U\+DCFF"):
+        corpus_from_titles(["fine", "caf\udcff"])
+
+
+def test_histories_with_a_surrogate_are_refused(tmp_path):
+    p = tmp_path / "h.json"
+    p.write_bytes(b'{"personas": [{"id": "u", "name": "bad \\ud800", "history": ["a1"]}]}')
+    with pytest.raises(ra.CorpusError, match=r"persona 1: name is not valid Unicode text"):
+        ra.load_histories(p)
+
+
+def test_query_with_a_surrogate_is_a_query_error(tiny_store):
+    with pytest.raises(ra.QueryError, match=r"not valid Unicode text.*U\+D800 at character 6"):
+        check_query("cats \ud800")
+    with pytest.raises(ra.QueryError, match="not valid Unicode text"):
+        tiny_store.retrieve("caf\udce9")
+
+
+def test_a_file_name_with_undecodable_bytes_loads_with_a_printable_source(tmp_path):
+    name = os.fsdecode(b"caf\xe9.csv")  # what os.listdir gives for a Latin-1 name: a surrogate escape
+    p = tmp_path / name
+    p.write_text("title\nCats\n")
+    c = ra.load_corpus(p)
+    assert c.titles == ["Cats"]
+    c.source.encode("utf-8")  # printable in the app and the CLI's --json
+    assert c.source.endswith("caf\ufffd.csv")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[b"caf\xe9 au lait"], [b"cats", b"--corpus", b"/tmp/caf\xe9.csv"], [b"cats", b"--model", b"\xff"]],
+)
+def test_cli_argument_with_undecodable_bytes_is_one_line_exit_2(args):
+    err = one_line_error(cli(*args))
+    assert "not valid UTF-8" in err
