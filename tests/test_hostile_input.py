@@ -97,3 +97,37 @@ def test_a_file_name_with_undecodable_bytes_loads_with_a_printable_source(tmp_pa
 def test_cli_argument_with_undecodable_bytes_is_one_line_exit_2(args):
     err = one_line_error(cli(*args))
     assert "not valid UTF-8" in err
+
+
+# -- 3. numbers past Python's limits --------------------------------------------------------------
+
+HUGE = "9" * 5000  # past Python's int-string limit (4,300 digits)
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "message"),
+    [
+        (f'[{{"title": "a", "views": {HUGE}}}]', "c.json", "record 1: views is implausibly large"),
+        (f'[{{"title": "a", "duration_s": {HUGE}}}]', "c.json", "record 1: duration_s is implausibly large"),
+        (f'{{"title": "a"}}\n{{"title": "b", "views": {HUGE}}}\n', "c.jsonl", "line 2: views is implausibly large"),
+        (f'[{{"title": "a", "views": {"9" * 400}}}]', "c.json", "views is implausibly large"),  # past float
+        (f"[{HUGE}]", "c.json", "record 1: expected an object, got a number"),
+        (f"title,views\na,{HUGE}\n", "c.csv", "line 2: views is implausibly large"),
+        ('[{"title": "a", "duration_s": 1e300}]', "c.json", "duration_s is implausibly large"),  # float32: inf
+        ('[{"title": "a", "views": 1e999}]', "c.json", "views must be a finite number"),
+    ],
+)
+def test_numbers_past_the_limits_are_bad_fields(raw, name, message):
+    assert message in refused(raw.encode(), name)
+
+
+def test_huge_numbers_in_text_or_unknown_fields_are_kept_as_digits():
+    c = ra.parse_corpus(f'[{{"id": {"1" * 30}, "title": "a", "extra": {HUGE}}}]'.encode(), "c.json")
+    assert c.ids == ["1" * 30]
+
+
+def test_huge_number_in_a_history_is_refused(tmp_path):
+    p = tmp_path / "h.json"
+    p.write_text(f'{{"personas": [{{"id": "u", "history": [{HUGE}]}}]}}')
+    with pytest.raises(ra.CorpusError, match=r"persona 1: history entries must be video ids, got a number"):
+        ra.load_histories(p)

@@ -29,6 +29,8 @@ from retrieval_attention.errors import CorpusError
 __all__ = [
     "KEY_FIELDS",
     "LONG_TITLE_CHARS",
+    "MAX_DURATION_S",
+    "MAX_VIEWS",
     "REFUSED_SUFFIXES",
     "bundled_data_path",
     "corpus_from_titles",
@@ -43,6 +45,12 @@ log = logging.getLogger(__name__)
 KEY_FIELDS = ("title", "key", "text")
 #: Files that are never parsed: they could carry pickles or native code.
 REFUSED_SUFFIXES = (".npy", ".npz", ".pkl", ".pickle", ".faiss", ".index", ".joblib", ".pt", ".bin")
+#: Largest plausible view count and duration (about 31 years). They also keep the value vector's
+#: float32 columns finite: 1e300 seconds would be infinity there, and every output NaN.
+MAX_VIEWS = 10**15
+MAX_DURATION_S = 10**9
+#: A JSON integer with more digits than this is kept as its digits (see _LongInteger), never int()-ed.
+_JSON_INT_DIGITS = 30
 #: Titles longer than this many characters are kept but flagged: the model reads only its
 #: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
 LONG_TITLE_CHARS = 1000
@@ -84,29 +92,59 @@ def _decode(raw: bytes, label: str) -> str:
     return text
 
 
-def _number(value: Any, name: str, where: str, integer: bool) -> float | int | None:
+class _LongInteger(str):
+    """A JSON integer literal too long to be a count: kept as its digits, refused where a number is needed.
+
+    ``json.loads`` would call ``int()`` on it, and Python refuses integer strings of more than 4,300
+    digits with a raw ValueError (and slows down well before that).
+    """
+
+
+def _json_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _JSON_INT_DIGITS else _LongInteger(digits)
+
+
+def _quote(value: Any, width: int = 40) -> str:
+    """``repr(value)`` cut to about ``width`` characters, for an error message."""
+    if isinstance(value, _LongInteger):
+        return f"{len(value):,} digits"
+    shown = repr(value)
+    return shown if len(shown) <= width else f"{shown[: width - 1]}…"
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words: 'a number', 'text', 'a list', ..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float, _LongInteger)):
+        return "a number"
+    return {str: "text", list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _number(value: Any, name: str, where: str, limit: float, integer: bool) -> float | int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise CorpusError(f"{where}: {name} must be a number, got {value!r}")
     try:
         x = float(value.strip()) if isinstance(value, str) else float(value)
+    except OverflowError:  # an int of more digits than a float can carry
+        x = math.inf
     except (TypeError, ValueError):
-        raise CorpusError(f"{where}: {name} must be a number, got {str(value)[:40]!r}") from None
-    if not math.isfinite(x) or x < 0:
-        raise CorpusError(f"{where}: {name} must be a finite number >= 0, got {str(value)[:40]!r}")
-    if integer:
-        if x > 1e15:
-            raise CorpusError(f"{where}: {name} is implausibly large ({str(value)[:40]})")
-        return int(round(x))
-    return x
+        raise CorpusError(f"{where}: {name} must be a number, got {_quote(value)}") from None
+    written_inf = isinstance(value, float) or (isinstance(value, str) and "inf" in value.lower())
+    if math.isnan(x) or x < 0 or (math.isinf(x) and written_inf):
+        raise CorpusError(f"{where}: {name} must be a finite number >= 0, got {_quote(value)}")
+    if x > limit:
+        raise CorpusError(f"{where}: {name} is implausibly large ({_quote(value)}); the limit is {limit:,.0f}")
+    return int(round(x)) if integer else x
 
 
 def _text(value: Any, name: str, where: str) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        raise CorpusError(f"{where}: {name} must be text, got a {type(value).__name__}")
+        raise CorpusError(f"{where}: {name} must be text, got {_kind(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise CorpusError(f"{where}: {name} must be text, got {value!r}")
     text = str(value)
@@ -160,7 +198,9 @@ def _refuse_constant(name: str) -> None:
 
 def _json_loads(text: str, where: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
+        return json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant, parse_int=_json_int
+        )
     except CorpusError as exc:
         raise CorpusError(f"{where}: {exc}") from None
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -197,7 +237,7 @@ def _object_rows(items: Iterable[tuple[str, Any]], label: str) -> tuple[list[str
     rows, seen = [], {}
     for where, obj in items:
         if not isinstance(obj, dict):
-            raise CorpusError(f"{where}: expected an object, got {type(obj).__name__}")
+            raise CorpusError(f"{where}: expected an object, got {_kind(obj)}")
         rows.append((where, obj))
         seen.update(dict.fromkeys(obj))
     return list(seen), rows
@@ -271,8 +311,8 @@ def _build(rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, 
                 title=title,
                 channel=_text(row.get("channel"), "channel", where).strip(),
                 category=_text(row.get("category"), "category", where).strip() or UNCATEGORISED,
-                duration_s=_number(row.get("duration_s"), "duration_s", where, integer=False),
-                views=_number(row.get("views"), "views", where, integer=True),
+                duration_s=_number(row.get("duration_s"), "duration_s", where, MAX_DURATION_S, integer=False),
+                views=_number(row.get("views"), "views", where, MAX_VIEWS, integer=True),
                 upload_date=_text(row.get("upload_date"), "upload_date", where).strip(),
                 description=_text(row.get("description"), "description", where).strip(),
                 language=_text(row.get("language"), "language", where).strip(),
@@ -372,8 +412,8 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
         ids, times = [], []
         for h in obj["history"]:
             vid = h.get("video_id") if isinstance(h, dict) else h
-            if not isinstance(vid, str):
-                raise CorpusError(f"{where}: history entries must be video ids, got {vid!r}")
+            if not isinstance(vid, str) or isinstance(vid, _LongInteger):
+                raise CorpusError(f"{where}: history entries must be video ids, got {_kind(vid)} ({_quote(vid)})")
             ids.append(_text(vid, "history", where))
             if isinstance(h, dict) and "watched_at" in h:
                 times.append(_text(h["watched_at"], "watched_at", where))
