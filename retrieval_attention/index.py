@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import default_cache_dir
-from retrieval_attention.core.validate import check_k
+from retrieval_attention.core.validate import check_choice, check_k
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.infra.atomic import atomic_path
 
@@ -78,8 +78,7 @@ class IndexParams:
 
     def resolve(self, kind: IndexKind, n: int) -> str:
         """The concrete kind ("flat", "hnsw" or "ivf") built for n keys."""
-        if kind not in _KINDS:
-            raise InvalidParameterError(f"index kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+        kind = check_choice(kind, _KINDS, "index kind")
         if kind == "auto":
             return "flat" if n < self.flat_max else "hnsw"
         return kind

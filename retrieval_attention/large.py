@@ -34,13 +34,13 @@ estimate's cost, so draw the sample once per key set (:func:`sample_tail`) and p
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from retrieval_attention.core.validate import check_k, check_temperature
+from retrieval_attention.core.topk import kept_mass
+from retrieval_attention.core.validate import check_k, effective_factor
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.index import VectorIndex
 
@@ -68,13 +68,6 @@ def _queries(q: ArrayLike, d: int) -> tuple[NDArray[np.float32], bool]:
     if a.ndim != 2 or a.shape[1] != d:
         raise InvalidParameterError(f"queries must be (m, {d}) or ({d},), got shape {np.shape(q)}")
     return a, single
-
-
-def _factor(temperature: float, scale: float) -> float:
-    s = float(scale)
-    if not math.isfinite(s) or s <= 0:
-        raise InvalidParameterError(f"scale must be a finite number > 0, got {scale!r}")
-    return s / check_temperature(temperature)
 
 
 def exact_attention(
@@ -117,7 +110,7 @@ def exact_attention(
     if K.shape[0] != V.shape[0]:
         raise InvalidParameterError(f"K has n={K.shape[0]} keys but V has {V.shape[0]} rows")
     qs, single = _queries(q, K.shape[1])
-    c = np.float32(_factor(temperature, scale))
+    c = np.float32(effective_factor(scale, temperature, d=K.shape[1]))
     m, n = qs.shape[0], K.shape[0]
     if m * n <= block:
         out, lse = _attend_all(qs, K, V, c)
@@ -162,31 +155,6 @@ def _attend_blocks(
         Z += S.sum(axis=1, keepdims=True)
         mx = new
     return acc / Z, (mx + np.log(Z))[:, 0]
-
-
-def kept_mass(D: ArrayLike, lse: ArrayLike, temperature: float = 1.0, scale: float = 1.0) -> NDArray[np.float64]:
-    """Exact share of the full softmax weight held by the keys with scores D, given exact ``lse``.
-
-    ``1 - kept_mass(D, lse)`` is the true tail mass τ of a top-k retrieval (compare with the
-    estimate :attr:`TopKAttention.tail_mass`).
-
-    Args:
-        D: scores q·k of the kept keys, shape (m, k) (or (k,) with a scalar lse).
-        lse: log-partition from :func:`exact_attention`, shape (m,).
-        temperature, scale: as given to :func:`exact_attention`.
-
-    Returns:
-        Σ_{i∈S} w_i, shape (m,) (or a 0-d array).
-
-    Example:
-        >>> K = np.eye(3, dtype=np.float32); V = K
-        >>> _, lse = exact_attention(K[0], K, V, temperature=1.0)
-        >>> round(float(kept_mass([1.0, 0.0], lse)), 3)  # the best 2 of 3 keys hold 79% of the weight
-        0.788
-    """
-    c = _factor(temperature, scale)
-    z = np.asarray(D, dtype=np.float64) * c  # (m, k), small: float64 is free here
-    return np.exp(z - np.asarray(lse, dtype=np.float64)[..., None]).sum(axis=-1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,7 +275,7 @@ def topk_attention(
     if extra < 0:
         raise InvalidParameterError(f"near must be >= 0, got {near!r}")
     qs, _ = _queries(q, index.d)
-    c = _factor(temperature, scale)
+    c = effective_factor(scale, temperature, d=index.d)
     D_all, I_all = index.search(qs, min(n, k + extra))  # (m, k + near) best first
     k = min(k, I_all.shape[1])
     z = D_all * np.float32(c)  # (m, k + near)

@@ -32,8 +32,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_TEMPERATURE
-from retrieval_attention.core.attention import effective_num_keys, entropy, scaled_dot_product_attention, softmax
-from retrieval_attention.core.validate import Scale, check_k, check_query, check_temperature, scale_factor
+from retrieval_attention.core.attention import effective_num_keys, entropy, softmax
+from retrieval_attention.core.topk import topk_order
+from retrieval_attention.core.validate import (
+    Scale,
+    check_k,
+    check_query,
+    check_temperature,
+    effective_factor,
+    scale_factor,
+)
 from retrieval_attention.corpus import Corpus, normalize_key
 from retrieval_attention.encoders.base import Encoder, Progress
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
@@ -331,27 +339,40 @@ class KeyValueStore:
             temperature: T > 0 for the softmax over the k scores.
             scale: "none" (cosine) or "sqrt_d" (÷√d as in transformers) or a number.
         """
-        k, t = check_k(k), check_temperature(temperature)
-        s = scale_factor(scale, self.dim)
+        k, (t, s, c) = check_k(k), self._settings(temperature, scale)
         q = self.embed_query(query)
-        return self._topk(query, q, self.K @ q, k, t, s)
+        return self._topk(query, q, self.K @ q, k, t, s, c)
+
+    def _settings(self, temperature: float, scale: Scale | float) -> tuple[float, float, float]:
+        """(T, scale as a number, c = scale / T), checked once for every retrieval."""
+        t = check_temperature(temperature, np.float32)
+        c = effective_factor(scale, t, d=self.dim)  # scores are cosines: |q·k| <= 1
+        return t, scale_factor(scale, self.dim), c
 
     def _topk(
-        self, query: str, q: NDArray[np.float32], all_scores: NDArray[np.float32], k: int, t: float, s: float
+        self,
+        query: str,
+        q: NDArray[np.float32],
+        all_scores: NDArray[np.float32],
+        k: int,
+        t: float,
+        s: float,
+        c: float,
     ) -> RetrievalResult:
-        D, I = self.index.search(q[None, :], k)  # (1, k)
-        D, I = D[0], I[0]
-        out, wk = scaled_dot_product_attention(q[None, :], self.K[I], self.V[I], scale=s, temperature=t)
+        _, I = self.index.search(q[None, :], k)  # (1, k): FAISS finds the k nearest keys
+        I = I[0]
+        D = all_scores[I]  # (k,) their scores, from the one q·K every view draws from
+        wk = softmax(D * np.float32(c))  # (k,) softmax over the kept keys only
         w = np.zeros(len(self), dtype=np.float32)
-        w[I] = wk[0]
+        w[I] = wk
         return RetrievalResult(
             "topk",
             query,
             tuple(self._ids[I].tolist()),
             I,
-            D.astype(np.float32),
+            D,
             w,
-            out[0].astype(np.float32),
+            (wk @ self.V[I]).astype(np.float32),  # (dv,)
             temperature=t,
             scale=s,
             all_scores=all_scores,
@@ -392,14 +413,15 @@ class KeyValueStore:
             temperature: T > 0.
             scale: "none", "sqrt_d" or a number, as in :meth:`soft_attention`.
         """
-        t = check_temperature(temperature)
-        s = scale_factor(scale, self.dim)
+        t, s, c = self._settings(temperature, scale)
         raw = np.asarray(all_scores, dtype=np.float32)
         if raw.shape != (len(self),):
             raise InvalidParameterError(f"all_scores must have shape ({len(self)},), got {raw.shape}")
-        w = softmax(raw * np.float32(s), temperature=t).astype(np.float32)  # (n,)
+        if not np.isfinite(raw).all():
+            raise InvalidParameterError("all_scores must be finite numbers (q·k of every key), got NaN or infinity")
+        w = softmax(raw * np.float32(c)).astype(np.float32, copy=False)  # (n,) softmax(q·k · scale / T)
         out = w @ self.V  # (dv,)
-        order = np.argsort(-w, kind="stable")
+        order = topk_order(raw)  # best first; ties keep corpus order
         return RetrievalResult(
             "soft",
             query,
@@ -426,13 +448,12 @@ class KeyValueStore:
         back instead of asking the store again.
         """
         hard = self.hard_lookup(query)
-        k, t = check_k(k), check_temperature(temperature)
-        s = scale_factor(scale, self.dim)
+        k, (t, s, c) = check_k(k), self._settings(temperature, scale)
         q = self.embed_query(query)
         all_scores = self.K @ q  # (n,) the one q·K of this query
         return {
             "hard": replace(hard, all_scores=all_scores),
-            "topk": self._topk(query, q, all_scores, k, t, s),
+            "topk": self._topk(query, q, all_scores, k, t, s, c),
             "soft": self.soft_attention_from_scores(query, all_scores, t, s),
         }
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from retrieval_attention.core.validate import check_temperature
+from retrieval_attention.core.validate import check_temperature, effective_factor, scale_factor
 from retrieval_attention.errors import InvalidParameterError
 
 __all__ = [
@@ -124,10 +124,12 @@ def scaled_dot_product_attention(
     if is_causal and attn_mask is not None:
         raise InvalidParameterError("pass either attn_mask or is_causal=True, not both (as in PyTorch)")
     L, S, E = q.shape[-2], K.shape[-2], q.shape[-1]
-    s = 1.0 / math.sqrt(E) if scale is None else float(scale)
 
     scores = q @ np.swapaxes(K, -1, -2)  # (..., L, S)
-    scores *= scores.dtype.type(s)
+    c = effective_factor(  # c = scale / T, checked against what the scores' float type can carry
+        1.0 / math.sqrt(E) if scale is None else scale, t, max_abs_score=_max_abs(scores), dtype=scores.dtype
+    )
+    scores *= scores.dtype.type(c)
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
     if attn_mask is not None:
@@ -136,8 +138,13 @@ def scaled_dot_product_attention(
             scores = np.where(m, scores, -np.inf).astype(scores.dtype, copy=False)
         else:
             scores = scores + m.astype(scores.dtype, copy=False)
-    w = softmax(scores, temperature=t, axis=-1)  # (..., L, S)
+    w = softmax(scores, axis=-1)  # (..., L, S)
     return w @ V, w
+
+
+def _max_abs(x: NDArray[np.floating]) -> float:
+    """The largest finite |x| (0 if there is none): what a factor may multiply without overflowing."""
+    return float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0))
 
 
 def entropy(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
@@ -223,7 +230,8 @@ def softmax_breakdown(scores: ArrayLike, show: ArrayLike, scale: float = 1.0, te
     t = check_temperature(temperature)
     s = np.asarray(scores, dtype=np.float64)
     idx = np.asarray(show, dtype=np.int64)
-    z = s * float(scale) / t  # (n,)
+    c = effective_factor(scale, t, max_abs_score=_max_abs(s), dtype=np.float64)
+    z = s * c  # (n,) = s · scale / T
     e = np.exp(z - z.max())
     total = float(e.sum())
-    return SoftmaxSteps(s[idx], z[idx], e[idx], total, e[idx] / total, float(scale), t)
+    return SoftmaxSteps(s[idx], z[idx], e[idx], total, e[idx] / total, scale_factor(scale), t)

@@ -16,13 +16,13 @@ each other, however far apart they are. Shapes: t, y (n,); weights (n, n), row i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import softmax
+from retrieval_attention.core.validate import check_positive, check_whole
 from retrieval_attention.errors import InvalidParameterError
 
 __all__ = [
@@ -78,13 +78,6 @@ def noisy_series(n: int = 200, seed: int = 0, period: float = 40.0, noise: float
     return NoisySeries(t=t, y=y, signal=signal, period=float(period), noise=float(noise))
 
 
-def _check_bandwidth(bandwidth: float, name: str = "bandwidth") -> float:
-    b = float(bandwidth)
-    if not math.isfinite(b) or b <= 0:
-        raise InvalidParameterError(f"{name} must be a finite number > 0, got {bandwidth!r}")
-    return b
-
-
 def _series(t: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     t1, y1 = np.asarray(t, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if t1.ndim != 1 or y1.shape != t1.shape or t1.size == 0:
@@ -118,7 +111,7 @@ def gaussian_smoothing_attention(
         (array([1., 1., 1.]), array([1.045, 1.356, 1.045]))
     """
     t1, y1 = _series(t, y)
-    sigma = _check_bandwidth(bandwidth)
+    sigma = check_positive(bandwidth, "bandwidth")
     scores = -((t1[:, None] - t1[None, :]) ** 2) / (2.0 * sigma**2)  # (n, n)
     if causal:
         scores = np.where(np.tri(t1.size, dtype=bool), scores, -np.inf)
@@ -150,7 +143,7 @@ def positional_query_key(t: ArrayLike, bandwidth: float) -> tuple[NDArray[np.flo
         ((3, 2), (3, 2))
     """
     t1 = np.asarray(t, dtype=np.float64)
-    sigma = _check_bandwidth(bandwidth)
+    sigma = check_positive(bandwidth, "bandwidth")
     tc = t1 - t1.mean()  # (n,) centred, to keep the row constant small
     q = np.stack([tc, np.ones_like(tc)], axis=1)  # (n, 2)
     K = np.stack([tc / sigma**2, -(tc**2) / (2.0 * sigma**2)], axis=1)  # (n, 2)
@@ -177,7 +170,7 @@ def nadaraya_watson(t: ArrayLike, y: ArrayLike, bandwidth: float) -> NDArray[np.
         array([1.045, 1.356, 1.045])
     """
     t1, y1 = _series(t, y)
-    sigma = _check_bandwidth(bandwidth)
+    sigma = check_positive(bandwidth, "bandwidth")
     out = np.empty_like(y1)
     for i, ti in enumerate(t1):
         k = np.exp(-((ti - t1) ** 2) / (2.0 * sigma**2))  # (n,) kernel around t_i
@@ -204,7 +197,8 @@ def window_features(y: ArrayLike, window: int = 9) -> NDArray[np.float64]:
     y1 = np.asarray(y, dtype=np.float64)
     if y1.ndim != 1 or y1.size == 0:
         raise InvalidParameterError(f"y must be a non-empty 1-D array, got shape {y1.shape}")
-    if window < 1 or window % 2 == 0:
+    window = check_whole(window, "window", 1)
+    if window % 2 == 0:
         raise InvalidParameterError(f"window must be an odd integer >= 1, got {window}")
     half = window // 2
     padded = np.pad(y1, half, mode="edge")  # (n + 2·half,)
@@ -248,7 +242,7 @@ def content_attention(
         (array([0., 1., 0., 1., 0., 1.]), array([0.333, 0.   , 0.333, 0.   , 0.333, 0.   ]))
     """
     y1 = np.asarray(y, dtype=np.float64)
-    sigma = _check_bandwidth(bandwidth)
+    sigma = check_positive(bandwidth, "bandwidth")
     P = window_features(y1, window)  # (n, w)
     sq = np.sum(P * P, axis=1)  # (n,)
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (P @ P.T), 0.0)  # (n, n) squared distances

@@ -24,6 +24,11 @@ Ordering rule: keys are ranked by ``np.argsort(-scores, kind="stable")``, so hig
 first and equal scores keep index order (the lower index is kept first); masked keys (score -inf)
 come last. With a tie at the k-th place τ does not depend on which tied key is kept (their weights
 are equal), but o_topk does.
+
+This module is the one home of top-k's maths: the order (:func:`topk_order`), the weight a
+retrieval keeps (:func:`kept_weight`, and :func:`kept_mass` from scores and a log-partition), the
+identities and the curve. :mod:`retrieval_attention.large` runs top-k attention over an index and
+:meth:`KeyValueStore.topk_search` the retrieval; both use these for the maths.
 """
 
 from __future__ import annotations
@@ -34,9 +39,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import softmax
+from retrieval_attention.core.validate import check_k, effective_factor
 from retrieval_attention.errors import InvalidParameterError
 
-__all__ = ["TopKCurve", "TopKError", "topk_attention_error", "topk_error_curve", "topk_order"]
+__all__ = [
+    "TopKCurve",
+    "TopKError",
+    "kept_mass",
+    "kept_weight",
+    "topk_attention_error",
+    "topk_error_curve",
+    "topk_order",
+]
 
 _CHUNK_FLOATS = 1_000_000  # largest (ks x dv) block the curve builds at once
 
@@ -108,6 +122,63 @@ def topk_order(scores: ArrayLike) -> NDArray[np.int64]:
     return np.argsort(-s, kind="stable")
 
 
+def kept_weight(weights: ArrayLike, positions: ArrayLike) -> float:
+    """The share of the full attention weight held by the keys at ``positions``: Σ_{i∈S} w_i.
+
+    ``1 - kept_weight(soft.weights, topk.positions)`` is the tail mass τ a top-k retrieval throws
+    away (the TV distance between full and top-k attention, see the module docstring).
+
+    Args:
+        weights: w, shape (n,): full softmax weights over every key (they sum to 1).
+        positions: the kept keys' positions, shape (k,), distinct, each in 0..n-1.
+
+    Returns:
+        Σ_{i∈S} w_i as a float, in [0, 1] for softmax weights.
+
+    Raises:
+        InvalidParameterError: weights are not 1-D, or positions are not distinct integers in 0..n-1.
+
+    Example:
+        >>> kept_weight([0.5, 0.3, 0.2], [0, 2])
+        0.7
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    p = np.asarray(positions)
+    if w.ndim != 1:
+        raise InvalidParameterError(f"weights must be a 1-D array (one query), got shape {w.shape}")
+    if p.ndim != 1 or (p.size and not np.issubdtype(p.dtype, np.integer)):
+        raise InvalidParameterError(f"positions must be a 1-D array of integers, got {p.dtype} of shape {p.shape}")
+    if p.size and (p.min() < 0 or p.max() >= w.size or np.unique(p).size != p.size):
+        raise InvalidParameterError(f"positions must be distinct integers in 0..{w.size - 1}")
+    return float(w[p].sum())
+
+
+def kept_mass(D: ArrayLike, lse: ArrayLike, temperature: float = 1.0, scale: float = 1.0) -> NDArray[np.float64]:
+    """Exact share of the full softmax weight held by the keys with scores D, given the exact ``lse``.
+
+    With z = q·k · scale / T and ``lse = log Σ_j exp(z_j)`` over *every* key, the kept share is
+    Σ_{i∈S} exp(z_i − lse); ``1 - kept_mass(D, lse)`` is the true tail mass τ of a top-k retrieval
+    (compare the estimate :attr:`retrieval_attention.large.TopKAttention.tail_mass`).
+
+    Args:
+        D: scores q·k of the kept keys, shape (m, k) (or (k,) with a scalar lse).
+        lse: log-partition, shape (m,), e.g. from :func:`retrieval_attention.large.exact_attention`.
+        temperature, scale: as used for ``lse``.
+
+    Returns:
+        Σ_{i∈S} w_i, shape (m,) (or a 0-d array).
+
+    Example:
+        >>> lse = np.log(np.exp([1.0, 0.0, 0.0]).sum())  # scores of one query against 3 keys, T = 1
+        >>> round(float(kept_mass([1.0, 0.0], lse)), 3)  # the best 2 of 3 keys hold 79% of the weight
+        0.788
+    """
+    z = np.asarray(D, dtype=np.float64)  # (m, k), small: float64 is free here
+    top = float(np.max(np.abs(z), where=np.isfinite(z), initial=0.0))  # largest finite |q·k|
+    c = effective_factor(scale, temperature, max_abs_score=top, dtype=np.float64)
+    return np.exp(z * c - np.asarray(lse, dtype=np.float64)[..., None]).sum(axis=-1)
+
+
 def _prepare(
     scores: ArrayLike, V: ArrayLike, temperature: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], tuple[int, ...]]:
@@ -124,12 +195,6 @@ def _prepare(
         raise InvalidParameterError(f"V must be (n,) or (n, dv) with n={s.size}, got shape {Va.shape}")
     w = softmax(s, temperature=temperature)  # (n,)
     return w, Va.reshape(s.size, -1), topk_order(s), Va.shape[1:]
-
-
-def _check_k(k: object, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise InvalidParameterError(f"k must be an integer in 1..n = 1..{n}, got {k!r}")
-    return int(k)
 
 
 def topk_attention_error(scores: ArrayLike, V: ArrayLike, k: int, temperature: float = 1.0) -> TopKError:
@@ -159,7 +224,7 @@ def topk_attention_error(scores: ArrayLike, V: ArrayLike, k: int, temperature: f
     w, V2, order, vshape = _prepare(scores, V, temperature)
     s = np.asarray(scores, dtype=np.float64)
     n = w.size
-    k = _check_k(k, n)
+    k = check_k(k, n)
     kept = order[:k]  # (k,)
     in_S = np.zeros(n, dtype=bool)
     in_S[kept] = True

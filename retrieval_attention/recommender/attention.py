@@ -6,7 +6,6 @@ of K and V for a history and a set of candidates. See the package docstring for 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -15,8 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import effective_num_keys, entropy, softmax
-from retrieval_attention.core.validate import check_temperature
-from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
+from retrieval_attention.core.validate import check_half_life, check_temperature
+from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.store import KeyValueStore
 
 __all__ = [
@@ -63,7 +62,7 @@ def recency_decay(n: int, half_life: float | None = None) -> NDArray[np.float64]
     ages = np.arange(n - 1, -1, -1, dtype=np.float64)  # (n,) oldest has age n-1
     if half_life is None:
         return np.ones(n, dtype=np.float64)
-    return np.exp2(-ages / _check_half_life(half_life))
+    return np.exp2(-ages / check_half_life(half_life))
 
 
 def history_attention(
@@ -178,25 +177,7 @@ class TargetAttention:
         return [(self.history_ids[i], self.history_titles[i], float(self.weights[i])) for i in order]
 
 
-# -- validation ---------------------------------------------------------------------------------
-
-
-def _check_half_life(half_life: float | None) -> float | None:
-    if half_life is None:
-        return None
-    try:
-        h = float(half_life)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"half_life must be None or a number > 0, got {half_life!r}") from None
-    if not math.isfinite(h) or h <= 0:
-        raise InvalidParameterError(f"half_life must be None or a finite number > 0 (in videos), got {half_life!r}")
-    return h
-
-
-def _check_method(method: str) -> Method:
-    if method not in METHODS:
-        raise InvalidParameterError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method  # type: ignore[return-value]
+# -- ids to positions ---------------------------------------------------------------------------
 
 
 def _positions(store: KeyValueStore, ids: Sequence[str], what: str) -> NDArray[np.int64]:
@@ -231,7 +212,7 @@ def _cross(
     uniform: bool = False,
 ) -> CrossAttention:
     """Candidates c (C,) attending over history h (H,), as positions."""
-    t, hl = check_temperature(temperature), _check_half_life(half_life)
+    t, hl = check_temperature(temperature), check_half_life(half_life)
     Kc, Kh = store.K[c], store.K[h]  # (C, d), (H, d)
     Vh = store.value_embeddings[h]  # (H, d)
     decay = recency_decay(len(h), hl)  # (H,)

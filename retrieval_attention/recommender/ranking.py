@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.core.validate import check_k, check_temperature
+from retrieval_attention.core.validate import check_choice, check_half_life, check_k, check_temperature
 from retrieval_attention.corpus import Persona, load_histories
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.recommender.attention import (
@@ -17,8 +17,6 @@ from retrieval_attention.recommender.attention import (
     CrossAttention,
     Method,
     RecommenderError,
-    _check_half_life,
-    _check_method,
     _cross,
     _positions,
 )
@@ -107,7 +105,7 @@ def _ranked(
     half_life: float | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], CrossAttention | None]:
     """Every candidate scored: (candidates c (C,), scores (C,), order best first (C,), cross-attention)."""
-    t, hl = check_temperature(temperature), _check_half_life(half_life)
+    t, hl = check_temperature(temperature), check_half_life(half_life)
     all_pos = np.arange(len(store), dtype=np.int64)
     c = np.setdiff1d(all_pos, h) if exclude_seen else all_pos  # (C,) corpus order
     X = None
@@ -186,7 +184,7 @@ def recommend(
         >>> [store.corpus.by_id(i).category for i in rec.ids]
         ['pets', 'pets', 'pets']
     """
-    k, m = check_k(k), _check_method(method)
+    k, m = check_k(k), check_choice(method, METHODS, "method")
     h = _positions(store, history_ids, "history")
     c, s, order, X = _ranked(store, h, m, exclude_seen, temperature, normalize, half_life)
     best = order[:k]  # (k,) rows of the candidate list
@@ -206,7 +204,7 @@ def recommend(
         n_candidates=len(c),
         temperature=check_temperature(temperature),
         normalize=normalize,
-        half_life=_check_half_life(half_life),
+        half_life=check_half_life(half_life),
     )
 
 
@@ -269,7 +267,7 @@ def evaluate_leave_last_out(
         True
     """
     k = check_k(k)
-    ms = [_check_method(m) for m in methods]
+    ms = [check_choice(m, METHODS, "method") for m in methods]
     if not ms:
         raise InvalidParameterError("methods is empty: give at least one of " + ", ".join(METHODS))
     if personas is None:
@@ -306,5 +304,5 @@ def evaluate_leave_last_out(
         skipped=tuple(skipped),
         temperature=check_temperature(temperature),
         normalize=normalize,
-        half_life=_check_half_life(half_life),
+        half_life=check_half_life(half_life),
     )
