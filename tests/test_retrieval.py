@@ -139,3 +139,87 @@ def tiny_store_module(tmp_path_factory):
 
     corpus = ra.parse_corpus(TINY_CSV.encode(), "tiny.csv")
     return ra.KeyValueStore.from_corpus(corpus, FakeEncoder(), cache_dir=tmp_path_factory.mktemp("c"))
+
+
+# -- one query, one q·K: what every view draws from (issue 12 item 3) -------------------------------
+
+
+class _CountingKeys(np.ndarray):
+    """K that counts its ``K @ q`` products (the store's only q·K), to show retrieve() does one."""
+
+    products = 0
+
+    def __matmul__(self, other):
+        type(self).products += 1
+        return np.asarray(self) @ other
+
+
+def test_retrieve_embeds_once_and_computes_q_dot_k_once(tiny_store, fake_encoder):
+    tiny_store.K = tiny_store.K.view(_CountingKeys)
+    _CountingKeys.products = 0
+    calls = fake_encoder.calls
+    out = tiny_store.retrieve("funny kitten videos", k=3, temperature=0.1)
+    assert fake_encoder.calls == calls + 1  # one embedding
+    assert _CountingKeys.products == 1  # one q·K for all three
+    scores = out["soft"].all_scores
+    assert scores.shape == (len(tiny_store),) and scores.dtype == np.float32
+    assert out["hard"].all_scores is scores and out["topk"].all_scores is scores
+
+
+def _assert_same_result(a: ra.RetrievalResult, b: ra.RetrievalResult) -> None:
+    """Bit for bit: every array equal, every setting equal."""
+    assert (a.mode, a.query, a.ids, a.temperature, a.scale) == (b.mode, b.query, b.ids, b.temperature, b.scale)
+    for name in ("positions", "scores", "weights", "output", "all_scores"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@pytest.mark.parametrize("scale", ["none", "sqrt_d", 0.5])
+def test_retrieve_equals_the_single_calls_bit_for_bit(tiny_store, scale):
+    out = tiny_store.retrieve("python crash course", k=2, temperature=0.2, scale=scale)
+    _assert_same_result(out["soft"], tiny_store.soft_attention("python crash course", 0.2, scale))
+    _assert_same_result(out["topk"], tiny_store.topk_search("python crash course", 2, 0.2, scale))
+    hard = tiny_store.hard_lookup("python crash course")
+    assert (out["hard"].ids, out["hard"].lookup_key) == (hard.ids, hard.lookup_key)
+    np.testing.assert_array_equal(out["hard"].weights, hard.weights)
+
+
+def test_topk_scores_are_the_all_scores_of_its_keys(tiny_store):
+    top = tiny_store.retrieve("hilarious cats", k=3)["topk"]
+    np.testing.assert_array_equal(top.scores, top.all_scores[top.positions])  # D = all_scores[I]
+    D, I = tiny_store.index.search(tiny_store.embed_query("hilarious cats"), 3)
+    np.testing.assert_array_equal(I[0], top.positions)  # FAISS picked the keys
+    np.testing.assert_allclose(D[0], top.scores, rtol=1e-6, atol=1e-7)  # and agrees on their scores
+    assert list(top.scores) == sorted(top.scores, reverse=True)
+
+
+def test_soft_attention_from_scores_is_soft_attention(tiny_store):
+    res = tiny_store.retrieve("pizza from scratch", temperature=0.05)["soft"]
+    from_scores = tiny_store.soft_attention_from_scores("pizza from scratch", res.all_scores, 1.0, "sqrt_d")
+    _assert_same_result(from_scores, tiny_store.soft_attention("pizza from scratch", 1.0, "sqrt_d"))
+    assert from_scores.scale == 1 / math.sqrt(tiny_store.dim)
+
+
+def test_soft_attention_from_scores_refuses_bad_scores(tiny_store):
+    with pytest.raises(ra.InvalidParameterError, match="shape"):
+        tiny_store.soft_attention_from_scores("cats", np.zeros(3, np.float32))
+    bad = np.zeros(len(tiny_store), np.float32)
+    bad[1] = np.nan
+    with pytest.raises(ra.InvalidParameterError, match="finite"):
+        tiny_store.soft_attention_from_scores("cats", bad)
+
+
+@pytest.mark.slow
+def test_one_q_dot_k_with_the_real_model(store):
+    query = "funny cat videos"
+    out = store.retrieve(query, k=5)
+    scores = out["soft"].all_scores
+    assert out["hard"].all_scores is scores and out["topk"].all_scores is scores
+    np.testing.assert_allclose(scores, store.K @ store.embed_query(query), rtol=0, atol=0)
+    _assert_same_result(out["soft"], store.soft_attention(query))
+    _assert_same_result(out["topk"], store.topk_search(query, k=5))
+    np.testing.assert_array_equal(out["topk"].scores, scores[out["topk"].positions])
+    plain = store.soft_attention_from_scores(query, scores, 1.0, "sqrt_d")
+    _assert_same_result(plain, store.soft_attention(query, 1.0, "sqrt_d"))
+    assert store.corpus.by_id(out["soft"].ids[0]).category == "pets"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from retrieval_attention.core.attention import scaled_dot_product_attention, softmax
-from retrieval_attention.core.topk import topk_attention_error, topk_error_curve, topk_order
+from retrieval_attention.core.topk import kept_mass, kept_weight, topk_attention_error, topk_error_curve, topk_order
 from retrieval_attention.errors import InvalidParameterError
 
 
@@ -166,3 +166,26 @@ def test_bad_inputs_raise():
         topk_error_curve([1.0, 2.0], [1.0, 2.0], ks=[0, 1])
     with pytest.raises(InvalidParameterError):
         topk_error_curve([1.0, 2.0], [1.0, 2.0], ks=[1.5])
+
+
+def test_kept_weight_is_one_minus_the_tail_mass():
+    rng = np.random.default_rng(7)
+    scores, V = rng.standard_normal(50), rng.standard_normal((50, 3))
+    for k in (1, 5, 50):
+        r = topk_attention_error(scores, V, k, temperature=0.3)
+        assert kept_weight(r.weights, r.kept) == pytest.approx(1.0 - r.tail_mass, abs=1e-12)
+    assert kept_weight(r.weights, np.zeros(0, np.int64)) == 0.0
+    for bad in ([0, 0], [50], [-1], [0.5]):
+        with pytest.raises(InvalidParameterError, match="positions"):
+            kept_weight(r.weights, bad)
+
+
+def test_kept_mass_from_scores_and_lse_is_the_kept_weight():
+    rng = np.random.default_rng(8)
+    s = rng.standard_normal(30)
+    t, scale = 0.2, 0.5
+    z = s * scale / t
+    lse = np.log(np.exp(z - z.max()).sum()) + z.max()
+    top = topk_order(s)[:4]
+    w = softmax(s * scale, temperature=t)
+    assert float(kept_mass(s[top], lse, temperature=t, scale=scale)) == pytest.approx(kept_weight(w, top), rel=1e-12)
