@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 
 import pytest
 
@@ -131,3 +134,96 @@ def test_huge_number_in_a_history_is_refused(tmp_path):
     p.write_text(f'{{"personas": [{{"id": "u", "history": [{HUGE}]}}]}}')
     with pytest.raises(ra.CorpusError, match=r"persona 1: history entries must be video ids, got a number"):
         ra.load_histories(p)
+
+
+# -- 5. files that are not regular files ----------------------------------------------------------
+
+
+def load_within(path, seconds: float = 20, load=ra.load_corpus, **kwargs) -> str:
+    """load(path) in a thread: its CorpusError message; fails (never hangs) if it blocks."""
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["corpus"] = load(path, **kwargs)
+        except Exception as exc:  # the test reports whatever came out
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():  # release the blocked open() so the thread ends, then fail
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        pytest.fail(f"{load.__name__}({path}) blocked for {seconds} s")
+    assert isinstance(outcome.get("error"), ra.CorpusError), outcome
+    return str(outcome["error"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_fifo_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert "pipe.csv is not a regular file (a named pipe)" in load_within(fifo)
+    err = one_line_error(cli("cats", "--corpus", str(fifo), timeout=60))
+    assert "not a regular file" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused_before_reading(tmp_path):
+    link = tmp_path / "zero.csv"
+    link.symlink_to("/dev/zero")
+    assert "is not a regular file (a character device)" in load_within(link)
+
+
+def test_a_socket_is_refused(tmp_path):
+    with tempfile.TemporaryDirectory(dir="/tmp") as short:  # AF_UNIX paths are short
+        path = os.path.join(short, "s.csv")
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(path)
+            assert "is not a regular file (a socket)" in load_within(path)
+
+
+def test_a_folder_is_refused(tmp_path):
+    (tmp_path / "notes.csv").mkdir()
+    assert "is a folder, not a corpus file" in load_within(tmp_path / "notes.csv")
+
+
+def test_a_huge_file_is_refused_by_its_size_before_reading(tmp_path, monkeypatch):
+    big = tmp_path / "big.csv"
+    with big.open("wb") as f:
+        f.truncate(ra.corpus.MAX_CORPUS_BYTES + 1)  # sparse: no disk used
+    read = []
+    monkeypatch.setattr(os, "read", lambda *a: read.append(a) or b"")
+    assert "big.csv is 5,242,881 bytes (5.0 MB); the limit is 5,242,880 bytes" in load_within(big)
+    assert read == [], "nothing is read from a file that is too large"
+
+
+def test_max_bytes_overrides_the_limit(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("title\n" + "cat video\n" * 20)
+    assert "the limit is" in load_within(p, max_bytes=50)
+    assert len(ra.load_corpus(p, max_bytes=500)) == 20
+    with pytest.raises(ra.CorpusError, match="the limit is"):
+        ra.parse_corpus(p.read_bytes(), "c.csv", max_bytes=50)
+
+
+def test_the_read_is_capped_even_if_the_size_lies(tmp_path, monkeypatch):
+    """A file that grows after its size was checked (or a /proc file that says 0) is read only up to the limit."""
+    p = tmp_path / "c.csv"
+    p.write_text("title\n" + "x" * 10_000 + "\n")
+    real_fstat = os.fstat
+
+    def fstat_says_empty(fd):
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *st[1:6], 0, *st[7:]))
+
+    monkeypatch.setattr(os, "fstat", fstat_says_empty)
+    assert "more than the limit of 1,000 bytes" in load_within(p, max_bytes=1000)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_histories_from_a_fifo_are_refused(tmp_path):
+    fifo = tmp_path / "h.json"
+    os.mkfifo(fifo)
+    assert "not a regular file" in load_within(fifo, load=ra.load_histories)

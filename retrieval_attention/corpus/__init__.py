@@ -4,9 +4,12 @@ Only the key text (``title``) is required; every problem in a file is a :class:`
 specific message, and nothing is half-loaded.
 """
 
+from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, read_capped
 from retrieval_attention.corpus.load import (
     KEY_FIELDS,
     LONG_TITLE_CHARS,
+    MAX_DURATION_S,
+    MAX_VIEWS,
     REFUSED_SUFFIXES,
     bundled_data_path,
     corpus_from_titles,
@@ -29,6 +32,9 @@ __all__ = [
     "FIELDS",
     "KEY_FIELDS",
     "LONG_TITLE_CHARS",
+    "MAX_CORPUS_BYTES",
+    "MAX_DURATION_S",
+    "MAX_VIEWS",
     "REFUSED_SUFFIXES",
     "UNCATEGORISED",
     "Corpus",
@@ -41,5 +47,6 @@ __all__ = [
     "normalize_key",
     "parse_corpus",
     "printable_label",
+    "read_capped",
     "unencodable",
 ]

@@ -23,12 +23,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, check_size, read_capped
 from retrieval_attention.corpus.records import UNCATEGORISED, Corpus, Persona, Video, printable_label, unencodable
 from retrieval_attention.errors import CorpusError
 
 __all__ = [
     "KEY_FIELDS",
     "LONG_TITLE_CHARS",
+    "MAX_CORPUS_BYTES",
     "MAX_DURATION_S",
     "MAX_VIEWS",
     "REFUSED_SUFFIXES",
@@ -243,11 +245,29 @@ def _object_rows(items: Iterable[tuple[str, Any]], label: str) -> tuple[list[str
     return list(seen), rows
 
 
+_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
+
+
+def _format_of(filename: str, label: str) -> str:
+    """The format a file name's suffix names; raises for refused and unknown suffixes."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in REFUSED_SUFFIXES:
+        raise CorpusError(
+            f"{label}: {suffix} files are refused: they can carry pickled code. "
+            "Give the corpus as CSV, JSON or JSONL text"
+        )
+    if suffix not in _FORMATS:
+        shown = printable_label(suffix) or "(no suffix)"
+        raise CorpusError(f"{label}: unknown format {shown!r}; use .csv, .json or .jsonl")
+    return _FORMATS[suffix]
+
+
 def parse_corpus(
     raw: bytes,
     filename: str = "corpus.csv",
     source: str | None = None,
     max_rows: int | None = None,
+    max_bytes: int | None = MAX_CORPUS_BYTES,
 ) -> Corpus:
     """Parse the bytes of a corpus file; the format comes from the file name's suffix.
 
@@ -256,29 +276,28 @@ def parse_corpus(
         filename: its name: ``.csv``, ``.json``, ``.jsonl`` / ``.ndjson`` (``.txt``: one title a line).
         source: label kept in :attr:`Corpus.source` (default: ``filename``).
         max_rows: refuse files with more records than this.
+        max_bytes: refuse more bytes than this (default :data:`MAX_CORPUS_BYTES`, the app's upload
+            limit; None: no limit).
+
+    Returns:
+        A validated :class:`Corpus`; its :attr:`Corpus.warnings` lists what was dropped or flagged.
 
     Raises:
         CorpusError: with one specific message (see the module docstring).
     """
     label = printable_label(Path(filename).name) or "corpus"
-    suffix = Path(filename).suffix.lower()
-    if suffix in REFUSED_SUFFIXES:
-        raise CorpusError(
-            f"{label}: {suffix} files are refused: they can carry pickled code. "
-            "Give the corpus as CSV, JSON or JSONL text"
-        )
+    fmt = _format_of(filename, label)
+    check_size(len(raw), label, max_bytes)
     text = _decode(raw, label)
-    if suffix == ".csv":
+    if fmt == "csv":
         header, rows = _rows_from_csv(text, label)
-    elif suffix == ".json":
+    elif fmt == "json":
         header, rows = _rows_from_json(text, label)
-    elif suffix in (".jsonl", ".ndjson"):
+    elif fmt == "jsonl":
         header, rows = _rows_from_jsonl(text, label)
-    elif suffix == ".txt":
+    else:  # txt
         lines = [ln for ln in text.splitlines() if ln.strip()]
         return corpus_from_titles(lines, source=source or label, max_rows=max_rows)
-    else:
-        raise CorpusError(f"{label}: unknown format {suffix or '(no suffix)'!r}; use .csv, .json or .jsonl")
 
     key_field = next((k for k in KEY_FIELDS if k in header), None)
     if key_field is None:
@@ -345,19 +364,26 @@ def corpus_from_titles(titles: Iterable[str], source: str = "pasted", max_rows: 
     return _build(rows, "title", source, source)
 
 
-def load_corpus(path: str | Path | None = None, max_rows: int | None = None, max_bytes: int | None = None) -> Corpus:
+def load_corpus(
+    path: str | Path | None = None, max_rows: int | None = None, max_bytes: int | None = MAX_CORPUS_BYTES
+) -> Corpus:
     """Load a corpus: the bundled video corpus by default, or a CSV / JSON / JSONL file.
+
+    Only a regular file is read (a named pipe, a device, a socket or a folder is refused before
+    reading), and at most ``max_bytes`` of it.
 
     Args:
         path: a file path; ``None`` for the bundled ``data/videos.csv``.
         max_rows: refuse a file with more records.
-        max_bytes: refuse a file larger than this many bytes.
+        max_bytes: refuse a file larger than this many bytes (default :data:`MAX_CORPUS_BYTES`,
+            5 MB, the app's upload limit; None: no limit).
 
     Returns:
         A validated :class:`Corpus`.
 
     Raises:
-        CorpusError: unreadable, empty, not UTF-8, no title column, duplicate ids, ...
+        CorpusError: unreadable, not a regular file, too large, empty, not UTF-8, no title column,
+            duplicate ids, ...
 
     Example:
         >>> corpus = load_corpus()
@@ -365,22 +391,10 @@ def load_corpus(path: str | Path | None = None, max_rows: int | None = None, max
         (True, 'v001')
     """
     p = Path(path) if path is not None else bundled_data_path("videos.csv")
-    shown = printable_label(str(p))
-    if p.suffix.lower() in REFUSED_SUFFIXES:
-        return parse_corpus(b"", p.name)  # raises the refusal before touching the file
-    try:
-        size = p.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise CorpusError(f"{printable_label(p.name)} is {size:,} bytes; the limit is {max_bytes:,}")
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise CorpusError(f"corpus file not found: {shown}") from None
-    except IsADirectoryError:
-        raise CorpusError(f"{shown} is a folder, not a corpus file") from None
-    except OSError as exc:
-        raise CorpusError(f"cannot read {shown}: {exc.strerror or exc}") from None
-    source = "bundled" if path is None else shown
-    return parse_corpus(raw, p.name, source=source, max_rows=max_rows)
+    _format_of(p.name, printable_label(p.name))  # a refused or unknown suffix: refused before touching the file
+    raw = read_capped(p, max_bytes)
+    source = "bundled" if path is None else printable_label(str(p))
+    return parse_corpus(raw, p.name, source=source, max_rows=max_rows, max_bytes=max_bytes)
 
 
 def load_histories(path: str | Path | None = None, corpus: Corpus | None = None) -> tuple[Persona, ...]:
@@ -395,10 +409,7 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
     """
     p = Path(path) if path is not None else bundled_data_path("histories.json")
     label = printable_label(p.name)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {printable_label(str(p))}: {exc.strerror or exc}") from None
+    raw = read_capped(p)
     data = _json_loads(_decode(raw, label), label)
     items = data.get("personas") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
