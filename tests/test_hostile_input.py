@@ -25,6 +25,10 @@ def refused(raw: bytes, name: str) -> str:
     return str(info.value)
 
 
+def parse_csv(text: str) -> ra.Corpus:
+    return ra.parse_corpus(text.encode(), "c.csv")
+
+
 def cli(*args: str | bytes, timeout: float = 120) -> subprocess.CompletedProcess:
     """The CLI as a user runs it; ``args`` may be bytes (undecodable on purpose)."""
     env = dict(os.environ, COLUMNS="150", PYTHONIOENCODING="utf-8")
@@ -227,3 +231,34 @@ def test_histories_from_a_fifo_are_refused(tmp_path):
     fifo = tmp_path / "h.json"
     os.mkfifo(fifo)
     assert "not a regular file" in load_within(fifo, load=ra.load_histories)
+
+
+# -- 6. keys that collide after normalisation -----------------------------------------------------
+
+COLLIDING = "id,title\nlig,\ufb01sh tank\nfull,\uff23\uff21\uff34\uff33\nplain,Fish Tank\ncats,cats\nde,Stra\u00dfe\nup,STRASSE\nok,Dogs\n"
+
+
+def test_every_collision_is_a_warning_naming_both_ids():
+    c = parse_csv(COLLIDING)
+    assert len(c) == 7, "colliding records are kept: each is still a key for top-k and soft attention"
+    collisions = [w for w in c.warnings if "same lookup key" in w]
+    assert len(collisions) == 3, c.warnings
+    for first, second, key in [("lig", "plain", "fish tank"), ("full", "cats", "cats"), ("de", "up", "strasse")]:
+        assert any(f"'{first}' and '{second}'" in w and repr(key) in w for w in collisions), (first, second)
+    assert all("finds only" in w for w in collisions)
+
+
+def test_three_titles_on_one_key_give_two_warnings_against_the_first():
+    c = parse_csv("id,title\na,cat\nb,CAT\nc,\uff43\uff41\uff54\n")
+    collisions = [w for w in c.warnings if "same lookup key" in w]
+    assert len(collisions) == 2 and all("'a' and" in w for w in collisions)
+
+
+def test_a_hard_lookup_of_a_colliding_key_returns_the_first_in_file_order(fake_encoder, tmp_path):
+    store = ra.KeyValueStore.from_corpus(parse_csv(COLLIDING), fake_encoder, cache_dir=tmp_path)
+    for query, first in [("FISH TANK", "lig"), ("cats", "full"), ("strasse", "de")]:
+        assert store.hard_lookup(query).ids == (first,)
+
+
+def test_distinct_keys_give_no_collision_warning(corpus):
+    assert not any("same lookup key" in w for w in corpus.warnings)

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, check_size, read_capped
-from retrieval_attention.corpus.records import UNCATEGORISED, Corpus, Persona, Video, printable_label, unencodable
+from retrieval_attention.corpus.records import (
+    UNCATEGORISED,
+    Corpus,
+    Persona,
+    Video,
+    normalize_key,
+    printable_label,
+    unencodable,
+)
 from retrieval_attention.errors import CorpusError
 
 __all__ = [
@@ -53,6 +61,8 @@ MAX_VIEWS = 10**15
 MAX_DURATION_S = 10**9
 #: A JSON integer with more digits than this is kept as its digits (see _LongInteger), never int()-ed.
 _JSON_INT_DIGITS = 30
+#: Warnings beyond this many are not logged one by one (Corpus.warnings still has every one).
+_LOGGED_WARNINGS = 10
 #: Titles longer than this many characters are kept but flagged: the model reads only its
 #: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
 LONG_TITLE_CHARS = 1000
@@ -345,9 +355,33 @@ def _build(rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, 
     if dupes:
         shown = ", ".join(map(repr, dupes[:5])) + (" ..." if len(dupes) > 5 else "")
         raise CorpusError(f"{label}: duplicate ids: {shown}; every id must be unique")
-    for w in warnings:
+    warnings += _collisions(videos, label)
+    for w in warnings[:_LOGGED_WARNINGS]:
         log.warning("%s", w)
+    if len(warnings) > _LOGGED_WARNINGS:
+        log.warning("... and %d more warnings (all of them are in Corpus.warnings)", len(warnings) - _LOGGED_WARNINGS)
     return Corpus(videos=tuple(videos), source=source, warnings=tuple(warnings))
+
+
+def _collisions(videos: list[Video], label: str) -> list[str]:
+    """One warning per record whose lookup key (:func:`normalize_key`) an earlier record already has.
+
+    A dict keeps one value per key: the store's hard lookup finds the first record in file order
+    (``setdefault``), and the later ones only by top-k or soft attention. Ligatures (U+FB01), full-width
+    letters and "ß" against "ss" collide this way as well as plain duplicates.
+    """
+    first: dict[str, Video] = {}
+    out = []
+    for v in videos:
+        key = normalize_key(v.title)
+        kept = first.setdefault(key, v)
+        if kept is not v:
+            out.append(
+                f"{label}: ids {_quote(kept.id)} and {_quote(v.id)} have the same lookup key {_quote(key)} "
+                f"after normalisation (NFKC + case folding): a hard lookup finds only {_quote(kept.id)}, "
+                "the first in the file"
+            )
+    return out
 
 
 def corpus_from_titles(titles: Iterable[str], source: str = "pasted", max_rows: int | None = None) -> Corpus:
