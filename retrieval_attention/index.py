@@ -7,17 +7,18 @@ I the row ids; k is capped at the number of keys and FAISS's ``-1`` ids never le
 Three kinds of index, one class:
 
 * ``"flat"``: exact, a scan of every key (``IndexFlatIP``). One query over n keys of d = 384
-  reads n · 1.5 kB: about 1.5 ms at 10k keys and 150 ms at 1M on a 2-core CPU.
+  reads n · 1.5 kB, so its cost grows linearly with n.
 * ``"hnsw"``: approximate, a navigable small-world graph (``IndexHNSWFlat``). Sub-millisecond at
   1M keys, at a recall below 1 that depends on ``ef_search`` and on the data: real-text
   embeddings lie on a low-dimensional manifold and are easy; Gaussian-random vectors are the
-  worst case. Slow to build (minutes at 1M on 2 cores), so :func:`cached_index` keeps it on disk.
+  worst case. Slow to build at a million keys, so :func:`cached_index` keeps it on disk.
 * ``"ivf"``: approximate, k-means cells searched ``nprobe`` at a time (``IndexIVFFlat``).
   Builds faster than HNSW, answers more slowly.
 
 ``kind="auto"`` picks flat below :attr:`IndexParams.flat_max` keys and HNSW above it. The
-default :class:`IndexParams` are the documented settings: their recall@10 is measured in
-``docs/benchmarks.md`` and checked (>= 0.95 on real-text keys) in ``tests/test_index_approx.py``.
+default :class:`IndexParams` are the documented settings: their recall@10 and search times are
+measured in ``docs/benchmarks.md`` (``make bench``) and recall is checked (>= 0.95 on real-text
+keys) in ``tests/test_index_approx.py``.
 
 The on-disk cache follows the embedding cache's rules: file names are a hash of the keys, the
 index settings and the FAISS version; writes are atomic (temporary file, then ``os.replace``);
@@ -68,10 +69,10 @@ class IndexParams:
     The defaults are the documented settings (recall in ``docs/benchmarks.md``).
     """
 
-    flat_max: int = 50_000  # auto: an exact flat scan below this many keys (50k x 384: ~7 ms a query), HNSW above
+    flat_max: int = 50_000  # auto: an exact flat scan below this many keys, HNSW above
     hnsw_m: int = 32  # HNSW links per node; memory 2·M·4 bytes a key on the base layer (256 B at M = 32)
-    hnsw_ef_construction: int = 200  # HNSW build beam width: 80 -> 200 lifts recall@10 at efSearch 128 from 0.95 to 0.99 (100k real-text keys) for 3x the build time
-    hnsw_ef_search: int = 256  # HNSW search beam width (raised to k when k is larger): recall@10 0.94 at 128, 0.97 at 256 (1M real-text-derived keys)
+    hnsw_ef_construction: int = 200  # HNSW build beam width: wider builds a better graph (higher recall), more slowly
+    hnsw_ef_search: int = 256  # HNSW search beam width (raised to k when k is larger): recall vs time per query
     ivf_nlist: int = 0  # IVF k-means cells; 0 means 4·sqrt(n), at least 1
     ivf_nprobe: int = 32  # IVF cells visited per query: recall vs speed
     train_size: int = 100_000  # IVF: at most this many keys (an even sample) train the k-means
@@ -88,7 +89,7 @@ class IndexParams:
         return max(1, min(n, self.ivf_nlist or int(4 * math.sqrt(n))))
 
 
-def _faiss():  # the faiss module, imported lazily (import costs ~0.3 s)
+def _faiss():  # the faiss module, imported lazily: importing this module stays cheap
     import faiss
 
     return faiss

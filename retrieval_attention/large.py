@@ -170,8 +170,8 @@ class TailSample:
 def sample_tail(K: ArrayLike, V: ArrayLike, samples: int = 1024, seed: int = 0) -> TailSample:
     """Draw s keys uniformly (with replacement) for :func:`topk_attention`'s tail estimate.
 
-    Gathering s random rows of K and V is most of the estimate's cost (about 1 ms for s = 1024
-    at 100k keys); draw the sample once per key set and pass it to every call.
+    Gathering s random rows of K and V is most of the estimate's cost; draw the sample once per
+    key set and pass it to every call.
 
     Args:
         K: keys (n, d).

@@ -9,18 +9,11 @@ as three weightings of one set of keys:
 
 The output is always ``weights @ V``: a blend of the values.
 
-Value vectors (one row of V per video) are laid out so that a weighted sum reads directly::
-
-    [ one-hot category (C) | duration in minutes | log10(views + 1) | embedding of title + description (d) ]
-
-so the output's first C numbers are the category mix, the next two the weighted mean duration
-and (geometric-style) mean views, and the last d a vector that can be decoded back to the nearest
-videos. Unknown durations / views are filled with the corpus mean of the known ones.
+What a value vector holds, and how an output is read back, is :mod:`retrieval_attention.values`.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -48,6 +41,7 @@ from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.registry import encoder_ready, get_encoder
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.index import VectorIndex
+from retrieval_attention.values import ValueLayout, ValueSummary, build_values, describe_output
 
 __all__ = [
     "KeyValueStore",
@@ -59,45 +53,6 @@ __all__ = [
 
 Mode = Literal["hard", "topk", "soft"]
 _QUERY_CACHE_SIZE = 256  # query vectors a store remembers
-
-
-@dataclass(frozen=True)
-class ValueLayout:
-    """Where each part of a value vector lives."""
-
-    categories: tuple[str, ...]  # order of the one-hot block
-    dim: int  # d of the embedding block
-
-    @property
-    def category_slice(self) -> slice:
-        return slice(0, len(self.categories))
-
-    @property
-    def duration_index(self) -> int:
-        return len(self.categories)
-
-    @property
-    def log_views_index(self) -> int:
-        return len(self.categories) + 1
-
-    @property
-    def embedding_slice(self) -> slice:
-        start = len(self.categories) + 2
-        return slice(start, start + self.dim)
-
-    @property
-    def size(self) -> int:
-        return len(self.categories) + 2 + self.dim
-
-
-@dataclass(frozen=True)
-class ValueSummary:
-    """An output vector read back as a student would: category mix, payload, nearest videos."""
-
-    category_mix: dict[str, float]  # category -> share of the weight, sums to 1
-    duration_s: float | None  # weighted mean duration in seconds (None if the corpus has none)
-    views: float | None  # 10 ** (weighted mean of log10(views + 1)) - 1
-    nearest: list[tuple[str, float]]  # (video id, cosine) of the videos closest to the output embedding
 
 
 @dataclass(frozen=True)
@@ -172,7 +127,7 @@ class KeyValueStore:
         self.K = np.ascontiguousarray(K, dtype=np.float32)  # (n, d)
         self.value_embeddings = np.ascontiguousarray(value_embeddings, dtype=np.float32)  # (n, d)
         self.layout = ValueLayout(categories=tuple(corpus.categories), dim=encoder.dim)
-        self.V = self._build_values()  # (n, dv)
+        self.V = build_values(corpus, self.layout, self.value_embeddings)  # (n, dv)
         self.index = VectorIndex(self.K)
         self._ids = np.array([v.id for v in corpus.videos], dtype=object)  # (n,) ids for fancy indexing
         self._dict: dict[str, int] = {}
@@ -224,35 +179,12 @@ class KeyValueStore:
                 store._remember(q, vec)
         return store
 
-    # -- values ---------------------------------------------------------------------------
-
-    def _build_values(self) -> NDArray[np.float32]:
-        lay, videos = self.layout, self.corpus.videos
-        V = np.zeros((len(videos), lay.size), dtype=np.float32)  # (n, dv)
-        cat_pos = {c: j for j, c in enumerate(lay.categories)}
-        V[np.arange(len(videos)), [cat_pos[v.category] for v in videos]] = 1.0
-        V[:, lay.duration_index] = _fill_mean([None if v.duration_s is None else v.duration_s / 60 for v in videos])
-        V[:, lay.log_views_index] = _fill_mean([None if v.views is None else math.log10(v.views + 1) for v in videos])
-        V[:, lay.embedding_slice] = self.value_embeddings
-        return V
-
     def describe_output(self, output: NDArray[np.floating], nearest: int = 3) -> ValueSummary:
-        """Read an output vector (a blend of values) back into category mix, payload and videos."""
-        lay = self.layout
-        mix = output[lay.category_slice]
-        total = float(mix.sum())
-        shares = {c: float(x) / total for c, x in zip(lay.categories, mix)} if total > 0 else {}
-        emb = np.asarray(output[lay.embedding_slice], dtype=np.float32)
-        norm = float(np.linalg.norm(emb))
-        near: list[tuple[str, float]] = []
-        if norm > 0:
-            cos = self.value_embeddings @ (emb / norm)  # (n,)
-            top = np.argsort(-cos, kind="stable")[:nearest]
-            near = [(self.corpus.videos[i].id, float(cos[i])) for i in top]
-        dur = float(output[lay.duration_index]) * 60 if self.corpus.has_numeric("duration_s") and total > 0 else None
-        views = 10 ** float(output[lay.log_views_index]) - 1 if self.corpus.has_numeric("views") and total > 0 else None
-        shares = dict(sorted(shares.items(), key=lambda kv: -kv[1]))
-        return ValueSummary(category_mix=shares, duration_s=dur, views=views, nearest=near)
+        """Read an output vector (a blend of values) back into category mix, payload and videos.
+
+        See :func:`retrieval_attention.values.describe_output`.
+        """
+        return describe_output(output, self.layout, self.value_embeddings, self.corpus, nearest)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -456,9 +388,3 @@ class KeyValueStore:
             "topk": self._topk(query, q, all_scores, k, t, s, c),
             "soft": self.soft_attention_from_scores(query, all_scores, t, s),
         }
-
-
-def _fill_mean(values: Sequence[float | None]) -> NDArray[np.float32]:
-    known = [v for v in values if v is not None]
-    mean = float(np.mean(known)) if known else 0.0
-    return np.array([mean if v is None else v for v in values], dtype=np.float32)

@@ -100,9 +100,8 @@ def time_scoring(
     query the first costs about as much counted work as the additive network (both O(n·d·h));
     the m·n versus m + n saving shows with many queries or with cached keys.
 
-    Timings are live and machine-dependent. Multi-threaded BLAS can stall on a busy machine (a
-    floor of ~12 ms per matrix multiply was seen on a loaded 2-core VM); for stable numbers run
-    with ``OPENBLAS_NUM_THREADS=1`` (or limit threads with threadpoolctl).
+    Timings are live and machine-dependent. Multi-threaded BLAS can stall on a busy machine; for
+    stable numbers run with ``OPENBLAS_NUM_THREADS=1`` (or limit threads with threadpoolctl).
 
     Args:
         q: query (d,) or queries (m, d), e.g. one encoded question.
@@ -149,7 +148,7 @@ def measure_scoring_cost(
 ) -> CostResult:
     """Time both scorings on synthetic L2-normalised queries (m, d) and keys (n, d).
 
-    The per-pair loop costs a few microseconds per pair, most of it Python and call overhead; the
+    Most of the per-pair loop's cost is Python and call overhead, not arithmetic; the
     ``vectorised_ratio`` of the result separates that from the arithmetic, and ``flop_ratio``
     gives the counted-work ratio (≈ 2d + 1.5 for large m and n).
 

@@ -5,11 +5,11 @@ FAISS's own OpenMP runtime (index builds and batched searches) and OpenBLAS unde
 matrix products of exact attention). Each sizes itself to every core, and each keeps its worker
 threads spinning for a while after a call. On a 2-core machine, when calls alternate between
 pools (encode, then search, then attention), the spinning workers of one pool take a core from
-the next: measured here (docs/benchmarks.md, 2026-11-21), one query through encoder + FAISS +
-numpy at 20k keys took 48.5 ms with every pool at 2 threads and 20.6 ms with BLAS on one thread.
+the next, so a query is faster with fewer threads in the pools it does not lean on (the figures
+are in docs/benchmarks.md, section "Thread settings", written by ``make bench``).
 
-:func:`recommended_threads` says what measured best on the 2-core benchmark machine
-(``docs/benchmarks.md``, section "Thread settings"); :func:`configure_threads` applies a setting.
+:func:`recommended_threads` says what measured best on the 2-core benchmark machine;
+:func:`configure_threads` applies a setting.
 Importing this module changes nothing: the app, the CLI and the benchmarks call the function.
 """
 
@@ -38,10 +38,10 @@ def recommended_threads(workload: Workload = "interactive", cpus: int | None = N
     """The measured choice for this kind of work: one pool gets every core, the others one thread.
 
     * ``"interactive"`` (the app, the CLI: one short query at a time): every core for torch
-      (the query's forward pass is the largest cost: 9 ms with 2 threads, 11 ms with 1), one
-      FAISS thread (FAISS answers a single query on one thread anyway) and one BLAS thread (the
-      app's products over at most 20k keys take a few milliseconds; with two BLAS threads their
-      spinning slows the next forward pass more than they save).
+      (the query's forward pass is the largest cost), one FAISS thread (FAISS answers a single
+      query on one thread anyway) and one BLAS thread (the app's products over at most 20k keys
+      are small; with two BLAS threads their spinning slows the next forward pass more than
+      they save).
     * ``"batch"`` (embedding a corpus, building an index, searching many queries at once):
       every core for torch and FAISS, which never run at the same time, and one BLAS thread.
       Exact attention over many queries at once (one dense matrix product) is the exception:
@@ -114,10 +114,8 @@ def _numpy_blas(pool: dict) -> bool:
 
 
 def _set_blas_threads(n: int) -> None:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # threadpoolctl comes with scikit-learn (a sentence-transformers dependency)
-        return
+    from threadpoolctl import ThreadpoolController  # a required dependency
+
     for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
         if _numpy_blas({"filepath": lib.filepath}):
             lib.set_num_threads(n)
@@ -130,15 +128,11 @@ def current_threads() -> dict[str, int]:
         >>> sorted(current_threads())
         ['blas', 'faiss', 'torch']
     """
+    from threadpoolctl import threadpool_info
+
     from retrieval_attention.index import faiss_threads
 
     torch = sys.modules.get("torch")
-    blas = -1
-    try:
-        from threadpoolctl import threadpool_info
-
-        pools = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and _numpy_blas(p)]
-        blas = max(pools) if pools else -1
-    except ImportError:
-        pass
+    pools = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and _numpy_blas(p)]
+    blas = max(pools) if pools else -1
     return {"torch": torch.get_num_threads() if torch is not None else -1, "faiss": faiss_threads(), "blas": blas}
