@@ -1,4 +1,4 @@
-"""retrieval_attention: the Streamlit app. Page config and navigation only; each page lives in ui/.
+"""retrieval_attention: the Streamlit app. Page config and navigation only; each page lives in ui/pages/.
 
 Run with `make demo` (or `streamlit run app.py`).
 """
@@ -11,19 +11,19 @@ st.set_page_config(page_title="Attention is soft retrieval", page_icon=":materia
 
 PAGES = {
     "Retrieval": [
-        st.Page("ui/retrieval_page.py", title="Three retrievals", icon=":material/search:", default=True),
-        st.Page("ui/analogy_page.py", title="The analogy in 60 seconds", icon=":material/menu_book:"),
+        st.Page("ui/pages/retrieval.py", title="Three retrievals", icon=":material/search:", default=True),
+        st.Page("ui/pages/analogy.py", title="The analogy in 60 seconds", icon=":material/menu_book:"),
     ],
     "Recommender": [
-        st.Page("ui/recommender_page.py", title="Target attention (DIN)", icon=":material/recommend:"),
+        st.Page("ui/pages/recommender.py", title="Target attention (DIN)", icon=":material/recommend:"),
     ],
     "Inside a transformer": [
-        st.Page("ui/transformer_page.py", title="Self, cross and causal attention", icon=":material/hub:"),
+        st.Page("ui/pages/transformer.py", title="Self, cross and causal attention", icon=":material/hub:"),
     ],
     "Lessons": [
-        st.Page("ui/lesson_scoring.py", title="Scoring functions", icon=":material/functions:"),
-        st.Page("ui/lesson_smoothing.py", title="Attention as smoothing", icon=":material/show_chart:"),
-        st.Page("ui/lesson_topk.py", title="Top-k as efficient attention", icon=":material/filter_list:"),
+        st.Page("ui/pages/lesson_scoring.py", title="Scoring functions", icon=":material/functions:"),
+        st.Page("ui/pages/lesson_smoothing.py", title="Attention as smoothing", icon=":material/show_chart:"),
+        st.Page("ui/pages/lesson_topk.py", title="Top-k as efficient attention", icon=":material/filter_list:"),
     ],
 }
 

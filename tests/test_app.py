@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import retrieval_attention as ra
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EXAMPLES = ["exact title", "paraphrase", "ambiguous", "中文", "español", "nonsense"]
@@ -114,10 +117,58 @@ def test_slider_change_is_fast(at, artifacts):
 
 
 def test_analogy_page_renders(at):
-    at.switch_page("ui/analogy_page.py").run()
+    at.switch_page("ui/pages/analogy.py").run()
     assert not at.exception
     assert at.title[0].value == "The analogy in 60 seconds"
-    at.switch_page("ui/retrieval_page.py").run()
+    at.switch_page("ui/pages/retrieval.py").run()
+
+
+#: The store's methods a page could call per query; counted while the real app reruns in this process.
+STORE_METHODS = (
+    "retrieve",
+    "hard_lookup",
+    "topk_search",
+    "soft_attention",
+    "soft_attention_from_scores",
+    "scores",
+    "embed_query",
+    "describe_output",
+)
+
+
+def count_store_calls(monkeypatch) -> Counter:
+    """Wrap every KeyValueStore method in STORE_METHODS with a counter (AppTest runs the page in-process)."""
+    calls: Counter = Counter()
+    for name in STORE_METHODS:
+        real = getattr(ra.KeyValueStore, name)
+
+        def counted(self, *args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(ra.KeyValueStore, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("widget", "key", "value"),
+    [("text_input", "query", "a query typed for the first time"), ("select_slider", "temperature", 0.3)],
+    ids=["new-query", "temperature"],
+)
+def test_a_rerun_asks_the_library_once(at, monkeypatch, widget, key, value):
+    """One retrieve per rerun; every view (weights CSV, arithmetic, ÷√d comparison) draws from its results."""
+    at.text_input(key="query").set_value("funny cat videos").run()
+    at.select_slider(key="temperature").set_value(0.05).run()
+    calls = count_store_calls(monkeypatch)
+    getattr(at, widget)(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    print(f"store calls in one rerun ({key} changed): {dict(calls)}")
+    assert calls["retrieve"] == 1, calls
+    assert calls["scores"] == calls["soft_attention"] == calls["topk_search"] == 0, calls
+    assert calls["embed_query"] <= 1, calls
+    monkeypatch.undo()
+    at.text_input(key="query").set_value("funny cat videos").run()
+    at.select_slider(key="temperature").set_value(0.05).run()
 
 
 def test_xss_title_is_text(tmp_path, monkeypatch):

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {
-    "ui/lesson_scoring.py": "Scoring functions",
-    "ui/lesson_smoothing.py": "Attention as smoothing",
-    "ui/lesson_topk.py": "Top-k retrieval",
+    "ui/pages/lesson_scoring.py": "Scoring functions",
+    "ui/pages/lesson_smoothing.py": "Attention as smoothing",
+    "ui/pages/lesson_topk.py": "Top-k retrieval",
 }
 
 
@@ -48,7 +48,7 @@ def test_every_lesson_page_renders_with_default_controls(page):
 
 
 def test_scoring_page_measures_a_ratio_and_reveals_after_a_guess():
-    at = open_page("ui/lesson_scoring.py")
+    at = open_page("ui/pages/lesson_scoring.py")
     m = metrics(at)
     assert int(m["pairs m·n"].replace(",", "")) % 10 == 0  # 10 queries x n keys by default
     assert float(m["ratio additive / dot"].rstrip("×").replace(",", "")) > 1
@@ -58,7 +58,7 @@ def test_scoring_page_measures_a_ratio_and_reveals_after_a_guess():
 
 
 def test_kernel_width_slider_changes_the_smoothing_error_and_weights():
-    at = open_page("ui/lesson_smoothing.py")
+    at = open_page("ui/pages/lesson_smoothing.py")
     before = metrics(at)
     assert "Gaussian smoothing, σ = 3" in chart_titles(at)
     at.select_slider(key="kernel_width").set_value(16.0).run()
@@ -73,7 +73,7 @@ def test_kernel_width_slider_changes_the_smoothing_error_and_weights():
 
 
 def test_topk_page_tv_equals_tau_and_k_equal_n_has_zero_error():
-    at = open_page("ui/lesson_topk.py")
+    at = open_page("ui/pages/lesson_topk.py")
     m = metrics(at)
     tau, tv = m["tail mass τ"], m["TV distance ½‖w − w′‖₁"]
     assert tv == tau and 0 < float(tau) < 1
@@ -86,3 +86,17 @@ def test_topk_page_tv_equals_tau_and_k_equal_n_has_zero_error():
     assert m["error ‖o_full − o_topk‖"] == "0"
     at.radio(key="topk_guess").set_value("More than 99%").run()
     assert "weight kept by the top 10 at T = 0.05" in metrics(at)
+
+
+def test_topk_page_asks_the_library_once_per_rerun(monkeypatch):
+    """The lesson's logits come from the one top-k search's all_scores, not from a second q·K."""
+    from test_app import count_store_calls
+
+    at = open_page("ui/pages/lesson_topk.py")
+    calls = count_store_calls(monkeypatch)
+    at.slider(key="topk_k").set_value(12).run()
+    assert not at.exception, at.exception
+    print(f"store calls in one rerun of the top-k lesson: {dict(calls)}")
+    assert calls["topk_search"] == 1, calls
+    assert calls["scores"] == calls["soft_attention"] == calls["retrieve"] == 0, calls
+    assert calls["embed_query"] <= 1, calls

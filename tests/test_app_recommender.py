@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import retrieval_attention as ra
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "ui/recommender_page.py"
+PAGE = "ui/pages/recommender.py"
 PERSONAS = ra.load_histories()
 
 

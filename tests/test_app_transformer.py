@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "ui/transformer_page.py"
+PAGE = "ui/pages/transformer.py"
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
 CHINESE = "我爱吃苹果"
 JAPANESE = "日本の首都は東京です"

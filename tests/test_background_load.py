@@ -204,12 +204,12 @@ def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new
         assert not at.exception and not encoder.ready
         assert at.success[0].value.startswith("Hit")
 
-        for page in ("ui/recommender_page.py", "ui/lesson_topk.py", "ui/lesson_scoring.py"):
+        for page in ("ui/pages/recommender.py", "ui/pages/lesson_topk.py", "ui/pages/lesson_scoring.py"):
             at.switch_page(page).run()  # cached embeddings and the cached default query suffice
             assert not at.exception, (page, at.exception)
             assert not at.error, (page, [e.value for e in at.error])
             assert not encoder.ready, f"{page} waited for the model"
-        at.switch_page("ui/retrieval_page.py").run()
+        at.switch_page("ui/pages/retrieval.py").run()
 
         threading.Timer(0.5, opened.set).start()  # the load finishes while the page waits for it
         at.text_input(key="query").set_value("Desk Stretches for Programmers").run()

@@ -1,1 +1,2 @@
-"""Streamlit pages and UI helpers: widgets and rendering only, no maths."""
+"""The Streamlit app (the only code that imports streamlit): ``pages/`` one script per page,
+``components/`` the pieces the pages share. Widgets and rendering only, no maths."""

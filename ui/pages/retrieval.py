@@ -1,31 +1,41 @@
-"""Page 1's parts: one query, three retrievals side by side, the temperature continuum and the arithmetic."""
+"""Page 1: one query, three retrievals side by side, the temperature continuum and the arithmetic.
+
+The page asks the library once per query (``store.retrieve``) and draws everything from the three
+results it gets back. The title and introduction go out before the heavy imports (pandas, Altair
+and the charts, a noticeable wait on the first run after a server start), so the layout shows at once.
+"""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-import retrieval_attention as ra
-from retrieval_attention.charts import retrieval as charts
-from retrieval_attention.charts.theme import projector
-from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep
-from ui.common import DEFAULT_QUERY, EXAMPLES, ensure_query, example_pills, md, sidebar_controls, weights_csv
-from ui.own_data import active_store, own_data_controls
+st.title("Attention is soft retrieval")
+st.markdown(
+    "A **query** is compared with every **key** (a video title); the comparison becomes **weights**; "
+    "the weights pick out **values** (the videos). Three ways to do it, same query, same keys:"
+)
+
+import math  # noqa: E402  (the imports follow the title, on purpose)
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import retrieval_attention as ra  # noqa: E402
+from retrieval_attention.charts import retrieval as charts  # noqa: E402
+from retrieval_attention.charts.theme import projector  # noqa: E402
+from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep  # noqa: E402
+from ui.components.controls import sidebar_controls  # noqa: E402
+from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.query import query_ui  # noqa: E402
+from ui.components.store import ensure_query, get_store  # noqa: E402
+from ui.components.text import md  # noqa: E402
+from ui.components.upload import own_data_controls  # noqa: E402
 
 SWEEP = np.geomspace(0.002, 20.0, 90)
 
 
-def query_ui() -> str:
-    st.session_state.setdefault("query", DEFAULT_QUERY)
-    st.text_input("Query", key="query", placeholder="type a search, e.g. funny cat videos")
-    example_pills(EXAMPLES, box_key="query", pills_key="example")
-    return st.session_state["query"]
-
-
 def payload_lines(v: ra.Video) -> str:
+    """A record's payload on one line: category · channel · minutes · views."""
     parts = [md(v.category), md(v.channel)]
     if v.duration_s is not None:
         parts.append(f"{v.duration_s / 60:.1f} min")
@@ -58,6 +68,7 @@ def _short(x: float) -> str:
 
 
 def hard_column(store: ra.KeyValueStore, res: ra.RetrievalResult) -> None:
+    """The dict: a hit shows its record, a miss the key it tried."""
     st.subheader("1 · Hard lookup")
     st.caption("A Python dict: `corpus[key]`")
     if res.hit:
@@ -75,6 +86,7 @@ def hard_column(store: ra.KeyValueStore, res: ra.RetrievalResult) -> None:
 
 
 def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.RetrievalResult) -> None:
+    """The k nearest keys, and how much of the full softmax weight they hold."""
     k = len(res.ids)
     st.subheader(f"2 · Top-{k} search")
     st.caption("FAISS inner-product index: the k nearest keys")
@@ -97,6 +109,7 @@ def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.Retri
 
 
 def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> None:
+    """Every key's weight, its spread (entropy, effective keys) and the blended output."""
     st.subheader("3 · Soft attention")
     st.caption("softmax over every key, output = Σ wᵢ vᵢ")
     a, b = st.columns(2)
@@ -120,6 +133,7 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
 
 
 def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: ra.RetrievalResult, k: int) -> None:
+    """The weights of every key as T sweeps from lookup to average, from the scores ``soft`` holds."""
     st.header("The continuum: one knob from lookup to average")
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
@@ -134,10 +148,10 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
 
 
 def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
+    """The softmax of the best keys step by step, and the output's duration as Σ wᵢ vᵢ."""
     st.header("The arithmetic, with the real numbers")
     show = min(4, len(store))
-    all_scores = store.scores(soft.query)
-    steps = softmax_breakdown(all_scores, soft.positions[:show], scale=soft.scale, temperature=soft.temperature)
+    steps = softmax_breakdown(soft.all_scores, soft.positions[:show], scale=soft.scale, temperature=soft.temperature)
     scale_tex = r"\frac{1}{\sqrt{%d}}" % store.dim if soft.scale != 1.0 else "1"
     st.latex(
         r"w_i = \frac{\exp\!\big(q\cdot k_i \times %s \,/\, T\big)}{\sum_{j=1}^{%d} \exp\!\big(q\cdot k_j \times %s \,/\, T\big)}"
@@ -170,10 +184,11 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
     st.latex(r"o_{\text{duration (min)}} = %s + \dots = %.2f" % (terms, total))
 
 
-def scaling_section(store: ra.KeyValueStore, query: str, controls_t: float) -> None:
+def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_t: float) -> None:
+    """÷√d at T = 1 against cosine at the reader's T, both from the scores ``soft`` already holds."""
     with st.expander("Why not ÷√d here? (what transformers do, on unit vectors)", expanded=False):
-        trans = store.soft_attention(query, temperature=1.0, scale="sqrt_d")
-        ours = store.soft_attention(query, temperature=controls_t, scale="none")
+        trans = store.soft_attention_from_scores(soft.query, soft.all_scores, 1.0, "sqrt_d")
+        ours = store.soft_attention_from_scores(soft.query, soft.all_scores, controls_t, "none")
         n = len(store)
         rows = []
         for name, r in ((f"÷√{store.dim}, T = 1 (transformer default)", trans), (f"cosine, T = {controls_t:g}", ours)):
@@ -196,27 +211,37 @@ def scaling_section(store: ra.KeyValueStore, query: str, controls_t: float) -> N
         )
 
 
-def downloads(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
-    st.download_button(
-        "Download all weights (CSV)",
-        weights_csv(store, soft.weights, store.scores(soft.query)),
-        file_name="attention_weights.csv",
-        mime="text/csv",
-        key="dl_weights",
+def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> pd.DataFrame:
+    """Every key's id, title, score and weight, best first: the data of the soft column."""
+    order = soft.positions  # (n,) corpus positions, largest weight first
+    c = store.corpus
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "id": [c[i].id for i in order],
+            "title": [c[i].title for i in order],
+            "category": [c[i].category for i in order],
+            "score_q_dot_k": soft.all_scores[order],
+            "weight": soft.weights[order],
+        }
     )
+
+
+def downloads(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
+    """Every key's weight as CSV."""
+    download_csv(weights_frame(store, soft), "attention_weights.csv", "dl_weights", label="Download all weights (CSV)")
     st.caption("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG for slides.")
 
 
-def render() -> None:
-    """Everything below the page's title and introduction."""
+def main() -> None:
     controls = sidebar_controls()
     own_data_controls()
-    query = query_ui()
-    store = active_store(controls.model)
+    query = query_ui(pills_key="example")
+    store = get_store(controls.model, own_data=True)
     source = "bundled videos" if store.corpus.source == "bundled" else store.corpus.source
     st.caption(f"{len(store):,} keys from {md(source)} · encoder {md(controls.model)} · d = {store.dim}")
     ensure_query(store, query)  # a new query needs the model; the examples are cached
-    try:
+    try:  # the page's one retrieval: the query is embedded once and q·K computed once
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
     except ra.RetrievalAttentionError as exc:
         st.info(md(str(exc)))
@@ -231,5 +256,8 @@ def render() -> None:
         soft_column(store, soft, controls.k)
     continuum_section(store, soft, topk, controls.k)
     arithmetic_section(store, soft)
-    scaling_section(store, query, controls.temperature)
+    scaling_section(store, soft, controls.temperature)
     downloads(store, soft)
+
+
+main()

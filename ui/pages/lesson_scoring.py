@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
-
-import numpy as np
 import streamlit as st
 
-import retrieval_attention as ra
-from retrieval_attention.charts import scoring as cl
-from retrieval_attention.charts.theme import projector
-from retrieval_attention.config import DEFAULT_MODEL
-from retrieval_attention.core.scoring import (
+st.title("Scoring functions: how a query is compared with a key")
+st.markdown(
+    "Attention turns scores a(q, k) into weights with a softmax. The score is the only part that "
+    "compares query and key, and there are several ways to compute it: the dot product, the scaled dot "
+    "product of transformers, the cosine, and the additive network of Bahdanau et al. (2015)."
+)
+
+from contextlib import AbstractContextManager, nullcontext  # noqa: E402  (the imports follow the title, on purpose)
+
+import numpy as np  # noqa: E402
+
+import retrieval_attention as ra  # noqa: E402
+from retrieval_attention.charts import scoring as cl  # noqa: E402
+from retrieval_attention.charts.theme import projector  # noqa: E402
+from retrieval_attention.config import DEFAULT_MODEL  # noqa: E402
+from retrieval_attention.core.scoring import (  # noqa: E402
     AdditiveScorer,
     PeakinessResult,
     cosine_scores,
@@ -19,10 +27,13 @@ from retrieval_attention.core.scoring import (
     peakiness_vs_dim,
     scaled_dot_scores,
 )
-from retrieval_attention.core.scoring_cost import CostResult, measure_scoring_cost, time_scoring
-from ui.common import download_csv, ensure_query, get_store, md
+from retrieval_attention.core.scoring_cost import CostResult, measure_scoring_cost, time_scoring  # noqa: E402
+from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.predict import guess_line, predict_ui  # noqa: E402
+from ui.components.query import query_ui  # noqa: E402
+from ui.components.store import ensure_query, get_store  # noqa: E402
+from ui.components.text import md  # noqa: E402
 
-DEFAULT_QUERY = "funny cat videos"
 HIDDEN = 64  # width of the additive network's hidden layer = width of the dot product's projections
 SEED = 0
 SYNTHETIC_N = 3_000  # keys in the synthetic corpus (about 10x the bundled one), same d as the model
@@ -77,14 +88,10 @@ def peakiness() -> PeakinessResult:
     return peakiness_vs_dim()
 
 
-def query_ui() -> str:
-    st.session_state.setdefault("scoring_query", st.session_state.get("query") or DEFAULT_QUERY)
-    return st.text_input("Query", key="scoring_query", placeholder="type a search, e.g. funny cat videos")
-
-
 def scores_section(store: ra.KeyValueStore) -> None:
+    """One query against every key, four ways; the five best under each."""
     st.header("1 · One query, four scores")
-    query = query_ui()
+    query = query_ui(key="scoring_query")
     ensure_query(store, query)
     try:
         q = store.embed_query(query)  # (d,) unit vector
@@ -114,14 +121,13 @@ def scores_section(store: ra.KeyValueStore) -> None:
 
 
 def cost_question(store: ra.KeyValueStore) -> None:
-    st.subheader("Predict, then reveal")
+    """Which scorer is faster, by how much? Asked first, then measured (on a click)."""
     question = (
         f"You score **1,000 queries** against the {len(store)} titles (d = {store.dim}, h = {HIDDEN}). "
         "Which is faster, and by how much?"
     )
-    choice = st.radio(question, ANSWERS, index=None, key="cost_guess")
+    choice = predict_ui(question, ANSWERS, key="cost_guess")
     if choice is None:
-        st.caption("Pick an answer to unlock the reveal.")
         return
     with st.expander("Reveal: the live measurement", expanded=True):
         if ("corpus", 1_000) not in st.session_state.setdefault("cost_runs", set()):
@@ -135,10 +141,9 @@ def cost_question(store: ra.KeyValueStore) -> None:
         with st.spinner(f"Timing {1_000 * len(store):,} network passes…"):
             r = measure("corpus", 1_000, store.K)
         st.metric("dot product is faster by", f"{r.ratio:,.0f}×", help="additive loop seconds / dot-product seconds")
-        mark = "✅ right" if choice == verdict(r.ratio) else f"the closest option is: {verdict(r.ratio)}"
         loop, dot = cl.format_seconds(r.additive_loop_seconds), cl.format_seconds(r.dot_seconds)
         st.markdown(
-            f"**Your guess: {choice} ({mark}).** The additive network ran {r.pairs:,} times ({loop}); the dot "
+            guess_line(choice, verdict(r.ratio)) + f" The additive network ran {r.pairs:,} times ({loop}); the dot "
             f"product projected {r.m:,} + {r.n:,} vectors once and multiplied two matrices ({dot}). Counted work "
             f"alone differs {r.flop_ratio:,.0f}×. Vectorised in numpy (no Python loop), additive takes "
             f"{r.vectorised_ratio:,.1f}× the dot product's time: it still needs all m·n·h tanh inputs, "
@@ -151,6 +156,7 @@ def _request(keyset: str, m: int) -> None:
 
 
 def cost_section(store: ra.KeyValueStore) -> None:
+    """Additive against dot-product scoring, timed live on this server."""
     st.header("2 · What each score costs, measured now")
     st.markdown(
         "Bahdanau's score a(q, k) = vᵀ tanh(W q + U k) has the tanh **between** q and k, so it cannot be split "
@@ -191,6 +197,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
 
 
 def scaling_section() -> None:
+    """Softmax peakiness against d, with and without ÷√d."""
     st.header("3 · Why transformers divide by √d")
     res = peakiness()
     metric = st.radio(
@@ -215,13 +222,7 @@ def scaling_section() -> None:
 
 
 def main() -> None:
-    st.title("Scoring functions: how a query is compared with a key")
-    st.markdown(
-        "Attention turns scores a(q, k) into weights with a softmax. The score is the only part that "
-        "compares query and key, and there are several ways to compute it: the dot product, the scaled dot "
-        "product of transformers, the cosine, and the additive network of Bahdanau et al. (2015)."
-    )
-    store = get_store(DEFAULT_MODEL, wait=False)  # only a new query waits for the model
+    store = get_store(DEFAULT_MODEL)  # only a new query waits for the model
     st.caption(f"{len(store)} keys (video titles) · encoder {md(DEFAULT_MODEL)} · d = {store.dim}")
     scores_section(store)
     cost_section(store)

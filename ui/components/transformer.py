@@ -1,4 +1,4 @@
-"""UI sections of the "Inside a transformer" page: widgets and rendering only, no maths.
+"""The "Inside a transformer" page's own sections: widgets and rendering only, no maths.
 
 The inspector (the real all-MiniLM-L6-v2) loads once per server with ``st.cache_resource`` and
 only when this page runs; it caches every sentence's forward pass itself, and the check against
@@ -13,7 +13,7 @@ from retrieval_attention.charts import transformer as ct
 from retrieval_attention.charts.theme import projector
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
-from ui.common import md
+from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
 MAX_TOKENS = 48

@@ -2,16 +2,22 @@
 computed by our numpy code from all-MiniLM-L6-v2's weights and checked against the model.
 
 Nothing loads at import: the model loads on first use of this page (once per server) and every
-sentence is computed on demand and cached.
+sentence is computed on demand and cached. This page's sections are in :mod:`ui.components.transformer`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from retrieval_attention.errors import RetrievalAttentionError
-from ui import transformer_parts as parts
-from ui.common import example_pills
+st.title("Inside a real transformer")
+st.markdown(
+    "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
+    "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
+)
+
+from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402  (the imports follow the title, on purpose)
+from ui.components import transformer as parts  # noqa: E402
+from ui.components.query import example_pills  # noqa: E402
 
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
 SPANISH = "El perro de Evan, Riley, es tan hiperactivo, nunca deja de moverse"
@@ -25,6 +31,7 @@ EXAMPLES = {
 
 
 def sentence_ui() -> str:
+    """The sentence box and its example pills; returns the sentence, stripped."""
     st.session_state.setdefault("tr_sentence", RILEY)
     st.text_input("Sentence", key="tr_sentence", max_chars=400, placeholder="type a sentence in any language")
     example_pills(EXAMPLES, box_key="tr_sentence", pills_key="tr_example")
@@ -49,11 +56,6 @@ def view_ui(n_layers: int, n_heads: int) -> dict[str, int | bool]:
 
 
 def main() -> None:
-    st.title("Inside a real transformer")
-    st.markdown(
-        "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
-        "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
-    )
     sentence = sentence_ui()
     if not sentence:
         st.info("Type a sentence to see its attention.")

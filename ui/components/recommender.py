@@ -1,4 +1,4 @@
-"""UI pieces of the recommender page: cached loaders, the `*_ui()` widget groups and small renderers.
+"""The recommender page's own pieces: cached loaders, the ``*_ui()`` widget groups and small renderers.
 
 Widgets and rendering only; every number comes from :mod:`retrieval_attention.recommender`.
 """
@@ -14,7 +14,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 import retrieval_attention as ra
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
-from ui.common import ENCODERS, TEMPERATURES, md
+from ui.components.controls import ENCODERS, TEMPERATURES
+from ui.components.text import md
 
 CUSTOM = "__custom__"
 HALF_LIVES = [1, 2, 3, 4, 6, 8, 12, 16]

@@ -1,21 +1,30 @@
-"""Recommender page: target attention over a watch history (Deep Interest Network, Alibaba 2018).
+"""Page: target attention over a watch history (Deep Interest Network, Alibaba 2018).
 
 The query is the candidate video, the keys and values are the user's history: the same user
 reads differently for different targets. Widgets and rendering only; the maths is in
-:mod:`retrieval_attention.recommender`, the charts in :mod:`retrieval_attention.charts_recommender`.
+:mod:`retrieval_attention.recommender`, the charts in :mod:`retrieval_attention.charts.recommender`,
+this page's widget groups in :mod:`ui.components.recommender`.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-import retrieval_attention as ra
-from retrieval_attention.charts import recommender as rc
-from retrieval_attention.charts.theme import projector
-from retrieval_attention.recommender import METHODS, Recommendations, TargetAttention
-from ui.common import get_store, md, shared_corpus_path
-from ui.recommender_parts import (
+st.title("Target attention: the query is the video")
+st.markdown(
+    "**Q** = the target video (a candidate we might recommend) · **K** and **V** = the user's watch history "
+    "· as in Alibaba's *Deep Interest Network* (DIN, 2018): the user's interest is not one vector, it depends "
+    "on what is being recommended."
+)
+
+import pandas as pd  # noqa: E402  (the imports follow the title, on purpose)
+
+import retrieval_attention as ra  # noqa: E402
+from retrieval_attention.charts import recommender as rc  # noqa: E402
+from retrieval_attention.charts.theme import projector  # noqa: E402
+from retrieval_attention.recommender import METHODS, Recommendations, TargetAttention  # noqa: E402
+from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.recommender import (  # noqa: E402
     RecSettings,
     controls_ui,
     encoder_ui,
@@ -27,6 +36,8 @@ from ui.recommender_parts import (
     target_metrics,
     target_ui,
 )
+from ui.components.store import get_store, shared_corpus_path  # noqa: E402
+from ui.components.text import md  # noqa: E402
 
 TOP = 10  # recommendations per method, rows of the heatmap, cut-off of the evaluation
 
@@ -129,12 +140,8 @@ def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
     height = len(X.candidate_ids) * 34 + 260
     st.altair_chart(projector(chart), key="rec_heatmap", height=height)
     matrix = pd.DataFrame(X.weights, index=list(X.candidate_titles), columns=list(X.history_titles))
-    st.download_button(
-        "Download the cross-attention matrix (CSV)",
-        matrix.to_csv().encode("utf-8"),
-        file_name="cross_attention.csv",
-        mime="text/csv",
-        key="rec_dl_matrix",
+    download_csv(
+        matrix, "cross_attention.csv", "rec_dl_matrix", label="Download the cross-attention matrix (CSV)", index=True
     )
 
 
@@ -147,14 +154,8 @@ def lists_section(recs: dict[str, Recommendations], corpus: ra.Corpus) -> None:
 
 
 def main() -> None:
-    st.title("Target attention: the query is the video")
-    st.markdown(
-        "**Q** = the target video (a candidate we might recommend) · **K** and **V** = the user's watch history "
-        "· as in Alibaba's *Deep Interest Network* (DIN, 2018): the user's interest is not one vector, it depends "
-        "on what is being recommended."
-    )
     model = encoder_ui()
-    store = get_store(model, wait=False)  # the page uses the cached key and value embeddings only
+    store = get_store(model)  # the page uses the cached key and value embeddings only
     cache_key = (model, shared_corpus_path() or "bundled")
     personas = load_personas(store.corpus, cache_key[1])
     history = history_ui(store.corpus, personas)
@@ -184,13 +185,7 @@ def main() -> None:
         st.warning(f"Cannot rank videos for this history: {exc}")
         return
     shown = compare_section(store, history, [v.id for v in candidates], s)
-    st.download_button(
-        "Download these weights (CSV)",
-        shown.to_csv(index=False).encode("utf-8"),
-        file_name="target_attention_weights.csv",
-        mime="text/csv",
-        key="rec_dl_weights",
-    )
+    download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label="Download these weights (CSV)")
     heatmap_section(recs["attention"], s)
     lists_section(recs, store.corpus)
     evaluation_section(store, cache_key, s, personas)

@@ -1,7 +1,8 @@
-"""Bring your own corpus: upload or paste, validated, embedded with a progress bar, kept per session.
+"""Bring your own corpus: upload or paste, validated, then kept for this browser session.
 
-An upload lives in ``st.session_state`` (one browser session); the shared corpus and its index are
-never changed. A bad file shows its specific message and the previous corpus stays in place.
+The sidebar widgets hand an accepted corpus to :func:`ui.components.store.set_session_corpus`;
+the shared corpus and its index are never changed. A bad file shows its specific message and the
+previous corpus stays in place.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import retrieval_attention as ra
-from ui.common import get_store, md, wait_for_model
+from ui.components.store import session_corpus, set_session_corpus
+from ui.components.text import md
 
 #: Largest upload accepted (also ``server.maxUploadSize`` in .streamlit/config.toml).
 MAX_UPLOAD_MB = 5
@@ -22,12 +24,11 @@ LIMITS = (
     "(embedding runs at a few hundred titles a second on a CPU). Stays in this browser tab only."
 )
 
-_CORPUS, _STORES, _SEEN, _MESSAGE = "own_corpus", "own_stores", "own_seen", "own_message"
+_SEEN, _MESSAGE = "own_seen", "own_message"  # session state: the last file handled, the note to show
 
 
 def _accept(corpus: ra.Corpus) -> None:
-    st.session_state[_CORPUS] = corpus
-    st.session_state[_STORES] = {}
+    set_session_corpus(corpus)
     note = f"Using {md(corpus.source)}: {len(corpus):,} keys."
     if corpus.warnings:
         note += "  \n" + "  \n".join(md(w) for w in corpus.warnings[:5])
@@ -35,7 +36,7 @@ def _accept(corpus: ra.Corpus) -> None:
 
 
 def _refuse(message: str) -> None:
-    kept = st.session_state.get(_CORPUS)
+    kept = session_corpus()
     where = f"still using {md(kept.source)}" if kept is not None else "still using the bundled videos"
     st.session_state[_MESSAGE] = ("error", f"{md(message)}  \nNothing was changed: {where}.")
 
@@ -60,8 +61,8 @@ def _load_paste(text: str) -> None:
 
 
 def own_data_controls() -> None:
-    """Sidebar widgets for an own corpus; updates the session's corpus, never the shared one."""
-    with st.sidebar.expander("Use your own data", expanded=st.session_state.get(_CORPUS) is not None):
+    """Sidebar widgets for an own corpus; they update this session's corpus, never the shared one."""
+    with st.sidebar.expander("Use your own data", expanded=session_corpus() is not None):
         st.caption(LIMITS)
         # No `type=` filter on purpose: Streamlit would raise its own exception for other suffixes;
         # parse_corpus refuses them (.npy, .pkl, .faiss, ...) with a specific message instead.
@@ -76,30 +77,10 @@ def own_data_controls() -> None:
         if a.button("Use pasted", key="own_use_paste"):
             _load_paste(pasted)
         if b.button("Bundled videos", key="own_reset", help="Back to the shared bundled corpus"):
-            for key in (_CORPUS, _STORES):
-                st.session_state.pop(key, None)
+            set_session_corpus(None)
             st.session_state[_MESSAGE] = ("success", "Back to the bundled videos.")
         kind, text = st.session_state.get(_MESSAGE, (None, ""))
         if kind == "error":
             st.error(text)
         elif kind == "success":
             st.success(text)
-
-
-def active_store(model: str) -> ra.KeyValueStore:
-    """This session's own corpus embedded with ``model`` if it has one, else the shared store."""
-    shared = get_store(model, wait=False)  # the page waits for the model only for a new query
-    corpus = st.session_state.get(_CORPUS)
-    if corpus is None:
-        return shared
-    stores = st.session_state.setdefault(_STORES, {})
-    if model not in stores:
-        wait_for_model(shared)
-        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {md(model)}…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Embedding your corpus: {done:,} / {total:,} texts")
-
-        stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
-        bar.empty()
-    return stores[model]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-import retrieval_attention as ra
-from retrieval_attention.charts import smoothing as cl
-from retrieval_attention.charts.theme import projector
-from retrieval_attention.core.smoothing import (
+st.title("Attention as smoothing")
+st.markdown(
+    "Before words, a time series: smoothing one is a weighted average of neighbours. Written with queries, "
+    "keys and values, it is attention whose weights come from **where** a step is; transformers take them "
+    "from **what** it contains."
+)
+
+import numpy as np  # noqa: E402  (the imports follow the title, on purpose)
+import pandas as pd  # noqa: E402
+
+import retrieval_attention as ra  # noqa: E402
+from retrieval_attention.charts import smoothing as cl  # noqa: E402
+from retrieval_attention.charts.theme import projector  # noqa: E402
+from retrieval_attention.core.smoothing import (  # noqa: E402
     NoisySeries,
     content_attention,
     gaussian_smoothing_attention,
@@ -18,7 +26,8 @@ from retrieval_attention.core.smoothing import (
     positional_query_key,
     rmse,
 )
-from ui.common import download_csv
+from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.predict import guess_line, predict_ui  # noqa: E402
 
 WIDTHS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 50.0, 100.0]  # σ in time steps
 WINDOWS = [1, 3, 5, 7, 9, 13, 17, 21]
@@ -78,21 +87,15 @@ def position_section(s: NoisySeries, step: int) -> float:
 
 
 def wide_question(s: NoisySeries, step: int) -> None:
-    st.subheader("Predict, then reveal")
-    choice = st.radio(
-        f"What happens to the weight row of step {step} when the kernel is very wide (σ = {WIDE:g} steps)?",
-        ANSWERS,
-        index=None,
-        key="wide_guess",
-    )
+    """What does a very wide kernel do? Asked first, then drawn at σ = 100."""
+    question = f"What happens to the weight row of step {step} when the kernel is very wide (σ = {WIDE:g} steps)?"
+    choice = predict_ui(question, ANSWERS, key="wide_guess")
     if choice is None:
-        st.caption("Pick an answer to unlock the reveal.")
         return
     with st.expander("Reveal: the same series with σ = 100", expanded=True):
         ys, W = gaussian_smoothing_attention(s.t, s.y, WIDE)
         row = W[step]
-        mark = "✅ right" if choice == ANSWERS[1] else f"the answer is: {ANSWERS[1]}"
-        st.markdown(f"**Your guess: {choice} ({mark}).**")
+        st.markdown(guess_line(choice, ANSWERS[1], exact=True))
         c = st.columns(3)
         c[0].metric(f"weights of step {step}", f"{row.min():.4f} … {row.max():.4f}", help=f"1/n = {1 / len(s.t):.4f}")
         c[1].metric("keys it reads", f"{ra.effective_num_keys(row):.0f} of {len(s.t)}")
@@ -104,6 +107,7 @@ def wide_question(s: NoisySeries, step: int) -> None:
 
 
 def content_section(s: NoisySeries, step: int, sigma: float) -> None:
+    """Queries and keys from the values: weights by what a step looks like."""
     st.header("2 · Weights by content: keys from the values")
     st.markdown(
         "The article's point: the Gaussian rule uses **position only**, fixed for every series. Now keep the "
@@ -141,12 +145,6 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
 
 
 def main() -> None:
-    st.title("Attention as smoothing")
-    st.markdown(
-        "Before words, a time series: smoothing one is a weighted average of neighbours. Written with queries, "
-        "keys and values, it is attention whose weights come from **where** a step is; transformers take them "
-        "from **what** it contains."
-    )
     s = noisy_series()
     st.caption(
         f"A generated series (seed 0): n = {len(s.t)} steps, periodic signal (period {s.period:g}) plus Gaussian "

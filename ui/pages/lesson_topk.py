@@ -1,18 +1,33 @@
-"""Lesson: top-k retrieval as efficient attention: what the k best keys keep, what the tail costs."""
+"""Lesson: top-k retrieval as efficient attention: what the k best keys keep, what the tail costs.
+
+One library call per query (``store.topk_search``): FAISS's top k, and the scores of every key
+that the full softmax and the error identities are computed from.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-import retrieval_attention as ra
-from retrieval_attention.charts import topk as cl
-from retrieval_attention.charts.theme import projector
-from retrieval_attention.core.topk import TopKCurve, TopKError
-from retrieval_attention.core.validate import scale_factor
-from ui.common import download_csv, ensure_query, get_store, md, sidebar_controls
+st.title("Top-k retrieval as efficient attention")
+st.markdown(
+    "Full attention reads **every** key. A search engine reads only the **k best** and takes the softmax over "
+    "those. What does that throw away? (Here a flat FAISS index, which still scores every key; approximate "
+    "indexes such as HNSW or IVF skip most keys on large corpora.)"
+)
 
-DEFAULT_QUERY = "funny cat videos"
+import numpy as np  # noqa: E402  (the imports follow the title, on purpose)
+
+import retrieval_attention as ra  # noqa: E402
+from retrieval_attention.charts import topk as cl  # noqa: E402
+from retrieval_attention.charts.theme import projector  # noqa: E402
+from retrieval_attention.core.topk import TopKCurve, TopKError  # noqa: E402
+from ui.components.controls import sidebar_controls  # noqa: E402
+from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.predict import guess_line, predict_ui  # noqa: E402
+from ui.components.query import query_ui  # noqa: E402
+from ui.components.store import ensure_query, get_store  # noqa: E402
+from ui.components.text import md  # noqa: E402
+
 QUESTION_K = 10
 ANSWERS = ["About 10%", "About half", "About 90%", "More than 99%"]
 
@@ -20,11 +35,6 @@ ANSWERS = ["About 10%", "About half", "About 90%", "More than 99%"]
 def fmt(x: float) -> str:
     """One format for every number that is compared on this page (τ with TV, error with its identity)."""
     return f"{x:.4g}"
-
-
-def query_ui() -> str:
-    st.session_state.setdefault("topk_query", st.session_state.get("query") or DEFAULT_QUERY)
-    return st.text_input("Query", key="topk_query", placeholder="type a search, e.g. funny cat videos")
 
 
 def verdict(kept: float) -> str:
@@ -37,21 +47,15 @@ def verdict(kept: float) -> str:
 
 
 def question(curve: TopKCurve, temperature: float, query: str) -> None:
-    st.subheader("Predict, then reveal")
-    choice = st.radio(
-        f"At T = 0.05, top-{QUESTION_K} keeps how much of the full softmax weight for “{md(query)}”?",
-        ANSWERS,
-        index=None,
-        key="topk_guess",
-    )
+    """How much weight does the top 10 keep? Asked first, then computed from ``curve``."""
+    question = f"At T = 0.05, top-{QUESTION_K} keeps how much of the full softmax weight for “{md(query)}”?"
+    choice = predict_ui(question, ANSWERS, key="topk_guess")
     if choice is None:
-        st.caption("Pick an answer to unlock the reveal.")
         return
     with st.expander("Reveal: computed live", expanded=True):
         kept = 1.0 - float(curve.tail_mass[QUESTION_K - 1])
-        mark = "✅ right" if choice == verdict(kept) else f"the closest option is: {verdict(kept)}"
         st.metric(f"weight kept by the top {QUESTION_K} at T = {temperature:g}", f"{kept:.2%}")
-        st.markdown(f"**Your guess: {choice} ({mark}).**")
+        st.markdown(guess_line(choice, verdict(kept)))
         if temperature != 0.05:
             st.caption(f"Computed at your current T = {temperature:g}; set T = 0.05 in the sidebar for the question.")
         st.markdown(
@@ -61,6 +65,7 @@ def question(curve: TopKCurve, temperature: float, query: str) -> None:
 
 
 def identities(err: TopKError) -> None:
+    """Both sides of TV = τ and of the output-error identity, computed separately."""
     st.subheader(f"Full softmax vs softmax over the top {err.k}")
     c = st.columns(4)
     c[0].metric("tail mass τ", fmt(err.tail_mass), help="Σ of the full weights of the keys top-k drops")
@@ -78,42 +83,15 @@ def identities(err: TopKError) -> None:
     )
 
 
-def main() -> None:
-    st.title("Top-k retrieval as efficient attention")
-    st.markdown(
-        "Full attention reads **every** key. A search engine reads only the **k best** and takes the softmax over "
-        "those. What does that throw away? (Here a flat FAISS index, which still scores every key; approximate "
-        "indexes such as HNSW or IVF skip most keys on large corpora.)"
-    )
-    controls = sidebar_controls(show_k=False)
-    query = query_ui()
-    store = get_store(controls.model, wait=False)  # only a new query waits for the model
-    n = len(store)
-    k = st.slider("k: keys kept", 1, n, 5, key="topk_k")
-    st.caption(f"{n} keys · encoder {md(controls.model)} · T = {controls.temperature:g}")
-    ensure_query(store, query)
-    try:
-        logits = store.scores(query) * scale_factor(controls.scale, store.dim)  # (n,) q·k · scale
-    except ra.RetrievalAttentionError as exc:
-        st.info(str(exc))
-        return
-    T = controls.temperature
-    err = ra.topk_attention_error(logits, store.V, k, temperature=T)
-    curve = ra.topk_error_curve(logits, store.V, temperature=T)
-    faiss = store.topk_search(query, k, T, controls.scale)
-    same = set(faiss.positions.tolist()) == set(err.kept.tolist())
-    question(curve, T, query)
-    identities(err)
-    st.caption(
-        f"FAISS's top {k} {'are' if same else 'differ from'} the {k} highest scores used above"
-        + ("" if same else " (a tie at the k-th place)")
-        + f"; its output differs from o_topk by {fmt(float(np.max(np.abs(faiss.output - err.output_topk))))} "
-        "(float32 vs float64)."
-    )
-    frame = cl.topk_weights_frame(err, store.corpus.titles)
+def weights_section(err: TopKError, titles: list[str]) -> None:
+    """The full and the top-k weights of the best keys, side by side."""
+    frame = cl.topk_weights_frame(err, titles)
     st.altair_chart(projector(cl.topk_weights_chart(frame)), key="topk_weights", height=380)
     download_csv(frame, "topk_weights.csv", "dl_topk_weights")
 
+
+def curve_section(curve: TopKCurve, k: int, n: int) -> None:
+    """τ and the output error for every k from 1 to n."""
     st.header("As k goes from 1 to n")
     cframe = cl.topk_curve_frame(curve)
     st.altair_chart(projector(cl.topk_curve_chart(cframe, k)), key="topk_curve", height=420)
@@ -132,6 +110,9 @@ def main() -> None:
         f"At k = n = {n} nothing is dropped: both are exactly 0 (the log scale leaves that point off)."
     )
 
+
+def related_section() -> None:
+    """Top-k next to the other efficient-attention ideas the source names."""
     st.header("Where this sits among efficient-attention ideas")
     st.markdown(
         "Full attention costs one score per (query, key) pair. Top-k attention spends that only on the keys a "
@@ -145,6 +126,37 @@ def main() -> None:
         "retrieve the k nearest stored keys from an index and attend to those. How much each loses depends on the "
         "data and the model; this page measures only what top-k drops for one query over our small corpus."
     )
+
+
+def main() -> None:
+    controls = sidebar_controls(show_k=False)
+    query = query_ui(key="topk_query")
+    store = get_store(controls.model)
+    n = len(store)
+    k = st.slider("k: keys kept", 1, n, 5, key="topk_k")
+    st.caption(f"{n} keys · encoder {md(controls.model)} · T = {controls.temperature:g}")
+    ensure_query(store, query)  # only a new query waits for the model
+    T = controls.temperature
+    try:  # the page's one retrieval: FAISS's top k, carrying the q·k of every key
+        faiss = store.topk_search(query, k, T, controls.scale)
+    except ra.RetrievalAttentionError as exc:
+        st.info(str(exc))
+        return
+    logits = faiss.all_scores * faiss.scale  # (n,) q·k · scale, corpus order: what the softmax divides by T
+    err = ra.topk_attention_error(logits, store.V, k, temperature=T)
+    curve = ra.topk_error_curve(logits, store.V, temperature=T)
+    same = set(faiss.positions.tolist()) == set(err.kept.tolist())
+    question(curve, T, query)
+    identities(err)
+    st.caption(
+        f"FAISS's top {k} {'are' if same else 'differ from'} the {k} highest scores used above"
+        + ("" if same else " (a tie at the k-th place)")
+        + f"; its output differs from o_topk by {fmt(float(np.max(np.abs(faiss.output - err.output_topk))))} "
+        "(float32 vs float64)."
+    )
+    weights_section(err, store.corpus.titles)
+    curve_section(curve, k, n)
+    related_section()
     st.caption("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG.")
 
 

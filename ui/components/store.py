@@ -1,0 +1,116 @@
+"""The store a page reads, for this session: one model and index per server, plus an upload.
+
+Pages get their store in one way, :func:`get_store`. The shared corpus is embedded and indexed
+once per server and model (``st.cache_resource``); a corpus uploaded in this browser session
+(:mod:`ui.components.upload`) lives in ``st.session_state`` and never changes the shared one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+import retrieval_attention as ra
+from retrieval_attention.config import CORPUS_ENV_VAR
+from retrieval_attention.infra.threads import configure_threads
+from ui.components.query import DEFAULT_QUERY, EXAMPLES
+from ui.components.text import md
+
+_CORPUS, _STORES = "own_corpus", "own_stores"  # session state: the upload, and its stores per model
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load_store(model: str, corpus_path: str | None) -> ra.KeyValueStore:
+    """The shared corpus embedded with ``model`` and indexed: once per server, model and corpus.
+
+    The model may still be loading when this returns (after the first start, ``dim`` and the
+    cached embeddings are known without it): :func:`wait_for_model` before encoding new text.
+    """
+    configure_threads("interactive")  # numpy's BLAS on one thread: its spinning workers slow the encoder
+    encoder = ra.get_encoder(model, wait=False)
+    queries = [DEFAULT_QUERY, *EXAMPLES.values()]
+    return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), encoder, remember_queries=queries)
+
+
+def shared_corpus_path() -> str | None:
+    """The server's corpus: ``$RETRIEVAL_ATTENTION_CORPUS`` if set, else None (the bundled one)."""
+    return os.environ.get(CORPUS_ENV_VAR) or None
+
+
+def session_corpus() -> ra.Corpus | None:
+    """The corpus this browser session uploaded, or None for the shared one."""
+    return st.session_state.get(_CORPUS)
+
+
+def set_session_corpus(corpus: ra.Corpus | None) -> None:
+    """Use ``corpus`` in this session from now on (None: back to the shared one)."""
+    if corpus is None:
+        for key in (_CORPUS, _STORES):
+            st.session_state.pop(key, None)
+    else:
+        st.session_state[_CORPUS] = corpus
+        st.session_state[_STORES] = {}
+
+
+def _stop_with(exc: ra.RetrievalAttentionError) -> None:
+    st.error(f"Could not load the encoder: {md(str(exc))}")
+    st.stop()
+
+
+def _shared_store(model: str) -> ra.KeyValueStore:
+    try:
+        with st.spinner(f"Loading the model {md(model)} and embedding the corpus (first time only)…"):
+            return load_store(model, shared_corpus_path())
+    except ra.RetrievalAttentionError as exc:
+        _stop_with(exc)
+        raise  # unreachable: st.stop() ends the run
+
+
+def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
+    """The store a page reads, with a visible loading state and a one-line error, never a traceback.
+
+    It returns while the model may still be loading: call :func:`ensure_query` before a new query.
+
+    Args:
+        model: the encoder's name or folder.
+        own_data: True on a page that offers the upload: this session's own corpus (embedded with
+            ``model`` once, with a progress bar) if it has one. False: always the shared corpus.
+
+    Returns:
+        The :class:`~retrieval_attention.KeyValueStore`.
+    """
+    shared = _shared_store(model)
+    corpus = session_corpus() if own_data else None
+    if corpus is None:
+        return shared
+    stores = st.session_state.setdefault(_STORES, {})
+    if model not in stores:
+        wait_for_model(shared)
+        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {md(model)}…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Embedding your corpus: {done:,} / {total:,} texts")
+
+        stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
+        bar.empty()
+    return stores[model]
+
+
+def wait_for_model(store: ra.KeyValueStore) -> None:
+    """Wait, with a spinner, until the store's model has loaded; a failed load stops the page."""
+    try:
+        if ra.encoder_ready(store.encoder):
+            ra.wait_for_encoder(store.encoder)  # at once; raises if the background load failed
+        else:
+            with st.spinner(f"Loading the model {md(store.encoder.name)} (a few seconds after the server starts)…"):
+                ra.wait_for_encoder(store.encoder)
+    except ra.RetrievalAttentionError as exc:
+        load_store.clear()  # the next run tries the load again
+        _stop_with(exc)
+
+
+def ensure_query(store: ra.KeyValueStore, query: object) -> None:
+    """Wait for the model (with a spinner) only if embedding ``query`` needs it; cached queries never wait."""
+    if isinstance(query, str) and query.strip() and not store.query_ready(query):
+        wait_for_model(store)
