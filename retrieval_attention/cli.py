@@ -14,16 +14,16 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from itertools import zip_longest
-from typing import Any
+from typing import Any, NoReturn
 
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
 from retrieval_attention.errors import RetrievalAttentionError
 
-__all__ = ["build_parser", "main", "result_to_dict"]
+__all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict", "terminal_text"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m retrieval_attention",
         description="Compare hard lookup, top-k search and soft attention for one query.",
     )
@@ -80,13 +80,82 @@ def result_to_dict(store: Any, res: Any, top: int) -> dict[str, Any]:
     return d
 
 
+#: Invisible joiners kept as they are: emoji sequences and Persian words need them, terminals ignore them.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def terminal_text(text: str) -> str:
+    r"""``text`` safe to print: control characters shown as escapes, line breaks and odd spaces as a space.
+
+    A title or a file name can hold ANSI/OSC escape sequences (colours, hyperlinks, the window title,
+    clearing the screen), C1 controls, DEL or bidi overrides that reorder what the reader sees. Every
+    line the CLI prints goes through this one function, in every layout and on stderr.
+
+    Example:
+        >>> terminal_text("\x1b[31mred\x1b[0m \u202eevil\u202c\ttab")
+        '\\x1b[31mred\\x1b[0m \\u202eevil\\u202c tab'
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch in _JOINERS:
+            out.append(ch)
+        elif ch.isspace():  # tab, newline, NEL, U+2028, no-break and ideographic spaces
+            out.append(" ")
+        else:  # C0/C1 controls, DEL, bidi and other format characters, unassigned code points
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def _escape_json_char(ch: str) -> str:
+    cp = ord(ch)
+    if cp <= 0xFFFF:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000  # JSON spells a code point past the BMP as a surrogate pair
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+def json_text(doc: Any) -> str:
+    r"""``doc`` as strict JSON (RFC 8259: no NaN or Infinity), with non-printable characters escaped.
+
+    ``json.dumps`` writes DEL, C1 controls and bidi overrides raw when ``ensure_ascii=False``; they are
+    written as ``\uXXXX`` escapes here, so the document is safe on a terminal and decodes to the same data.
+
+    Raises:
+        InvalidParameterError: a number in ``doc`` is NaN or infinite, which JSON cannot carry.
+
+    Example:
+        >>> print(json_text({"title": "猫\u202e", "weight": 0.5}))
+        {
+          "title": "猫\u202e",
+          "weight": 0.5
+        }
+    """
+    from retrieval_attention.errors import InvalidParameterError
+
+    try:
+        text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
+    except ValueError:
+        raise InvalidParameterError(
+            "the result holds NaN or infinity, which JSON cannot carry: the temperature or scale is too "
+            "extreme for float32 (try a temperature between 0.01 and 10)"
+        ) from None
+    # Outside strings json.dumps writes only ASCII punctuation, spaces and newlines, so every other
+    # non-printable character is inside a string, where a \\u escape means the same character.
+    return "".join(ch if ch.isprintable() or ch in "\n " else _escape_json_char(ch) for ch in text)
+
+
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Terminal cells: CJK wide and full-width characters take 2, combining marks and joiners 0."""
+    return sum(
+        0 if unicodedata.combining(ch) or ch in _JOINERS else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
 
 
 def _fit(text: str, width: int) -> str:
-    """Cut ``text`` to ``width`` terminal cells (CJK counts double) and pad it."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    """Cut ``text`` (already :func:`terminal_text`) to ``width`` terminal cells and pad it."""
     out, w = "", 0
     for ch in text:
         cw = _width(ch)
@@ -132,8 +201,11 @@ def _columns(store: Any, results: dict[str, Any], k: int, top: int) -> list[list
 
 
 def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: int) -> str:
-    """The three columns as text, ``width`` terminal cells wide."""
-    cols = _columns(store, results, k, top)
+    """The three columns as text, ``width`` terminal cells wide (stacked below 96 cells).
+
+    Every cell goes through :func:`terminal_text`, in both layouts.
+    """
+    cols = [[terminal_text(cell) for cell in col] for col in _columns(store, results, k, top)]
     if width < 96:  # stacked
         return "\n\n".join("\n".join(c) for c in cols)
     cw = (width - 6) // 3
@@ -170,45 +242,75 @@ def _progress(done: int, total: int) -> None:
     print(f"\rembedding corpus: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error convention: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {terminal_text(message)} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log records (the corpus's warnings quote file names and titles) through :func:`terminal_text`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
+
+
+def _fail(message: str) -> int:
+    print(f"error: {terminal_text(message)}", file=sys.stderr)
+    return 2
+
+
+def _writes_utf8(stream: Any) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") == "utf8"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m retrieval_attention``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if (problem := _undecodable_argument(argv)) is not None:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _fail(problem)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    from retrieval_attention.core.validate import check_k, check_query, check_temperature
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("warning: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    from retrieval_attention.core.validate import check_k, check_query, check_whole, effective_factor
     from retrieval_attention.corpus import load_corpus
     from retrieval_attention.store import KeyValueStore
 
     try:
         check_query(args.query)  # every cheap check before the model loads (several seconds)
-        check_temperature(args.temperature)
+        effective_factor(args.scale, args.temperature, d=1)  # again with the model's d in retrieve()
         check_k(args.k)
+        check_whole(args.top, "--top", 1)
         corpus = load_corpus(args.corpus)
         show = None if args.json or not sys.stderr.isatty() else _progress
         store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
+        if args.json:
+            doc = {
+                "query": args.query,
+                "model": store.encoder.name,
+                "corpus": corpus.source,
+                "n_keys": len(store),
+                "k": args.k,
+                **{mode: result_to_dict(store, res, args.top) for mode, res in results.items()},
+            }
+            text = json_text(doc)
     except RetrievalAttentionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     if args.json:
-        doc = {
-            "query": args.query,
-            "model": store.encoder.name,
-            "corpus": corpus.source,
-            "n_keys": len(store),
-            "k": args.k,
-            **{mode: result_to_dict(store, res, args.top) for mode, res in results.items()},
-        }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        # A terminal that cannot show UTF-8 still gets valid JSON: every non-ASCII character escaped.
+        print(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))
         return 0
+    if hasattr(sys.stdout, "reconfigure") and not _writes_utf8(sys.stdout):
+        sys.stdout.reconfigure(errors="backslashreplace")  # e.g. Chinese titles on a Latin-1 terminal
     width = shutil.get_terminal_size((140, 24)).columns
     head = (
         f"query {args.query!r} · {len(store)} keys · model {store.encoder.name} · "
         f"k={args.k} · T={args.temperature:g} · scale {args.scale}"
     )
-    print(head)
+    print(terminal_text(head))
     print(render_text(store, results, args.k, args.top, width))
     return 0

@@ -5,12 +5,14 @@ characters, and the smaller ones. Every refusal is one specific message, and not
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import unicodedata
 
 import pytest
 
@@ -262,3 +264,120 @@ def test_a_hard_lookup_of_a_colliding_key_returns_the_first_in_file_order(fake_e
 
 def test_distinct_keys_give_no_collision_warning(corpus):
     assert not any("same lookup key" in w for w in corpus.warnings)
+
+
+# -- 7. terminal control characters ---------------------------------------------------------------
+
+HOSTILE_TITLES = [
+    "\x1b[31mred\x1b[0m cats",  # ANSI colour
+    "\x1b]8;;https://evil.example\x07cats link\x1b]8;;\x07",  # OSC 8 hyperlink
+    "\x1b]0;pwned title\x1b\\ cats",  # OSC window title, ST-terminated
+    "cats \u202eevil\u202c and \u2066isolate\u2069",  # bidi override and isolate
+    "cats \x9b31m C1 CSI \x85 NEL \x7f DEL \x07 bell",  # C1 controls, DEL, BEL
+    "two\nline\rcats\ttab",  # line breaks inside a title
+]
+
+
+def unsafe_for_a_terminal(text: str) -> list[str]:
+    """Characters a terminal may act on: C0/C1 controls (but the newline), DEL, bidi controls."""
+    bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+    return [ch for ch in text if (ch != "\n" and unicodedata.category(ch) == "Cc") or ch in bidi]
+
+
+@pytest.fixture
+def hostile_store(fake_encoder, tmp_path) -> ra.KeyValueStore:
+    rows = [
+        {"id": f"h{i}", "title": t, "category": "pets\x1b[5m", "channel": "\u202eVT"}
+        for i, t in enumerate(HOSTILE_TITLES)
+    ]
+    corpus = ra.parse_corpus(json.dumps(rows).encode(), "hostile.json")
+    return ra.KeyValueStore.from_corpus(corpus, fake_encoder, cache_dir=tmp_path)
+
+
+@pytest.mark.parametrize("width", [150, 80, 40], ids=["wide", "stacked", "very-narrow"])
+@pytest.mark.parametrize("query", ["cats", HOSTILE_TITLES[0]], ids=["miss", "hit"])
+def test_every_layout_escapes_control_characters(hostile_store, width, query):
+    from retrieval_attention.cli import render_text
+
+    results = hostile_store.retrieve(query, k=3, temperature=0.05)
+    out = render_text(hostile_store, results, 3, 6, width)
+    assert unsafe_for_a_terminal(out) == []
+    assert "\\x1b[31mred" in out, "escaped so the reader sees what the title holds"
+
+
+def test_terminal_text_is_the_one_helper():
+    from retrieval_attention.cli import terminal_text
+
+    assert terminal_text("plain 猫 café") == "plain 猫 café"
+    assert terminal_text("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert terminal_text("x\u202ey") == "x\\u202ey"
+    assert terminal_text("tab\there\nnewline\u3000wide space") == "tab here newline wide space"
+    assert terminal_text("\U0001f468\u200d\U0001f469") == "\U0001f468\u200d\U0001f469", "emoji joiners kept"
+
+
+def test_an_error_message_never_carries_control_characters(capsys):
+    from retrieval_attention.cli import main
+
+    assert main(["cats", "--corpus", "/nonexistent/\x1b]0;pwned\x07\x1b[2J.csv"]) == 2
+    err = capsys.readouterr().err
+    assert unsafe_for_a_terminal(err) == [] and err.count("error:") == 1
+
+
+def test_json_output_escapes_control_characters_and_round_trips():
+    from retrieval_attention.cli import json_text
+
+    doc = {"title": "".join(HOSTILE_TITLES) + " \U000e0041 tag \u2028 sep", "n": 1}
+    out = json_text(doc)
+    assert unsafe_for_a_terminal(out) == [] and "\u2028" not in out
+    assert json.loads(out) == doc
+
+
+def test_json_output_is_strict_json():
+    from retrieval_attention.cli import json_text
+
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ra.InvalidParameterError, match="NaN or infinity"):
+            json_text({"weight": bad})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", ["150", "80"], ids=["wide", "stacked"])
+def test_cli_prints_hostile_titles_safely_in_both_layouts(tmp_path, columns):
+    f = tmp_path / "evil\x1b[31m.csv"  # the file name reaches the warnings on stderr
+    f.write_text(
+        "title\n" + "\n".join(t.replace("\n", " ").replace("\r", " ") for t in HOSTILE_TITLES) + "\ncats\nCATS\n"
+    )
+    env = dict(os.environ, COLUMNS=columns, PYTHONIOENCODING="utf-8")
+    p = subprocess.run(
+        [sys.executable, "-m", "retrieval_attention", "cats", "--corpus", str(f), "--k", "3", "--top", "8"],
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    out, err = p.stdout.decode(), p.stderr.decode()
+    assert p.returncode == 0, err
+    assert "same lookup key" in err, "the collision warning reached stderr"
+    assert unsafe_for_a_terminal(out) == [] and unsafe_for_a_terminal(err) == []
+    assert ("HARD LOOKUP" in out.splitlines()[1]) and (("TOP-3" in out.splitlines()[1]) == (columns == "150"))
+
+
+# -- the CLI refuses what the library refuses: one line, exit 2, before the model loads -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cats", "--top", "-1"], "--top must be >= 1, got -1"),
+        (["cats", "--top", "0"], "--top must be >= 1, got 0"),
+        (["cats", "--k", "-3"], "k must be"),
+        (["cats", "--k", "abc"], "argument --k: invalid int value: 'abc'"),
+        (["cats", "--scale", "huge"], "argument --scale: invalid choice"),
+        (["cats", "--temperature", "1e-45"], "temperature"),
+        (["cats", "--temperature", "inf"], "temperature must be a finite number > 0"),
+        (["cats", "--corpus", "/dev/null"], "unknown format '(no suffix)'"),
+        (["cats", "--unknown-flag"], "unrecognized arguments: --unknown-flag"),
+    ],
+)
+def test_cli_refusals_are_one_line_and_exit_2(args, message):
+    err = one_line_error(cli(*args))
+    assert message in err, err
