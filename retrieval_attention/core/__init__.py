@@ -1,0 +1,7 @@
+"""The maths room: pure numpy, no I/O, no model, no index.
+
+Attention and its summaries (``attention``), top-k attention and its error identities (``topk``),
+scoring functions and their cost (``scoring``, ``scoring_cost``), smoothing as attention
+(``smoothing``), and every parameter check (``validate``). Import the submodule you need; this
+file imports nothing, so ``import retrieval_attention.core.validate`` stays cheap.
+"""
