@@ -201,7 +201,7 @@ def test_a_huge_file_is_refused_by_its_size_before_reading(tmp_path, monkeypatch
         f.truncate(ra.corpus.MAX_CORPUS_BYTES + 1)  # sparse: no disk used
     read = []
     monkeypatch.setattr(os, "read", lambda *a: read.append(a) or b"")
-    assert "big.csv is 5,242,881 bytes (5.0 MB); the limit is 5,242,880 bytes" in load_within(big)
+    assert "big.csv is 5.0 MB (5,242,881 bytes); the limit is 5 MB" in load_within(big)
     assert read == [], "nothing is read from a file that is too large"
 
 
@@ -381,3 +381,52 @@ def test_cli_prints_hostile_titles_safely_in_both_layouts(tmp_path, columns):
 def test_cli_refusals_are_one_line_and_exit_2(args, message):
     err = one_line_error(cli(*args))
     assert message in err, err
+
+
+# -- the smaller ones: capped messages, a double byte-order mark, ignored columns -----------------
+
+
+def test_a_message_about_100000_columns_is_capped():
+    header = ",".join(f"col{i}" for i in range(100_000))
+    message = refused(f"{header}\n{','.join('x' * 100_000)}\n".encode(), "c.csv")
+    assert "no 'title' column" in message and "'col0', 'col1'" in message
+    assert "and 99,990 more" in message and len(message) < 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "message"),
+    [
+        (",".join(["title"] + [f"d{i}" for i in range(1000)] * 2) + "\nx\n", "c.csv", "duplicate column names"),
+        ("[{" + ",".join(f'"k{i}": 1, "k{i}": 2' for i in range(1000)) + "}]", "c.json", "duplicate field names"),
+        ("id,title\n" + "".join(f"{i},a{i}\n{i},b{i}\n" for i in range(1000)), "c.csv", "duplicate ids"),
+        ('[{"' + "k" * 100_000 + '": 1}]', "c.json", "no 'title' column"),
+    ],
+)
+def test_every_message_quoting_the_file_is_capped(raw, name, message):
+    text = refused(raw.encode(), name)
+    assert message in text and len(text) < 600, len(text)
+
+
+def test_unknown_history_ids_are_capped(tmp_path, tiny_corpus):
+    p = tmp_path / "h.json"
+    p.write_text(json.dumps({"personas": [{"id": "u", "history": ["z" * 10_000 + str(i) for i in range(50)]}]}))
+    with pytest.raises(ra.CorpusError, match="unknown video ids") as info:
+        ra.load_histories(p, corpus=tiny_corpus)
+    assert len(str(info.value)) < 600
+
+
+@pytest.mark.parametrize("name", ["c.csv", "c.json", "c.jsonl"])
+def test_a_double_byte_order_mark_keeps_the_id_column(name):
+    body = {
+        "c.csv": "id,title\nx,Cats\n",
+        "c.json": '[{"id": "x", "title": "Cats"}]',
+        "c.jsonl": '{"id": "x", "title": "Cats"}\n',
+    }[name]
+    c = ra.parse_corpus(("\ufeff\ufeff" + body).encode(), name)
+    assert c.ids == ["x"] and c.titles == ["Cats"]
+
+
+def test_columns_that_are_not_used_are_named_in_a_warning():
+    c = parse_csv("Id,title,url\nx,Cats,http://a\n")
+    assert c.ids == ["row1"]
+    assert any("not used: 'Id', 'url'" in w for w in c.warnings), c.warnings

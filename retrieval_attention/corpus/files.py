@@ -30,8 +30,12 @@ _KINDS = (
 )
 
 
-def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MB"
+def _amount(n: int) -> str:
+    """Bytes in words: '1,000 bytes' below a megabyte, else '5 MB' or '5.2 MB' (MB = 2**20 bytes)."""
+    if n < 2**20:
+        return f"{n:,} bytes"
+    mb = n / 2**20
+    return f"{mb:.0f} MB" if mb.is_integer() else f"{mb:.1f} MB"
 
 
 def check_size(size: int, label: str, max_bytes: int | None) -> None:
@@ -39,12 +43,16 @@ def check_size(size: int, label: str, max_bytes: int | None) -> None:
 
     Raises:
         CorpusError: with the size and the limit.
+
+    Example:
+        >>> check_size(6 * 2**20, "big.csv", MAX_CORPUS_BYTES)
+        Traceback (most recent call last):
+        ...
+        retrieval_attention.errors.CorpusError: big.csv is 6 MB (6,291,456 bytes); the limit is 5 MB
     """
     if max_bytes is not None and size > max_bytes:
-        raise CorpusError(
-            f"{label} is {size:,} bytes ({_mb(size)}); the limit is {max_bytes:,} bytes ({_mb(max_bytes)}; "
-            "in Python: load_corpus(path, max_bytes=...))"
-        )
+        exact = f" ({size:,} bytes)" if size >= 2**20 else ""
+        raise CorpusError(f"{label} is {_amount(size)}{exact}; the limit is {_amount(max_bytes)}")
 
 
 def _refuse_kind(mode: int, shown: str) -> None:
@@ -101,7 +109,7 @@ def read_capped(path: str | Path, max_bytes: int | None = MAX_CORPUS_BYTES) -> b
         os.close(fd)
     if max_bytes is not None and got > max_bytes:
         raise CorpusError(
-            f"{shown} holds more than the limit of {max_bytes:,} bytes (it grew while being read, "
+            f"{shown} holds more than the limit of {_amount(max_bytes)} (it grew while being read, "
             "or its size was not known in advance)"
         )
     return b"".join(chunks)

@@ -18,13 +18,14 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, check_size, read_capped
 from retrieval_attention.corpus.records import (
+    FIELDS,
     UNCATEGORISED,
     Corpus,
     Persona,
@@ -99,6 +100,7 @@ def _decode(raw: bytes, label: str) -> str:
             f"{label} is not UTF-8: byte 0x{bad} at line {line}, column {col}; "
             "save it as UTF-8 (in a spreadsheet: 'CSV UTF-8') and try again"
         ) from None
+    text = text.lstrip("\ufeff")  # a byte-order mark twice (two tools each added one) is still only a mark
     if "\x00" in text:
         raise CorpusError(f"{label} contains NUL bytes: it looks like a binary file, not text")
     return text
@@ -122,6 +124,12 @@ def _quote(value: Any, width: int = 40) -> str:
         return f"{len(value):,} digits"
     shown = repr(value)
     return shown if len(shown) <= width else f"{shown[: width - 1]}…"
+
+
+def _names(names: list[Any], limit: int = 10) -> str:
+    """The first ``limit`` names, each :func:`_quote`-d, then how many more: a message stays one line."""
+    shown = ", ".join(_quote(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def _kind(value: Any) -> str:
@@ -179,7 +187,7 @@ def _rows_from_csv(text: str, label: str) -> tuple[list[str], list[tuple[str, di
         header = [h.strip() for h in header]
         dupes = sorted(h for h, c in Counter(header).items() if c > 1)
         if dupes:
-            raise CorpusError(f"{label}: duplicate column names in the header: {', '.join(map(repr, dupes))}")
+            raise CorpusError(f"{label}: duplicate column names in the header: {_names(dupes)}")
         rows: list[tuple[str, dict[str, str]]] = []
         for cells in reader:
             where = f"{label}, line {reader.line_num}"
@@ -200,7 +208,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [k for k, _ in pairs]
     dupes = sorted(k for k, c in Counter(keys).items() if c > 1)
     if dupes:
-        raise CorpusError(f"duplicate field names in one JSON object: {', '.join(map(repr, dupes))}")
+        raise CorpusError(f"duplicate field names in one JSON object: {_names(dupes)}")
     return dict(pairs)
 
 
@@ -311,17 +319,22 @@ def parse_corpus(
 
     key_field = next((k for k in KEY_FIELDS if k in header), None)
     if key_field is None:
-        found = ", ".join(repr(h) for h in header) or "none"
+        found = _names(header) or "none"
         raise CorpusError(f"{label} has no 'title' column (columns found: {found})")
     if not rows:
         raise CorpusError(f"{label} has a header but no records")
     if max_rows is not None and len(rows) > max_rows:
         raise CorpusError(f"{label} has {len(rows)} records; the limit is {max_rows}")
-    return _build(rows, key_field, source or label, label)
+    unused = [h for h in header if h and h not in FIELDS and h != key_field]
+    return _build(rows, key_field, source or label, label, unused)
 
 
-def _build(rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, label: str) -> Corpus:
+def _build(
+    rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, label: str, unused: Sequence[str] = ()
+) -> Corpus:
     videos, warnings, empty = [], [], 0
+    if unused:  # a misspelt field ("Id", "views "), or a byte-order mark glued to a name, says so here
+        warnings.append(f"{label}: column(s) not used: {_names(unused)} (known: {', '.join(FIELDS)})")
     for n, (where, row) in enumerate(rows, start=1):
         title = _text(row.get(key_field), key_field, where)
         if not title.strip():
@@ -353,7 +366,7 @@ def _build(rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, 
         warnings.insert(0, f"{empty} record(s) with an empty title were dropped")
     dupes = sorted(i for i, c in Counter(v.id for v in videos).items() if c > 1)
     if dupes:
-        shown = ", ".join(map(repr, dupes[:5])) + (" ..." if len(dupes) > 5 else "")
+        shown = _names(dupes, limit=5)
         raise CorpusError(f"{label}: duplicate ids: {shown}; every id must be unique")
     warnings += _collisions(videos, label)
     for w in warnings[:_LOGGED_WARNINGS]:
@@ -465,7 +478,7 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
         if len(set(ids)) != len(ids):
             raise CorpusError(f"{where}: a video appears twice in the history")
         if known is not None and (missing := [v for v in ids if v not in known]):
-            raise CorpusError(f"{where}: unknown video ids {missing[:5]}")
+            raise CorpusError(f"{where}: unknown video ids {_names(missing, limit=5)}")
         personas.append(
             Persona(
                 id=_text(obj.get("id", f"persona{i}"), "id", where),
