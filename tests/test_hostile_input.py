@@ -430,3 +430,31 @@ def test_columns_that_are_not_used_are_named_in_a_warning():
     c = parse_csv("Id,title,url\nx,Cats,http://a\n")
     assert c.ids == ["row1"]
     assert any("not used: 'Id', 'url'" in w for w in c.warnings), c.warnings
+
+
+# -- nothing is half-loaded -----------------------------------------------------------------------
+
+REFUSED_INPUTS = [
+    (b'[{"title": "ok"}, {"title": "bad \\ud800"}]', "c.json"),  # 2. a lone surrogate in record 2
+    (f'[{{"title": "ok"}}, {{"title": "b", "views": {HUGE}}}]'.encode(), "c.json"),  # 3. a huge integer
+    (b"id,title\n1,a\n1,b\n", "c.csv"),  # duplicate ids, found after every row was read
+    (b"title,views\na,1\nb,-1\n", "c.csv"),  # a bad number in the last row
+    (b"title\n" + b"x" * (ra.corpus.MAX_CORPUS_BYTES + 1), "c.csv"),  # 5. too large
+]
+
+
+def test_a_refusal_leaves_the_previous_corpus_and_store_as_they_were(tiny_corpus, fake_encoder, tmp_path):
+    store = ra.KeyValueStore.from_corpus(tiny_corpus, fake_encoder, cache_dir=tmp_path)
+    before = (tiny_corpus.videos, tiny_corpus.warnings, tiny_corpus.source, tiny_corpus.content_hash)
+    answer = store.retrieve("funny cats", k=2, temperature=0.05)["soft"].weights.copy()
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for raw, name in REFUSED_INPUTS:
+        with pytest.raises(ra.CorpusError):
+            ra.parse_corpus(raw, name)
+    with pytest.raises(ra.CorpusError):
+        corpus_from_titles(["fine", "bad \udcff"])
+    load_within(fifo)
+    assert (tiny_corpus.videos, tiny_corpus.warnings, tiny_corpus.source, tiny_corpus.content_hash) == before
+    assert store.corpus is tiny_corpus and len(store) == len(tiny_corpus)
+    assert (store.retrieve("funny cats", k=2, temperature=0.05)["soft"].weights == answer).all()

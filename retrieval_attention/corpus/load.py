@@ -337,7 +337,7 @@ def _build(
         warnings.append(f"{label}: column(s) not used: {_names(unused)} (known: {', '.join(FIELDS)})")
     for n, (where, row) in enumerate(rows, start=1):
         title = _text(row.get(key_field), key_field, where)
-        if not title.strip():
+        if not any(ch.isprintable() and not ch.isspace() for ch in title):  # as check_query: nothing to see
             empty += 1
             continue
         title = title.strip()
@@ -361,9 +361,9 @@ def _build(
             )
         )
     if not videos:
-        raise CorpusError(f"{label}: every one of its {len(rows)} records has an empty title")
+        raise CorpusError(f"{label}: every one of its {len(rows)} records has an empty title (no visible characters)")
     if empty:
-        warnings.insert(0, f"{empty} record(s) with an empty title were dropped")
+        warnings.insert(0, f"{empty} record(s) with an empty title were dropped (no visible characters)")
     dupes = sorted(i for i, c in Counter(v.id for v in videos).items() if c > 1)
     if dupes:
         shown = _names(dupes, limit=5)
