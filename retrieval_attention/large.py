@@ -98,7 +98,10 @@ def exact_attention(
         ``exp(q·k_i · scale / T − lse)``.
 
     Raises:
-        InvalidParameterError: bad temperature or scale, or shapes that do not fit.
+        InvalidParameterError: bad temperature or scale (scale / T must fit float32 for unit
+            vectors, see :func:`~retrieval_attention.core.validate.effective_factor`), scores that
+            overflow float32 once multiplied by scale / T, or shapes that do not fit. NaN in the
+            inputs propagates to that query's output, as in torch.
 
     Example:
         >>> K = np.eye(2, dtype=np.float32); V = np.array([[10.0], [20.0]], dtype=np.float32)
@@ -110,7 +113,7 @@ def exact_attention(
     if K.shape[0] != V.shape[0]:
         raise InvalidParameterError(f"K has n={K.shape[0]} keys but V has {V.shape[0]} rows")
     qs, single = _queries(q, K.shape[1])
-    c = np.float32(effective_factor(scale, temperature, d=K.shape[1]))
+    c = np.float32(effective_factor(scale, temperature, d=K.shape[1]))  # checked for |q·k| <= 1
     m, n = qs.shape[0], K.shape[0]
     if m * n <= block:
         out, lse = _attend_all(qs, K, V, c)
@@ -119,13 +122,25 @@ def exact_attention(
     return (out[0], lse[0]) if single else (out, lse)
 
 
+def _check_top_logits(mx: NDArray[np.float32], c: np.float32) -> None:
+    """Refuse a largest logit of ±inf: q·k · c overflowed float32 (a NaN input gives NaN, which propagates)."""
+    bad = int(np.isinf(mx).sum())
+    if bad:
+        raise InvalidParameterError(
+            f"q·k · scale / T is infinite in float32 for {bad} of {mx.size} queries (scale / T = {float(c):.3g}): "
+            "use a larger temperature or a smaller scale, or check q and K for huge or infinite numbers"
+        )
+
+
 def _attend_all(
     q: NDArray[np.float32], K: NDArray[np.float32], V: NDArray[np.float32], c: np.float32
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """All m × n scores at once: one BLAS pass over K, one over V."""
     S = (K @ q[0])[None, :] if q.shape[0] == 1 else q @ K.T  # (m, n); one query: gemv, not gemm
-    S *= c
+    with np.errstate(over="ignore"):  # an overflow is refused just below
+        S *= c
     mx = S.max(axis=1, keepdims=True)  # (m, 1)
+    _check_top_logits(mx, c)
     S -= mx
     np.exp(S, out=S)  # S is now the unnormalised weights e^(z - max)
     Z = S.sum(axis=1, keepdims=True)  # (m, 1)
@@ -144,8 +159,11 @@ def _attend_blocks(
     mx = np.full((m, 1), -np.inf, dtype=np.float32)  # (m, 1) largest z so far
     for a in range(0, n, b):
         S = q @ K[a : a + b].T  # (m, b)
-        S *= c
-        new = np.maximum(mx, S.max(axis=1, keepdims=True))  # (m, 1)
+        with np.errstate(over="ignore"):  # an overflow is refused just below
+            S *= c
+        top = S.max(axis=1, keepdims=True)  # (m, 1)
+        _check_top_logits(np.maximum(top, 0), c)  # +inf in this block (a block may be all -inf)
+        new = np.maximum(mx, top)  # (m, 1)
         alpha = np.exp(mx - new)  # (m, 1) rescales what came before; exp(-inf) = 0 on the first block
         S -= new
         np.exp(S, out=S)
@@ -154,6 +172,7 @@ def _attend_blocks(
         Z *= alpha
         Z += S.sum(axis=1, keepdims=True)
         mx = new
+    _check_top_logits(mx, c)  # -inf: every score of a query overflowed downwards
     return acc / Z, (mx + np.log(Z))[:, 0]
 
 
@@ -253,7 +272,8 @@ def topk_attention(
         A :class:`TopKAttention` (single query: still m = 1 rows).
 
     Raises:
-        InvalidParameterError: bad k, near, temperature, scale or shapes.
+        InvalidParameterError: bad k, near, temperature, scale (scale / T times the largest score
+            found must fit float32) or shapes.
 
     Example:
         >>> K = np.eye(3, dtype=np.float32); V = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
@@ -275,8 +295,8 @@ def topk_attention(
     if extra < 0:
         raise InvalidParameterError(f"near must be >= 0, got {near!r}")
     qs, _ = _queries(q, index.d)
-    c = effective_factor(scale, temperature, d=index.d)
     D_all, I_all = index.search(qs, min(n, k + extra))  # (m, k + near) best first
+    c = effective_factor(scale, temperature, d=index.d, scores=D_all)  # c · max|q·k| fits float32
     k = min(k, I_all.shape[1])
     z = D_all * np.float32(c)  # (m, k + near)
     e = np.exp(z - z[:, :1])  # (m, k + near) e^(z - max): the best kept score is the stable shift

@@ -55,7 +55,8 @@ def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDAr
         Weights with the shape and float dtype of ``scores``.
 
     Raises:
-        InvalidParameterError: temperature is not a finite number > 0.
+        InvalidParameterError: temperature is not a finite number > 0, or not a normal number of
+            the scores' float type (float32: 1.18e-38 to 3.4e38).
 
     Example:
         >>> softmax([1.0, 2.0, 3.0]).round(3)
@@ -63,8 +64,8 @@ def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDAr
         >>> softmax([1.0, 2.0, 3.0], temperature=0.01).round(3)
         array([0., 0., 1.])
     """
-    t = check_temperature(temperature)
     s = _float_array(scores)
+    t = check_temperature(temperature, s.dtype)  # a T that underflows to 0 in s's type would give NaN
     m = np.max(s, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0).astype(s.dtype, copy=False)  # all-masked slice: no inf - inf
     z = s - m
@@ -126,9 +127,8 @@ def scaled_dot_product_attention(
     L, S, E = q.shape[-2], K.shape[-2], q.shape[-1]
 
     scores = q @ np.swapaxes(K, -1, -2)  # (..., L, S)
-    c = effective_factor(  # c = scale / T, checked against what the scores' float type can carry
-        1.0 / math.sqrt(E) if scale is None else scale, t, max_abs_score=_max_abs(scores), dtype=scores.dtype
-    )
+    # c = scale / T, checked against what the scores' float type can carry
+    c = effective_factor(1.0 / math.sqrt(E) if scale is None else scale, t, scores=scores)
     scores *= scores.dtype.type(c)
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
@@ -140,11 +140,6 @@ def scaled_dot_product_attention(
             scores = scores + m.astype(scores.dtype, copy=False)
     w = softmax(scores, axis=-1)  # (..., L, S)
     return w @ V, w
-
-
-def _max_abs(x: NDArray[np.floating]) -> float:
-    """The largest finite |x| (0 if there is none): what a factor may multiply without overflowing."""
-    return float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0))
 
 
 def entropy(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
@@ -196,8 +191,13 @@ def temperature_sweep(scores: ArrayLike, temperatures: ArrayLike) -> NDArray[np.
                [0.5  , 0.5  ]])
     """
     s = _float_array(scores)
-    ts = np.array([check_temperature(t) for t in np.atleast_1d(temperatures)], dtype=s.dtype)
-    return softmax(s[None, :] / ts[:, None], temperature=1.0, axis=-1)  # (m, n)
+    if s.ndim != 1 or s.size == 0:
+        raise InvalidParameterError(f"scores must be a non-empty 1-D array, got shape {s.shape}")
+    ts = np.array([check_temperature(t, s.dtype) for t in np.atleast_1d(temperatures)], dtype=s.dtype)
+    top = np.max(s)
+    z = s - (top if np.isfinite(top) else 0.0)  # (n,) <= 0: divided by a tiny T it goes to -inf, never +inf
+    with np.errstate(over="ignore"):  # -inf: a weight of exactly 0
+        return softmax(z[None, :] / ts[:, None], axis=-1)  # (m, n)
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ def softmax_breakdown(scores: ArrayLike, show: ArrayLike, scale: float = 1.0, te
     t = check_temperature(temperature)
     s = np.asarray(scores, dtype=np.float64)
     idx = np.asarray(show, dtype=np.int64)
-    c = effective_factor(scale, t, max_abs_score=_max_abs(s), dtype=np.float64)
+    c = effective_factor(scale, t, scores=s)
     z = s * c  # (n,) = s · scale / T
     e = np.exp(z - z.max())
     total = float(e.sum())

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import softmax
-from retrieval_attention.core.validate import check_positive, check_whole
+from retrieval_attention.core.validate import check_bandwidth, check_whole
 from retrieval_attention.errors import InvalidParameterError
 
 __all__ = [
@@ -111,7 +111,7 @@ def gaussian_smoothing_attention(
         (array([1., 1., 1.]), array([1.045, 1.356, 1.045]))
     """
     t1, y1 = _series(t, y)
-    sigma = check_positive(bandwidth, "bandwidth")
+    sigma = check_bandwidth(bandwidth)
     scores = -((t1[:, None] - t1[None, :]) ** 2) / (2.0 * sigma**2)  # (n, n)
     if causal:
         scores = np.where(np.tri(t1.size, dtype=bool), scores, -np.inf)
@@ -143,7 +143,7 @@ def positional_query_key(t: ArrayLike, bandwidth: float) -> tuple[NDArray[np.flo
         ((3, 2), (3, 2))
     """
     t1 = np.asarray(t, dtype=np.float64)
-    sigma = check_positive(bandwidth, "bandwidth")
+    sigma = check_bandwidth(bandwidth)
     tc = t1 - t1.mean()  # (n,) centred, to keep the row constant small
     q = np.stack([tc, np.ones_like(tc)], axis=1)  # (n, 2)
     K = np.stack([tc / sigma**2, -(tc**2) / (2.0 * sigma**2)], axis=1)  # (n, 2)
@@ -170,7 +170,7 @@ def nadaraya_watson(t: ArrayLike, y: ArrayLike, bandwidth: float) -> NDArray[np.
         array([1.045, 1.356, 1.045])
     """
     t1, y1 = _series(t, y)
-    sigma = check_positive(bandwidth, "bandwidth")
+    sigma = check_bandwidth(bandwidth)
     out = np.empty_like(y1)
     for i, ti in enumerate(t1):
         k = np.exp(-((ti - t1) ** 2) / (2.0 * sigma**2))  # (n,) kernel around t_i
@@ -242,7 +242,7 @@ def content_attention(
         (array([0., 1., 0., 1., 0., 1.]), array([0.333, 0.   , 0.333, 0.   , 0.333, 0.   ]))
     """
     y1 = np.asarray(y, dtype=np.float64)
-    sigma = check_positive(bandwidth, "bandwidth")
+    sigma = check_bandwidth(bandwidth)
     P = window_features(y1, window)  # (n, w)
     sq = np.sum(P * P, axis=1)  # (n,)
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (P @ P.T), 0.0)  # (n, n) squared distances

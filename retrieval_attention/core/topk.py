@@ -174,8 +174,7 @@ def kept_mass(D: ArrayLike, lse: ArrayLike, temperature: float = 1.0, scale: flo
         0.788
     """
     z = np.asarray(D, dtype=np.float64)  # (m, k), small: float64 is free here
-    top = float(np.max(np.abs(z), where=np.isfinite(z), initial=0.0))  # largest finite |q·k|
-    c = effective_factor(scale, temperature, max_abs_score=top, dtype=np.float64)
+    c = effective_factor(scale, temperature, scores=z)
     return np.exp(z * c - np.asarray(lse, dtype=np.float64)[..., None]).sum(axis=-1)
 
 

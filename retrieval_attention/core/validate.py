@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from typing import Literal, TypeVar
 
 import numpy as np
-from numpy.typing import DTypeLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from retrieval_attention.errors import InvalidParameterError, QueryError
 
 __all__ = [
     "MAX_QUERY_CHARS",
     "Scale",
+    "check_bandwidth",
     "check_choice",
     "check_half_life",
     "check_index",
@@ -82,12 +83,12 @@ def check_temperature(temperature: float, dtype: DTypeLike | None = None) -> flo
         )
     if dtype is not None:
         info = np.finfo(dtype)
-        if t < info.tiny:
+        if t < float(info.tiny):
             raise InvalidParameterError(
                 f"temperature {t:g} underflows in {info.dtype} (its smallest normal number is "
                 f"{float(info.tiny):.3g}): use a value such as 0.001 for a hard top-1"
             )
-        if t > info.max:
+        if t > float(info.max):
             raise InvalidParameterError(
                 f"temperature {t:g} overflows {info.dtype} (its largest number is {float(info.max):.3g})"
             )
@@ -104,6 +105,26 @@ def check_positive(value: object, name: str) -> float:
     if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
         raise InvalidParameterError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def check_bandwidth(bandwidth: object) -> float:
+    """Return a Gaussian kernel's width σ: a finite number > 0 whose 2σ² is a normal float64.
+
+    Scores ``-(t_i - t_j)² / (2σ²)`` need 2σ² neither to underflow to 0 (0/0 gives NaN weights)
+    nor to overflow.
+
+    Example:
+        >>> check_bandwidth(3)
+        3.0
+    """
+    sigma = check_positive(bandwidth, "bandwidth")
+    info = np.finfo(np.float64)
+    if not info.tiny <= 2.0 * sigma * sigma <= info.max:
+        raise InvalidParameterError(
+            f"bandwidth {sigma:g} is outside what float64 can square (2σ² = {2.0 * sigma * sigma:g}): "
+            "use a value between 1e-150 and 1e150"
+        )
+    return sigma
 
 
 def check_half_life(half_life: object) -> float | None:
@@ -267,6 +288,7 @@ def effective_factor(
     d: int | None = None,
     max_abs_score: float = 1.0,
     dtype: DTypeLike = np.float32,
+    scores: ArrayLike | None = None,
 ) -> float:
     """The one number every score is multiplied by before the softmax: ``c = scale / T``.
 
@@ -286,6 +308,9 @@ def effective_factor(
         d: the vectors' dimension, needed for "sqrt_d".
         max_abs_score: the largest |q·k| that c will multiply: 1 for unit vectors (cosines).
         dtype: the floating type the scores are in.
+        scores: the scores themselves, when they are at hand: then their largest finite |q·k|
+            and their float type replace ``max_abs_score`` and ``dtype`` (NaN and ±inf entries
+            are left to propagate, see :func:`retrieval_attention.core.attention.softmax`).
 
     Returns:
         c as a Python float.
@@ -301,6 +326,10 @@ def effective_factor(
         ...
         retrieval_attention.errors.InvalidParameterError: scale / temperature = 1e+39 is too large for float32: times scores up to 1 it passes 1.7e+38, half the largest float32 (use a temperature of at least 5.9e-33)
     """
+    if scores is not None:
+        a = np.asarray(scores)
+        dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.float64
+        max_abs_score = float(np.max(np.abs(a), where=np.isfinite(a), initial=0.0))
     t = check_temperature(temperature, dtype)
     s = scale_factor(scale, d)
     info = np.finfo(dtype)

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import effective_num_keys, entropy, softmax
-from retrieval_attention.core.validate import check_half_life, check_temperature
-from retrieval_attention.errors import RetrievalAttentionError
+from retrieval_attention.core.validate import check_half_life, check_temperature, effective_factor
+from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
 from retrieval_attention.store import KeyValueStore
 
 __all__ = [
@@ -91,6 +91,10 @@ def history_attention(
     Returns:
         (output, weights): output (C, dv) and weights (C, H).
 
+    Raises:
+        InvalidParameterError: bad temperature (1 / T times the largest |q·k| must stay finite in
+            float64), or shapes that do not fit.
+
     Example:
         >>> q = np.array([[1.0, 0.0]]); K = np.eye(2); V = np.array([[10.0], [20.0]])
         >>> out, w = history_attention(q, K, V, temperature=0.5)
@@ -99,10 +103,17 @@ def history_attention(
     """
     t = check_temperature(temperature)
     q, K, V = (np.asarray(x, dtype=np.float64) for x in (q, K, V))
+    if q.ndim != 2 or K.ndim != 2 or V.ndim != 2 or q.shape[1] != K.shape[1] or K.shape[0] != V.shape[0]:
+        raise InvalidParameterError(
+            f"need q (C, d), K (H, d) and V (H, dv) with one d and one H; got {q.shape}, {K.shape}, {V.shape}"
+        )
     S = q @ K.T  # (C, H) raw scores
     d = np.ones(S.shape[1]) if decay is None else np.asarray(decay, dtype=np.float64)  # (H,)
     m = np.ones(S.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)  # (C, H)
+    if d.shape != (S.shape[1],) or m.shape != S.shape:
+        raise InvalidParameterError(f"decay must be ({S.shape[1]},) and mask {S.shape}; got {d.shape} and {m.shape}")
     if normalize:
+        effective_factor(1.0, t, scores=S)  # S / T must stay finite: no NaN weights
         with np.errstate(divide="ignore"):  # a decay that underflowed to 0 is weight 0
             logits = np.where(m, S / t + np.log(d), -np.inf)  # (C, H)
         w = softmax(logits, axis=-1)  # (C, H), rows sum to 1
@@ -213,6 +224,7 @@ def _cross(
 ) -> CrossAttention:
     """Candidates c (C,) attending over history h (H,), as positions."""
     t, hl = check_temperature(temperature), check_half_life(half_life)
+    effective_factor(1.0, t)  # the store's rule: cosines times 1 / T must fit float32, T must not underflow
     Kc, Kh = store.K[c], store.K[h]  # (C, d), (H, d)
     Vh = store.value_embeddings[h]  # (H, d)
     decay = recency_decay(len(h), hl)  # (H,)
