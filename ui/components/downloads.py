@@ -1,13 +1,71 @@
-"""CSV downloads: every page's data for slides and spreadsheets, through one helper."""
+"""CSV downloads: every page's data for slides and spreadsheets, safe to open in a spreadsheet.
+
+A title such as ``=HYPERLINK("http://evil","click")`` would run as a formula when a teacher opens
+the file in Excel, LibreOffice or Google Sheets. Every download goes through :func:`csv_bytes`,
+which neutralises such text cells the way OWASP recommends (a leading ``'``, which spreadsheets
+read as "this cell is text"); numeric columns are written as numbers, so a negative score stays
+a negative number.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+#: A text cell starting with one of these is read as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula, else unchanged.
+
+    Args:
+        value: one cell (or a column or index label).
+
+    Returns:
+        The cell as a spreadsheet should show it: numbers and safe text unchanged.
+
+    Example:
+        >>> neutralise("=1+1"), neutralise("-foo"), neutralise("Funny cats"), neutralise(-0.5)
+        ("'=1+1", "'-foo", 'Funny cats', -0.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _neutralise_labels(labels: pd.Index) -> pd.Index:
+    if pd.api.types.is_numeric_dtype(labels.dtype) or isinstance(labels, pd.MultiIndex):
+        return labels
+    return labels.map(neutralise)
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell, column name and index label neutralised.
+
+    Numeric, boolean and datetime columns are left as they are: they hold no text.
+
+    Args:
+        frame: the data to download.
+
+    Returns:
+        The neutralised copy (``frame`` itself is not changed).
+    """
+    out = frame.copy()
+    for i, dtype in enumerate(out.dtypes):
+        if not (
+            pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+        ):
+            out.isetitem(i, out.iloc[:, i].astype(object).map(neutralise))
+    out.columns = _neutralise_labels(out.columns)
+    out.index = _neutralise_labels(out.index)
+    return out
+
 
 def csv_bytes(frame: pd.DataFrame, index: bool = False) -> bytes:
-    """``frame`` as UTF-8 CSV.
+    """``frame`` as UTF-8 CSV with formula-like text neutralised (:func:`safe_frame`).
 
     Args:
         frame: the data.
@@ -16,11 +74,11 @@ def csv_bytes(frame: pd.DataFrame, index: bool = False) -> bytes:
     Returns:
         The file's bytes.
     """
-    return frame.to_csv(index=index).encode("utf-8")
+    return safe_frame(frame).to_csv(index=index).encode("utf-8")
 
 
 def download_csv(frame: pd.DataFrame, name: str, key: str, label: str | None = None, index: bool = False) -> None:
-    """A button that downloads ``frame`` as ``name`` (CSV, UTF-8); no rerun on click.
+    """A button that downloads ``frame`` as ``name`` (CSV, UTF-8, spreadsheet-safe); no rerun on click.
 
     Args:
         frame: the data.
