@@ -11,6 +11,7 @@ __all__ = [
     "CACHE_ENV_VAR",
     "DEFAULT_MODEL",
     "DEFAULT_TEMPERATURE",
+    "ENCODER_ENV_VAR",
     "MODEL_ENV_VAR",
     "MULTILINGUAL_MODEL",
     "default_cache_dir",
@@ -35,6 +36,9 @@ CACHE_ENV_VAR = "RETRIEVAL_ATTENTION_CACHE"
 CORPUS_ENV_VAR = "RETRIEVAL_ATTENTION_CORPUS"
 #: Set to 1 to let sentence-transformers reach the Hugging Face hub (offline by default).
 ALLOW_DOWNLOAD_ENV_VAR = "RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD"
+#: Which implementation runs a model: "auto" (our numpy encoder when it implements the folder's
+#: pipeline exactly, else sentence-transformers), "numpy" or "sentence-transformers" (forced).
+ENCODER_ENV_VAR = "RETRIEVAL_ATTENTION_ENCODER"
 
 
 def default_cache_dir() -> Path:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import retrieval_attention as ra
-from retrieval_attention.config import CACHE_ENV_VAR
+from retrieval_attention.config import CACHE_ENV_VAR, ENCODER_ENV_VAR
 from retrieval_attention.encoders import cache, registry, sbert
 
 
@@ -143,6 +143,7 @@ def test_a_record_that_lies_fails_the_background_load_clearly(own_cache, gate):
 
 def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, gate, monkeypatch):
     sbert.SentenceTransformerEncoder()  # records the shape
+    monkeypatch.setenv(ENCODER_ENV_VAR, "sentence-transformers")  # the default model runs on numpy otherwise
     monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     made = []
     real_init = sbert.SentenceTransformerEncoder.__init__
@@ -162,12 +163,12 @@ def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, ga
     broken = sbert.SentenceTransformerEncoder.__new__(sbert.SentenceTransformerEncoder)
     broken.name, broken._loaded, broken._error = "broken", threading.Event(), ra.ModelNotFoundError("no weights")
     broken._loaded.set()
-    registry._ENCODERS["broken"] = broken
+    registry._ENCODERS["sentence-transformers", "broken"] = broken
     with pytest.raises(ra.ModelNotFoundError, match="no weights"):
         ra.wait_for_encoder(broken)
     with pytest.raises(ra.ModelNotFoundError, match="'broken'"):  # a new load, not the kept failure
         ra.get_encoder("broken", wait=False)
-    assert "broken" not in registry._ENCODERS
+    assert ("sentence-transformers", "broken") not in registry._ENCODERS
 
 
 def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new_query(tmp_path, monkeypatch):
@@ -179,6 +180,7 @@ def test_app_renders_the_examples_while_the_model_loads_and_waits_only_for_a_new
 
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(ENCODER_ENV_VAR, "sentence-transformers")  # the kind that loads in the background
     monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     st.cache_resource.clear()
     try:
@@ -242,6 +244,7 @@ def test_app_shows_a_failed_background_load_as_one_line_and_tries_again(tmp_path
 
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(ENCODER_ENV_VAR, "sentence-transformers")  # the kind that loads in the background
     monkeypatch.setattr(registry, "_ENCODERS", registry.OrderedDict())
     st.cache_resource.clear()
     try:

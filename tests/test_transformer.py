@@ -32,41 +32,76 @@ def ins() -> tr.TransformerInspector:
 # ----------------------------------------------------------------------------- against the model
 
 
-def test_weights_equal_model_output_attentions_all_layers_and_heads(ins: tr.TransformerInspector) -> None:
+@pytest.fixture(scope="module")
+def hf(ins: tr.TransformerInspector):
+    """transformers' own tokenizer and BertModel (eager attention) on the same folder: the reference."""
+    import torch
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(ins.path)
+    model = transformers.AutoModel.from_pretrained(ins.path, attn_implementation="eager", dtype=torch.float32)
+    return tokenizer, model.eval()
+
+
+def test_check_against_model_all_layers_and_heads(ins: tr.TransformerInspector) -> None:
     check = ins.check_against_model(SENTENCES)
     assert check.layers == tuple(range(ins.n_layers)) == tuple(range(6))
     assert check.per_head.shape == (6, 12)
+    assert check.tokens_match
     assert check.max_diff < 1e-5, f"max |ours - model| = {check.max_diff:.2e}, per sentence {check.per_sentence}"
     assert set(check.per_sentence) == set(SENTENCES)
     assert check.max_diff == pytest.approx(float(check.per_layer.max()))
-    assert check.max_projection_diff < 1e-4, f"concat W_O + b_O vs model dense: {check.max_projection_diff:.2e}"
-    assert check.max_block_diff < 1e-4, f"LayerNorm(x + projected) vs model: {check.max_block_diff:.2e}"
+    assert check.max_hidden_diff < 1e-5, f"hidden states vs model: {check.max_hidden_diff:.2e}"
+    assert check.max_projection_diff < 1e-5, f"concat W_O + b_O vs model dense: {check.max_projection_diff:.2e}"
+    assert check.max_block_diff < 1e-5, f"LayerNorm(x + projected) vs model: {check.max_block_diff:.2e}"
 
 
-def test_independent_reference_through_torch(ins: tr.TransformerInspector) -> None:
-    """Run the model here, without the inspector's cache, and compare every layer and head."""
+def test_forward_pass_equals_transformers_layer_by_layer(ins: tr.TransformerInspector, hf) -> None:
+    """Independent of the inspector's check: transformers runs here, with its own tokenizer, and every
+    layer's hidden states, every head's weights, the attention block and the FFN output are compared."""
     import torch
 
-    enc = ins.tokenizer(CHINESE, return_tensors="pt")
-    with torch.inference_mode():
-        out = ins.model(**enc, output_attentions=True)
-    assert ins.tokens(CHINESE) == ins.tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
-    for layer, ref in enumerate(out.attentions):
-        ours = ins.layer_attention(CHINESE, layer).weights  # (h, T, T)
-        diff = float(np.abs(ours - ref[0].numpy()).max())
-        assert diff < 1e-5, f"layer {layer}: max diff {diff:.2e}"
+    tokenizer, model = hf
+    for sentence in SENTENCES:
+        enc = tokenizer(sentence, return_tensors="pt")
+        assert ins.tokens(sentence) == tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+        ffn: list[np.ndarray] = []
+        hooks = [
+            lyr.output.dense.register_forward_hook(lambda _m, _i, o, ffn=ffn: ffn.append(o[0].numpy()))
+            for lyr in model.encoder.layer
+        ]
+        try:
+            with torch.inference_mode():
+                out = model(**enc, output_attentions=True, output_hidden_states=True)
+        finally:
+            for h in hooks:
+                h.remove()
+        trace = ins.trace(sentence)
+        ours_hidden = trace.hidden_states()
+        assert len(ours_hidden) == len(out.hidden_states) == 7
+        for layer, (a, b) in enumerate(zip(ours_hidden, out.hidden_states)):
+            diff = float(np.abs(a[0] - b[0].numpy()).max())
+            assert diff < 1e-5, f"{sentence!r}: hidden states entering layer {layer} differ by {diff:.2e}"
+        for layer, (t, ref) in enumerate(zip(trace.layers, out.attentions)):
+            per_head = np.abs(t.weights[0] - ref[0].numpy()).max(axis=(1, 2))  # (12,)
+            assert per_head.shape == (12,) and per_head.max() < 1e-5, f"{sentence!r} layer {layer}: {per_head}"
+            np.testing.assert_allclose(ins.layer_attention(sentence, layer).weights, t.weights[0], atol=1e-7)
+            np.testing.assert_allclose(t.ffn_output[0], ffn[layer], rtol=2e-6, atol=1e-5)  # outliers reach ~200
 
 
-def test_projections_use_the_x_at_w_convention(ins: tr.TransformerInspector) -> None:
+def test_projections_use_the_x_at_w_convention(ins: tr.TransformerInspector, hf) -> None:
     import torch
 
+    _, model = hf
     P = ins.projections(3)
     assert P.W_Q.shape == P.W_K.shape == P.W_V.shape == P.W_O.shape == (384, 384)
     assert P.b_Q.shape == (384,) and (P.n_heads, P.head_dim) == (12, 32)
     x = ins.hidden_states(SPANISH, 3)  # (T, d)
     with torch.inference_mode():
-        ref = ins.model.encoder.layer[3].attention.self.query(torch.from_numpy(np.array(x))).numpy()
+        ref = model.encoder.layer[3].attention.self.query(torch.from_numpy(np.array(x))).numpy()
     np.testing.assert_allclose(x @ P.W_Q + P.b_Q, ref, atol=1e-5)
+    q = ins.trace(SPANISH).layers[3].q[0]  # (h, T, hd) from the forward pass itself
+    np.testing.assert_allclose(q[5], (x @ P.W_Q + P.b_Q)[:, 5 * 32 : 6 * 32], atol=1e-6)
 
 
 def test_tokens_include_cls_and_sep(ins: tr.TransformerInspector) -> None:
@@ -178,8 +213,9 @@ def test_bad_input_raises_our_errors(ins: tr.TransformerInspector) -> None:
 
 
 def test_missing_model_raises_model_not_found(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFoundError):
+    with pytest.raises(ModelNotFoundError) as info:
         tr.load_inspector(str(tmp_path / "no-such-model"))
+    assert "\n" not in str(info.value)
 
 
 def test_module_does_not_import_torch_at_top_level() -> None:

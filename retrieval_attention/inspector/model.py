@@ -1,44 +1,45 @@
-"""Inside a real transformer: the attention of all-MiniLM-L6-v2, recomputed by our numpy code.
+"""Inside a real transformer: all-MiniLM-L6-v2's attention, read from our own numpy forward pass.
 
-The default encoder is a BERT model (6 layers, 12 heads of 32 dims, d_model = 384). This module
-reads its weights and the hidden states entering a layer, then recomputes that layer's attention
-with our own :func:`~retrieval_attention.core.attention.scaled_dot_product_attention`, head by head:
+The default encoder is a BERT model (6 layers, 12 heads of 32 dims, d_model = 384), and its whole
+forward pass is our numpy code (:mod:`retrieval_attention.encoders.bert`). This module runs it on
+one sentence, keeps every layer's intermediates, and recomputes a layer's attention with our own
+:func:`~retrieval_attention.core.attention.scaled_dot_product_attention`, head by head:
 
     x (T, d)                        hidden states entering the layer (T tokens incl. [CLS], [SEP])
     q, K, V = x W_Q + b_Q, ...      (T, d) each, split into heads -> (h, T, hd)
-    w = softmax(q Kᵀ / sqrt(hd))    (h, T, T)   what the model returns with output_attentions=True
+    w = softmax(q Kᵀ / sqrt(hd))    (h, T, T)   what transformers returns with output_attentions=True
     heads = w V                     (h, T, hd)
     concat (T, d) -> concat W_O + b_O -> LayerNorm(x + ·)   the rest of the attention sub-layer
 
-and checks the result against the model's own numbers. Variants reuse the same projections:
-a causal mask (what a decoder would allow), cross-attention (queries from sentence A, keys and
-values from sentence B) and the K·Kᵀ vs Q·Kᵀ asymmetry lesson.
-
-This is the only module that touches torch and transformers, and it imports them lazily inside
-:func:`load_inspector`, so importing it is instant. Every sentence is tokenised on its own by the
-model's tokenizer (no padding, so no padding mask is needed) and every result includes the
-[CLS] and [SEP] tokens exactly as the model sees them. All arrays out are float32 numpy arrays,
-read-only because results are cached and shared.
-
+Variants reuse the same projections: a causal mask (what a decoder would allow), cross-attention
+(queries from sentence A, keys and values from sentence B) and the K·Kᵀ vs Q·Kᵀ asymmetry lesson.
+:meth:`TransformerInspector.check_against_model` is the proof: it runs transformers' own BertModel
+(importing torch then, and only then; see :mod:`retrieval_attention.inspector.reference`) and
+reports the largest differences. Every sentence is tokenised on its own (no padding, so no padding
+mask) and every result includes [CLS] and [SEP] exactly as the model sees them. All arrays out are
+float32 numpy arrays, read-only because results are cached and shared.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
-import threading
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.core.attention import scaled_dot_product_attention
 from retrieval_attention.core.validate import check_index
-from retrieval_attention.encoders.base import apply_offline_policy, resolve_model_path
-from retrieval_attention.errors import ModelNotFoundError, QueryError
+from retrieval_attention.encoders.base import resolve_model_path
+from retrieval_attention.encoders.bert import ForwardTrace, layer_norm
+from retrieval_attention.encoders.numpy_bert import NumpyBertModel, load_numpy_bert
+from retrieval_attention.errors import QueryError
+from retrieval_attention.inspector.reference import reference_run
 from retrieval_attention.inspector.results import (
     F32,
     LayerAttention,
@@ -46,9 +47,7 @@ from retrieval_attention.inspector.results import (
     ModelCheck,
     Relevance,
     _frozen,
-    _layer_norm,
     _Run,
-    _split_heads,
     asymmetry,
     causal_mask,
     most_asymmetric_pair,
@@ -61,33 +60,33 @@ __all__ = [
 
 
 logger = logging.getLogger(__name__)
+
+
 # ----------------------------------------------------------------------------- the inspector
 
 
 class TransformerInspector:
-    """A loaded BERT-style encoder whose attention we read and recompute. Use :func:`load_inspector`.
+    """A BERT-style encoder run by our numpy forward pass, whose attention we read. Use :func:`load_inspector`.
 
     Results are cached per (sentence, layer, variant) on the instance, so a UI can call the methods
-    repeatedly; the model runs once per sentence. Methods are safe to call from several threads.
+    repeatedly; the forward pass runs once per sentence. Methods are safe to call from several threads.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, path: str) -> None:
-        """Wrap an already loaded HF ``BertModel`` (eval mode, eager attention) and its tokenizer."""
+    def __init__(self, model: NumpyBertModel) -> None:
+        """Wrap a loaded numpy BERT model (:func:`~retrieval_attention.encoders.numpy_bert.load_numpy_bert`)."""
         self.model = model
-        self.tokenizer = tokenizer
-        self.path = path
+        self.path = model.path
         cfg = model.config
-        self.n_layers: int = int(cfg.num_hidden_layers)
-        self.n_heads: int = int(cfg.num_attention_heads)
-        self.d_model: int = int(cfg.hidden_size)
-        self.head_dim: int = self.d_model // self.n_heads
-        self.max_length: int = int(min(getattr(tokenizer, "model_max_length", 512), cfg.max_position_embeddings))
-        self._lock = threading.Lock()
+        self.n_layers: int = cfg.n_layers
+        self.n_heads: int = cfg.n_heads
+        self.d_model: int = cfg.d_model
+        self.head_dim: int = cfg.head_dim
+        self.max_length: int = model.max_seq_length  # tokens per sentence, as the encoder truncates
         self._run_cached = functools.lru_cache(maxsize=256)(self._run_uncached)
         self._projections_cached = functools.lru_cache(maxsize=None)(self._projections_uncached)
         self._attention = functools.lru_cache(maxsize=512)(self._attention_uncached)
 
-    # -- reading the model
+    # -- our forward pass
 
     def _check_layer(self, layer: int, upto: int) -> int:
         return check_index(layer, upto, "layer")
@@ -96,43 +95,34 @@ class TransformerInspector:
         return check_index(head, self.n_heads, "head")
 
     def _run(self, sentence: str) -> _Run:
-        """The model's forward pass over ``sentence``, cached."""
+        """Our forward pass over ``sentence``, cached."""
         if not isinstance(sentence, str) or not sentence.strip():
             raise QueryError(f"sentence must be a non-empty string, got {sentence!r}")
         return self._run_cached(sentence)
 
     def _run_uncached(self, sentence: str) -> _Run:
-        """Run the model on one sentence (no padding) and collect hidden states, attentions, outputs."""
-        import torch
-
-        enc = self.tokenizer(sentence, return_tensors="pt", truncation=True, max_length=self.max_length)
-        ids = enc["input_ids"][0].tolist()
-        captured: dict[str, list[Any]] = {"dense": [], "block": []}
-        layers = self.model.encoder.layer
-
-        def keep(name: str) -> Any:
-            def hook(_module: Any, _inputs: Any, output: Any) -> None:
-                captured[name].append((output[0] if isinstance(output, tuple) else output)[0].detach())
-
-            return hook
-
-        with self._lock, torch.inference_mode():
-            handles = [lyr.attention.output.dense.register_forward_hook(keep("dense")) for lyr in layers]
-            handles += [lyr.attention.register_forward_hook(keep("block")) for lyr in layers]
-            try:
-                out = self.model(**enc, output_attentions=True, output_hidden_states=True)
-            finally:
-                for h in handles:
-                    h.remove()
-        special = self.tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
+        """Tokenise one sentence (no padding) and run our forward pass, keeping every layer."""
+        tok, trace = self.model.trace(sentence)
+        for arr in _arrays(trace):
+            arr.flags.writeable = False  # cached and shared between callers
         return _Run(
-            tokens=tuple(self.tokenizer.convert_ids_to_tokens(ids)),
-            special=np.asarray(special, dtype=bool),
-            hidden=_frozen(torch.stack([h[0] for h in out.hidden_states]).numpy()),  # (n_layers+1, T, d)
-            attentions=_frozen(torch.stack([a[0] for a in out.attentions]).numpy()),  # (n_layers, h, T, T)
-            dense=_frozen(torch.stack(captured["dense"]).numpy()),  # (n_layers, T, d)
-            block=_frozen(torch.stack(captured["block"]).numpy()),  # (n_layers, T, d)
+            tokens=tok.tokens,
+            special=np.asarray(tok.special, dtype=bool),
+            trace=trace,
+            hidden=_frozen(np.stack([h[0] for h in trace.hidden_states()])),  # (n_layers + 1, T, d)
         )
+
+    def trace(self, sentence: str) -> ForwardTrace:
+        """Every intermediate of our forward pass over ``sentence``, read-only (a batch of one).
+
+        ``trace(s).layers[l]`` holds layer l's input x, per-head q, k, v, weights and head
+        outputs, the attention block's output and the FFN's (shapes in
+        :class:`~retrieval_attention.encoders.bert.LayerTrace`, with B = 1).
+
+        Raises:
+            QueryError: empty or non-string sentence.
+        """
+        return self._run(sentence).trace
 
     def tokens(self, sentence: str) -> list[str]:
         """The model's tokens for ``sentence``, with [CLS] first and [SEP] last (lower-cased WordPiece).
@@ -164,39 +154,25 @@ class TransformerInspector:
             LayerProjections; head k of q is ``(x @ W_Q + b_Q)[:, k*hd:(k+1)*hd]``.
 
         Example:
-            >>> load_inspector().projections(0).W_Q.shape  # doctest: +SKIP
+            >>> load_inspector().projections(0).W_Q.shape
             (384, 384)
         """
         return self._projections_cached(self._check_layer(layer, self.n_layers))
 
     def _projections_uncached(self, layer: int) -> LayerProjections:
-        att = self.model.encoder.layer[layer].attention
-
-        def w(linear: Any) -> F32:
-            return _frozen(linear.weight.detach().cpu().numpy().T)  # torch stores (out, in)
-
-        def b(param: Any) -> F32:
-            return _frozen(param.detach().cpu().numpy())
-
-        s, o = att.self, att.output
+        L = self.model.weights.layers[layer]  # the encoder's own arrays: x @ W convention, read-only
         return LayerProjections(
-            layer=int(layer),
-            W_Q=w(s.query), b_Q=b(s.query.bias), W_K=w(s.key), b_K=b(s.key.bias),
-            W_V=w(s.value), b_V=b(s.value.bias), W_O=w(o.dense), b_O=b(o.dense.bias),
-            ln_gamma=b(o.LayerNorm.weight), ln_beta=b(o.LayerNorm.bias), ln_eps=float(o.LayerNorm.eps),
+            layer=int(layer), W_Q=L.W_Q, b_Q=L.b_Q, W_K=L.W_K, b_K=L.b_K, W_V=L.W_V, b_V=L.b_V, W_O=L.W_O, b_O=L.b_O,
+            ln_gamma=L.ln1_gamma, ln_beta=L.ln1_beta, ln_eps=self.model.config.eps,
             n_heads=self.n_heads, head_dim=self.head_dim,
         )  # fmt: skip
 
     # -- our attention
 
     def _qkv(self, sentence: str, layer: int) -> tuple[F32, F32, F32]:
-        """Per-head q, K, V of ``sentence`` at ``layer``, each (h, T, hd)."""
-        P = self.projections(layer)
-        x = self.hidden_states(sentence, layer)  # (T, d)
-        q = _split_heads(x @ P.W_Q + P.b_Q, P.n_heads)  # (h, T, hd)
-        K = _split_heads(x @ P.W_K + P.b_K, P.n_heads)  # (h, T, hd)
-        V = _split_heads(x @ P.W_V + P.b_V, P.n_heads)  # (h, T, hd)
-        return q, K, V
+        """Per-head q, K, V of ``sentence`` at ``layer`` from our forward pass, each (h, T, hd)."""
+        t = self._run(sentence).trace.layers[layer]
+        return t.q[0], t.k[0], t.v[0]
 
     def _attention_uncached(self, sentence_q: str, sentence_kv: str, layer: int, causal: bool) -> LayerAttention:
         layer = self._check_layer(layer, self.n_layers)
@@ -223,7 +199,7 @@ class TransformerInspector:
             head_outputs=_frozen(heads),
             concat=_frozen(concat),
             projected=_frozen(projected),
-            block_output=_frozen(_layer_norm(x_q + projected, P.ln_gamma, P.ln_beta, P.ln_eps)),
+            block_output=_frozen(layer_norm(x_q + projected, P.ln_gamma, P.ln_beta, P.ln_eps)),
         )
 
     def layer_attention(self, sentence: str, layer: int, causal: bool = False) -> LayerAttention:
@@ -245,8 +221,8 @@ class TransformerInspector:
             LayerAttention with weights (h, T, T), per-head outputs, concat and output projection.
 
         Example:
-            >>> ins = load_inspector()  # doctest: +SKIP
-            >>> ins.layer_attention("the cat sat", layer=0).weights.shape  # doctest: +SKIP
+            >>> ins = load_inspector()
+            >>> ins.layer_attention("the cat sat", layer=0).weights.shape
             (12, 5, 5)
         """
         return self._attention(sentence, sentence, layer, bool(causal))
@@ -268,7 +244,7 @@ class TransformerInspector:
             LayerAttention of kind "cross" with weights (h, L, S) and projected (L, d).
 
         Example:
-            >>> load_inspector().cross_attention("my dog", "mi perro", 2).weights.shape  # doctest: +SKIP
+            >>> load_inspector().cross_attention("my dog", "mi perro", 2).weights.shape
             (12, 4, 5)
         """
         if sentence_a == sentence_b:
@@ -292,8 +268,8 @@ class TransformerInspector:
             Relevance with both (T, T) matrices, their asymmetry and the most asymmetric pair.
 
         Example:
-            >>> r = load_inspector().relevance_matrices("she never stops moving", 0, 0)  # doctest: +SKIP
-            >>> r.asymmetry_kk < 1e-6 < r.asymmetry_qk  # doctest: +SKIP
+            >>> r = load_inspector().relevance_matrices("she never stops moving", 0, 0)
+            >>> r.asymmetry_kk < 1e-6 < r.asymmetry_qk
             True
         """
         head = self._check_head(head)
@@ -319,11 +295,14 @@ class TransformerInspector:
         return _frozen(out)
 
     def check_against_model(self, sentences: Sequence[str], layers: Sequence[int] | None = None) -> ModelCheck:
-        """Compare our head-by-head weights with the model's ``output_attentions``.
+        """The proof: compare our forward pass with transformers' own BertModel (eager attention).
 
-        Also compares ``concat @ W_O + b_O`` with the output of the model's
-        ``attention.output.dense`` (captured by a forward hook; dropout is off in eval mode) and
-        ``LayerNorm(x + projected)`` with the output of the model's whole attention sub-layer.
+        Imports torch and transformers and loads the reference model on the first call (seconds;
+        nothing else in the inspector needs them). For every sentence, tokenised by both sides,
+        it compares our head-by-head weights with the model's ``output_attentions``, our hidden
+        states entering every layer with its ``output_hidden_states``, ``concat @ W_O + b_O`` with
+        the output of its ``attention.output.dense`` (a forward hook; dropout is off in eval mode)
+        and ``LayerNorm(x + projected)`` with the output of its whole attention sub-layer.
 
         Args:
             sentences: sentences, each tokenised and run alone (no padding).
@@ -331,6 +310,11 @@ class TransformerInspector:
 
         Returns:
             ModelCheck with the max absolute differences.
+
+        Raises:
+            QueryError: ``sentences`` is a string, empty, or holds an empty sentence.
+            InvalidParameterError: a layer out of range.
+            ModelNotFoundError: transformers cannot load the model folder.
 
         Example:
             >>> load_inspector().check_against_model(["我爱吃苹果"]).max_diff < 1e-5  # doctest: +SKIP
@@ -340,52 +324,70 @@ class TransformerInspector:
             raise QueryError("sentences must be a non-empty sequence of strings")
         all_layers = range(self.n_layers) if layers is None else layers
         checked = tuple(self._check_layer(x, self.n_layers) for x in all_layers)
+        runs = [self._run(s) for s in sentences]  # validates every sentence before torch loads
         per_head = np.zeros((len(checked), self.n_heads), dtype=np.float32)
         per_sentence: dict[str, float] = {}
-        proj_diff = block_diff = 0.0
-        for sentence in sentences:
-            run = self._run(sentence)
+        proj_diff = block_diff = hidden_diff = 0.0
+        tokens_match = True
+        for sentence, run in zip(sentences, runs):
+            ref = reference_run(self.path, sentence, self.max_length)
+            if ref.ids != tuple(self.model.tokenize(sentence).ids):
+                tokens_match = False
+                per_sentence[sentence] = float("inf")
+                per_head[:] = np.inf
+                continue
             worst = 0.0
+            hidden_diff = max(hidden_diff, float(np.abs(run.hidden - ref.hidden).max()))
             for row, layer in enumerate(checked):
                 ours = self.layer_attention(sentence, layer)
-                diff = np.abs(ours.weights - run.attentions[layer]).max(axis=(1, 2))  # (h,)
+                diff = np.abs(ours.weights - ref.attentions[layer]).max(axis=(1, 2))  # (h,)
                 per_head[row] = np.maximum(per_head[row], diff)
                 worst = max(worst, float(diff.max()))
-                proj_diff = max(proj_diff, float(np.abs(ours.projected - run.dense[layer]).max()))
-                block_diff = max(block_diff, float(np.abs(ours.block_output - run.block[layer]).max()))
+                proj_diff = max(proj_diff, float(np.abs(ours.projected - ref.dense[layer]).max()))
+                block_diff = max(block_diff, float(np.abs(ours.block_output - ref.block[layer]).max()))
             per_sentence[sentence] = worst
-        logger.info("our attention vs the model's: max |diff| %.2e over %d sentences", per_head.max(), len(sentences))
+        logger.info("our forward pass vs transformers: max |diff| %.2e over %d sentences", per_head.max(), len(runs))
         return ModelCheck(
             max_diff=float(per_head.max()), per_sentence=per_sentence, per_layer=_frozen(per_head.max(axis=1)),
             per_head=_frozen(per_head), layers=checked,
-            max_projection_diff=proj_diff, max_block_diff=block_diff,
+            max_projection_diff=proj_diff, max_block_diff=block_diff, max_hidden_diff=hidden_diff,
+            tokens_match=tokens_match,
         )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- loading
 
 
-def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
-    """Load the model (default all-MiniLM-L6-v2, offline) and its tokenizer, once per model path.
+def _arrays(trace: ForwardTrace) -> list[np.ndarray]:
+    """Every array of a forward trace."""
+    out = [trace.embeddings, trace.last_hidden]
+    for t in trace.layers:
+        out += [getattr(t, f.name) for f in dataclasses.fields(t)]
+    return out
 
-    The model is loaded with ``attn_implementation="eager"`` (so ``output_attentions`` returns the
-    real probabilities), in eval mode and float32. The Hugging Face hub is contacted only as
-    :func:`~retrieval_attention.encoders.base.apply_offline_policy` allows.
+
+def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
+    """The inspector of a BERT-style model (default all-MiniLM-L6-v2), on our numpy forward pass.
+
+    The model is the same loaded object the numpy encoder uses for that folder (loaded once per
+    process); no torch is imported.
 
     Args:
         name_or_path: None for the default all-MiniLM-L6-v2 (whatever ``$RETRIEVAL_ATTENTION_MODEL``
-            says, since the lesson is about this model), or a name/folder understood by
-            :func:`~retrieval_attention.encoders.resolve_model_path` of a BERT-style model.
+            says, since the lesson is about this model), or a folder understood by
+            :func:`~retrieval_attention.encoders.resolve_model_path` holding a BERT model with
+            ``model.safetensors`` and ``tokenizer.json``.
 
     Returns:
         A cached TransformerInspector.
 
     Raises:
-        ModelNotFoundError: the model cannot be found or loaded offline, or is not BERT-style.
+        ModelNotFoundError: one line, when the model cannot be found or is not a BERT model our
+            forward pass runs.
 
     Example:
-        >>> ins = load_inspector()  # doctest: +SKIP
-        >>> ins.n_layers, ins.n_heads, ins.tokens("hello world")  # doctest: +SKIP
+        >>> ins = load_inspector()
+        >>> ins.n_layers, ins.n_heads, ins.tokens("hello world")
         (6, 12, ['[CLS]', 'hello', 'world', '[SEP]'])
     """
     return _load_inspector_cached(resolve_model_path(name_or_path or DEFAULT_MODEL))
@@ -393,19 +395,7 @@ def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
 
 @functools.lru_cache(maxsize=4)
 def _load_inspector_cached(path: str) -> TransformerInspector:
-    apply_offline_policy()
     start = time.perf_counter()
-    import torch
-    import transformers
-
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        model = transformers.AutoModel.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise ModelNotFoundError(f"cannot load a transformer from {path!r} offline: {exc}") from None
-    layers = getattr(getattr(model, "encoder", None), "layer", None)
-    if layers is None or not hasattr(layers[0].attention, "self") or not hasattr(layers[0].attention.self, "query"):
-        raise ModelNotFoundError(f"{path!r} is not a BERT-style encoder (encoder.layer[i].attention.self.query)")
-    model.eval()
-    logger.info("loaded %s for attention inspection in %.1f s", path, time.perf_counter() - start)
-    return TransformerInspector(model, tokenizer, path)
+    inspector = TransformerInspector(load_numpy_bert(path))
+    logger.info("loaded %s for attention inspection in %.2f s", path, time.perf_counter() - start)
+    return inspector

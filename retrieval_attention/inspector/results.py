@@ -1,5 +1,6 @@
 """What the inspector returns (frozen float32 results), and the small pure-numpy helpers it uses:
-a causal mask, the asymmetry of a score matrix, LayerNorm and the split into heads.
+a causal mask and the asymmetry of a score matrix (LayerNorm and the split into heads live with
+the forward pass, in :mod:`retrieval_attention.encoders.bert`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+from retrieval_attention.encoders.bert import ForwardTrace
 
 __all__ = [
     "LayerAttention",
@@ -90,19 +93,6 @@ def most_asymmetric_pair(A: NDArray[np.floating], allowed: NDArray[np.bool_] | N
     return (int(i), int(j))
 
 
-def _layer_norm(x: F32, gamma: F32, beta: F32, eps: float) -> F32:
-    """LayerNorm over the last axis, as torch.nn.LayerNorm (biased variance)."""
-    mu = x.mean(axis=-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mu) / np.sqrt(var + np.float32(eps)) * gamma + beta).astype(np.float32)
-
-
-def _split_heads(x: F32, n_heads: int) -> F32:
-    """(T, d) -> (h, T, hd), the same split as the model's ``view(..., h, hd).transpose(1, 2)``."""
-    T, d = x.shape
-    return np.ascontiguousarray(x.reshape(T, n_heads, d // n_heads).transpose(1, 0, 2))
-
-
 # ----------------------------------------------------------------------------- result types
 
 
@@ -171,7 +161,8 @@ class Relevance:
 
 @dataclass(frozen=True, eq=False)
 class ModelCheck:
-    """Max |our weights − the model's output_attentions| and the same for the sub-layer outputs."""
+    """Our forward pass against transformers' BertModel: max |our weights − its output_attentions|, and
+    the same for the attention sub-layer outputs and every layer's hidden states."""
 
     max_diff: float  # over all sentences, layers, heads and entries
     per_sentence: dict[str, float]  # sentence -> max diff
@@ -180,15 +171,15 @@ class ModelCheck:
     layers: tuple[int, ...]  # the layers checked, in the order of per_layer
     max_projection_diff: float  # max |concat W_O + b_O − model's attention.output.dense output|
     max_block_diff: float  # max |LayerNorm(x + projected) − model's attention sub-layer output|
+    max_hidden_diff: float  # max |our hidden states − the model's output_hidden_states|, every layer
+    tokens_match: bool  # our tokenizer gave the same token ids as transformers' for every sentence
 
 
 @dataclass(frozen=True, eq=False)
 class _Run:
-    """One forward pass of the model over one sentence, everything we compare against."""
+    """Our forward pass over one sentence (a batch of one, no padding), arrays read-only."""
 
     tokens: tuple[str, ...]  # T tokens
     special: NDArray[np.bool_]  # (T,) True for [CLS], [SEP], ...
+    trace: ForwardTrace  # every layer's intermediates, shapes (1, ...)
     hidden: F32  # (n_layers + 1, T, d) hidden[l] enters layer l; hidden[-1] is the final output
-    attentions: F32  # (n_layers, h, T, T) the model's output_attentions
-    dense: F32  # (n_layers, T, d) output of attention.output.dense (before dropout/LayerNorm)
-    block: F32  # (n_layers, T, d) output of the attention sub-layer (after residual + LayerNorm)
