@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import unicodedata
@@ -216,25 +217,30 @@ def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: in
     return "\n".join(lines)
 
 
-def _undecodable_argument(argv: Sequence[str]) -> str | None:
-    """The one-line complaint about the first argument holding bytes that are not UTF-8, or None.
+def _undecodable_input(argv: Sequence[str]) -> str | None:
+    """The one-line complaint about the first argument (or model variable) holding bytes that are not UTF-8.
 
     Python hands such bytes over as lone surrogates (``surrogateescape``); they would crash the
     tokenizer, the corpus hash or the JSON output later, so they are refused before anything runs.
+
+    Returns:
+        The message, or None if every argument and ``$RETRIEVAL_ATTENTION_MODEL`` is valid text.
     """
     from retrieval_attention.corpus import unencodable
 
-    for arg in argv:
-        if (problem := unencodable(arg)) is None:
+    inputs = [("the argument", arg) for arg in argv]
+    inputs.append((f"${MODEL_ENV_VAR}", os.environ.get(MODEL_ENV_VAR, "")))
+    for what, value in inputs:
+        if (problem := unencodable(value)) is None:
             continue
         try:
-            shown = repr(arg.encode("utf-8", "surrogateescape"))[1:]  # the user's own bytes: 'caf\xe9'
-            at = next(i for i, ch in enumerate(arg) if "\udc80" <= ch <= "\udcff")
-            problem = f"byte 0x{ord(arg[at]) - 0xDC00:02x} at character {at + 1}"
+            shown = repr(value.encode("utf-8", "surrogateescape"))[1:]  # the user's own bytes: 'caf\xe9'
+            at = next(i for i, ch in enumerate(value) if "\udc80" <= ch <= "\udcff")
+            problem = f"byte 0x{ord(value[at]) - 0xDC00:02x} at character {at + 1}"
         except UnicodeEncodeError:  # a surrogate no byte maps to: only from Python code
-            shown = ascii(arg)
+            shown = ascii(value)
         cut = shown if len(shown) <= 60 else shown[:57] + "..."
-        return f"the argument {cut} is not valid UTF-8 ({problem}); retype it, or rename the file to UTF-8"
+        return f"{what} {cut} is not valid UTF-8 ({problem}); retype it, or rename the file to UTF-8"
     return None
 
 
@@ -246,8 +252,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the CLI's error convention: one line on stderr, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {terminal_text(message)} (see --help)", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(_fail(f"{message} (see --help)"))
 
 
 class _TerminalFormatter(logging.Formatter):
@@ -257,8 +262,16 @@ class _TerminalFormatter(logging.Formatter):
         return terminal_text(super().format(record))
 
 
+#: An error line longer than this is cut: argparse quotes the whole argument (a 5,000-digit --k).
+_MAX_ERROR_CHARS = 500
+
+
 def _fail(message: str) -> int:
-    print(f"error: {terminal_text(message)}", file=sys.stderr)
+    """Print ``message`` as the one ``error:`` line on stderr; returns the exit status, 2."""
+    line = terminal_text(message)
+    if len(line) > _MAX_ERROR_CHARS:
+        line = line[: _MAX_ERROR_CHARS - 1] + "…"
+    print(f"error: {line}", file=sys.stderr)
     return 2
 
 
@@ -269,7 +282,7 @@ def _writes_utf8(stream: Any) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m retrieval_attention``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if (problem := _undecodable_argument(argv)) is not None:
+    if (problem := _undecodable_input(argv)) is not None:
         return _fail(problem)
     args = build_parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)

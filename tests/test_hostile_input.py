@@ -458,3 +458,15 @@ def test_a_refusal_leaves_the_previous_corpus_and_store_as_they_were(tiny_corpus
     assert (tiny_corpus.videos, tiny_corpus.warnings, tiny_corpus.source, tiny_corpus.content_hash) == before
     assert store.corpus is tiny_corpus and len(store) == len(tiny_corpus)
     assert (store.retrieve("funny cats", k=2, temperature=0.05)["soft"].weights == answer).all()
+
+
+def test_an_error_line_quoting_a_huge_argument_is_capped():
+    err = one_line_error(cli("cats", "--k", "9" * 5000))
+    assert "argument --k: invalid int value" in err and len(err) < 600
+
+
+def test_a_model_variable_with_undecodable_bytes_is_one_line_exit_2():
+    env = dict(os.environ, RETRIEVAL_ATTENTION_MODEL=os.fsdecode(b"\xffmodel"))
+    p = subprocess.run([sys.executable, "-m", "retrieval_attention", "cats"], capture_output=True, env=env, timeout=120)
+    err = one_line_error(p)
+    assert "$RETRIEVAL_ATTENTION_MODEL '\\xffmodel' is not valid UTF-8 (byte 0xff at character 1)" in err
