@@ -24,6 +24,7 @@ __all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict",
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's arguments; a bad one is a one-line error with exit status 2."""
     p = _Parser(
         prog="python -m retrieval_attention",
         description="Compare hard lookup, top-k search and soft attention for one query.",
@@ -276,6 +277,7 @@ def _fail(message: str) -> int:
 
 
 def _writes_utf8(stream: Any) -> bool:
+    """True if ``stream`` encodes UTF-8 (False on, say, a Latin-1 terminal or PYTHONIOENCODING=latin-1)."""
     return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") == "utf8"
 
 

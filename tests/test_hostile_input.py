@@ -470,3 +470,14 @@ def test_a_model_variable_with_undecodable_bytes_is_one_line_exit_2():
     p = subprocess.run([sys.executable, "-m", "retrieval_attention", "cats"], capture_output=True, env=env, timeout=120)
     err = one_line_error(p)
     assert "$RETRIEVAL_ATTENTION_MODEL '\\xffmodel' is not valid UTF-8 (byte 0xff at character 1)" in err
+
+
+@pytest.mark.slow
+def test_a_terminal_that_cannot_show_utf8_still_gets_json_and_text(tmp_path):
+    env = dict(os.environ, PYTHONIOENCODING="latin-1", COLUMNS="80")
+    run = [sys.executable, "-m", "retrieval_attention", "猫", "--k", "2", "--top", "2"]
+    p = subprocess.run([*run, "--json"], capture_output=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr.decode("latin-1")
+    assert json.loads(p.stdout.decode("latin-1"))["query"] == "猫"
+    p = subprocess.run(run, capture_output=True, env=env, timeout=300)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr
