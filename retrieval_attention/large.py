@@ -55,7 +55,7 @@ BLOCK_FLOATS = 1 << 24
 def _matrix(x: ArrayLike, name: str) -> NDArray[np.float32]:
     """x as a C-contiguous float32 (n, d) array; no copy if it already is one."""
     a = np.asarray(x)
-    if a.ndim != 2 or a.shape[0] == 0:
+    if a.ndim != 2 or 0 in a.shape:
         raise InvalidParameterError(f"{name} must be a non-empty (n, d) array, got shape {a.shape}")
     return np.ascontiguousarray(a, dtype=np.float32)
 

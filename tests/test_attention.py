@@ -159,3 +159,134 @@ def test_entropy_and_effective_keys():
     assert ra.effective_num_keys([1.0, 0.0]) == 1.0
     assert math.isclose(ra.effective_num_keys(np.full(10, 0.1)), 10.0)
     assert ra.effective_num_keys([0.0, 0.0]) == 0.0
+
+
+# -- edge cases of the numpy core (issue 18, item 8) -------------------------------------------------
+
+_q, _K, _V = np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "match"),
+    [
+        ((np.ones((2, 4)), np.ones((0, 4)), np.ones((0, 2))), {}, "S=0 positions"),  # zero keys
+        ((np.ones((2, 0)), np.ones((3, 0)), _V), {}, "E=0 features"),  # zero-width vectors
+        ((np.ones(4), _K, _V), {}, "query must have at least 2 dimensions"),  # a 1-D query
+        ((_q, np.ones(4), _V), {}, "key must have at least 2 dimensions"),
+        ((_q, _K, np.ones(3)), {}, "value must have at least 2 dimensions"),
+        ((_q, _K, _V), {"attn_mask": np.ones((2, 4), bool)}, "does not broadcast"),  # mask of the wrong shape
+        ((_q, _K, _V), {"attn_mask": np.ones(2, bool)}, "does not broadcast"),
+        ((_q, _K, _V), {"attn_mask": np.ones((5, 2, 3), bool)}, "does not broadcast"),  # would grow the result
+        ((_q, _K, _V), {"attn_mask": np.ones((2, 3), np.int64)}, "boolean .* or float"),  # as torch refuses
+        ((_q, _K, _V), {"scale": float("nan")}, "scale"),
+        ((_q, _K, _V), {"scale": float("inf")}, "scale"),
+        ((_q, _K, _V), {"temperature": float("nan")}, "temperature"),
+        ((_q, _K, _V), {"temperature": float("inf")}, "temperature"),
+        ((np.ones((2, 2, 4)), np.ones((3, 3, 4)), np.ones((3, 3, 2))), {}, "batch dimensions"),
+        ((np.array([["a", "b"]]), _K, _V), {}, "real numbers"),
+        (([[1.0, 2.0], [3.0]], _K, _V), {}, "rectangular"),
+    ],
+)
+def test_sdpa_edge_cases_are_invalid_parameter_errors(args, kw, match):
+    with pytest.raises(ra.InvalidParameterError, match=match):
+        ra.scaled_dot_product_attention(*args, **kw)
+
+
+@pytest.mark.parametrize(
+    ("scores", "kw", "match"),
+    [
+        (3.0, {}, "at least one dimension"),
+        (np.zeros(0), {}, "empty"),
+        (np.zeros((2, 0)), {}, "empty"),
+        (np.zeros(3), {"axis": 1}, "axis"),
+        (["a", "b"], {}, "real numbers"),
+        (np.ones(3, complex), {}, "real numbers"),
+    ],
+)
+def test_softmax_edge_cases_are_invalid_parameter_errors(scores, kw, match):
+    with pytest.raises(ra.InvalidParameterError, match=match):
+        ra.softmax(scores, **kw)
+
+
+def _nan_case(case: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    q, K, V = (rng.standard_normal(s).astype(np.float32) for s in ((4, 6), (5, 6), (5, 3)))
+    kw: dict = {}
+    if case == "nan key":
+        K[1, 2] = np.nan
+    elif case == "nan key, masked for every query":
+        K[1, 2] = np.nan
+        m = np.ones((4, 5), bool)
+        m[:, 1] = False
+        kw["attn_mask"] = m
+    elif case == "nan query row":
+        q[2, 0] = np.nan
+    elif case == "+inf in a key":
+        K[3, 1] = np.inf
+    elif case == "-inf in a key":
+        K[3, 1] = -np.inf
+    elif case == "nan value":
+        V[0, 1] = np.nan
+    elif case == "nan value of a masked key":
+        V[0, 1] = np.nan
+        m = np.ones((4, 5), bool)
+        m[:, 0] = False
+        kw["attn_mask"] = m
+    elif case == "nan in a float mask":
+        m = np.zeros((4, 5), np.float32)
+        m[1, 3] = np.nan
+        kw["attn_mask"] = m
+    elif case == "+inf in a float mask":
+        m = np.zeros((4, 5), np.float32)
+        m[0, 2] = np.inf
+        kw["attn_mask"] = m
+    elif case == "causal, nan in a future key":
+        K[4, 0] = np.nan
+        kw["is_causal"] = True
+    return q, K, V, kw
+
+
+NAN_CASES = [
+    "nan key",
+    "nan key, masked for every query",
+    "nan query row",
+    "+inf in a key",
+    "-inf in a key",
+    "nan value",
+    "nan value of a masked key",
+    "nan in a float mask",
+    "+inf in a float mask",
+    "causal, nan in a future key",
+]
+
+
+@pytest.mark.parametrize("case", NAN_CASES)
+def test_nan_propagates_exactly_as_torch_sdpa(case):
+    """The rule: NaN in, NaN out, in the same places as torch; never weights that look valid."""
+    q, K, V, kw = _nan_case(case, np.random.default_rng(11))
+    out, w = ra.scaled_dot_product_attention(q, K, V, **kw)
+    ref = _torch_sdpa(q, K, V, **kw)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref), err_msg=case)
+    np.testing.assert_allclose(out, ref, atol=1e-5, rtol=1e-5, equal_nan=True, err_msg=case)
+    assert np.isnan(ref).any() or case == "-inf in a key"  # the case is a real one
+    rows = np.isnan(w).any(axis=-1)  # (L,) a row is all NaN or a valid weight row
+    assert np.isnan(w[rows]).all()
+    np.testing.assert_allclose(w[~rows].sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_softmax_nan_and_inf_give_nan_like_torch():
+    for row in ([1.0, np.nan, 0.0], [1.0, np.inf, 0.0], [np.nan, -np.inf, -np.inf]):
+        ours = ra.softmax(np.array([row, [0.0, 1.0, 2.0]], np.float32))
+        ref = torch.softmax(torch.tensor([row, [0.0, 1.0, 2.0]], dtype=torch.float32), dim=-1).numpy()
+        np.testing.assert_allclose(ours, ref, atol=1e-6, equal_nan=True)
+    # the one documented difference: every key masked gives zeros here, NaN in torch.softmax
+    assert ra.softmax([-np.inf, -np.inf]).tolist() == [0.0, 0.0]
+
+
+def test_float_mask_is_divided_by_the_temperature_with_the_scores():
+    rng = np.random.default_rng(5)
+    q, K, V = rng.standard_normal((2, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 2))
+    bias = rng.standard_normal((2, 3))
+    _, w = ra.scaled_dot_product_attention(q, K, V, attn_mask=bias, scale=0.5, temperature=0.25)
+    logits = ((q @ K.T) * 0.5 + bias) / 0.25
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(w, expected / expected.sum(axis=1, keepdims=True), rtol=1e-10)

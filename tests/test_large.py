@@ -231,3 +231,10 @@ def test_faiss_thread_setting_is_per_thread_as_documented():
             assert seen["other"] > 1, "a new thread starts from FAISS's default, not from this thread's setting"
     finally:
         set_faiss_threads(before)
+
+
+def test_zero_width_or_empty_keys_are_refused():
+    with pytest.raises(ra.InvalidParameterError, match="non-empty"):
+        exact_attention(np.ones(0), np.ones((3, 0)), np.ones((3, 2)))  # d = 0: nothing to compare
+    with pytest.raises(ra.InvalidParameterError, match="non-empty"):
+        exact_attention(np.ones(2), np.ones((0, 2)), np.ones((0, 2)))  # n = 0: nothing to attend to

@@ -346,3 +346,16 @@ def test_leave_last_out_skips_short_histories(store):
     assert ev.skipped == ("one",) and list(ev.scores["mean"].ranks) == ["two"]
     with pytest.raises(RecommenderError, match="nothing to leave out"):
         evaluate_leave_last_out(store, [one])
+
+
+def test_history_attention_refuses_shapes_that_do_not_fit():
+    q, K, V = np.ones((1, 3)), np.ones((4, 3)), np.ones((4, 2))
+    for args, kw in (
+        ((np.ones(3), K, V), {}),  # a 1-D target
+        ((q, np.ones((4, 2)), V), {}),  # d differs
+        ((q, K, np.ones((5, 2))), {}),  # H differs
+        ((q, K, V), {"decay": np.ones(3)}),
+        ((q, K, V), {"mask": np.ones((2, 4), bool)}),
+    ):
+        with pytest.raises(ra.InvalidParameterError):
+            history_attention(*args, **kw)

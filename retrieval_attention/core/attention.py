@@ -5,7 +5,8 @@ Pure numpy, no I/O. Shapes use one set of names everywhere:
     q (..., L, E)   queries        L query positions, E features
     K (..., S, E)   keys           S key positions
     V (..., S, Ev)  values
-    w (..., L, S)   weights        every row sums to 1 (or is all 0 when every key is masked)
+    w (..., L, S)   weights        every row sums to 1 (or is all 0 when every key is masked,
+                                   or all NaN when its scores hold a NaN, as in torch)
 
 A classic dictionary lookup is the special case where one weight is 1 and the rest are 0;
 equal weights are average pooling. Everything in between is attention.
@@ -33,47 +34,68 @@ __all__ = [
 ]
 
 
-def _float_array(x: ArrayLike) -> NDArray[np.floating]:
-    """As an array of floats, keeping float32 as float32 (no silent float64 copies)."""
-    a = np.asarray(x)
-    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+def _float_array(x: ArrayLike, name: str = "scores") -> NDArray[np.floating]:
+    """As an array of real numbers, keeping float32 as float32 (no silent float64 copies)."""
+    try:
+        a = np.asarray(x)
+    except ValueError:  # ragged nested lists
+        raise InvalidParameterError(f"{name} must be a rectangular array of numbers") from None
+    if a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    if a.dtype.kind != "f":
+        raise InvalidParameterError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
+    return a
 
 
 def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDArray[np.floating]:
     """Numerically stable ``exp(s / T) / sum(exp(s / T))`` along ``axis``.
 
     Entries equal to ``-inf`` get weight 0; a slice in which every entry is ``-inf`` (every key
-    masked) gets all-zero weights instead of NaN.
+    masked) gets all-zero weights instead of NaN. A slice holding NaN or ``+inf`` gets NaN
+    weights, as ``torch.softmax`` gives: a NaN in the scores propagates, it is never hidden in
+    weights that look valid.
 
     Args:
-        scores: array of scores of any shape.
+        scores: array of scores with at least one dimension.
         temperature: T, a finite number > 0. Small T sharpens towards the arg-max (ties split
             evenly), large T flattens towards uniform weights.
-        axis: the axis that sums to 1.
+        axis: the axis that sums to 1; it must not be empty.
 
     Returns:
         Weights with the shape and float dtype of ``scores``.
 
     Raises:
         InvalidParameterError: temperature is not a finite number > 0, or not a normal number of
-            the scores' float type (float32: 1.18e-38 to 3.4e38).
+            the scores' float type (float32: 1.18e-38 to 3.4e38); scores that are not real
+            numbers, 0-d, or empty along ``axis``; an axis the scores do not have.
 
     Example:
         >>> softmax([1.0, 2.0, 3.0]).round(3)
         array([0.09 , 0.245, 0.665])
         >>> softmax([1.0, 2.0, 3.0], temperature=0.01).round(3)
         array([0., 0., 1.])
+        >>> softmax([1.0, np.nan, 3.0])
+        array([nan, nan, nan])
     """
     s = _float_array(scores)
     t = check_temperature(temperature, s.dtype)  # a T that underflows to 0 in s's type would give NaN
-    m = np.max(s, axis=axis, keepdims=True)
+    if s.ndim == 0:
+        raise InvalidParameterError("scores must have at least one dimension, got a single number")
+    if not -s.ndim <= axis < s.ndim:
+        raise InvalidParameterError(f"axis {axis} is out of range for scores of shape {s.shape}")
+    if s.shape[axis] == 0:
+        raise InvalidParameterError(f"scores of shape {s.shape} are empty along axis {axis}: nothing to weigh")
+    m = np.max(s, axis=axis, keepdims=True)  # NaN if the slice holds a NaN
+    undefined = np.isnan(m) | (m == np.inf)  # torch gives NaN for the whole slice
     m = np.where(np.isfinite(m), m, 0.0).astype(s.dtype, copy=False)  # all-masked slice: no inf - inf
-    z = s - m
-    if t != 1.0:
-        z /= s.dtype.type(t)
-    e = np.exp(z, out=z)
-    total = np.sum(e, axis=axis, keepdims=True)
-    np.divide(e, total, out=e, where=total > 0)
+    with np.errstate(invalid="ignore"):  # inf - inf, inf / inf in an undefined slice: NaN, set below anyway
+        z = s - m
+        if t != 1.0:
+            z /= s.dtype.type(t)
+        e = np.exp(z, out=z)
+        total = np.sum(e, axis=axis, keepdims=True)
+        np.divide(e, total, out=e, where=total > 0)
+    np.copyto(e, np.nan, where=np.broadcast_to(undefined, e.shape))
     return e
 
 
@@ -86,29 +108,38 @@ def scaled_dot_product_attention(
     scale: float | None = None,
     temperature: float = 1.0,
 ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-    """``softmax(q Kᵀ · scale / T + mask) V``, with the semantics of PyTorch's function.
+    """``softmax((q Kᵀ · scale + mask) / T) V``, with the semantics of PyTorch's function.
 
     Same arguments and meaning as ``torch.nn.functional.scaled_dot_product_attention``:
     a boolean mask marks with True the keys a query *may* attend to; a float mask is added to
     the scaled scores; ``is_causal`` lets position i see keys 0..i only (lower triangle);
-    ``scale`` defaults to 1/sqrt(E). The extra ``temperature`` divides the scaled scores.
-    Unlike PyTorch, a row whose keys are all masked gets zero weights and a zero output, not NaN.
+    ``scale`` defaults to 1/sqrt(E). The extra ``temperature`` divides the masked, scaled scores.
+    A row whose keys are all masked gets zero weights and a zero output, never NaN (as torch's
+    function does; ``torch.softmax`` alone would give NaN).
+
+    NaN rule, as in torch: a NaN (or an infinity that meets a 0) anywhere in q or K makes NaN
+    scores, and every query row that has one gets NaN weights and a NaN output, even where the
+    mask hides that key (masks are added, and NaN + -inf is NaN); a NaN in V makes its output
+    column NaN. Nothing is silently renormalised.
 
     Args:
-        query: q, shape (..., L, E).
-        key: K, shape (..., S, E).
+        query: q, shape (..., L, E), at least 2-D (one query is (1, E)).
+        key: K, shape (..., S, E), S >= 1 and E >= 1.
         value: V, shape (..., S, Ev).
         attn_mask: optional boolean or float mask broadcastable to (..., L, S).
         is_causal: apply a causal (lower-triangular) mask; not together with ``attn_mask``.
-        scale: multiplier of q·k; None means 1/sqrt(E).
+        scale: multiplier of q·k, a finite number > 0; None means 1/sqrt(E).
         temperature: T > 0 dividing the scaled scores.
 
     Returns:
         (output, weights): output of shape (..., L, Ev) and weights of shape (..., L, S).
 
     Raises:
-        InvalidParameterError: bad temperature, both a mask and ``is_causal``, or shapes that
-            do not fit together.
+        InvalidParameterError: bad temperature or scale (scale / T times the largest score must
+            fit the scores' float type), both a mask and ``is_causal``, a mask that is not bool
+            or float or does not broadcast to (..., L, S), inputs that are not real numbers,
+            fewer than 2 dimensions, no keys (S = 0), no features (E = 0), or shapes (batch
+            dimensions included) that do not fit together.
 
     Example:
         >>> q = np.array([[1.0, 0.0]]); K = np.eye(2); V = np.array([[10.0], [20.0]])
@@ -117,11 +148,8 @@ def scaled_dot_product_attention(
         (array([[0.881, 0.119]]), array([[11.19]]))
     """
     t = check_temperature(temperature)
-    q, K, V = _float_array(query), _float_array(key), _float_array(value)
-    if q.shape[-1] != K.shape[-1]:
-        raise InvalidParameterError(f"query has E={q.shape[-1]} features but key has {K.shape[-1]}")
-    if K.shape[-2] != V.shape[-2]:
-        raise InvalidParameterError(f"key has S={K.shape[-2]} positions but value has {V.shape[-2]}")
+    q, K, V = _float_array(query, "query"), _float_array(key, "key"), _float_array(value, "value")
+    _check_shapes(q, K, V)
     if is_causal and attn_mask is not None:
         raise InvalidParameterError("pass either attn_mask or is_causal=True, not both (as in PyTorch)")
     L, S, E = q.shape[-2], K.shape[-2], q.shape[-1]
@@ -133,13 +161,52 @@ def scaled_dot_product_attention(
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
     if attn_mask is not None:
-        m = np.asarray(attn_mask)
-        if m.dtype == bool:
-            scores = np.where(m, scores, -np.inf).astype(scores.dtype, copy=False)
-        else:
-            scores = scores + m.astype(scores.dtype, copy=False)
+        m = _check_mask(attn_mask, scores.shape)
+        # added, as torch does: a masked NaN score stays NaN (NaN + -inf), it is not hidden
+        bias = np.where(m, 0.0, -np.inf) if m.dtype == bool else m / t
+        with np.errstate(over="ignore"):  # a huge negative bias over a tiny T: -inf, masked
+            scores = scores + bias.astype(scores.dtype, copy=False)
     w = softmax(scores, axis=-1)  # (..., L, S)
     return w @ V, w
+
+
+def _check_shapes(q: NDArray[np.floating], K: NDArray[np.floating], V: NDArray[np.floating]) -> None:
+    """q (..., L, E), K (..., S, E), V (..., S, Ev) that fit together, or one clear error."""
+    for name, a, dims in (("query", q, "(..., L, E)"), ("key", K, "(..., S, E)"), ("value", V, "(..., S, Ev)")):
+        if a.ndim < 2:
+            raise InvalidParameterError(
+                f"{name} must have at least 2 dimensions {dims}, got shape {a.shape} (one query is (1, E))"
+            )
+    if q.shape[-1] != K.shape[-1]:
+        raise InvalidParameterError(f"query has E={q.shape[-1]} features but key has {K.shape[-1]}")
+    if q.shape[-1] == 0:
+        raise InvalidParameterError("query and key have E=0 features: there is nothing to compare")
+    if K.shape[-2] == 0:
+        raise InvalidParameterError("key has S=0 positions: there is nothing to attend to")
+    if K.shape[-2] != V.shape[-2]:
+        raise InvalidParameterError(f"key has S={K.shape[-2]} positions but value has {V.shape[-2]}")
+    try:
+        np.broadcast_shapes(q.shape[:-2], K.shape[:-2], V.shape[:-2])
+    except ValueError:
+        raise InvalidParameterError(
+            f"batch dimensions do not broadcast: query {q.shape}, key {K.shape}, value {V.shape}"
+        ) from None
+
+
+def _check_mask(attn_mask: ArrayLike, shape: tuple[int, ...]) -> NDArray:
+    """The mask as an array that broadcasts to the scores' ``shape`` (..., L, S), or one clear error."""
+    m = np.asarray(attn_mask)
+    if m.dtype != bool and m.dtype.kind != "f":
+        raise InvalidParameterError(
+            f"attn_mask must be boolean (True = may attend) or float (added to the scores), got dtype {m.dtype}"
+        )
+    try:
+        fits = np.broadcast_shapes(m.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise InvalidParameterError(f"attn_mask of shape {m.shape} does not broadcast to the scores' shape {shape}")
+    return m
 
 
 def entropy(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
