@@ -13,6 +13,7 @@ __all__ = [
     "ModelNotFoundError",
     "QueryError",
     "RetrievalAttentionError",
+    "UnknownTokenError",
 ]
 
 
@@ -26,6 +27,10 @@ class InvalidParameterError(RetrievalAttentionError, ValueError):
 
 class QueryError(RetrievalAttentionError, ValueError):
     """The query text cannot be used: empty, whitespace only, ..."""
+
+
+class UnknownTokenError(QueryError):
+    """The model's tokenizer maps part of the text to [UNK]: the model cannot read those characters."""
 
 
 class CorpusError(RetrievalAttentionError, ValueError):

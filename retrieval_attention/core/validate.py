@@ -20,6 +20,7 @@ from retrieval_attention.errors import InvalidParameterError, QueryError
 
 __all__ = [
     "MAX_QUERY_CHARS",
+    "MAX_SENTENCE_CHARS",
     "Scale",
     "check_bandwidth",
     "check_choice",
@@ -28,6 +29,7 @@ __all__ = [
     "check_k",
     "check_positive",
     "check_query",
+    "check_sentence",
     "check_temperature",
     "check_whole",
     "effective_factor",
@@ -37,6 +39,8 @@ __all__ = [
 Scale = Literal["none", "sqrt_d"]
 #: Longest query accepted; longer text is refused rather than silently cut.
 MAX_QUERY_CHARS = 10_000
+#: Longest sentence the lessons inside the model accept (one sentence read token by token, not a document).
+MAX_SENTENCE_CHARS = 400
 
 _T = TypeVar("_T")
 
@@ -257,6 +261,26 @@ def check_query(query: object) -> str:
     if not any(ch.isprintable() and not ch.isspace() for ch in query):
         raise QueryError("the query has no visible characters (only control or whitespace characters)")
     return query
+
+
+def check_sentence(sentence: object, name: str = "sentence") -> str:
+    """Return one lesson sentence: a valid query (:func:`check_query`) of at most ``MAX_SENTENCE_CHARS``.
+
+    Example:
+        >>> check_sentence("x" * 401)
+        Traceback (most recent call last):
+        ...
+        retrieval_attention.errors.QueryError: the sentence is 401 characters; the limit is 400 (one sentence, read token by token)
+    """
+    try:
+        text = check_query(sentence)
+    except QueryError as exc:
+        raise QueryError(str(exc).replace("the query", f"the {name}", 1)) from None
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise QueryError(
+            f"the {name} is {len(text):,} characters; the limit is {MAX_SENTENCE_CHARS} (one sentence, read token by token)"
+        )
+    return text
 
 
 def scale_factor(scale: Scale | float | None, d: int | None = None) -> float:

@@ -1,7 +1,8 @@
 """Inside a real transformer: all-MiniLM-L6-v2's own attention heads, from our numpy forward pass.
 
 ``model`` runs our forward pass on a sentence and recomputes its heads; ``results`` holds what comes
-back and the helpers; ``reference`` runs transformers' own model for the check (torch, on demand only).
+back and the helpers; ``reference`` runs transformers' own model for the check (torch, on demand only);
+``walkthrough`` is one token's steps (article 001) and ``words`` merges WordPiece pieces into words.
 """
 
 from retrieval_attention.inspector.model import TransformerInspector, load_inspector
@@ -14,15 +15,35 @@ from retrieval_attention.inspector.results import (
     causal_mask,
     most_asymmetric_pair,
 )
+from retrieval_attention.inspector.walkthrough import (
+    ORIGINAL_TRANSFORMER,
+    MatrixShapes,
+    Walkthrough,
+    check_model_sentence,
+    walkthrough,
+    word_attention,
+)
+from retrieval_attention.inspector.words import WordAttention, merge_vectors, merge_weights, word_groups, word_labels
 
 __all__ = [
+    "ORIGINAL_TRANSFORMER",
     "LayerAttention",
     "LayerProjections",
+    "MatrixShapes",
     "ModelCheck",
     "Relevance",
     "TransformerInspector",
+    "Walkthrough",
+    "WordAttention",
     "asymmetry",
     "causal_mask",
+    "check_model_sentence",
     "load_inspector",
+    "merge_vectors",
+    "merge_weights",
     "most_asymmetric_pair",
+    "walkthrough",
+    "word_attention",
+    "word_groups",
+    "word_labels",
 ]
