@@ -5,9 +5,16 @@ Run with `make demo` (or `streamlit run app.py`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Attention is soft retrieval", page_icon=":material/search:", layout="wide")
+#: The tab's icon ships with the app (inlined as a data: URL): a `:material/...:` page icon would make
+#: the browser fetch it from a font CDN, which fails offline. The navigation's icons come from the
+#: Material Symbols font that Streamlit serves itself.
+ICON = Path(__file__).parent / "ui" / "assets" / "favicon.svg"
+
+st.set_page_config(page_title="Attention is soft retrieval", page_icon=ICON, layout="wide")
 
 PAGES = {
     "Retrieval": [
