@@ -2,10 +2,13 @@
 
 ``model`` runs our forward pass on a sentence and recomputes its heads; ``results`` holds what comes
 back and the helpers; ``reference`` runs transformers' own model for the check (torch, on demand only);
-``walkthrough`` is one token's steps (article 001) and ``words`` merges WordPiece pieces into words.
+``walkthrough`` is one token's steps (article 001), ``words`` merges WordPiece pieces into words,
+``projections`` draws x, q and k in 2-D and ``positions`` shuffles words with and without positions.
 """
 
 from retrieval_attention.inspector.model import TransformerInspector, load_inspector
+from retrieval_attention.inspector.positions import PermutationCheck, permutation_check
+from retrieval_attention.inspector.projections import PCA2D, ProjectionPicture, pca_2d, projection_picture
 from retrieval_attention.inspector.results import (
     LayerAttention,
     LayerProjections,
@@ -27,10 +30,13 @@ from retrieval_attention.inspector.words import WordAttention, merge_vectors, me
 
 __all__ = [
     "ORIGINAL_TRANSFORMER",
+    "PCA2D",
     "LayerAttention",
     "LayerProjections",
     "MatrixShapes",
     "ModelCheck",
+    "PermutationCheck",
+    "ProjectionPicture",
     "Relevance",
     "TransformerInspector",
     "Walkthrough",
@@ -42,6 +48,9 @@ __all__ = [
     "merge_vectors",
     "merge_weights",
     "most_asymmetric_pair",
+    "pca_2d",
+    "permutation_check",
+    "projection_picture",
     "walkthrough",
     "word_attention",
     "word_groups",
