@@ -272,6 +272,8 @@ def check_sentence(sentence: object, name: str = "sentence") -> str:
         ...
         retrieval_attention.errors.QueryError: the sentence is 401 characters; the limit is 400 (one sentence, read token by token)
     """
+    if isinstance(sentence, str) and not sentence.strip():
+        raise QueryError(f"the {name} is empty: type a sentence")
     try:
         text = check_query(sentence)
     except QueryError as exc:

@@ -123,7 +123,8 @@ def merge_vectors(vectors: NDArray[np.floating], groups: tuple[tuple[int, ...], 
     """One vector per token (T, e) -> one per word (W, e): the mean of the word's pieces.
 
     Scores built from merged vectors are the means of the piece-by-piece scores (q·k is linear in
-    each side), and K·Kᵀ of merged keys is still symmetric.
+    each side), and K·Kᵀ of merged keys is still symmetric. The groups may leave tokens out (e.g.
+    [CLS] and [SEP]); each token may be in one group at most.
 
     Example:
         >>> merge_vectors(np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 5.0]]), ((0, 1), (2,)))
@@ -133,8 +134,10 @@ def merge_vectors(vectors: NDArray[np.floating], groups: tuple[tuple[int, ...], 
     X = np.asarray(vectors)
     if X.ndim != 2:
         raise InvalidParameterError(f"vectors must be (T, e), got shape {X.shape}")
-    S = _assignment(groups, X.shape[0])  # (T, W)
-    return _frozen((S / S.sum(axis=0)).T @ X.astype(np.float64))  # (W, e)
+    flat = [i for g in groups for i in g]
+    if not groups or any(not g for g in groups) or len(set(flat)) != len(flat) or not set(flat) <= set(range(len(X))):
+        raise InvalidParameterError(f"word groups must be non-empty, disjoint and within 0..{len(X) - 1}, got {groups}")
+    return _frozen(np.stack([X[list(g)].astype(np.float64).mean(axis=0) for g in groups]))  # (W, e)
 
 
 @dataclass(frozen=True, eq=False)
