@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: setup demo serve test lint bench system-deps clean
+.PHONY: setup demo serve test lint bench system-deps clean i18n
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ test: setup system-deps
 # Measures everything and rewrites docs/benchmarks.md (about 20 min with cached indexes; see benchmarks/README.md).
 bench: setup system-deps
 	$(PY) -m benchmarks
+
+# After adding or changing a string marked with _(): re-extract (pybabel extract -> ui/locales/messages.pot,
+# retrieval_attention/locales/retrieval_attention.pot) and merge into every .po (pybabel update). Then
+# translate the empty entries; tests/test_i18n.py fails until every one is filled in.
+i18n: setup
+	$(PY) -m ui.locales update
+	$(PY) -m ui.locales check || true
 
 lint: setup
 	$(VENV)/bin/ruff check .

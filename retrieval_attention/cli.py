@@ -2,11 +2,14 @@
 
 Prints hard lookup, top-k and soft attention in three columns (stacked on a narrow terminal),
 or one JSON document with ``--json``. Errors are one line on stderr and exit status 2.
+``--lang zh`` or ``--lang es`` translates the text for people (help, headings, labels, numbers,
+category names) with the package's gettext catalogue; JSON keys and values stay as they are.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -19,42 +22,70 @@ from typing import Any, NoReturn
 
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
 from retrieval_attention.errors import RetrievalAttentionError
+from retrieval_attention.i18n import (
+    DEFAULT_LANG,
+    LANGUAGES,
+    category_name,
+    fmt_list,
+    fmt_number,
+    fmt_percent,
+    load_translations,
+)
 
 __all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict", "terminal_text"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line's arguments; a bad one is a one-line error with exit status 2."""
-    p = _Parser(
+def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
+    """The command line's arguments, their help in ``lang``; a bad one is a one-line error with exit status 2."""
+    _ = load_translations(lang).gettext
+    parser = _Parser(
         prog="python -m retrieval_attention",
-        description="Compare hard lookup, top-k search and soft attention for one query.",
+        description=_("Compare hard lookup, top-k search and soft attention for one query."),
+        formatter_class=functools.partial(_HelpFormatter, usage_prefix=_("usage: ")),
+        add_help=False,  # -h is added below, its help translated
     )
-    p.add_argument("query", help='the query text, e.g. "funny cat videos"')
-    p.add_argument("--k", type=int, default=5, help="keys kept by top-k search (default 5)")
+    # argparse's own headings come from its gettext domain, not ours: named here to be translated
+    parser.add_argument_group(_("positional arguments")).add_argument(
+        "query", help=_('the query text, e.g. "funny cat videos"')
+    )
+    p = parser.add_argument_group(_("options"))
+    p.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
+    p.add_argument("--k", type=int, default=5, help=_("keys kept by top-k search (default {n})").format(n=5))
     p.add_argument(
         "--temperature",
         "-t",
         type=float,
         default=DEFAULT_TEMPERATURE,
-        help=f"softmax temperature T > 0 (default {DEFAULT_TEMPERATURE}: readable for cosine scores)",
+        help=_("softmax temperature T > 0 (default {t}: readable for cosine scores)").format(t=DEFAULT_TEMPERATURE),
     )
     p.add_argument(
         "--scale",
         choices=("none", "sqrt_d"),
         default="none",
-        help="multiply q·k by 1 (none, default) or 1/sqrt(d) as transformers do",
+        help=_("multiply q·k by 1 (none, default) or 1/sqrt(d) as transformers do"),
     )
-    p.add_argument("--corpus", metavar="PATH", help="a CSV, JSON or JSONL corpus (default: the bundled videos)")
+    p.add_argument("--corpus", metavar="PATH", help=_("a CSV, JSON or JSONL corpus (default: the bundled videos)"))
     p.add_argument(
         "--model",
         metavar="NAME_OR_PATH",
-        help=f"encoder: all-MiniLM-L6-v2 (default), multilingual-e5-small, any sentence-transformers "
-        f"name or a local folder (also ${MODEL_ENV_VAR})",
+        help=_(
+            "encoder: all-MiniLM-L6-v2 (default), multilingual-e5-small, any sentence-transformers "
+            "name or a local folder (also ${env})"
+        ).format(env=MODEL_ENV_VAR),
     )
-    p.add_argument("--top", type=int, default=5, help="rows of soft attention to show (default 5)")
-    p.add_argument("--json", action="store_true", help="print one JSON document for scripts")
-    p.add_argument("--no-cache", action="store_true", help="re-embed the corpus, ignore the cache")
-    return p
+    p.add_argument("--top", type=int, default=5, help=_("rows of soft attention to show (default {n})").format(n=5))
+    p.add_argument("--json", action="store_true", help=_("print one JSON document for scripts"))
+    p.add_argument("--no-cache", action="store_true", help=_("re-embed the corpus, ignore the cache"))
+    p.add_argument(
+        "--lang",
+        choices=tuple(LANGUAGES),
+        default=DEFAULT_LANG,
+        help=_(
+            "language of the text output: en, zh (中文) or es (Español); JSON stays as it is. For Chinese or "
+            "Spanish queries add --model multilingual-e5-small: the default encoder reads English only"
+        ),
+    )
+    return parser
 
 
 def result_to_dict(store: Any, res: Any, top: int) -> dict[str, Any]:
@@ -169,45 +200,56 @@ def _fit(text: str, width: int) -> str:
     return out + " " * max(0, width - w)
 
 
-def _describe(store: Any, res: Any) -> list[str]:
+def _describe(store: Any, res: Any, lang: str) -> list[str]:
+    _ = load_translations(lang).gettext
     s = store.describe_output(res.output)
-    mix = ", ".join(f"{c} {x:.0%}" for c, x in list(s.category_mix.items())[:3] if x >= 0.005)
-    lines = [f"output: {mix}"]
+    mix = [
+        f"{category_name(c, lang)} {fmt_percent(x, lang)}" for c, x in list(s.category_mix.items())[:3] if x >= 0.005
+    ]
+    lines = [_("output: {mix}").format(mix=fmt_list(mix, lang))]
     if s.duration_s is not None:
-        lines.append(f"  duration {s.duration_s / 60:.1f} min")
+        lines.append("  " + _("duration {minutes} min").format(minutes=fmt_number(s.duration_s / 60, lang, 1)))
     if s.views is not None:
-        lines.append(f"  views ~{s.views:,.0f}")
+        lines.append("  " + _("views ~{views}").format(views=fmt_number(s.views, lang, 0)))
     if s.nearest:
-        lines.append(f"  nearest: {store.corpus.by_id(s.nearest[0][0]).title}")
+        lines.append("  " + _("nearest: {title}").format(title=store.corpus.by_id(s.nearest[0][0]).title))
     return lines
 
 
-def _columns(store: Any, results: dict[str, Any], k: int, top: int) -> list[list[str]]:
+def _columns(store: Any, results: dict[str, Any], k: int, top: int, lang: str) -> list[list[str]]:
+    _ = load_translations(lang).gettext
     titles = store.corpus
     hard, topk, soft = results["hard"], results["topk"], results["soft"]
-    c1 = ["HARD LOOKUP (dict)"]
+    c1 = [_("HARD LOOKUP (dict)")]
     if hard.hit:
         v = titles.by_id(hard.ids[0])
-        c1 += ["hit: exact key", f"  {v.title}", f"  {v.category} · {v.channel}"] + _describe(store, hard)
+        c1 += [_("hit: exact key"), f"  {v.title}", f"  {category_name(v.category, lang)} · {v.channel}"]
+        c1 += _describe(store, hard, lang)
     else:
-        c1 += ["miss: no key equals", f"  {hard.lookup_key!r}", "a dict has no notion", "of 'close': weights all 0"]
-    c2 = [f"TOP-{len(topk.ids)} (FAISS, cosine)"]
-    c2 += [f"{r}. {s:.3f} {titles.by_id(i).title}" for r, (i, s, _w) in enumerate(topk.top(k), start=1)]
-    c2 += [f"weight kept by top-{len(topk.ids)}: {float(soft.weights[topk.positions].sum()):.0%}"]
-    c2 += _describe(store, topk)
-    c3 = [f"SOFT ATTENTION (T={soft.temperature:g})"]
-    c3 += [f"{w:6.1%} {titles.by_id(i).title}" for i, _s, w in soft.top(top)]
-    c3 += [f"entropy {soft.entropy:.2f} nats · eff. keys {soft.effective_num_keys:.1f}"]
-    c3 += _describe(store, soft)
+        c1 += [_("miss: no key equals"), f"  {hard.lookup_key!r}"]
+        c1 += _("a dict has no notion\nof 'close': weights all 0").split("\n")
+    kept = len(topk.ids)
+    c2 = [_("TOP-{k} (FAISS, cosine)").format(k=kept)]
+    c2 += [
+        f"{r}. {fmt_number(s, lang, 3)} {titles.by_id(i).title}" for r, (i, s, _w) in enumerate(topk.top(k), start=1)
+    ]
+    share = fmt_percent(float(soft.weights[topk.positions].sum()), lang)
+    c2 += [_("weight kept by top-{k}: {share}").format(k=kept, share=share)]
+    c2 += _describe(store, topk, lang)
+    c3 = [_("SOFT ATTENTION (T={t})").format(t=f"{soft.temperature:g}")]  # T as typed on the command line
+    c3 += [f"{fmt_percent(w, lang, 1):>6} {titles.by_id(i).title}" for i, _s, w in soft.top(top)]
+    h, n_eff = fmt_number(soft.entropy, lang, 2), fmt_number(soft.effective_num_keys, lang, 1)
+    c3 += [_("entropy {h} nats · eff. keys {n}").format(h=h, n=n_eff)]
+    c3 += _describe(store, soft, lang)
     return [c1, c2, c3]
 
 
-def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: int) -> str:
-    """The three columns as text, ``width`` terminal cells wide (stacked below 96 cells).
+def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: int, lang: str = DEFAULT_LANG) -> str:
+    """The three columns as text, ``width`` terminal cells wide (stacked below 96 cells), in ``lang``.
 
     Every cell goes through :func:`terminal_text`, in both layouts.
     """
-    cols = [[terminal_text(cell) for cell in col] for col in _columns(store, results, k, top)]
+    cols = [[terminal_text(cell) for cell in col] for col in _columns(store, results, k, top, lang)]
     if width < 96:  # stacked
         return "\n\n".join("\n".join(c) for c in cols)
     cw = (width - 6) // 3
@@ -245,8 +287,33 @@ def _undecodable_input(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding corpus: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+def _progress(done: int, total: int, lang: str = DEFAULT_LANG) -> None:
+    line = load_translations(lang).gettext("embedding corpus: {done}/{total}").format(done=done, total=total)
+    print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _lang_in(argv: Sequence[str]) -> str:
+    """The ``--lang`` value in ``argv`` before argparse runs, so that ``--help`` is translated too."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in LANGUAGES else DEFAULT_LANG
+        if arg.startswith("--lang="):
+            value = arg.removeprefix("--lang=")
+            return value if value in LANGUAGES else DEFAULT_LANG
+    return DEFAULT_LANG
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout with a translated ``usage:`` prefix."""
+
+    def __init__(self, prog: str, usage_prefix: str = "usage: ", **kwargs: Any) -> None:
+        super().__init__(prog, **kwargs)
+        self._usage_prefix = usage_prefix
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, self._usage_prefix if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -286,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if (problem := _undecodable_input(argv)) is not None:
         return _fail(problem)
-    args = build_parser().parse_args(argv)
+    args = build_parser(_lang_in(argv)).parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_TerminalFormatter("warning: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
@@ -300,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_k(args.k)
         check_whole(args.top, "--top", 1)
         corpus = load_corpus(args.corpus)
-        show = None if args.json or not sys.stderr.isatty() else _progress
+        show = None if args.json or not sys.stderr.isatty() else functools.partial(_progress, lang=args.lang)
         store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
         if args.json:
@@ -322,10 +389,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure") and not _writes_utf8(sys.stdout):
         sys.stdout.reconfigure(errors="backslashreplace")  # e.g. Chinese titles on a Latin-1 terminal
     width = shutil.get_terminal_size((140, 24)).columns
-    head = (
-        f"query {args.query!r} · {len(store)} keys · model {store.encoder.name} · "
-        f"k={args.k} · T={args.temperature:g} · scale {args.scale}"
+    head = load_translations(args.lang).gettext(
+        "query {query} · {n} keys · model {model} · k={k} · T={t} · scale {scale}"
+    )
+    head = head.format(
+        query=repr(args.query),
+        n=fmt_number(len(store), args.lang),
+        model=store.encoder.name,
+        k=args.k,
+        t=f"{args.temperature:g}",
+        scale=args.scale,
     )
     print(terminal_text(head))
-    print(render_text(store, results, args.k, args.top, width))
+    print(render_text(store, results, args.k, args.top, width, lang=args.lang))
     return 0

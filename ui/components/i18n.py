@@ -1,0 +1,170 @@
+"""The session's language and the helpers a page translates with: ``_()``, ``ngettext()``, ``fmt_*()``.
+
+The language of a session is ``?lang=en|zh|es`` in the URL if there is one (an unknown value is
+English, with no error), else the one this session chose, else the browser's (``st.context.locale``)
+on the first visit. It is kept in ``st.session_state`` and mirrored into the URL, so a teacher can
+copy the address and send a link that opens in Chinese. The sidebar switch changes it; no other
+session key is touched, so the query and the sliders stay as they were.
+
+A page writes ``st.header(_("Three ways to answer"))`` and ``_("top-{k} keeps {share}").format(...)``;
+``python -m ui.locales update`` extracts the strings into ``ui/locales``. Never call ``_()`` inside an
+``st.cache_data`` function: the cache does not know the language. Translate at the page and pass the
+translated labels in (they are then part of the cache key).
+"""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+
+import streamlit as st
+
+from retrieval_attention import i18n
+from retrieval_attention.i18n import LANGUAGES, N_, normalize_lang
+
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "_",
+    "category_name",
+    "current_lang",
+    "fmt_compact",
+    "fmt_list",
+    "fmt_number",
+    "fmt_percent",
+    "language_switch",
+    "ngettext",
+    "resolve_lang",
+    "translations",
+]
+
+#: The app's catalogues: ``<lang>/LC_MESSAGES/messages.po`` (see ``ui/locales/__init__.py``).
+UI_LOCALES = Path(__file__).resolve().parents[1] / "locales"
+UI_DOMAIN = "messages"
+#: The URL's query parameter.
+QUERY_PARAM = "lang"
+#: session_state: the language of this session. Not a widget key, so no page can drop it.
+LANG_KEY = "ui_lang"
+#: session_state: the sidebar switch's widget key.
+SWITCH_KEY = "ui_lang_switch"
+
+
+def resolve_lang(query: object, session: object, browser: object) -> str:
+    """The session's language from what the URL, the session and the browser say, in that order.
+
+    Args:
+        query: the ``?lang=`` value, or None when the URL has none.
+        session: the language this session has used so far, or None on the first visit.
+        browser: the browser's locale (``"zh-CN"``), read only when the other two say nothing.
+
+    Returns:
+        ``"en"``, ``"zh"`` or ``"es"``: a ``?lang=`` value that names none of them is English.
+
+    Example:
+        >>> resolve_lang("zh", "es", "en-US"), resolve_lang("klingon", "es", None), resolve_lang(None, None, "es-MX")
+        ('zh', 'en', 'es')
+    """
+    if query is not None:
+        return normalize_lang(query)
+    if session in LANGUAGES:
+        return str(session)
+    return normalize_lang(browser)
+
+
+def current_lang() -> str:
+    """The language of this session (see the module's docstring), kept in session_state and the URL.
+
+    Returns:
+        ``"en"``, ``"zh"`` or ``"es"``.
+    """
+    session = st.session_state.get(LANG_KEY)
+    query = st.query_params.get(QUERY_PARAM)
+    if session is not None and query == session:
+        return session  # every call after the first: two lookups
+    lang = resolve_lang(query, session, None if session in LANGUAGES else st.context.locale)
+    st.session_state[LANG_KEY] = lang
+    st.query_params[QUERY_PARAM] = lang  # a page switch may drop the parameter: put it back
+    return lang
+
+
+def _switched() -> None:
+    lang = normalize_lang(st.session_state.get(SWITCH_KEY))
+    st.session_state[LANG_KEY] = lang
+    st.query_params[QUERY_PARAM] = lang
+
+
+def language_switch() -> str:
+    """The sidebar's language switch (English / 中文 / Español); call it once per run, before any page.
+
+    Returns:
+        The language of this run.
+    """
+    lang = current_lang()
+    if st.session_state.get(SWITCH_KEY) != lang:
+        st.session_state[SWITCH_KEY] = lang  # follows ?lang= and the browser; set before the widget exists
+    st.sidebar.radio(
+        _("Language"),
+        list(LANGUAGES),
+        key=SWITCH_KEY,
+        format_func=LANGUAGES.__getitem__,
+        horizontal=True,
+        on_change=_switched,
+    )
+    return lang
+
+
+def translations() -> gettext.NullTranslations:
+    """The app's translations in the session's language (read once per process)."""
+    return i18n.load_translations(current_lang(), UI_LOCALES, UI_DOMAIN)
+
+
+def _(message: str) -> str:
+    """``message`` in the session's language (the English source string if it has no translation).
+
+    Args:
+        message: a literal English string, so that Babel extracts it; ``{name}`` placeholders are
+            filled afterwards with ``.format``.
+
+    Returns:
+        The translation.
+    """
+    return translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a counted message for ``n`` in the session's language (Chinese has one form).
+
+    Args:
+        singular: the English message for 1 (``"{n} key"``).
+        plural: the English message for any other count (``"{n} keys"``).
+        n: the count that picks the form; fill ``{n}`` with ``.format(n=fmt_number(n))``.
+
+    Returns:
+        The translation.
+    """
+    return translations().ngettext(singular, plural, n)
+
+
+def fmt_number(value: float, decimals: int | None = None) -> str:
+    """``value`` with the session's digit grouping and decimal sign (:func:`retrieval_attention.i18n.fmt_number`)."""
+    return i18n.fmt_number(value, current_lang(), decimals)
+
+
+def fmt_percent(fraction: float, decimals: int = 0) -> str:
+    """``fraction`` (1.0 = 100 %) as the session's language writes a percentage."""
+    return i18n.fmt_percent(fraction, current_lang(), decimals)
+
+
+def fmt_compact(value: float, decimals: int = 1) -> str:
+    """A large count in the session's short form: ``206.6K``, ``20.7万``, ``206,6 mil``."""
+    return i18n.fmt_compact(value, current_lang(), decimals)
+
+
+def fmt_list(items: list[str]) -> str:
+    """``items`` joined as the session's language joins a list (``a, b and c``, ``a、b和c``)."""
+    return i18n.fmt_list(items, current_lang())
+
+
+def category_name(category: str) -> str:
+    """The display name of a bundled corpus's category in the session's language; others as written."""
+    return i18n.category_name(category, current_lang())
