@@ -128,17 +128,26 @@ def test_damaged_model_record_means_a_load_before_answering(own_cache, gate, cap
     assert json.loads(record.read_text()) == info, "a good record is written again after the load"
 
 
-def test_a_record_that_lies_fails_the_background_load_clearly(own_cache, gate):
-    sbert.SentenceTransformerEncoder()
+@pytest.mark.parametrize("lie", ["dim", "max_seq_length"])
+def test_a_record_that_lies_only_delays(own_cache, gate, caplog, lie):
+    """The loaded model's shape wins over a wrong record: the run answers correctly, the record is
+    rewritten, and nothing is cached under the wrong identity."""
+    first = sbert.SentenceTransformerEncoder()
     [record] = records(own_cache)
     info = json.loads(record.read_text())
-    record.write_text(json.dumps({**info, "dim": 999}))
+    record.write_text(json.dumps({**info, lie: 7}))
     enc = sbert.SentenceTransformerEncoder(background=True)
-    assert enc.dim == 999 and not enc.ready
-    gate.set()
-    with pytest.raises(ra.ModelNotFoundError, match="not the recorded"):
-        enc.encode_queries(["cats"])
-    assert not record.exists(), "the wrong record is deleted, so the next start loads first"
+    assert getattr(enc, lie) == 7 and not enc.ready
+    texts = ["cats", "dogs"]
+    threading.Timer(0.2, gate.set).start()  # the load finishes while the cache lookup waits for it
+    with caplog.at_level(logging.WARNING):
+        x = cache.embed_documents(enc, texts, cache_dir=own_cache)
+    assert "not the recorded" in caplog.text
+    assert (enc.dim, enc.max_seq_length, enc.cache_id) == (first.dim, first.max_seq_length, first.cache_id)
+    np.testing.assert_array_equal(x, first.encode_documents(texts))
+    assert json.loads(record.read_text()) == info, "the record is rewritten with the loaded shape"
+    [written] = (own_cache / "embeddings").glob("*.npz")
+    assert written.name == f"{cache._cache_key(first, texts, 'key')}.npz", "cached under the true identity"
 
 
 def test_get_encoder_loads_each_model_once_and_drops_a_failed_load(own_cache, gate, monkeypatch):

