@@ -6,8 +6,13 @@ not the server, dominate its latencies. This client speaks the protocol the brow
 widget values and times the reply up to ``script_finished``, so the figures are the server's work
 (script run + serialising every element), not the rendering. Each session types queries it alone
 uses (no shared query-cache hit) and moves the k slider; every answer's top-1 title is checked
-against the library run directly. The app as shipped and with Streamlit's default of a full
-``gc.collect(2)`` after every rerun (``runner.postScriptGC``), which .streamlit/config.toml turns off.
+against the library run directly.
+
+Two deployments, each with 1, 10, 30 and 60 sessions: one app process, and two replicas behind
+nginx (deploy/replicas.py; every session carries its own affinity cookie, as every browser does).
+During a second 30-session wave, one more session pastes 20,000 titles into "Use your own data"
+and waits for them to be embedded: the others' latencies show whether one student's upload slows
+the class.
 
     python -m benchmarks.bench_server_load
 """
@@ -18,10 +23,13 @@ import asyncio
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from benchmarks.common import WORK, machine, rss_bytes, save_result, wait_for_quiet
 
-SESSIONS = (1, 5, 20)
+SESSIONS = (1, 10, 30, 60)
+UPLOAD_SESSIONS = 30  # the wave during which one more session embeds a big paste
+UPLOAD_ROWS = 20_000
 QUERIES = ["hilarious kitten videos", "homemade pizza recipe", "what is a black hole", "today's stock market update"]
 K_MOVES = (3, 8)
 
@@ -100,10 +108,25 @@ def slider_state(wid: str, value: float):
     return w
 
 
-async def one_user(url: str, user: int, expected: dict[str, str]) -> dict:
+def button_state(wid: str):
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    w = WidgetState(id=wid)
+    w.trigger_value = True
+    return w
+
+
+def connect(url: str, user: int | str):
+    """A websocket session with its own affinity cookie (nginx pins each cookie to one replica)."""
     import websockets
 
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**27) as ws:
+    return websockets.connect(
+        url, subprotocols=["streamlit"], max_size=2**27, additional_headers={"Cookie": f"ra_replica=bench{user}"}
+    )
+
+
+async def one_user(url: str, user: int, expected: dict[str, str]) -> dict:
+    async with connect(url, user) as ws:
         s = Session(ws)
         first_s, _ = await run_once(s, [])
         actions = []
@@ -119,8 +142,28 @@ async def one_user(url: str, user: int, expected: dict[str, str]) -> dict:
         return {"first_run_s": first_s, "actions": actions}
 
 
-async def wave(url: str, users: int, expected: dict[str, str]) -> list[dict]:
-    return list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users))))
+async def paste_user(url: str, titles: list[str], started: asyncio.Event) -> dict:
+    """One session pastes ``titles`` into "Use your own data" and waits until they are embedded."""
+    async with connect(url, "paste") as ws:
+        s = Session(ws)
+        await run_once(s, [])
+        started.set()
+        states = [text_state(s.ids["own_paste"], "\n".join(titles)), button_state(s.ids["own_use_paste"])]
+        dt, _ = await run_once(s, states)
+        return {"rows": len(titles), "embed_rerun_s": dt}
+
+
+async def wave(
+    url: str, users: int, expected: dict[str, str], paste: list[str] | None = None
+) -> tuple[list[dict], dict]:
+    if paste is None:
+        return list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users)))), {}
+    started = asyncio.Event()
+    upload = asyncio.create_task(paste_user(url, paste, started))
+    await started.wait()  # the paste's rerun is sent first; the class acts while it embeds
+    await asyncio.sleep(0.5)
+    results = list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users))))
+    return results, await upload
 
 
 def summary(results: list[dict]) -> dict:
@@ -139,15 +182,24 @@ def summary(results: list[dict]) -> dict:
     }
 
 
-CONFIGS = {
-    "as shipped (runner.postScriptGC = false)": {},
-    "Streamlit's default (runner.postScriptGC = true)": {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"},
-}
+DEPLOYMENTS = ("1 app process", "2 replicas behind nginx")
+
+
+def start(deployment: str, state: Path) -> tuple[str, list[int], object]:
+    """(websocket URL, app pids, a stop function) for one deployment on loopback."""
+    from deploy import replicas
+    from tests.browser.test_browser import start_server, stop_server
+
+    if deployment == "1 app process":
+        server = start_server(state, state)
+        return server["url"], [server["proc"].pid], lambda: stop_server(server)
+    dep = replicas.start(replicas=2, state=state)
+    return dep.url, dep.replica_pids, lambda: replicas.stop(state)
 
 
 def main() -> None:
     import retrieval_attention as ra
-    from tests.browser.test_browser import start_server, stop_server
+    from benchmarks.data import synthetic_titles
 
     load = wait_for_quiet()
     store = ra.KeyValueStore.from_corpus(ra.load_corpus())
@@ -156,30 +208,39 @@ def main() -> None:
         for q in QUERIES[1:]:
             text = f"{q} {u}"
             expected[text] = store.corpus.by_id(store.topk_search(text, k=5).ids[0]).title
-    artifacts = WORK / "server_load"
-    artifacts.mkdir(parents=True, exist_ok=True)
+    paste = [f"{t} #{i}" for i, t in enumerate(synthetic_titles(UPLOAD_ROWS))]
     rows = []
-    for config, env in CONFIGS.items():
-        server = start_server(artifacts, artifacts, env)
+    for deployment in DEPLOYMENTS:
+        state = WORK / "server_load" / deployment.replace(" ", "_")
+        state.mkdir(parents=True, exist_ok=True)
+        url, pids, stop = start(deployment, state)
         try:
-            url = server["url"].replace("http://", "ws://") + "/_stcore/stream"
-            pid = server["proc"].pid
-            asyncio.run(wave(url, 1, expected))  # warm-up: the model and store load once
-            for users in SESSIONS:
-                before = rss_bytes(pid) / 2**20
+            ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+            asyncio.run(wave(ws_url, 4, expected))  # warm-up: every replica loads its model and store once
+            plan = [(n, False) for n in SESSIONS] + [(UPLOAD_SESSIONS, True)]
+            for users, with_paste in plan:
+                wait_for_quiet(limit=3.0, max_wait_s=300, poll_s=20)
+                before = sum(rss_bytes(p) for p in pids) / 2**20
                 t0 = time.perf_counter()
-                results = asyncio.run(wave(url, users, expected))
-                row = {**summary(results), "config": config, "wall_s": time.perf_counter() - t0}
-                row.update(rss_before_mb=before, rss_after_mb=rss_bytes(pid) / 2**20)
+                results, upload = asyncio.run(wave(ws_url, users, expected, paste if with_paste else None))
+                row = {**summary(results), "config": deployment, "wall_s": time.perf_counter() - t0}
+                row.update(
+                    replicas=len(pids),
+                    rss_before_mb=before,
+                    rss_after_mb=sum(rss_bytes(p) for p in pids) / 2**20,
+                    rss_per_replica_mb=[rss_bytes(p) / 2**20 for p in pids],
+                    upload=upload or None,
+                )
+                extra = f", paste of {UPLOAD_ROWS:,} rows embedded in {upload['embed_rerun_s']:.1f} s" if upload else ""
                 print(
-                    f"  {config}, {users:>2} sessions: action p50 {row['action_p50_s'] * 1000:.0f} ms, "
-                    f"p95 {row['action_p95_s'] * 1000:.0f} ms, all correct {row['all_correct']}, "
-                    f"RSS {row['rss_before_mb']:.0f} -> {row['rss_after_mb']:.0f} MB",
+                    f"  {deployment}, {users:>2} sessions: action p50 {row['action_p50_s'] * 1000:.0f} ms, "
+                    f"p95 {row['action_p95_s'] * 1000:.0f} ms, max {row['action_max_s'] * 1000:.0f} ms, "
+                    f"all correct {row['all_correct']}, RSS {row['rss_after_mb']:.0f} MB{extra}",
                     flush=True,
                 )
                 rows.append(row)
         finally:
-            stop_server(server)
+            stop()
     save_result("server_load", {"machine": machine(), "load_average_at_start": load, "rows": rows})
 
 
