@@ -203,3 +203,11 @@ def test_default_path_never_imports_torch(code: str, tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_loading_sets_numpy_blas_to_one_thread(ours: NumpyBertEncoder) -> None:
+    """OpenBLAS's spinning threads slow the forward pass badly on a busy machine: one thread, and
+    batches spread over worker threads instead (see numpy_bert's docstring)."""
+    from retrieval_attention.infra.threads import current_threads
+
+    assert current_threads()["blas"] == 1

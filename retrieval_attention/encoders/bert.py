@@ -41,6 +41,7 @@ __all__ = [
     "forward",
     "gelu",
     "layer_norm",
+    "linear",
     "mean_pool",
     "merge_heads",
     "project_heads",
@@ -183,11 +184,18 @@ def merge_heads(heads: F32) -> F32:
     return np.ascontiguousarray(np.swapaxes(heads, -2, -3)).reshape(*lead, T, h * hd)
 
 
+def linear(x: F32, W: F32, b: F32) -> F32:
+    """``x @ W + b`` over the last axis, as one (B*T, in) @ (in, out) product: (B, T, in) -> (B, T, out)."""
+    rows = x.reshape(-1, x.shape[-1]) @ W  # (B*T, out): one matrix multiply, not one per text
+    rows += b
+    return rows.reshape(*x.shape[:-1], W.shape[1])
+
+
 def project_heads(x: F32, L: LayerWeights, n_heads: int) -> tuple[F32, F32, F32]:
     """q, K, V = x W_Q + b_Q, x W_K + b_K, x W_V + b_V, each split into heads: (B, T, d) -> 3 × (B, h, T, hd)."""
-    q = split_heads(x @ L.W_Q + L.b_Q, n_heads)  # (B, h, T, hd)
-    K = split_heads(x @ L.W_K + L.b_K, n_heads)  # (B, h, T, hd)
-    V = split_heads(x @ L.W_V + L.b_V, n_heads)  # (B, h, T, hd)
+    q = split_heads(linear(x, L.W_Q, L.b_Q), n_heads)  # (B, h, T, hd)
+    K = split_heads(linear(x, L.W_K, L.b_K), n_heads)  # (B, h, T, hd)
+    V = split_heads(linear(x, L.W_V, L.b_V), n_heads)  # (B, h, T, hd)
     return q, K, V
 
 
@@ -209,7 +217,7 @@ def attention_block(
     q, K, V = project_heads(x, L, cfg.n_heads)  # (B, h, T, hd) each
     mask = None if key_mask is None else key_mask[:, None, None, :]  # (B, 1, 1, T): no query looks at padding
     heads, weights = scaled_dot_product_attention(q, K, V, attn_mask=mask)  # (B, h, T, hd), (B, h, T, T)
-    projected = merge_heads(heads) @ L.W_O + L.b_O  # (B, T, d)
+    projected = linear(merge_heads(heads), L.W_O, L.b_O)  # (B, T, d)
     a = layer_norm(x + projected, L.ln1_gamma, L.ln1_beta, cfg.eps)  # (B, T, d)
     return q, K, V, weights, heads, projected, a
 

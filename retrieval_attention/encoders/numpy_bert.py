@@ -15,19 +15,19 @@ sentence-transformers does. A batch is padded on the right to its longest text, 
 
 Threads: numpy's BLAS (OpenBLAS) splits every matrix product over all cores and keeps its workers
 spinning between products, which on a busy machine turns a short forward pass into a long wait
-(docs/benchmarks.md). So the forward pass runs with BLAS on one thread, and a corpus is embedded
-in batches spread over one worker thread per core instead: coarse parallel work that degrades
-gracefully when other processes want the cores too.
+(docs/benchmarks.md). So loading this encoder sets numpy's BLAS to one thread for the process
+(what :func:`~retrieval_attention.infra.threads.recommended_threads` recommends for every
+workload), and a corpus is embedded in batches spread over one worker thread per core instead:
+coarse parallel work that degrades gracefully when other processes want the cores too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
+import logging
 import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from retrieval_attention.config import DEFAULT_MODEL, MODEL_ENV_VAR
 from retrieval_attention.encoders.base import Progress, _fingerprint, normalize_rows, resolve_model_path
 from retrieval_attention.encoders.bert import BertConfig, BertWeights, ForwardTrace, LayerWeights, forward, mean_pool
 from retrieval_attention.errors import ModelNotFoundError
+from retrieval_attention.infra.threads import _set_blas_threads
 
 __all__ = [
     "NumpyBertEncoder",
@@ -50,46 +51,14 @@ __all__ = [
     "transformer_problem",
 ]
 
+log = logging.getLogger(__name__)
+
 _MODULES = (  # the one sentence-transformers pipeline we implement, module by module
     "sentence_transformers.models.Transformer",
     "sentence_transformers.models.Pooling",
     "sentence_transformers.models.Normalize",
 )
 _POOLING_MODES = ("cls_token", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
-
-
-class _OneBlasThread:
-    """A context in which numpy's BLAS uses one thread; nested and concurrent uses share one setting.
-
-    The first thread to enter lowers the count, the last to leave restores what it was.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._restore: Any = None
-        self._controller: Any = None
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._users == 0:
-                if self._controller is None:
-                    from threadpoolctl import ThreadpoolController  # after numpy is loaded, so it sees it
-
-                    self._controller = ThreadpoolController().select(user_api="blas")
-                self._restore = self._controller.limit(limits=1)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    self._restore.restore_original_limits()
-
-
-one_blas_thread = _OneBlasThread()
 
 
 def _json(path: Path) -> Any:
@@ -201,8 +170,7 @@ class NumpyBertModel:
             ids[i, : len(r)] = r
         mask = np.arange(ids.shape[1]) < lengths[:, None]  # (B, T) True for real tokens
         key_mask = None if mask.all() else mask
-        with one_blas_thread():
-            hidden = forward(ids, key_mask, self.weights).last_hidden  # (B, T, d)
+        hidden = forward(ids, key_mask, self.weights).last_hidden  # (B, T, d)
         return normalize_rows(mean_pool(hidden, key_mask))  # (B, d)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -212,8 +180,7 @@ class NumpyBertModel:
     def trace(self, text: str) -> tuple[TokenizedText, ForwardTrace]:
         """One text's tokens and its forward pass with every layer's intermediates (batch of 1, no padding)."""
         tok = self.tokenize(text)
-        with one_blas_thread():
-            return tok, forward(np.array([tok.ids], dtype=np.int64), None, self.weights, keep=True)
+        return tok, forward(np.array([tok.ids], dtype=np.int64), None, self.weights, keep=True)
 
 
 def _tensors(path: Path) -> dict[str, NDArray[Any]]:
@@ -310,6 +277,8 @@ def load_numpy_bert(path: str) -> NumpyBertModel:
     except Exception as exc:  # damaged or unexpected files: one line, the cause kept for debugging
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise ModelNotFoundError(f"model in {path} could not be loaded ({type(exc).__name__}: {first})") from exc
+    _set_blas_threads(1)  # see the module docstring: OpenBLAS's spinning threads, coarse workers instead
+    log.info("numpy encoder: loaded %s; numpy's BLAS set to one thread", path)
     return NumpyBertModel(path, cfg, weights, tokenizer, max_len)
 
 
