@@ -33,6 +33,7 @@ __all__ = [
     "check_temperature",
     "check_whole",
     "effective_factor",
+    "has_visible_text",
     "scale_factor",
 ]
 
@@ -235,6 +236,18 @@ def check_index(value: object, upto: int, name: str) -> int:
     return int(value)
 
 
+def has_visible_text(text: str) -> bool:
+    """True if ``text`` has at least one character a reader can see (not whitespace, not a control).
+
+    The one rule for "empty" text: a query without one is refused, a corpus title without one is dropped.
+
+    Example:
+        >>> has_visible_text(" cats "), has_visible_text("\u200b\t\x08")
+        (True, False)
+    """
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 def check_query(query: object) -> str:
     """Return the query text, or raise :class:`QueryError` with the reason.
 
@@ -258,7 +271,7 @@ def check_query(query: object) -> str:
             f"the query is not valid Unicode text: a lone surrogate U+{ord(query[exc.start]):04X} "
             f"at character {exc.start + 1} (bytes that are not UTF-8, or half of a surrogate pair)"
         ) from None
-    if not any(ch.isprintable() and not ch.isspace() for ch in query):
+    if not has_visible_text(query):
         raise QueryError("the query has no visible characters (only control or whitespace characters)")
     return query
 

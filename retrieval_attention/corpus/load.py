@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from retrieval_attention.core.validate import has_visible_text
 from retrieval_attention.corpus.fields import (
     MAX_DURATION_S,
     MAX_VIEWS,
@@ -163,7 +164,7 @@ def _build(
         warnings.append(f"{label}: column(s) not used: {names(unused)} (known: {', '.join(FIELDS)})")
     for n, (where, row) in enumerate(rows, start=1):
         title = text_field(row.get(key_field), key_field, where)
-        if not any(ch.isprintable() and not ch.isspace() for ch in title):  # as check_query: nothing to see
+        if not has_visible_text(title):  # the same rule as check_query: nothing to see
             empty += 1
             continue
         title = title.strip()
