@@ -276,7 +276,7 @@ def cross_attention_heatmap(
         .mark_text(fontSize=13)
         .encode(
             text=alt.Text("weight:Q", format=".2f"),
-            color=alt.condition(dark, alt.value("#FFFFFF"), alt.value("#000000")),
+            color=alt.ColorValue(**alt.condition(dark, alt.value("#FFFFFF"), alt.value("#000000"))),
         )
     )
     step = max(26, min(70, plot_width // max(len(cols), 1)))  # px per history column

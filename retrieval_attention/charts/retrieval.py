@@ -118,17 +118,19 @@ def continuum_chart(
                 scale=alt.Scale(domain=order, range=colours),
                 legend=alt.Legend(orient="right", labelLimit=300),
             ),
-            strokeDash=alt.condition(alt.datum.key == order[-1], alt.value([6, 4]), alt.value([1, 0])),
-            tooltip=["key:N", alt.Tooltip("T:Q", format=".3g"), alt.Tooltip("weight:Q", format=".2%")],
+            strokeDash=alt.StrokeDashValue(
+                **alt.condition(alt.datum.key == order[-1], alt.value([6, 4]), alt.value([1, 0]))
+            ),
+            tooltip=[alt.Tooltip("key:N"), alt.Tooltip("T:Q", format=".3g"), alt.Tooltip("weight:Q", format=".2%")],
         )
     )
     rule = (
         alt.Chart(pd.DataFrame({"T": [current], "label": [f"now: T = {current:g}"]}))
         .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
-        .encode(x="T:Q")
+        .encode(x=alt.X("T:Q"))
     )
     text = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
-        text="label:N", y=alt.value(12)
+        text=alt.Text("label:N"), y=alt.YValue(12)
     )
     return alt.layer(lines, rule, text).properties(height=340)
 
@@ -148,7 +150,7 @@ def category_mix_chart(mix: dict[str, float], title: str = "Output: category mix
                 scale=alt.Scale(domain=[0, 1]),
             ),
             y=alt.Y("category:N", sort="-x", title=None),
-            tooltip=["category:N", alt.Tooltip("share:Q", format=".1%")],
+            tooltip=[alt.Tooltip("category:N"), alt.Tooltip("share:Q", format=".1%")],
         )
         .properties(height=alt.Step(28))
     )
@@ -167,7 +169,7 @@ def scaling_chart(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("rank:Q", title="key rank", scale=alt.Scale(type="log")),
             y=alt.Y("weight:Q", title="weight (log scale)", scale=alt.Scale(type="log")),
             color=alt.Color("setting:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=["setting:N", "rank:Q", alt.Tooltip("weight:Q", format=".3%")],
+            tooltip=[alt.Tooltip("setting:N"), alt.Tooltip("rank:Q"), alt.Tooltip("weight:Q", format=".3%")],
         )
         .properties(height=300)
     )

@@ -83,9 +83,9 @@ def scores_strip_chart(frame: pd.DataFrame, top: int = 5) -> alt.VConcatChart:
                     scale=alt.Scale(domain=[hi, lo], range=[ORANGE, BLUE]),
                     legend=alt.Legend(orient="top"),
                 ),
-                opacity=alt.condition(alt.datum.top_of_first, alt.value(1.0), alt.value(0.35)),
+                opacity=alt.OpacityValue(**alt.condition(alt.datum.top_of_first, alt.value(1.0), alt.value(0.35))),
                 order=alt.Order("top_of_first:N"),
-                tooltip=["title:N", alt.Tooltip("score:Q", format=".4f"), "rank:Q"],
+                tooltip=[alt.Tooltip("title:N"), alt.Tooltip("score:Q", format=".4f"), alt.Tooltip("rank:Q")],
             )
             .properties(height=44)
         )
@@ -158,18 +158,18 @@ def cost_chart(frame: pd.DataFrame, title: str = "Time to score m queries agains
             scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
         ),
         tooltip=[
-            "method:N",
+            alt.Tooltip("method:N"),
             alt.Tooltip("seconds:Q", format=".3g"),
             alt.Tooltip("times_slower_than_dot:Q", format=".3g", title="× the dot product"),
         ],
     )
     bars = base.mark_bar().encode(
-        x2="base:Q",
+        x2=alt.X2("base:Q"),
         color=alt.Color(
             "method:N", sort=order, legend=None, scale=alt.Scale(domain=order, range=[VERMILLION, ORANGE, BLUE, SKY])
         ),
     )
-    text = base.mark_text(align="left", dx=6, fontSize=16, fontWeight="bold").encode(text="label:N")
+    text = base.mark_text(align="left", dx=6, fontSize=16, fontWeight="bold").encode(text=alt.Text("label:N"))
     return alt.layer(bars, text, title=title).properties(height=alt.Step(44))
 
 
@@ -216,8 +216,8 @@ def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HCon
                     legend=None,
                 ),
                 tooltip=[
-                    "scaling:N",
-                    "d:Q",
+                    alt.Tooltip("scaling:N"),
+                    alt.Tooltip("d:Q"),
                     alt.Tooltip(f"{metric}:Q", format=".3f"),
                     alt.Tooltip("score_std:Q", format=".3f"),
                 ],
@@ -226,7 +226,9 @@ def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HCon
         ref = (
             alt.Chart(f.head(1))
             .mark_rule(color=GREY, strokeDash=[3, 3], strokeWidth=2)
-            .encode(y=f"{ref_col}:Q", tooltip=[alt.Tooltip(f"{ref_col}:Q", title="uniform weights", format=".3f")])
+            .encode(
+                y=alt.Y(f"{ref_col}:Q"), tooltip=[alt.Tooltip(f"{ref_col}:Q", title="uniform weights", format=".3f")]
+            )
         )
         panels.append(alt.layer(lines, ref, title=alt.Title(label, fontSize=16)).properties(width=380, height=300))
     return alt.hconcat(*panels, title="How peaked is the softmax as d grows? (grey dashes: uniform weights)")

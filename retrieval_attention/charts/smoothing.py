@@ -53,7 +53,7 @@ _Y_EXTENT = {"minExtent": 56, "maxExtent": 56}
 
 
 def _step_rule(step: int) -> alt.Chart:
-    return alt.Chart(pd.DataFrame({"t": [step]})).mark_rule(color=ORANGE, strokeWidth=2).encode(x="t:Q")
+    return alt.Chart(pd.DataFrame({"t": [step]})).mark_rule(color=ORANGE, strokeWidth=2).encode(x=alt.X("t:Q"))
 
 
 def series_chart(frame: pd.DataFrame, step: int, title: str) -> alt.LayerChart:
@@ -74,7 +74,7 @@ def series_chart(frame: pd.DataFrame, step: int, title: str) -> alt.LayerChart:
         .encode(
             x=x,
             y=alt.Y("noisy:Q", title="value", axis=alt.Axis(**_Y_EXTENT)),
-            tooltip=["t:Q", alt.Tooltip("noisy:Q", format=".3f")],
+            tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("noisy:Q", format=".3f")],
         )
     )
     lines = (
@@ -82,7 +82,7 @@ def series_chart(frame: pd.DataFrame, step: int, title: str) -> alt.LayerChart:
         .mark_line(strokeWidth=2.5)
         .encode(
             x=x,
-            y="value:Q",
+            y=alt.Y("value:Q"),
             color=alt.Color(
                 "series:N",
                 title=None,
@@ -90,8 +90,10 @@ def series_chart(frame: pd.DataFrame, step: int, title: str) -> alt.LayerChart:
                 scale=alt.Scale(domain=order, range=[BLACK, BLUE, VERMILLION, GREEN][: len(order)]),
                 legend=alt.Legend(orient="top"),
             ),
-            strokeDash=alt.condition(alt.datum.series == "clean", alt.value([5, 4]), alt.value([1, 0])),
-            tooltip=["series:N", "t:Q", alt.Tooltip("value:Q", format=".3f")],
+            strokeDash=alt.StrokeDashValue(
+                **alt.condition(alt.datum.series == "clean", alt.value([5, 4]), alt.value([1, 0]))
+            ),
+            tooltip=[alt.Tooltip("series:N"), alt.Tooltip("t:Q"), alt.Tooltip("value:Q", format=".3f")],
         )
     )
     subtitle = f"grey dots: the noisy series · orange line: step t = {step}"
@@ -116,7 +118,7 @@ def weight_row_chart(frame: pd.DataFrame, step: int) -> alt.LayerChart:
                 scale=alt.Scale(domain=weight_cols, range=[BLUE, VERMILLION, GREEN][: len(weight_cols)]),
                 legend=alt.Legend(orient="top"),
             ),
-            tooltip=["method:N", "t:Q", alt.Tooltip("weight:Q", format=".4f")],
+            tooltip=[alt.Tooltip("method:N"), alt.Tooltip("t:Q"), alt.Tooltip("weight:Q", format=".4f")],
         )
     )
     title = f"The weight row of step t = {step}: how much of each step it averages"

@@ -61,8 +61,10 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
                 scale=alt.Scale(domain=order, range=[BLUE, VERMILLION, GREY]),
                 legend=alt.Legend(orient="top"),
             ),
-            strokeDash=alt.condition(alt.datum.quantity == order[2], alt.value([4, 4]), alt.value([1, 0])),
-            tooltip=["quantity:N", "k:Q", alt.Tooltip("value:Q", format=".3g")],
+            strokeDash=alt.StrokeDashValue(
+                **alt.condition(alt.datum.quantity == order[2], alt.value([4, 4]), alt.value([1, 0]))
+            ),
+            tooltip=[alt.Tooltip("quantity:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".3g")],
         )
     )
     rose = (
@@ -70,12 +72,14 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
         .mark_point(shape="triangle-up", size=90, filled=True, color=VERMILLION)
         .encode(
             x=enc_x,
-            y="value:Q",
+            y=alt.Y("value:Q"),
             tooltip=[alt.Tooltip("k:Q", title="error rose at k"), alt.Tooltip("value:Q", format=".3g")],
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"k": [k_now]})).mark_rule(color=BLACK, strokeDash=[2, 2], strokeWidth=2).encode(x="k:Q")
+        alt.Chart(pd.DataFrame({"k": [k_now]}))
+        .mark_rule(color=BLACK, strokeDash=[2, 2], strokeWidth=2)
+        .encode(x=alt.X("k:Q"))
     )
     title = alt.Title(
         "What top-k drops, as k goes from 1 to n",
@@ -120,7 +124,12 @@ def topk_weights_chart(frame: pd.DataFrame) -> alt.Chart:
                 scale=alt.Scale(domain=order, range=[GREY, BLUE]),
                 legend=alt.Legend(orient="top"),
             ),
-            tooltip=["rank:O", "title:N", "weighting:N", alt.Tooltip("weight:Q", format=".3%")],
+            tooltip=[
+                alt.Tooltip("rank:O"),
+                alt.Tooltip("title:N"),
+                alt.Tooltip("weighting:N"),
+                alt.Tooltip("weight:Q", format=".3%"),
+            ],
         )
         .properties(height=300)
     )

@@ -179,7 +179,9 @@ def attention_heatmap(
             .mark_text(fontSize=max(10, min(14, c // 3)))
             .encode(
                 text=alt.Text("weight:Q", format=".2f"),
-                color=alt.when(alt.datum.weight > 0.55 * vmax).then(alt.value("white")).otherwise(alt.value("black")),
+                color=alt.ColorValue(
+                    **alt.when(alt.datum.weight > 0.55 * vmax).then(alt.value("white")).otherwise(alt.value("black"))
+                ),
             )
         )
         layers.append(text)
@@ -325,13 +327,15 @@ def asymmetry_heads_chart(values: NDArray[np.floating], layer: int, head: int) -
             scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, float(max(values.max(), 1e-6))]),
             legend=None,
         ),
-        tooltip=["layer:O", "head:O", alt.Tooltip("asymmetry:Q", format=".3f")],
+        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("head:O"), alt.Tooltip("asymmetry:Q", format=".3f")],
     )
     text = base.mark_text(fontSize=13).encode(
         text=alt.Text("asymmetry:Q", format=".2f"),
-        color=alt.when(alt.datum.asymmetry > 0.6 * float(values.max()))
-        .then(alt.value("white"))
-        .otherwise(alt.value("black")),
+        color=alt.ColorValue(
+            **alt.when(alt.datum.asymmetry > 0.6 * float(values.max()))
+            .then(alt.value("white"))
+            .otherwise(alt.value("black"))
+        ),
     )
     outline = base.transform_filter(alt.datum.selected).mark_rect(fill=None, stroke=SELECTED, strokeWidth=3)
     return alt.layer(rect, text, outline).properties(width=alt.Step(46), height=alt.Step(32), autosize=PAD)
@@ -366,14 +370,14 @@ def concat_projection_chart(
                     scale=alt.Scale(domain=[0, d], nice=False),
                     axis=alt.Axis(values=list(range(0, d + 1, hd)), grid=False),
                 ),
-                x2="end:Q",
+                x2=alt.X2("end:Q"),
                 color=alt.Color(
                     "value:Q",
                     title=None,
                     scale=alt.Scale(scheme=SIGNED_SCHEME, domain=[-lim, lim], domainMid=0),
                     legend=alt.Legend(orient="right", format=".1f", gradientLength=60),
                 ),
-                tooltip=["dim:Q", "head:O", alt.Tooltip("value:Q", format=".3f")],
+                tooltip=[alt.Tooltip("dim:Q"), alt.Tooltip("head:O"), alt.Tooltip("value:Q", format=".3f")],
             )
             .properties(width=strip_width, height=56)
         )
@@ -387,13 +391,13 @@ def concat_projection_chart(
     rules = (
         alt.Chart(bounds)
         .mark_rule(color="black", strokeWidth=3)
-        .encode(x="dim:Q", y=alt.value(-12), y2=alt.value(68))  # taller than the strip: the head borders
+        .encode(x=alt.X("dim:Q"), y=alt.YValue(-12), y2=alt.Y2Value(68))  # taller than the strip: the head borders
     )
     names = pd.DataFrame({"dim": np.arange(h) * hd + hd / 2, "label": [f"h{k}" for k in range(h)]})
     heads = (
         alt.Chart(names)
         .mark_text(fontSize=15, fontWeight="bold", dy=-24)
-        .encode(x="dim:Q", text="label:N", y=alt.value(0))
+        .encode(x=alt.X("dim:Q"), text=alt.Text("label:N"), y=alt.YValue(0))
     )
     bottom = strip(
         np.asarray(projected, dtype=float),

@@ -77,6 +77,12 @@ def csv_bytes(frame: pd.DataFrame, index: bool = False) -> bytes:
     return safe_frame(frame).to_csv(index=index).encode("utf-8")
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_csv_bytes(frame: pd.DataFrame, index: bool) -> bytes:
+    """:func:`csv_bytes`, once per distinct frame for the whole server (a slider often leaves it as it was)."""
+    return csv_bytes(frame, index=index)
+
+
 def download_csv(frame: pd.DataFrame, name: str, key: str, label: str | None = None, index: bool = False) -> None:
     """A button that downloads ``frame`` as ``name`` (CSV, UTF-8, spreadsheet-safe); no rerun on click.
 
@@ -89,7 +95,7 @@ def download_csv(frame: pd.DataFrame, name: str, key: str, label: str | None = N
     """
     st.download_button(
         label or f"Download the data (CSV): {name}",
-        csv_bytes(frame, index=index),
+        _cached_csv_bytes(frame, index),
         file_name=name,
         mime="text/csv",
         key=key,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval_attention.charts import transformer as ct
-from retrieval_attention.charts.theme import projector
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
+from ui.components.charts import show_chart
 from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
@@ -108,15 +108,18 @@ def main_heatmap(att: LayerAttention, head: int) -> None:
             r"\mathrm{Attention}(Q,K,V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V,\quad d_k = 32"
         )
     cell = ct.cell_size(n)
-    chart = ct.attention_heatmap(
+    show_chart(
+        ct.attention_heatmap,
         att.weights[head, :n, :n],
         att.query_tokens[:n],
         att.key_tokens[:n],
         mask=att.mask[:n, :n],
         title=f"Layer {att.layer}, head {head}: attention weights",
         cell=cell,
+        key="tr_heatmap",
+        width="content",
+        height="content",
     )
-    st.altair_chart(projector(chart), key="tr_heatmap", width="content", height="content")
 
 
 def cross_section(att: LayerAttention, head: int) -> None:
@@ -128,14 +131,17 @@ def cross_section(att: LayerAttention, head: int) -> None:
         "layer's self-attention projections are reused: the mechanism and shapes are real, the alignment is not trained."
     )
     cell = ct.cell_size(max(L, S))
-    chart = ct.attention_heatmap(
+    show_chart(
+        ct.attention_heatmap,
         att.weights[head, :L, :S],
         att.query_tokens[:L],
         att.key_tokens[:S],
         title=f"Cross-attention · layer {att.layer}, head {head}: rows = sentence A, columns = sentence B",
         cell=cell,
+        key="tr_cross_heatmap",
+        width="content",
+        height="content",
     )
-    st.altair_chart(projector(chart), key="tr_cross_heatmap", width="content", height="content")
 
 
 def heads_section(att: LayerAttention, head: int) -> None:
@@ -145,8 +151,16 @@ def heads_section(att: LayerAttention, head: int) -> None:
         f"{att.n_heads} heads each run their own softmax(QKᵀ/√d)V on its own 32-number slice of q, k and v, "
         "so each head can look for something different (the next word, the previous one, [SEP] as a resting place)."
     )
-    chart = ct.heads_grid(att.weights[:, :n, :n], att.query_tokens[:n], att.key_tokens[:n], selected=head)
-    st.altair_chart(projector(chart), key="tr_heads_grid", width="content", height="content")
+    show_chart(
+        ct.heads_grid,
+        att.weights[:, :n, :n],
+        att.query_tokens[:n],
+        att.key_tokens[:n],
+        selected=head,
+        key="tr_heads_grid",
+        width="content",
+        height="content",
+    )
 
 
 def concat_section(att: LayerAttention, check: ModelCheck) -> None:
@@ -165,8 +179,15 @@ def concat_section(att: LayerAttention, check: ModelCheck) -> None:
         key="tr_concat_token",
         format_func=lambda i: f"{i}: {att.query_tokens[i]}",
     )
-    chart = ct.concat_projection_chart(att.head_outputs[:, t, :], att.projected[t], att.query_tokens[t])
-    st.altair_chart(projector(chart), key="tr_concat_chart", width="content", height="content")
+    show_chart(
+        ct.concat_projection_chart,
+        att.head_outputs[:, t, :],
+        att.projected[t],
+        att.query_tokens[t],
+        key="tr_concat_chart",
+        width="content",
+        height="content",
+    )
     st.caption(
         f"Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
         f"{check.max_projection_diff:.1e} (all tokens, all layers)."
@@ -190,8 +211,19 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
         ("qk", "Q·Kᵀ/√d: queries against keys", r.qk, r.asymmetry_qk),
     )
     for col, (name, title, A, asym) in zip(cols, views):
-        chart = ct.relevance_heatmap(A[:n, :n], r.tokens[:n], r.pair, title=title, asymmetry=asym, cell=cell)
-        col.altair_chart(projector(chart), key=f"tr_relevance_{name}", width="content", height="content")
+        show_chart(
+            ct.relevance_heatmap,
+            A[:n, :n],
+            r.tokens[:n],
+            r.pair,
+            title=title,
+            asymmetry=asym,
+            cell=cell,
+            key=f"tr_relevance_{name}",
+            width="content",
+            height="content",
+            where=col,
+        )
     a, b = (md(t) for t in r.pair_tokens)
     s_ab, s_ba = r.pair_scores
     st.markdown(
@@ -199,6 +231,13 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
         f"but “{b}” → “{a}” only **{s_ba:.2f}**. "
         f"Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{r.asymmetry_kk:.2f}**, Q·Kᵀ **{r.asymmetry_qk:.2f}** (0 = symmetric)."
     )
-    chart = ct.asymmetry_heads_chart(ins.asymmetry_by_head(sentence), layer, head)
-    st.altair_chart(projector(chart), key="tr_asymmetry_heads", width="content", height="content")
+    show_chart(
+        ct.asymmetry_heads_chart,
+        ins.asymmetry_by_head(sentence),
+        layer,
+        head,
+        key="tr_asymmetry_heads",
+        width="content",
+        height="content",
+    )
     st.caption("Every head of every layer is asymmetric: the model uses its separate queries everywhere.")

@@ -17,7 +17,6 @@ import numpy as np  # noqa: E402
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import scoring as cl  # noqa: E402
-from retrieval_attention.charts.theme import projector  # noqa: E402
 from retrieval_attention.config import DEFAULT_MODEL  # noqa: E402
 from retrieval_attention.core.scoring import (  # noqa: E402
     AdditiveScorer,
@@ -28,6 +27,7 @@ from retrieval_attention.core.scoring import (  # noqa: E402
     scaled_dot_scores,
 )
 from retrieval_attention.core.scoring_cost import CostResult, measure_scoring_cost, time_scoring  # noqa: E402
+from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.predict import guess_line, predict_ui  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
@@ -106,7 +106,7 @@ def scores_section(store: ra.KeyValueStore) -> None:
         "additive vᵀ tanh(Wq + Uk), untrained": additive.scores(q, store.K),
     }
     frame = cl.scores_frame(scores, store.corpus.titles)
-    st.altair_chart(projector(cl.scores_strip_chart(frame)), key="scores_strip", height=620)
+    show_chart(cl.scores_strip_chart, frame, key="scores_strip", height=620)
     download_csv(frame, "scores_four_ways.csv", "dl_scores")
     best = frame[frame["rank"] <= 5].sort_values(["scorer", "rank"])
     table = best.pivot(index="rank", columns="scorer", values="title")[list(scores)]
@@ -187,7 +187,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
     c[2].metric("dot product (project + matmul)", cl.format_seconds(r.dot_seconds))
     c[3].metric("ratio additive / dot", f"{r.ratio:,.0f}×", help=f"counted work ratio {r.flop_ratio:,.1f}×")
     frame = cl.cost_frame({KEYSETS[keyset]: r})
-    st.altair_chart(projector(cl.cost_chart(frame)), key="cost_chart", height=260)
+    show_chart(cl.cost_chart, frame, key="cost_chart", height=260)
     download_csv(frame, "scoring_cost.csv", "dl_cost")
     st.caption(
         f"Median of {r.repeats} timed run(s) after a warm-up, single-threaded BLAS, measured on this server "
@@ -208,7 +208,7 @@ def scaling_section() -> None:
         format_func=lambda x: "largest weight" if x == "max_weight" else "entropy (nats)",
     )
     frame = cl.peakiness_frame(res)
-    st.altair_chart(projector(cl.peakiness_chart(frame, metric)), key="peak_chart", height=520)
+    show_chart(cl.peakiness_chart, frame, metric, key="peak_chart", height=520)
     download_csv(frame, "softmax_peakiness_vs_d.csv", "dl_peak")
     g = res.curve("gaussian", scaled=False)
     st.markdown(

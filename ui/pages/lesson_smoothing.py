@@ -16,7 +16,6 @@ import pandas as pd  # noqa: E402
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import smoothing as cl  # noqa: E402
-from retrieval_attention.charts.theme import projector  # noqa: E402
 from retrieval_attention.core.smoothing import (  # noqa: E402
     NoisySeries,
     content_attention,
@@ -26,6 +25,7 @@ from retrieval_attention.core.smoothing import (  # noqa: E402
     positional_query_key,
     rmse,
 )
+from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.predict import guess_line, predict_ui  # noqa: E402
 
@@ -43,8 +43,8 @@ ANSWERS = [
 
 def charts(frame: pd.DataFrame, step: int, title: str, key: str) -> None:
     """The series with its smoothings, and under it, on the same time axis, the chosen step's weight row."""
-    st.altair_chart(projector(cl.series_chart(frame, step, title)), key=f"{key}_series", height=400)
-    st.altair_chart(projector(cl.weight_row_chart(frame, step)), key=f"{key}_row", height=310)
+    show_chart(cl.series_chart, frame, step, title, key=f"{key}_series", height=400)
+    show_chart(cl.weight_row_chart, frame, step, key=f"{key}_row", height=310)
 
 
 def position_section(s: NoisySeries, step: int) -> float:

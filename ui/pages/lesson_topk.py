@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402  (the imports follow the title, on purpose)
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import topk as cl  # noqa: E402
-from retrieval_attention.charts.theme import projector  # noqa: E402
 from retrieval_attention.core.topk import TopKCurve, TopKError  # noqa: E402
+from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.predict import guess_line, predict_ui  # noqa: E402
@@ -86,7 +86,7 @@ def identities(err: TopKError) -> None:
 def weights_section(err: TopKError, titles: list[str]) -> None:
     """The full and the top-k weights of the best keys, side by side."""
     frame = cl.topk_weights_frame(err, titles)
-    st.altair_chart(projector(cl.topk_weights_chart(frame)), key="topk_weights", height=380)
+    show_chart(cl.topk_weights_chart, frame, key="topk_weights", height=380)
     download_csv(frame, "topk_weights.csv", "dl_topk_weights")
 
 
@@ -94,7 +94,7 @@ def curve_section(curve: TopKCurve, k: int, n: int) -> None:
     """τ and the output error for every k from 1 to n."""
     st.header("As k goes from 1 to n")
     cframe = cl.topk_curve_frame(curve)
-    st.altair_chart(projector(cl.topk_curve_chart(cframe, k)), key="topk_curve", height=420)
+    show_chart(cl.topk_curve_chart, cframe, k, key="topk_curve", height=420)
     download_csv(cframe, "topk_curve.csv", "dl_topk_curve")
     rose = cframe.loc[cframe["error_rose"], "k"].tolist()
     st.markdown(

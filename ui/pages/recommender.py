@@ -21,8 +21,8 @@ import pandas as pd  # noqa: E402  (the imports follow the title, on purpose)
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import recommender as rc  # noqa: E402
-from retrieval_attention.charts.theme import projector  # noqa: E402
 from retrieval_attention.recommender import METHODS, Recommendations, TargetAttention  # noqa: E402
+from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.recommender import (  # noqa: E402
     RecSettings,
@@ -89,7 +89,8 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
     frames = {slot: rc.history_weights_frame(ta, cats, slot) for slot, ta in tas.items()}
     recency = s.half_life is not None
     width = (285 if recency else 360) if compare else (560 if recency else 680)
-    chart = rc.history_weights_chart(
+    show_chart(
+        rc.history_weights_chart,
         list(frames.values()),
         list(dict.fromkeys(cats)),
         domain=rc.weight_domain(list(frames.values()), s.normalize),
@@ -97,9 +98,9 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
         normalize=s.normalize,
         panel_width=width,
         half_life=s.half_life,
+        key="rec_bars",
+        height=len(history) * rc.BAR_STEP + 150,
     )
-    height = len(history) * rc.BAR_STEP + 150
-    st.altair_chart(projector(chart), key="rec_bars", height=height)
     mcols = st.columns(3 * len(tas))
     for i, (slot, ta) in enumerate(tas.items()):
         target_metrics(ta, slot, mcols[3 * i : 3 * i + 3])
@@ -136,9 +137,8 @@ def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
         "*because you watched…* of that row. Hover a cell for the full titles."
     )
     frame = rc.cross_attention_frame(X)
-    chart = rc.cross_attention_heatmap(frame, normalize=s.normalize)
     height = len(X.candidate_ids) * 34 + 260
-    st.altair_chart(projector(chart), key="rec_heatmap", height=height)
+    show_chart(rc.cross_attention_heatmap, frame, normalize=s.normalize, key="rec_heatmap", height=height)
     matrix = pd.DataFrame(X.weights, index=list(X.candidate_titles), columns=list(X.history_titles))
     download_csv(
         matrix, "cross_attention.csv", "rec_dl_matrix", label="Download the cross-attention matrix (CSV)", index=True

@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import retrieval as charts  # noqa: E402
-from retrieval_attention.charts.theme import projector  # noqa: E402
 from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep  # noqa: E402
+from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
@@ -47,7 +47,7 @@ def payload_lines(v: ra.Video) -> str:
 def output_summary(store: ra.KeyValueStore, res: ra.RetrievalResult, key: str) -> None:
     """The blended value read at a glance: category mix bar, duration / views, nearest videos."""
     s = store.describe_output(res.output)
-    st.altair_chart(projector(charts.category_mix_chart(s.category_mix)), key=f"mix_{key}")
+    show_chart(charts.category_mix_chart, s.category_mix, key=f"mix_{key}")
     a, b = st.columns(2)
     if s.duration_s is not None:
         a.metric(
@@ -125,11 +125,17 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
             "category": [c[p].category for p in res.positions],
         }
     )
-    log = st.toggle("log scale (see the long tail)", value=True, key="log_weights")
-    st.altair_chart(projector(charts.weights_bar(frame, k, log=log)), key="weights_bar", height=420)
+    weights_chart(frame, k)
     top = ", ".join(f"{md(c[p].title)} {res.weights[p]:.0%}" for p in res.positions[:3])
     st.markdown(f"**Top weights:** {top}")
     output_summary(store, res, "soft")
+
+
+@st.fragment
+def weights_chart(frame: pd.DataFrame, k: int) -> None:
+    """The sorted weights and their log-scale toggle: a fragment, so the toggle redraws only this chart."""
+    log = st.toggle("log scale (see the long tail)", value=True, key="log_weights")
+    show_chart(charts.weights_bar, frame, k, log=log, key="weights_bar", height=420)
 
 
 def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: ra.RetrievalResult, k: int) -> None:
@@ -138,7 +144,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
-    st.altair_chart(projector(charts.continuum_chart(SWEEP, W, labels, soft.temperature)), key="continuum", height=440)
+    show_chart(charts.continuum_chart, SWEEP, W, labels, soft.temperature, key="continuum", height=440)
     kept = float(soft.weights[topk.positions].sum())
     st.markdown(
         f"At **T = {soft.temperature:g}** the top-{len(topk.ids)} keys hold **{kept:.1%}** of the weight; "
@@ -197,7 +203,7 @@ def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_
                     {"rank": np.arange(1, n + 1), "weight": np.maximum(r.weights[r.positions], 1e-12), "setting": name}
                 )
             )
-        st.altair_chart(projector(charts.scaling_chart(pd.concat(rows))), key="scaling", height=400)
+        show_chart(charts.scaling_chart, pd.concat(rows), key="scaling", height=400)
         a, b = st.columns(2)
         a.metric("effective keys with ÷√d, T = 1", f"{trans.effective_num_keys:.0f} of {n}")
         b.metric(f"effective keys with T = {controls_t:g}", f"{ours.effective_num_keys:.1f} of {n}")

@@ -1,0 +1,223 @@
+"""Chart specifications built once per distinct input: a content fingerprint and a bounded cache.
+
+Building an Altair chart and turning it into a Vega-Lite dictionary costs milliseconds to tens of
+milliseconds (Altair wraps every encoding channel and validates the whole specification against
+the Vega-Lite JSON schema). A page that redraws the same chart for the same numbers on every rerun
+pays that each time. The app keys each chart by its builder and a :func:`fingerprint` of the
+builder's inputs, and keeps the finished dictionary in a :class:`SpecCache` shared by every
+session: a slider that leaves a chart's inputs unchanged costs one hash instead of one build.
+
+No streamlit here: the cache stores whatever dictionary the caller's ``build`` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retrieval_attention.errors import InvalidParameterError
+
+__all__ = ["SpecCache", "fingerprint", "spec_nbytes"]
+
+_SCALARS = (bool, int, float, complex, str, type(None))
+
+
+def fingerprint(*parts: object) -> str:
+    """A content hash of chart inputs: equal inputs give equal strings, in any process.
+
+    Arrays hash their dtype, shape and bytes; frames and series their index, column names, dtypes
+    and every value; numbers hash their type and exact ``repr``
+    (so ``1``, ``1.0`` and ``True`` differ); sequences and mappings hash their items in order
+    (the order of a category dict is the order of its bars); frozen dataclasses hash their fields.
+
+    Args:
+        parts: the builder's inputs.
+
+    Returns:
+        32 hexadecimal characters (BLAKE2b, 16 bytes).
+
+    Raises:
+        InvalidParameterError: for an input it cannot hash by content (an arbitrary object would only hash
+            by identity and could silently serve a stale chart).
+
+    Example:
+        >>> import numpy as np
+        >>> fingerprint(np.arange(3), 5) == fingerprint(np.arange(3), 5)
+        True
+        >>> fingerprint(np.arange(3), 5) == fingerprint(np.arange(3), 5.0)
+        False
+    """
+    h = hashlib.blake2b(digest_size=16)
+    _feed(h, parts)
+    return h.hexdigest()
+
+
+def _feed(h: Any, x: object) -> None:  # h: hashlib blake2b
+    if isinstance(x, _SCALARS):
+        h.update(f"{type(x).__name__}:{x!r};".encode("utf-8", "surrogatepass"))
+    elif isinstance(x, bytes):
+        h.update(b"bytes:%d;" % len(x))
+        h.update(x)
+    elif x is pd.NA or x is pd.NaT:
+        h.update(f"{x!r};".encode())
+    elif isinstance(x, np.generic):
+        _feed(h, ("np", str(x.dtype), x.item()))
+    elif isinstance(x, np.ndarray):
+        h.update(f"nd:{x.dtype.str}:{x.shape};".encode())
+        if x.dtype.hasobject:  # object arrays hold pointers: hash the objects
+            _feed(h, x.tolist())
+        else:
+            h.update(np.ascontiguousarray(x).tobytes())
+    elif isinstance(x, pd.DataFrame):
+        h.update(f"df:{x.shape};".encode())
+        _feed(h, x.index)
+        for name, col in x.items():
+            _feed(h, str(name))
+            _feed_values(h, col)
+    elif isinstance(x, pd.Series):
+        h.update(b"series;")
+        _feed(h, str(x.name))
+        _feed(h, x.index)
+        _feed_values(h, x)
+    elif isinstance(x, pd.RangeIndex):
+        h.update(f"range:{x.start}:{x.stop}:{x.step}:{x.name!s};".encode())
+    elif isinstance(x, pd.Index):
+        h.update(f"index:{type(x).__name__}:{[str(n) for n in x.names]};".encode())
+        _feed_values(h, x)
+    elif isinstance(x, (tuple, list)):
+        if x and all(type(i) is str for i in x):  # titles, labels: one update instead of one per item
+            h.update(f"strs:{len(x)}:{','.join(str(len(i)) for i in x)};".encode())
+            h.update("".join(x).encode("utf-8", "surrogatepass"))
+            return
+        h.update(f"{type(x).__name__}:{len(x)}[".encode())
+        for item in x:
+            _feed(h, item)
+        h.update(b"]")
+    elif isinstance(x, Mapping):
+        h.update(f"map:{len(x)}{{".encode())
+        for k, v in x.items():
+            _feed(h, k)
+            _feed(h, v)
+        h.update(b"}")
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        h.update(f"dc:{type(x).__module__}.{type(x).__qualname__};".encode())
+        for f in dataclasses.fields(x):
+            _feed(h, f.name)
+            _feed(h, getattr(x, f.name))
+    else:
+        raise InvalidParameterError(
+            f"fingerprint cannot hash a {type(x).__name__} by its content; pass the chart builder "
+            "plain data (arrays, frames, numbers, strings, sequences, dicts or dataclasses of those)"
+        )
+
+
+def _feed_values(h: Any, values: pd.Series | pd.Index) -> None:
+    """One column's dtype and values: numbers as raw bytes, anything else item by item."""
+    h.update(f"dtype:{values.dtype};".encode())
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the categories' order sorts bars and legends
+        _feed(h, (values.dtype.categories.tolist(), values.dtype.ordered))
+    if values.dtype.kind in "biufcmM":  # object arrays (nullable with NA) are fed item by item
+        _feed(h, values.to_numpy())
+    else:  # text, categories, mixed objects
+        _feed(h, values.tolist())
+
+
+def spec_nbytes(spec: Mapping[str, Any]) -> int:
+    """A cheap size estimate of a Vega-Lite dictionary: its datasets' bytes plus 4 kB for the rest.
+
+    Args:
+        spec: a specification as :class:`SpecCache` stores it (datasets may be bytes or records).
+
+    Returns:
+        The estimate in bytes, what the cache's memory bound counts.
+    """
+    size = 4096
+    for data in (spec.get("datasets") or {}).values():
+        size += len(data) if isinstance(data, (bytes, bytearray)) else 64 * len(data)
+    return size
+
+
+class SpecCache:
+    """Finished chart specifications by key, least recently used dropped first; safe across threads.
+
+    One cache serves every session of a server: the first session to draw a chart for some input
+    builds it, every later draw of that input (any session) reuses the same dictionary. Callers
+    must treat a returned dictionary as read-only.
+
+    Args:
+        max_entries: most specifications kept.
+        max_bytes: most bytes kept, as :func:`spec_nbytes` estimates them.
+
+    Example:
+        >>> cache = SpecCache(max_entries=2)
+        >>> cache.get(("bar", "x"), lambda: {"mark": "bar"})
+        {'mark': 'bar'}
+        >>> cache.get(("bar", "x"), lambda: {"mark": "never built"})
+        {'mark': 'bar'}
+        >>> cache.hits, cache.misses
+        (1, 1)
+    """
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 128 * 1024 * 1024) -> None:
+        if max_entries < 1 or max_bytes < 1:
+            raise InvalidParameterError(
+                f"SpecCache needs room for one entry, got max_entries={max_entries}, max_bytes={max_bytes}"
+            )
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[Hashable, tuple[dict[str, Any], int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The specification stored under ``key``, built with ``build()`` (outside the lock) if missing.
+
+        Args:
+            key: what identifies the chart, e.g. ``(builder name, fingerprint of its inputs)``.
+            build: makes the specification; called at most once per miss.
+
+        Returns:
+            The stored dictionary (shared: do not change it).
+        """
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found[0]
+            self.misses += 1
+        spec = build()  # two sessions missing the same key at once both build it; the last one is kept
+        size = spec_nbytes(spec)
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (spec, size)
+            self._bytes += size
+            while len(self._items) > 1 and (len(self._items) > self.max_entries or self._bytes > self.max_bytes):
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+        return spec
+
+    def clear(self) -> None:
+        """Forget every specification (the counters stay)."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        """The estimated bytes held now."""
+        return self._bytes

@@ -1,0 +1,101 @@
+"""Every chart of the app, drawn from a Vega-Lite specification built once per distinct input.
+
+``st.altair_chart(chart)`` turns the Altair object into a Vega-Lite dictionary on every call:
+Altair's ``to_dict``, which validates the whole specification against the Vega-Lite JSON schema,
+with the data written as Arrow by Streamlit's own data transformer. Then it hands the dictionary
+to the same code ``st.vega_lite_chart`` runs. :func:`show_chart` does that conversion once per
+builder and inputs (with Streamlit's converter, so the dictionary is the one ``st.altair_chart``
+would make), keeps it in one cache for the whole server, and passes it to ``st.vega_lite_chart``:
+the browser receives the same message, theme and projector sizes included, and a rerun that leaves
+a chart's inputs as they were costs a hash of those inputs instead of a build and a validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from retrieval_attention.charts.spec import SpecCache, fingerprint
+from retrieval_attention.charts.theme import projector
+
+try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _streamlit_spec
+except ImportError:  # pragma: no cover - depends on the installed Streamlit
+    _streamlit_spec = None
+
+#: Most chart specifications one server keeps (a main-page chart is 5 to 60 kB, a heads grid ~1 MB).
+MAX_SPECS = 1024
+MAX_SPEC_BYTES = 192 * 1024 * 1024
+
+Builder = Callable[..., alt.TopLevelMixin]
+
+
+@st.cache_resource(show_spinner=False)
+def spec_cache() -> SpecCache:
+    """The server's one cache of chart specifications, shared by every session."""
+    return SpecCache(max_entries=MAX_SPECS, max_bytes=MAX_SPEC_BYTES)
+
+
+def altair_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """``chart`` as the Vega-Lite dictionary ``st.altair_chart`` would send (data as Arrow datasets).
+
+    Args:
+        chart: a finished Altair chart (theme applied).
+
+    Returns:
+        The specification; its ``datasets`` map content-hash names to Arrow bytes.
+    """
+    if _streamlit_spec is None:  # pragma: no cover
+        raise RuntimeError("this Streamlit has no Altair converter; show_chart draws with st.altair_chart instead")
+    return _streamlit_spec(chart)
+
+
+def chart_key(build: Builder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:
+    """What identifies a chart in the cache: the builder's full name and a fingerprint of its inputs."""
+    return f"{build.__module__}.{build.__qualname__}", fingerprint(args, kwargs)
+
+
+def chart_spec(build: Builder, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The projector-themed specification of ``build(*args, **kwargs)``, built only on the first request.
+
+    Args:
+        build: a chart builder from :mod:`retrieval_attention.charts` (plain data in, Altair chart out).
+        args, kwargs: its inputs, hashed by content (:func:`~retrieval_attention.charts.spec.fingerprint`).
+
+    Returns:
+        The shared, read-only dictionary.
+    """
+    return spec_cache().get(chart_key(build, args, kwargs), lambda: altair_spec(projector(build(*args, **kwargs))))
+
+
+def show_chart(
+    build: Builder,
+    /,
+    *args: Any,
+    key: str,
+    height: int | str = "content",
+    width: int | str | None = None,
+    where: DeltaGenerator | None = None,
+    **kwargs: Any,
+) -> None:
+    """Draw ``projector(build(*args, **kwargs))`` as ``st.altair_chart`` would, from the cached specification.
+
+    Args:
+        build: the chart builder.
+        args, kwargs: its inputs (every one is part of the cache key).
+        key: the element's key, as for ``st.altair_chart``.
+        height, width: as for ``st.altair_chart`` (width None: Streamlit's default for the chart kind).
+        where: the container to draw in (a column); None for the current one.
+    """
+    dg = where if where is not None else st
+    if _streamlit_spec is None:  # pragma: no cover
+        dg.altair_chart(projector(build(*args, **kwargs)), key=key, height=height, width=width)
+        return
+    spec = chart_spec(build, *args, **kwargs)
+    dg.vega_lite_chart(
+        spec=dict(spec), key=key, height=height, width=width
+    )  # a top-level copy: Streamlit pops "datasets"
