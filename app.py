@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.components.article_nav import article_group
+
 #: The tab's icon ships with the app (inlined as a data: URL): a `:material/...:` page icon would make
 #: the browser fetch it from a font CDN, which fails offline. The navigation's icons come from the
 #: Material Symbols font that Streamlit serves itself.
@@ -32,6 +34,7 @@ PAGES = {
         st.Page("ui/pages/lesson_smoothing.py", title="Attention as smoothing", icon=":material/show_chart:"),
         st.Page("ui/pages/lesson_topk.py", title="Top-k as efficient attention", icon=":material/filter_list:"),
     ],
+    **article_group(),  # "The articles, step by step" (issue 16), titles in the session's language
 }
 
 st.navigation(PAGES).run()

@@ -1,0 +1,268 @@
+"""What the "The articles, step by step" pages share: the article each view follows, the model, the
+sentence box, token chips, the word toggle, a clear message for bad input, and charts in the
+session's language. Widgets and rendering only; the maths is in ``retrieval_attention``.
+
+Every string a student reads goes through ``_()``; the articles' own titles are data, shown in
+their own language (Chinese or Spanish) whatever the session's language is.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from retrieval_attention.charts.articles import with_number_locale
+from retrieval_attention.charts.theme import projector
+from retrieval_attention.core.validate import MAX_SENTENCE_CHARS
+from retrieval_attention.errors import (
+    InvalidParameterError,
+    ModelNotFoundError,
+    QueryError,
+    RetrievalAttentionError,
+    UnknownTokenError,
+)
+from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
+from retrieval_attention.inspector.walkthrough import is_cjk
+from ui.components.article_nav import PAGES
+from ui.components.i18n import _, fmt_number
+from ui.components.text import md
+
+__all__ = [
+    "ARTICLES",
+    "example_pills",
+    "fmt_small",
+    "follows",
+    "get_inspector",
+    "layer_head_ui",
+    "problem",
+    "sentence_ui",
+    "show_chart",
+    "token_chips",
+    "words_line",
+    "words_toggle",
+]
+
+#: The source articles these pages follow (../shared/seeds/): number -> its title, in its own language.
+ARTICLES = {
+    "000": "注意力機制中的鍵、查詢和值到底是什麼?",
+    "001": "注意力机制",
+    "002": "Transformer 架构中的 Query、Key 和 Value 是什么？它们为什么被使用？",
+    "003": "Transformer中的三种注意力机制",
+    "004": "Motivando la Autoatención",
+}
+
+
+def follows(numbers: tuple[str, ...], notice: str) -> None:
+    """The article(s) a view follows, by number and original title, and the one thing to notice.
+
+    Args:
+        numbers: article numbers, e.g. ("001",).
+        notice: one translated line: what the student should notice.
+    """
+    article, follows_ = _("article"), _("Follows")
+    names = " · ".join(f"{article} {n} «{md(ARTICLES[n])}»" for n in numbers)
+    st.markdown(f":material/menu_book: **{follows_}** {names}")
+    st.info(notice, icon=":material/visibility:")
+
+
+def get_inspector() -> TransformerInspector:
+    """all-MiniLM-L6-v2's inspector (loaded once per process), or a message and the end of the run."""
+    try:
+        with st.spinner(_("Loading all-MiniLM-L6-v2 (first time only)…")):
+            return load_inspector()
+    except RetrievalAttentionError as exc:
+        st.error(_("Could not load the model: {reason}").format(reason=md(str(exc))))
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def problem(exc: RetrievalAttentionError, text: str | None = None) -> None:
+    """A clear message for input the library refused, never a traceback.
+
+    The headline is in the session's language; the library's own reason follows in a caption.
+
+    Args:
+        exc: what the library raised.
+        text: the sentence the student typed, if the error is about it.
+    """
+    if isinstance(exc, UnknownTokenError):
+        st.warning(
+            _(
+                "The model cannot read part of this text: it turns it into [UNK] (unknown), and every [UNK] "
+                "is the same token, so its attention says nothing. Replace those characters."
+            ),
+            icon=":material/help:",
+        )
+        if text is not None and any(is_cjk(ch) for ch in text):
+            st.page_link(
+                PAGES["alignment"],
+                label=_("Chinese text: the alignment page reads it with a multilingual encoder"),
+                icon=":material/translate:",
+            )
+    elif isinstance(exc, QueryError) and text is not None and len(text) > MAX_SENTENCE_CHARS:
+        st.warning(
+            _("This sentence has {n} characters; these pages read one sentence of at most {limit}.").format(
+                n=fmt_number(len(text)), limit=fmt_number(MAX_SENTENCE_CHARS)
+            ),
+            icon=":material/content_cut:",
+        )
+    elif isinstance(exc, QueryError):
+        st.warning(_("This text cannot be used here."), icon=":material/edit:")
+    elif isinstance(exc, ModelNotFoundError):
+        st.warning(_("The model this view needs is not installed."), icon=":material/download:")
+    elif isinstance(exc, InvalidParameterError):
+        st.warning(_("A setting is out of range."), icon=":material/tune:")
+    else:
+        st.warning(_("This cannot be computed."), icon=":material/error:")
+    st.caption(_("The library says: {reason}").format(reason=md(str(exc))))
+
+
+def example_pills(examples: dict[str, tuple[str, ...]], box_keys: tuple[str, ...], pills_key: str) -> None:
+    """One-click examples under one or more text boxes: picking one fills every box.
+
+    Args:
+        examples: pill label (translated, or data such as a Chinese sentence) -> one text per box.
+        box_keys: the boxes' widget keys, in the order of the texts.
+        pills_key: the pills' own widget key.
+    """
+
+    def fill() -> None:
+        choice = st.session_state.get(pills_key)
+        if choice:
+            for box, text in zip(box_keys, examples[choice]):
+                st.session_state[box] = text
+
+    st.pills(_("Try an example"), list(examples), key=pills_key, on_change=fill, help=_("One click fills the box."))
+
+
+def sentence_ui(key: str, default: str, examples: dict[str, str], label: str | None = None) -> str:
+    """A sentence box (its own key per page) with one-click examples.
+
+    Args:
+        key: the box's widget key.
+        default: its first value.
+        examples: pill label -> sentence.
+        label: the box's label; default "Sentence".
+
+    Returns:
+        The sentence, stripped ("" when the box is empty).
+    """
+    st.session_state.setdefault(key, default)
+    st.text_input(
+        label or _("Sentence"),
+        key=key,
+        max_chars=MAX_SENTENCE_CHARS,
+        placeholder=_("type a sentence"),
+    )
+    example_pills({label: (text,) for label, text in examples.items()}, (key,), f"{key}_examples")
+    return str(st.session_state[key]).strip()
+
+
+def layer_head_ui(prefix: str, n_layers: int, n_heads: int, layer: int = 0, head: int = 0) -> tuple[int, int]:
+    """Layer and head sliders (0-based), side by side.
+
+    Args:
+        prefix: the page's widget-key prefix.
+        n_layers: layers of the model.
+        n_heads: heads per layer.
+        layer: the first value of the layer slider.
+        head: the first value of the head slider.
+
+    Returns:
+        (layer, head).
+    """
+    a, b = st.columns(2, gap="large")
+    st.session_state.setdefault(f"{prefix}_layer", layer)
+    st.session_state.setdefault(f"{prefix}_head", head)
+    chosen_layer = a.slider(
+        _("Layer"), 0, n_layers - 1, key=f"{prefix}_layer", help=_("0 = the first layer, next to the word embeddings")
+    )
+    chosen_head = b.slider(_("Head"), 0, n_heads - 1, key=f"{prefix}_head")
+    return int(chosen_layer), int(chosen_head)
+
+
+def token_chips(tokens: tuple[str, ...], key: str, default: int, label: str | None = None) -> int:
+    """The tokens as chips; click one to pick it.
+
+    The widget's key includes the tokens, so a new sentence starts from ``default`` again.
+
+    Args:
+        tokens: the tokens to pick from.
+        key: the chips' key prefix.
+        default: the position picked until the student clicks another.
+        label: the chips' label; default "Click a token".
+
+    Returns:
+        The picked position, 0..len(tokens)-1.
+    """
+    chip_key = f"{key}_{abs(hash(tokens)) % 10**12}"
+    default = min(max(default, 0), len(tokens) - 1)
+    st.session_state.setdefault(chip_key, default)
+    picked = st.pills(
+        label or _("Click a token"),
+        list(range(len(tokens))),
+        key=chip_key,
+        format_func=lambda i: tokens[i],
+        selection_mode="single",
+        required=True,
+    )
+    return default if picked is None else int(picked)
+
+
+def words_toggle(key: str, value: bool = False) -> bool:
+    """The toggle that merges WordPiece pieces back into words, with the rule in its help text."""
+    return st.toggle(
+        _("Words, not pieces"),
+        value=value,
+        key=key,
+        help=_(
+            "A word the tokenizer splits (hiperactivo → hip ##era ##ct ##ivo) counts once: its weight as a key "
+            "is the sum over its pieces, its row as a query the mean of its pieces' rows, so rows still sum to 1."
+        ),
+    )
+
+
+def words_line(tokens: tuple[str, ...]) -> bool:
+    """Say which words the tokenizer split into pieces; returns True when there is at least one."""
+    groups = word_groups(tokens)
+    split = [(word, [tokens[i] for i in g]) for word, g in zip(word_labels(tokens, groups), groups) if len(g) > 1]
+    if not split:
+        st.caption(_("No word of this sentence is split into pieces: the word view equals the token view."))
+        return False
+    shown = "; ".join(f"{md(w)} = {' + '.join(md(p) for p in pieces)}" for w, pieces in split)
+    st.caption(_("Words split into pieces: {words}").format(words=shown))
+    return True
+
+
+def _decimal_and_group() -> tuple[str, str]:
+    """The session's decimal sign and digit-grouping sign, as its number formatting writes them."""
+    decimal = fmt_number(0.5, 1).strip("05") or "."
+    group = fmt_number(1_000_000, 0).strip("01") or ","
+    return decimal[0], group[0]
+
+
+def fmt_small(value: float, decimals: int = 3) -> str:
+    """A number in the session's format, in scientific notation when it would round to 0 (a tiny weight).
+
+    Args:
+        value: the number.
+        decimals: decimals of the fixed format.
+
+    Returns:
+        ``0.013``, ``1.5e-07`` (``1,5e-07`` in Spanish).
+    """
+    if value == 0 or abs(value) >= 10 ** (-decimals):
+        return fmt_number(value, decimals)
+    decimal, _group = _decimal_and_group()
+    return f"{value:.1e}".replace(".", decimal)
+
+
+def show_chart(chart: alt.TopLevelMixin, key: str) -> None:
+    """Draw ``chart`` with the session's number format and projector-sized type.
+
+    Args:
+        chart: the chart object.
+        key: its element key.
+    """
+    decimal, group = _decimal_and_group()
+    st.altair_chart(projector(with_number_locale(chart, decimal, group)), key=key, width="content", height="content")
