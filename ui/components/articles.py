@@ -171,9 +171,22 @@ def layer_head_ui(prefix: str, n_layers: int, n_heads: int, layer: int = 0, head
     Returns:
         (layer, head).
     """
+    for key, value, upto, name in (
+        (f"{prefix}_layer", layer, n_layers, _("Layer")),
+        (f"{prefix}_head", head, n_heads, _("Head")),
+    ):
+        kept = st.session_state.setdefault(key, value)
+        if (
+            not isinstance(kept, int) or not 0 <= kept < upto
+        ):  # a link or an old session asked for one that is not there
+            st.warning(
+                _("{name} {value} does not exist: this model has 0 to {last}. Showing {name} {shown}.").format(
+                    name=name, value=kept, last=upto - 1, shown=value
+                ),
+                icon=":material/tune:",
+            )
+            st.session_state[key] = value
     a, b = st.columns(2, gap="large")
-    st.session_state.setdefault(f"{prefix}_layer", layer)
-    st.session_state.setdefault(f"{prefix}_head", head)
     chosen_layer = a.slider(
         _("Layer"), 0, n_layers - 1, key=f"{prefix}_layer", help=_("0 = the first layer, next to the word embeddings")
     )
