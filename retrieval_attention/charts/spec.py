@@ -1,13 +1,14 @@
-"""Chart specifications built once per distinct input: a content fingerprint and a bounded cache.
+"""Chart specifications (and CSV files) built once per distinct input: a content fingerprint and a bounded cache.
 
 Building an Altair chart and turning it into a Vega-Lite dictionary costs milliseconds to tens of
 milliseconds (Altair wraps every encoding channel and validates the whole specification against
 the Vega-Lite JSON schema). A page that redraws the same chart for the same numbers on every rerun
 pays that each time. The app keys each chart by its builder and a :func:`fingerprint` of the
-builder's inputs, and keeps the finished dictionary in a :class:`SpecCache` shared by every
-session: a slider that leaves a chart's inputs unchanged costs one hash instead of one build.
+builder's inputs, and keeps the finished dictionary in a :class:`RenderCache` shared by every
+session: a slider that leaves a chart's inputs unchanged costs one hash instead of one build. The
+CSV downloads are kept the same way.
 
-No streamlit here: the cache stores whatever dictionary the caller's ``build`` returns.
+No streamlit here: the cache stores whatever the caller's ``build`` returns.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from retrieval_attention.errors import InvalidParameterError
 
-__all__ = ["SpecCache", "fingerprint", "spec_nbytes"]
+__all__ = ["RenderCache", "fingerprint", "render_nbytes"]
 
 _SCALARS = (bool, int, float, complex, str, type(None))
+T = TypeVar("T")
 
 
 def fingerprint(*parts: object) -> str:
@@ -129,34 +131,37 @@ def _feed_values(h: Any, values: pd.Series | pd.Index) -> None:
         _feed(h, values.tolist())
 
 
-def spec_nbytes(spec: Mapping[str, Any]) -> int:
-    """A cheap size estimate of a Vega-Lite dictionary: its datasets' bytes plus 4 kB for the rest.
+def render_nbytes(value: object) -> int:
+    """A cheap size estimate of a cached rendering, what :class:`RenderCache`'s memory bound counts.
 
     Args:
-        spec: a specification as :class:`SpecCache` stores it (datasets may be bytes or records).
+        value: bytes (a CSV file) or a Vega-Lite dictionary (its datasets may be Arrow bytes or records).
 
     Returns:
-        The estimate in bytes, what the cache's memory bound counts.
+        ``len`` of bytes; for a specification its datasets' bytes plus 4 kB for the rest.
     """
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
     size = 4096
-    for data in (spec.get("datasets") or {}).values():
-        size += len(data) if isinstance(data, (bytes, bytearray)) else 64 * len(data)
+    if isinstance(value, Mapping):
+        for data in (value.get("datasets") or {}).values():
+            size += len(data) if isinstance(data, (bytes, bytearray)) else 64 * len(data)
     return size
 
 
-class SpecCache:
-    """Finished chart specifications by key, least recently used dropped first; safe across threads.
+class RenderCache:
+    """Finished renderings (chart specifications, CSV bytes) by key, least recently used dropped first.
 
-    One cache serves every session of a server: the first session to draw a chart for some input
-    builds it, every later draw of that input (any session) reuses the same dictionary. Callers
-    must treat a returned dictionary as read-only.
+    One cache serves every session of a server (it is safe across threads): the first session to
+    draw a chart for some input builds it, every later draw of that input (any session) reuses
+    the same object. Callers must treat a returned dictionary as read-only.
 
     Args:
-        max_entries: most specifications kept.
-        max_bytes: most bytes kept, as :func:`spec_nbytes` estimates them.
+        max_entries: most renderings kept.
+        max_bytes: most bytes kept, as :func:`render_nbytes` estimates them.
 
     Example:
-        >>> cache = SpecCache(max_entries=2)
+        >>> cache = RenderCache(max_entries=2)
         >>> cache.get(("bar", "x"), lambda: {"mark": "bar"})
         {'mark': 'bar'}
         >>> cache.get(("bar", "x"), lambda: {"mark": "never built"})
@@ -168,25 +173,25 @@ class SpecCache:
     def __init__(self, max_entries: int = 512, max_bytes: int = 128 * 1024 * 1024) -> None:
         if max_entries < 1 or max_bytes < 1:
             raise InvalidParameterError(
-                f"SpecCache needs room for one entry, got max_entries={max_entries}, max_bytes={max_bytes}"
+                f"RenderCache needs room for one entry, got max_entries={max_entries}, max_bytes={max_bytes}"
             )
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Hashable, tuple[dict[str, Any], int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The specification stored under ``key``, built with ``build()`` (outside the lock) if missing.
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The rendering stored under ``key``, built with ``build()`` (outside the lock) if missing.
 
         Args:
-            key: what identifies the chart, e.g. ``(builder name, fingerprint of its inputs)``.
-            build: makes the specification; called at most once per miss.
+            key: what identifies it, e.g. ``(builder name, fingerprint of its inputs)``.
+            build: makes it; called at most once per miss (two sessions missing at once both build).
 
         Returns:
-            The stored dictionary (shared: do not change it).
+            The stored object (shared: do not change it).
         """
         with self._lock:
             found = self._items.get(key)
@@ -195,21 +200,21 @@ class SpecCache:
                 self.hits += 1
                 return found[0]
             self.misses += 1
-        spec = build()  # two sessions missing the same key at once both build it; the last one is kept
-        size = spec_nbytes(spec)
+        value = build()
+        size = render_nbytes(value)
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
-            self._items[key] = (spec, size)
+            self._items[key] = (value, size)
             self._bytes += size
             while len(self._items) > 1 and (len(self._items) > self.max_entries or self._bytes > self.max_bytes):
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._bytes -= dropped
-        return spec
+        return value
 
     def clear(self) -> None:
-        """Forget every specification (the counters stay)."""
+        """Forget every rendering (the counters stay)."""
         with self._lock:
             self._items.clear()
             self._bytes = 0

@@ -19,7 +19,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from retrieval_attention.charts.spec import SpecCache, fingerprint
+from retrieval_attention.charts.spec import RenderCache, fingerprint
 from retrieval_attention.charts.theme import projector
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
@@ -35,9 +35,9 @@ Builder = Callable[..., alt.TopLevelMixin]
 
 
 @st.cache_resource(show_spinner=False)
-def spec_cache() -> SpecCache:
+def spec_cache() -> RenderCache:
     """The server's one cache of chart specifications, shared by every session."""
-    return SpecCache(max_entries=MAX_SPECS, max_bytes=MAX_SPEC_BYTES)
+    return RenderCache(max_entries=MAX_SPECS, max_bytes=MAX_SPEC_BYTES)
 
 
 def altair_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from retrieval_attention.charts.spec import RenderCache, fingerprint
+
 #: A text cell starting with one of these is read as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,10 +79,15 @@ def csv_bytes(frame: pd.DataFrame, index: bool = False) -> bytes:
     return safe_frame(frame).to_csv(index=index).encode("utf-8")
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False)
+def csv_cache() -> RenderCache:
+    """The server's CSV files by content: a slider often leaves a page's data as it was."""
+    return RenderCache(max_entries=256, max_bytes=64 * 1024 * 1024)
+
+
 def _cached_csv_bytes(frame: pd.DataFrame, index: bool) -> bytes:
-    """:func:`csv_bytes`, once per distinct frame for the whole server (a slider often leaves it as it was)."""
-    return csv_bytes(frame, index=index)
+    """:func:`csv_bytes`, once per distinct frame for the whole server."""
+    return csv_cache().get(("csv", fingerprint(frame, index)), lambda: csv_bytes(frame, index=index))
 
 
 def download_csv(frame: pd.DataFrame, name: str, key: str, label: str | None = None, index: bool = False) -> None:

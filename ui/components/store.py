@@ -58,13 +58,24 @@ def _stop_with(exc: ra.RetrievalAttentionError) -> None:
     st.stop()
 
 
+@st.cache_resource(show_spinner=False)
+def _loaded() -> set[tuple[str, str | None]]:
+    """The (model, corpus) pairs :func:`load_store` has returned on this server (no spinner needed)."""
+    return set()
+
+
 def _shared_store(model: str) -> ra.KeyValueStore:
+    key = (model, shared_corpus_path())
     try:
+        if key in _loaded():  # a cache hit: no spinner (each one starts a thread, on every rerun)
+            return load_store(*key)
         with st.spinner(f"Loading the model {md(model)} and embedding the corpus (first time only)…"):
-            return load_store(model, shared_corpus_path())
+            store = load_store(*key)
     except ra.RetrievalAttentionError as exc:
         _stop_with(exc)
         raise  # unreachable: st.stop() ends the run
+    _loaded().add(key)
+    return store
 
 
 def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
@@ -106,7 +117,8 @@ def wait_for_model(store: ra.KeyValueStore) -> None:
             with st.spinner(f"Loading the model {md(store.encoder.name)} (a few seconds after the server starts)…"):
                 ra.wait_for_encoder(store.encoder)
     except ra.RetrievalAttentionError as exc:
-        load_store.clear()  # the next run tries the load again
+        load_store.clear()  # the next run tries the load again (with its spinner)
+        _loaded().clear()
         _stop_with(exc)
 
 

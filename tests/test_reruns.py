@@ -1,0 +1,436 @@
+"""Cheap reruns stay correct: a cached chart is the chart a fresh build makes, and a page rerun after a
+slider change shows what a cold run with that setting shows.
+
+Three layers. The fingerprint and the cache on their own (every kind of input change gives a new
+key). Every chart builder the app caches: the cached specification equals a freshly built one, and
+a changed input gives the fresh specification of the new input, never the old one. Then the pages
+under AppTest: a session that moved a slider (served from the caches) against a new session with
+every rendering cache emptied, element by element (metrics, tables, chart specifications and data).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.elements.vega_charts import _stabilize_vega_json_spec
+from streamlit.testing.v1 import AppTest
+
+import retrieval_attention as ra
+from retrieval_attention.charts import recommender as rc
+from retrieval_attention.charts import retrieval as cr
+from retrieval_attention.charts import scoring as cs
+from retrieval_attention.charts import smoothing as csm
+from retrieval_attention.charts import topk as ck
+from retrieval_attention.charts import transformer as ct
+from retrieval_attention.charts.spec import RenderCache, fingerprint, render_nbytes
+from retrieval_attention.charts.theme import projector
+from retrieval_attention.core.scoring import peakiness_vs_dim
+from retrieval_attention.core.scoring_cost import CostResult
+from retrieval_attention.core.smoothing import gaussian_smoothing_attention, noisy_series
+from retrieval_attention.core.topk import TopKCurve, TopKError
+from ui.components.charts import altair_spec, chart_spec, spec_cache
+from ui.components.downloads import csv_cache
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+RNG = np.random.default_rng(0)
+
+# -- the fingerprint ---------------------------------------------------------------------------------
+
+
+def test_fingerprint_is_stable_and_sees_every_kind_of_change():
+    frame = pd.DataFrame({"rank": [1, 2], "w": [0.5, 0.25], "title": ["a", "b"]})
+    base = (np.arange(3.0), frame, ["x", "y"], {"a": 1.0, "b": 2.0}, 5, "t", None)
+    assert fingerprint(*base) == fingerprint(*base)
+    assert fingerprint(*base) == fingerprint(
+        np.arange(3.0), frame.copy(), ["x", "y"], {"a": 1.0, "b": 2.0}, 5, "t", None
+    )
+    changed = [
+        (np.arange(3.0) + 1e-12, *base[1:]),  # one array value
+        (np.arange(3, dtype=np.float32), *base[1:]),  # dtype
+        (np.arange(3.0).reshape(3, 1), *base[1:]),  # shape
+        (base[0], frame.assign(w=[0.5, 0.26]), *base[2:]),  # one cell
+        (base[0], frame.rename(columns={"w": "weight"}), *base[2:]),  # a column name
+        (base[0], frame.set_index(pd.Index([5, 6])), *base[2:]),  # the index (Arrow writes it)
+        (base[0], frame.astype({"rank": float}), *base[2:]),  # a column's dtype
+        (base[0], frame[["w", "rank", "title"]], *base[2:]),  # column order
+        (*base[:2], ["y", "x"], *base[3:]),  # list order
+        (*base[:2], ["xy", ""], *base[3:]),  # same characters, other strings
+        (*base[:3], {"b": 2.0, "a": 1.0}, *base[4:]),  # dict order (the order of the bars)
+        (*base[:4], 5.0, *base[5:]),  # int vs float
+        (*base[:4], True, *base[5:]),  # int vs bool
+        (*base[:6], "None"),  # None vs its name
+    ]
+    keys = {fingerprint(*c) for c in changed}
+    assert len(keys) == len(changed) and fingerprint(*base) not in keys
+    cats = pd.DataFrame({"c": pd.Categorical(["a", "b"], categories=["a", "b"])})
+    assert fingerprint(cats) != fingerprint(pd.DataFrame({"c": pd.Categorical(["a", "b"], categories=["b", "a"])}))
+
+
+def test_fingerprint_hashes_dataclasses_by_field_and_refuses_opaque_objects():
+    @dataclass(frozen=True)
+    class Settings:
+        temperature: float
+        half_life: float | None
+
+    assert fingerprint(Settings(0.1, None)) == fingerprint(Settings(0.1, None))
+    assert fingerprint(Settings(0.1, None)) != fingerprint(Settings(0.1, 4.0))
+    with pytest.raises(ra.InvalidParameterError, match="cannot hash a object"):
+        fingerprint(object())
+    with pytest.raises(ra.InvalidParameterError, match="cannot hash a set"):
+        fingerprint({1, 2})
+
+
+# -- the cache ---------------------------------------------------------------------------------------
+
+
+def test_render_cache_builds_once_and_drops_the_least_recently_used():
+    cache = RenderCache(max_entries=2)
+    built: list[str] = []
+
+    def make(name: str) -> dict:
+        built.append(name)
+        return {"mark": name}
+
+    a = cache.get("a", lambda: make("a"))
+    assert cache.get("a", lambda: make("again")) is a
+    cache.get("b", lambda: make("b"))
+    cache.get("a", lambda: make("again"))  # a is now the most recent
+    cache.get("c", lambda: make("c"))  # drops b
+    assert built == ["a", "b", "c"] and len(cache) == 2
+    cache.get("b", lambda: make("b"))
+    assert built == ["a", "b", "c", "b"]
+    assert (cache.hits, cache.misses) == (2, 4)
+
+
+def test_render_cache_bounds_its_bytes():
+    cache = RenderCache(max_entries=100, max_bytes=10_000)
+    for i in range(5):
+        cache.get(i, lambda: b"x" * 3_000)
+    assert len(cache) == 3 and cache.nbytes == 9_000
+    assert render_nbytes({"mark": "bar", "datasets": {"d": b"x" * 100}}) == 4096 + 100
+    with pytest.raises(ra.InvalidParameterError, match="room for one entry"):
+        RenderCache(max_entries=0)
+
+
+# -- every cached chart builder: the cached spec is the fresh one ------------------------------------
+
+
+def comparable(spec: dict) -> tuple[dict, dict]:
+    """A specification as the browser gets it: Altair's counter-made names replaced as Streamlit does."""
+    rest = {k: v for k, v in spec.items() if k != "datasets"}
+    return json.loads(_stabilize_vega_json_spec(json.dumps(rest))), dict(spec.get("datasets") or {})
+
+
+def fresh(build, args, kwargs) -> tuple[dict, dict]:
+    return comparable(altair_spec(projector(build(*args, **kwargs))))
+
+
+def _weights_frame(n: int = 40) -> pd.DataFrame:
+    w = np.sort(RNG.dirichlet(np.ones(n)))[::-1]
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "weight": w,
+            "score": np.sort(RNG.uniform(-1, 1, n))[::-1],
+            "title": [f"video {i}" for i in range(n)],
+            "category": [("pets", "cooking", "news")[i % 3] for i in range(n)],
+        }
+    )
+
+
+def _continuum(current: float) -> tuple:
+    temps = np.geomspace(0.002, 20.0, 30)
+    logits = np.sort(RNG.normal(size=12))[::-1]
+    W = np.exp(logits[None, :] / temps[:, None] - (logits.max() / temps)[:, None])  # (m, n)
+    return temps, W / W.sum(axis=1, keepdims=True), [f"key {j}" for j in range(12)], current
+
+
+def _scaling() -> pd.DataFrame:
+    rows = [
+        pd.DataFrame({"rank": np.arange(1, 21), "weight": np.sort(RNG.dirichlet(np.ones(20)))[::-1], "setting": s})
+        for s in ("÷√d, T = 1", "cosine, T = 0.05")
+    ]
+    return pd.concat(rows)
+
+
+def _topk(T: float) -> tuple[TopKCurve, TopKError]:
+    logits, V = RNG.normal(size=30), RNG.normal(size=(30, 4))
+    return ra.topk_error_curve(logits, V, temperature=T), ra.topk_attention_error(logits, V, 5, temperature=T)
+
+
+def _smoothing(sigma: float) -> pd.DataFrame:
+    s = noisy_series(n=60)
+    ys, W = gaussian_smoothing_attention(s.t, s.y, sigma)
+    return csm.smoothing_frame(s.t, s.y, s.signal, {"by position": ys}, {"by position": W[20]})
+
+
+def _cost(ratio: float) -> pd.DataFrame:
+    r = CostResult(10, 50, 8, 4, 3, 2e-3 * ratio, 3e-4, 2e-5, 1e-5, 10_000, 500)
+    return cs.cost_frame({"the bundled corpus": r})
+
+
+def _history(store: ra.KeyValueStore, T: float) -> tuple:
+    history = list(store.corpus.ids[:3])
+    target = store.corpus.ids[4]
+    ta = ra.target_attention(store, history, target, temperature=T)
+    cats = [store.corpus.by_id(i).category for i in history]
+    return [rc.history_weights_frame(ta, cats, "A")], list(dict.fromkeys(cats))
+
+
+def _cross(store: ra.KeyValueStore, T: float) -> pd.DataFrame:
+    rec = ra.recommend(store, list(store.corpus.ids[:2]), k=3, temperature=T)
+    return rc.cross_attention_frame(rec.attention)
+
+
+TOKENS = ["[CLS]", "evan", "'", "s", "dog", "[SEP]"]
+
+
+def _attention(seed: int, heads: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).random((heads or 1, 6, 6))
+    x /= x.sum(axis=-1, keepdims=True)
+    return x if heads else x[0]
+
+
+def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
+    """(builder, args and kwargs A, args and kwargs B): B differs from A in one input."""
+    curve_a, err_a = _topk(0.05)
+    curve_b, err_b = _topk(0.5)
+    titles = [f"video {i}" for i in range(30)]
+    scores = {"cosine": RNG.normal(size=30), "additive": RNG.normal(size=30)}
+    peak = cs.peakiness_frame(peakiness_vs_dim(dims=(2, 8, 32), n_keys=8, trials=5))
+    causal = np.triu(np.full((6, 6), -np.inf), k=1)
+    return [
+        (cr.weights_bar, ((_weights_frame(), 5), {"log": True}), ((_weights_frame(), 5), {"log": False})),
+        (cr.weights_bar, ((_weights_frame(), 5), {}), ((_weights_frame(), 8), {})),
+        (cr.continuum_chart, (_continuum(0.05), {}), (_continuum(0.3), {})),
+        (cr.category_mix_chart, (({"pets": 0.7, "news": 0.3},), {}), (({"pets": 0.6, "news": 0.4},), {})),
+        (cr.scaling_chart, ((_scaling(),), {}), ((_scaling(),), {})),
+        (ck.topk_curve_chart, ((ck.topk_curve_frame(curve_a), 5), {}), ((ck.topk_curve_frame(curve_a), 9), {})),
+        (ck.topk_curve_chart, ((ck.topk_curve_frame(curve_a), 5), {}), ((ck.topk_curve_frame(curve_b), 5), {})),
+        (
+            ck.topk_weights_chart,
+            ((ck.topk_weights_frame(err_a, titles),), {}),
+            ((ck.topk_weights_frame(err_b, titles),), {}),
+        ),
+        (csm.series_chart, ((_smoothing(3.0), 20, "σ = 3"), {}), ((_smoothing(3.0), 30, "σ = 3"), {})),
+        (csm.weight_row_chart, ((_smoothing(3.0), 20), {}), ((_smoothing(12.0), 20), {})),
+        (
+            cs.scores_strip_chart,
+            ((cs.scores_frame(scores, titles),), {}),
+            ((cs.scores_frame(scores, titles, top=3),), {}),
+        ),
+        (cs.cost_chart, ((_cost(10.0),), {}), ((_cost(100.0),), {})),
+        (cs.peakiness_chart, ((peak, "max_weight"), {}), ((peak, "entropy"), {})),
+        (
+            rc.history_weights_chart,
+            (_history(store, 0.1), {}),
+            (_history(store, 0.5), {"recency": True, "half_life": 2}),
+        ),
+        (rc.cross_attention_heatmap, ((_cross(store, 0.1),), {}), ((_cross(store, 0.1),), {"normalize": False})),
+        (
+            ct.attention_heatmap,
+            ((_attention(1), TOKENS, TOKENS), {"title": "head 0"}),
+            ((_attention(1), TOKENS, TOKENS), {"title": "head 0", "mask": causal}),
+        ),
+        (
+            ct.heads_grid,
+            ((_attention(2, heads=4), TOKENS, TOKENS), {"selected": 0}),
+            ((_attention(2, heads=4), TOKENS, TOKENS), {"selected": 2}),
+        ),
+        (
+            ct.relevance_heatmap,
+            ((_attention(3) - 0.2, TOKENS, (1, 4)), {"title": "Q·Kᵀ", "asymmetry": 0.4}),
+            ((_attention(3) - 0.2, TOKENS, (2, 4)), {"title": "Q·Kᵀ", "asymmetry": 0.4}),
+        ),
+        (ct.asymmetry_heads_chart, ((RNG.random((6, 12)), 0, 0), {}), ((RNG.random((6, 12)), 0, 3), {})),
+        (
+            ct.concat_projection_chart,
+            ((RNG.normal(size=(12, 32)), RNG.normal(size=384), "she"), {}),
+            ((RNG.normal(size=(12, 32)), RNG.normal(size=384), "dog"), {}),
+        ),
+    ]
+
+
+CACHED_BUILDERS = {
+    "retrieval": ("category_mix_chart", "continuum_chart", "scaling_chart", "weights_bar"),
+    "topk": ("topk_curve_chart", "topk_weights_chart"),
+    "smoothing": ("series_chart", "weight_row_chart"),
+    "scoring": ("cost_chart", "peakiness_chart", "scores_strip_chart"),
+    "recommender": ("cross_attention_heatmap", "history_weights_chart"),
+    "transformer": (
+        "asymmetry_heads_chart",
+        "attention_heatmap",
+        "concat_projection_chart",
+        "heads_grid",
+        "relevance_heatmap",
+    ),
+}
+
+
+def test_every_cached_builder_gives_its_fresh_spec_and_a_new_one_for_new_inputs(tiny_store):
+    cases = builder_cases(tiny_store)
+    covered = {(b.__module__.rsplit(".", 1)[-1], b.__name__) for b, *_ in cases}
+    assert covered == {(m, n) for m, names in CACHED_BUILDERS.items() for n in names}, "one case per cached builder"
+    spec_cache().clear()
+    for build, (args_a, kw_a), (args_b, kw_b) in cases:
+        name = build.__name__
+        a = chart_spec(build, *args_a, **kw_a)
+        assert chart_spec(build, *args_a, **kw_a) is a, f"{name}: the second draw is served from the cache"
+        assert comparable(a) == fresh(build, args_a, kw_a), f"{name}: cached spec differs from a fresh build"
+        b = chart_spec(build, *args_b, **kw_b)
+        assert comparable(b) == fresh(build, args_b, kw_b), f"{name}: a new input must give its own fresh spec"
+        assert comparable(b) != comparable(a), f"{name}: the changed input changes the chart"
+        assert "config" in a and a["config"]["axis"]["labelFontSize"] == 15, f"{name}: projector theme kept"
+
+
+def test_a_drawn_spec_is_not_changed_by_drawing_it():
+    """Streamlit pops the datasets from what it is given: the cache hands it a copy, its own stays whole."""
+    frame = _weights_frame()
+
+    def page(frame) -> None:  # no annotation: AppTest runs this source alone, without the module's imports
+        from retrieval_attention.charts import retrieval as charts
+        from ui.components.charts import show_chart
+
+        show_chart(charts.weights_bar, frame, 5, key="a")
+        show_chart(charts.weights_bar, frame, 5, key="b")
+
+    spec_cache().clear()
+    at = AppTest.from_function(page, args=(frame,)).run()
+    assert not at.exception, at.exception
+    cached = chart_spec(cr.weights_bar, frame, 5)
+    assert cached["datasets"], "the cached spec still carries its data"
+    a, b = at.get("vega_lite_chart")
+    assert a.proto.spec == b.proto.spec and a.proto.datasets == b.proto.datasets
+
+
+def test_show_chart_sends_what_st_altair_chart_sends():
+    """The browser receives the same message either way: spec, Arrow datasets, theme, width and height."""
+
+    def page() -> None:
+        import numpy as np
+        import pandas as pd
+        import streamlit as st
+
+        from retrieval_attention.charts import retrieval as charts
+        from retrieval_attention.charts import transformer as ct
+        from retrieval_attention.charts.theme import projector
+        from ui.components.charts import show_chart
+
+        temps = np.geomspace(0.01, 10, 20)
+        W = np.full((20, 8), 1 / 8)
+        labels = [f"k{i}" for i in range(8)]
+        st.altair_chart(projector(charts.continuum_chart(temps, W, labels, 0.05)), key="x", height=440)
+        show_chart(charts.continuum_chart, temps, W, labels, 0.05, key="y", height=440)
+        w = np.eye(4)
+        toks = ["a", "b", "c", "d"]
+        st.altair_chart(projector(ct.attention_heatmap(w, toks, toks)), key="p", width="content", height="content")
+        show_chart(ct.attention_heatmap, w, toks, toks, key="q", width="content", height="content")
+        frame = pd.DataFrame({"category": ["pets"], "share": [1.0]})
+        st.altair_chart(projector(charts.category_mix_chart(dict(zip(frame["category"], frame["share"])))), key="m")
+        show_chart(charts.category_mix_chart, {"pets": 1.0}, key="n")
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 6
+    for old, new in zip(charts[0::2], charts[1::2]):
+        assert json.loads(old.proto.spec) == json.loads(new.proto.spec)
+        assert [(d.name, d.data.data) for d in old.proto.datasets] == [
+            (d.name, d.data.data) for d in new.proto.datasets
+        ]
+        assert old.proto.theme == new.proto.theme == "streamlit"
+        assert old.proto.use_container_width == new.proto.use_container_width
+
+
+# -- the pages: a rerun after a slider change shows what a cold run shows ---------------------------
+
+
+def leaves(at: AppTest, widgets: bool = True) -> list[tuple]:
+    """Every element of the page in order, by content: protos, chart specs (parsed) and their data.
+
+    Containers are left out (a fragment adds one around its elements; it draws nothing itself).
+    ``widgets=False`` keeps only a widget's id: its proto also says whether this run set its value.
+    """
+    out: list[tuple] = []
+
+    def walk(node) -> None:
+        children = getattr(node, "children", None)
+        if isinstance(children, dict) and children:
+            for k in sorted(children):
+                walk(children[k])
+            return
+        proto = getattr(node, "proto", None)
+        if proto is None:
+            return
+        if hasattr(proto, "spec") and hasattr(proto, "datasets"):
+            out.append(("chart", json.loads(proto.spec), [(d.name, d.data.data) for d in proto.datasets]))
+        elif not widgets and str(getattr(proto, "id", "")).startswith("$$ID"):
+            out.append((type(node).__name__, proto.id))
+        else:
+            out.append((type(node).__name__, proto.SerializeToString(deterministic=True)))
+
+    walk(at._tree)
+    return out
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def set_widget(at: AppTest, widget: str, key: str, value) -> None:
+    getattr(at, widget)(key=key).set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def empty_rendering_caches() -> None:
+    spec_cache().clear()
+    csv_cache().clear()
+
+
+#: (page, widget, key, default value, new value): the slider targets of issue 14, and the fragment.
+CHANGES = [
+    ("ui/pages/retrieval.py", "slider", "k", 5, 12),
+    ("ui/pages/retrieval.py", "select_slider", "temperature", 0.05, 0.3),
+    ("ui/pages/retrieval.py", "toggle", "log_weights", True, False),
+    ("ui/pages/lesson_topk.py", "slider", "topk_k", 5, 20),
+    ("ui/pages/recommender.py", "select_slider", "rec_temperature", ra.RECOMMENDER_TEMPERATURE, 0.5),
+]
+
+
+@pytest.mark.parametrize(("page", "widget", "key", "default", "value"), CHANGES, ids=[c[2] for c in CHANGES])
+def test_a_rerun_after_a_change_shows_what_a_cold_run_shows(page, widget, key, default, value):
+    warm = open_page(page)
+    before = leaves(warm, widgets=False)
+    set_widget(warm, widget, key, value)  # builds the new setting's charts
+    set_widget(warm, widget, key, default)
+    set_widget(warm, widget, key, value)  # served from the caches this time
+    served = leaves(warm)
+    assert leaves(warm, widgets=False) != before, "the change shows on the page"
+
+    cold = open_page(page)
+    empty_rendering_caches()
+    set_widget(cold, widget, key, value)  # every chart and CSV of this setting built again
+    built = leaves(cold)
+    assert len(served) == len(built)
+    for i, (a, b) in enumerate(zip(served, built)):
+        assert a == b, f"element {i} ({a[0]}) differs between the cached rerun and the cold run"
+    set_widget(cold, widget, key, default)
+    assert leaves(cold, widgets=False) == before, "and back: the default setting shows what it showed first"
+
+
+def test_render_caches_are_shared_across_sessions():
+    """The second student to open a setting gets the first one's charts: no new build."""
+    open_page("ui/pages/lesson_topk.py")
+    cache = spec_cache()
+    misses = cache.misses
+    second = open_page("ui/pages/lesson_topk.py")
+    assert cache.misses == misses, "every chart of the second session came from the cache"
+    assert second.get("vega_lite_chart")
