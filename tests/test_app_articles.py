@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from retrieval_attention import i18n
 from retrieval_attention.inspector import load_inspector, walkthrough
-from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, riley_parts
+from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, align, riley_parts
 from ui.components.text import md
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -250,6 +250,12 @@ def test_alignment_writes_c1_out_and_says_what_it_is():
     assert "apples → 苹果" in shown
     assert at.header[0].value.startswith("Bahdanau"), "in English the Q/K/V terms come first"
     assert open_page(ALIGN, "zh").header[0].value.startswith("“我爱吃苹果”"), "in Chinese the example comes first"
+
+
+def test_the_alignment_pages_example_of_a_miss_is_true():
+    a = align(ALIGN_ES, ALIGN_ZH)
+    row = a.weights[a.query_words.index("manzanas")]
+    assert row[a.key_words.index("吃")] > row[a.key_words.index("苹果")], "the page says manzanas weighs 吃 above 苹果"
 
 
 def test_projections_and_the_shuffle():

@@ -185,7 +185,7 @@ def alignment_section() -> None:
     st.caption(
         _(
             "Not every pair finds its translation: these vectors were trained to match whole texts, not to align "
-            "single words (Spanish “manzanas” weighs 吃 a little above 苹果)."
+            "single words (for example, Spanish “manzanas” weighs 吃 a little above 苹果)."
         )
     )
     if st.toggle(_("Show the raw cosines"), key="al_raw"):

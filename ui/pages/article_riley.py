@@ -161,7 +161,7 @@ def part2(r: RileyParts, a: int, b: int) -> None:
             "are not, and can be negative."
         ).format(hd=r.K.shape[1])
     )
-    st.latex(r"\mathrm{relevance}(a, b) = \frac{k_a \cdot k_b}{\sqrt{d_k}} = \mathrm{relevance}(b, a)")
+    st.latex(r"\frac{k_a \cdot k_b}{\sqrt{d_k}} = \frac{k_b \cdot k_a}{\sqrt{d_k}}")
     n = len(r.labels)
     heatmap(
         r, r.kk, _("K·Kᵀ: keys only"),

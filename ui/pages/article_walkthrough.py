@@ -35,13 +35,18 @@ from retrieval_attention.inspector import (  # noqa: E402
 )
 from retrieval_attention.lessons import RILEY_EN, RILEY_ES  # noqa: E402
 from ui.components import articles as ui  # noqa: E402
-from ui.components.i18n import fmt_number  # noqa: E402
+from ui.components.i18n import N_, fmt_number  # noqa: E402
 from ui.components.text import md  # noqa: E402
 
 #: The article's own two words.
 THINKING = "Thinking Machines"
 #: How many of the head's 32 numbers the vector views show (the length is always stated).
 DIMS = 8
+#: The matrix form's stage names (:attr:`MatrixShapes.stages`) that have words in them, to translate.
+STAGE_NAMES = {
+    "Q, K, V (per head)": N_("Q, K, V (per head)"),
+    "heads = weights V": N_("heads = weights V"),
+}
 
 
 def examples() -> dict[str, str]:
@@ -207,7 +212,7 @@ def matrix_section(shapes: MatrixShapes) -> None:
     theirs = _("the article: original Transformer, “Thinking Machines” (T = 2)")
     table = pd.DataFrame(
         {
-            _("matrix"): [name for name, _shape in shapes.stages],
+            _("matrix"): [_(STAGE_NAMES[name]) if name in STAGE_NAMES else name for name, _shape in shapes.stages],
             ours: [shape_text(s) for _name, s in shapes.stages],
             theirs: [shape_text(s) for _name, s in ORIGINAL_TRANSFORMER.stages],
         }
