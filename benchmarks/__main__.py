@@ -19,6 +19,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         ("threads", ["benchmarks.bench_threads"]),
         ("interactive", ["benchmarks.bench_interactive"]),
     ]
+    steps.append(("encoder", ["benchmarks.bench_encoder"]))
     if embedding and not quick:
         steps.append(("embedding", ["benchmarks.bench_embedding"]))
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)

@@ -113,6 +113,7 @@ def floor_start(browser, artifacts: Path, navigation: bool = False) -> dict:  # 
     if navigation:
         app = (ROOT / "app.py").read_text(encoding="utf-8")
         shutil.copy(ROOT / "app.py", folder / "app.py")
+        shutil.copytree(ROOT / "ui", folder / "ui", dirs_exist_ok=True)  # app.py imports its navigation helpers
         for page in re.findall(r'st\.Page\("([^"]+)"', app):
             (folder / page).parent.mkdir(parents=True, exist_ok=True)
             (folder / page).write_text(FLOOR_PAGE, encoding="utf-8")

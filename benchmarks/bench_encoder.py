@@ -24,7 +24,7 @@ import time
 from benchmarks.common import ROOT, WORK, machine, save_result, wait_for_quiet
 
 CLI_ROUNDS = 7  # interleaved rounds of the three processes
-ENCODE_ROUNDS = 3  # alternating (ours, sentence-transformers) worker processes
+ENCODE_ROUNDS = 5  # alternating (ours, sentence-transformers) worker processes
 N_TITLES = 1000
 QUERY = "funny cat videos"
 QUERY_REPEATS = 300
