@@ -227,9 +227,11 @@ def ranked_column(rec: Recommendations, corpus: ra.Corpus, other: Recommendation
         st.caption(f"{len(rec.ids) - same} of these {len(rec.ids)} are not in the mean list.")
 
 
+@st.fragment
 def evaluation_section(
     store: ra.KeyValueStore, cache_key: tuple[str, str], settings: RecSettings, personas: tuple[ra.Persona, ...]
 ) -> None:
+    """Leave-last-out over the personas; a fragment, so its toggle recomputes only this section."""
     st.header("Does attention help? Leave-last-out on the bundled personas")
     if not personas:
         st.info("The bundled personas do not match this corpus, so there is nothing to evaluate.")

@@ -31,7 +31,7 @@ from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.predict import guess_line, predict_ui  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
-from ui.components.store import ensure_query, get_store  # noqa: E402
+from ui.components.store import ensure_query, get_store, shared_corpus_path  # noqa: E402
 from ui.components.text import md  # noqa: E402
 
 HIDDEN = 64  # width of the additive network's hidden layer = width of the dot product's projections
@@ -59,12 +59,13 @@ def _one_thread() -> AbstractContextManager[object]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def measure(keyset: str, m: int, K: np.ndarray) -> CostResult:
+def measure(keyset: str, m: int, _K: np.ndarray, corpus_key: str) -> CostResult:
     """Live timing, once per server and parameter set: 3 repeats when cheap, else 1 after a warm-up.
 
-    ``K`` (n, d) are the corpus keys; the corpus titles are reused as the m queries. The synthetic
-    key set takes only d from it.
+    ``_K`` (n, d) are the keys of the corpus ``corpus_key`` names (not hashed on every rerun); the
+    corpus titles are reused as the m queries. The synthetic key set takes only d from it.
     """
+    K = _K
     n, d = (SYNTHETIC_N, K.shape[1]) if keyset == "synthetic" else K.shape
     repeats = 3 if m * n <= 5_000 else 1
     with _one_thread():
@@ -88,22 +89,36 @@ def peakiness() -> PeakinessResult:
     return peakiness_vs_dim()
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def four_scores(_store: ra.KeyValueStore, corpus_key: str, query: str) -> tuple[np.ndarray, ...]:
+    """Cosine, dot, scaled dot and additive scores (n,) each of ``query``: once per query and corpus."""
+    q = _store.embed_query(query)  # (d,) unit vector
+    additive = AdditiveScorer.random(_store.dim, HIDDEN, SEED)
+    K = _store.K
+    return cosine_scores(q, K), dot_scores(q, K), scaled_dot_scores(q, K), additive.scores(q, K)
+
+
+def corpus_key() -> str:
+    """What names this page's corpus in its caches: the server's corpus file, or the bundled one."""
+    return shared_corpus_path() or "bundled"
+
+
+@st.fragment
 def scores_section(store: ra.KeyValueStore) -> None:
     """One query against every key, four ways; the five best under each."""
     st.header("1 · One query, four scores")
     query = query_ui(key="scoring_query")
     ensure_query(store, query)
     try:
-        q = store.embed_query(query)  # (d,) unit vector
+        cosine, dot, scaled, additive = four_scores(store, corpus_key(), query)
     except ra.RetrievalAttentionError as exc:
         st.info(str(exc))
         return
-    additive = AdditiveScorer.random(store.dim, HIDDEN, SEED)
     scores = {
-        "cosine q·k / (‖q‖‖k‖)": cosine_scores(q, store.K),
-        "dot product q·k": dot_scores(q, store.K),
-        f"scaled dot product q·k / √{store.dim}": scaled_dot_scores(q, store.K),
-        "additive vᵀ tanh(Wq + Uk), untrained": additive.scores(q, store.K),
+        "cosine q·k / (‖q‖‖k‖)": cosine,
+        "dot product q·k": dot,
+        f"scaled dot product q·k / √{store.dim}": scaled,
+        "additive vᵀ tanh(Wq + Uk), untrained": additive,
     }
     frame = cl.scores_frame(scores, store.corpus.titles)
     show_chart(cl.scores_strip_chart, frame, key="scores_strip", height=620)
@@ -139,7 +154,7 @@ def cost_question(store: ra.KeyValueStore) -> None:
             )
             return
         with st.spinner(f"Timing {1_000 * len(store):,} network passes…"):
-            r = measure("corpus", 1_000, store.K)
+            r = measure("corpus", 1_000, store.K, corpus_key())
         st.metric("dot product is faster by", f"{r.ratio:,.0f}×", help="additive loop seconds / dot-product seconds")
         loop, dot = cl.format_seconds(r.additive_loop_seconds), cl.format_seconds(r.dot_seconds)
         st.markdown(
@@ -155,6 +170,7 @@ def _request(keyset: str, m: int) -> None:
     st.session_state.setdefault("cost_runs", set()).add((keyset, m))
 
 
+@st.fragment
 def cost_section(store: ra.KeyValueStore) -> None:
     """Additive against dot-product scoring, timed live on this server."""
     st.header("2 · What each score costs, measured now")
@@ -180,7 +196,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
         )
         return
     with st.spinner("Timing both scorings…"):
-        r = measure(keyset, m, store.K)
+        r = measure(keyset, m, store.K, corpus_key())
     c = st.columns(4)
     c[0].metric("pairs m·n", f"{r.pairs:,}", help=f"m = {r.m:,} queries, n = {r.n:,} keys, d = {r.d}, h = {r.hidden}")
     c[1].metric("additive (one pass per pair)", cl.format_seconds(r.additive_loop_seconds))
@@ -196,6 +212,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
     )
 
 
+@st.fragment
 def scaling_section() -> None:
     """Softmax peakiness against d, with and without ÷√d."""
     st.header("3 · Why transformers divide by √d")

@@ -41,6 +41,30 @@ ANSWERS = [
 ]
 
 
+@st.cache_data(show_spinner=False)
+def series() -> NoisySeries:
+    """The lesson's series (seed 0), made once per server."""
+    return noisy_series()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def by_position(sigma: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Gaussian smoothing of :func:`series` at width σ, once per σ: smoothed (n,), weights W (n, n), and
+    the largest gap to the Nadaraya-Watson formula and to positional q·k attention (both checked live)."""
+    s = series()
+    ys, W = gaussian_smoothing_attention(s.t, s.y, sigma)  # (n,), (n, n)
+    q, K = positional_query_key(s.t, sigma)  # (n, 2) each
+    _, W_dot = ra.scaled_dot_product_attention(q, K, s.y[:, None], scale=1.0)
+    gap = max(float(np.max(np.abs(ys - nadaraya_watson(s.t, s.y, sigma)))), float(np.max(np.abs(W - W_dot))))
+    return ys, W, gap
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def by_content(window: int, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Content-based smoothing of :func:`series`, once per window and width: smoothed (n,), weights (n, n)."""
+    return content_attention(series().y, window, width)
+
+
 def charts(frame: pd.DataFrame, step: int, title: str, key: str) -> None:
     """The series with its smoothings, and under it, on the same time axis, the chosen step's weight row."""
     show_chart(cl.series_chart, frame, step, title, key=f"{key}_series", height=400)
@@ -62,7 +86,7 @@ def position_section(s: NoisySeries, step: int) -> float:
     sigma = st.select_slider(
         "Kernel width σ (time steps)", WIDTHS, value=3.0, key="kernel_width", format_func=lambda x: f"{x:g}"
     )
-    ys, W = gaussian_smoothing_attention(s.t, s.y, sigma)  # (n,), (n, n)
+    ys, W, gap = by_position(float(sigma))  # (n,), (n, n), float
     frame = cl.smoothing_frame(s.t, s.y, s.signal, {"by position": ys}, {"by position": W[step]})
     charts(frame, step, f"Gaussian smoothing, σ = {sigma:g}", "position")
     download_csv(frame, "gaussian_smoothing.csv", "dl_position")
@@ -70,9 +94,6 @@ def position_section(s: NoisySeries, step: int) -> float:
     c[0].metric("noisy: error", f"{rmse(s.y, s.signal):.3f}", help="RMS distance to the clean signal")
     c[1].metric("smoothed: error", f"{rmse(ys, s.signal):.3f}", help="RMS distance to the clean signal")
     c[2].metric(f"keys step {step} reads", f"{ra.effective_num_keys(W[step]):.1f}", help="1 / Σ w²: effective keys")
-    q, K = positional_query_key(s.t, sigma)  # (n, 2) each
-    _, W_dot = ra.scaled_dot_product_attention(q, K, s.y[:, None], scale=1.0)
-    gap = max(float(np.max(np.abs(ys - nadaraya_watson(s.t, s.y, sigma)))), float(np.max(np.abs(W - W_dot))))
     c[3].metric(
         "gap to NW formula",
         f"{gap:.1e}",
@@ -86,6 +107,7 @@ def position_section(s: NoisySeries, step: int) -> float:
     return float(sigma)
 
 
+@st.fragment
 def wide_question(s: NoisySeries, step: int) -> None:
     """What does a very wide kernel do? Asked first, then drawn at σ = 100."""
     question = f"What happens to the weight row of step {step} when the kernel is very wide (σ = {WIDE:g} steps)?"
@@ -93,7 +115,7 @@ def wide_question(s: NoisySeries, step: int) -> None:
     if choice is None:
         return
     with st.expander("Reveal: the same series with σ = 100", expanded=True):
-        ys, W = gaussian_smoothing_attention(s.t, s.y, WIDE)
+        ys, W, _ = by_position(WIDE)
         row = W[step]
         st.markdown(guess_line(choice, ANSWERS[1], exact=True))
         c = st.columns(3)
@@ -106,6 +128,7 @@ def wide_question(s: NoisySeries, step: int) -> None:
         )
 
 
+@st.fragment
 def content_section(s: NoisySeries, step: int, sigma: float) -> None:
     """Queries and keys from the values: weights by what a step looks like."""
     st.header("2 · Weights by content: keys from the values")
@@ -124,8 +147,8 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
         key="content_width",
         format_func=lambda x: f"{x:g}",
     )
-    yp, Wp = gaussian_smoothing_attention(s.t, s.y, sigma)
-    yc, Wc = content_attention(s.y, window, width)
+    yp, Wp, _ = by_position(sigma)
+    yc, Wc = by_content(int(window), float(width))
     frame = cl.smoothing_frame(
         s.t, s.y, s.signal, {"by position": yp, "by content": yc}, {"by position": Wp[step], "by content": Wc[step]}
     )
@@ -145,7 +168,7 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
 
 
 def main() -> None:
-    s = noisy_series()
+    s = series()
     st.caption(
         f"A generated series (seed 0): n = {len(s.t)} steps, periodic signal (period {s.period:g}) plus Gaussian "
         f"noise of standard deviation {s.noise:g}. Errors are RMS distances to the clean signal."

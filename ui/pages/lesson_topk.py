@@ -25,11 +25,17 @@ from ui.components.controls import sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.predict import guess_line, predict_ui  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
-from ui.components.store import ensure_query, get_store  # noqa: E402
+from ui.components.store import ensure_query, get_store, shared_corpus_path  # noqa: E402
 from ui.components.text import md  # noqa: E402
 
 QUESTION_K = 10
 ANSWERS = ["About 10%", "About half", "About 90%", "More than 99%"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def error_curve(logits: np.ndarray, _V: np.ndarray, corpus_key: tuple[str, str], temperature: float) -> TopKCurve:
+    """τ and the output error for every k, once per query's logits (n,), corpus and T (k does not enter)."""
+    return ra.topk_error_curve(logits, _V, temperature=temperature)
 
 
 def fmt(x: float) -> str:
@@ -46,6 +52,7 @@ def verdict(kept: float) -> str:
     return ANSWERS[1] if kept > 0.3 else ANSWERS[0]
 
 
+@st.fragment
 def question(curve: TopKCurve, temperature: float, query: str) -> None:
     """How much weight does the top 10 keep? Asked first, then computed from ``curve``."""
     question = f"At T = 0.05, top-{QUESTION_K} keeps how much of the full softmax weight for “{md(query)}”?"
@@ -144,7 +151,7 @@ def main() -> None:
         return
     logits = faiss.all_scores * faiss.scale  # (n,) q·k · scale, corpus order: what the softmax divides by T
     err = ra.topk_attention_error(logits, store.V, k, temperature=T)
-    curve = ra.topk_error_curve(logits, store.V, temperature=T)
+    curve = error_curve(logits, store.V, (controls.model, shared_corpus_path() or "bundled"), T)
     same = set(faiss.positions.tolist()) == set(err.kept.tolist())
     question(curve, T, query)
     identities(err)

@@ -71,8 +71,27 @@ def reading_line(ta: TargetAttention, frame: pd.DataFrame, slot: str, normalize:
         st.markdown(f"**{slot}**: largest raw weights {top}.")
 
 
-def compare_section(store: ra.KeyValueStore, history: list[str], candidates: list[str], s: RecSettings) -> pd.DataFrame:
-    """The centrepiece: one history, two targets, two sets of weights. Returns the weights shown."""
+@st.cache_data(show_spinner=False, max_entries=256)
+def ranked(
+    _store: ra.KeyValueStore,
+    cache_key: tuple[str, str],
+    history: tuple[str, ...],
+    method: str,
+    temperature: float,
+    normalize: bool,
+    half_life: float | None,
+) -> Recommendations:
+    """One method's top :data:`TOP`, once per (model, corpus) ``cache_key``, history and settings."""
+    return ra.recommend(
+        _store, list(history), k=TOP, method=method, temperature=temperature, normalize=normalize, half_life=half_life
+    )
+
+
+@st.fragment
+def compare_section(store: ra.KeyValueStore, history: list[str], candidates: list[str], s: RecSettings) -> None:
+    """The centrepiece: one history, two targets, two sets of weights, and their CSV.
+
+    A fragment: the compare toggle and the target pickers redraw only this section."""
     st.header("Same history, different targets, different weights")
     corpus = store.corpus
     compare = st.toggle("compare two targets side by side", value=True, key="rec_compare")
@@ -122,7 +141,7 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
     with st.expander("The numbers behind the bars"):
         cols_shown = ["slot", "pos", "title", "score", "relevance", "decay", "weight"]
         st.dataframe(shown[cols_shown].round(4), hide_index=True, key="rec_weights_table")
-    return shown
+    download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label="Download these weights (CSV)")
 
 
 def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
@@ -175,17 +194,13 @@ def main() -> None:
         return
     try:
         recs = {
-            m: ra.recommend(
-                store, history, k=TOP, method=m, temperature=s.temperature, normalize=s.normalize, half_life=s.half_life
-            )
-            for m in METHODS
+            m: ranked(store, cache_key, tuple(history), m, s.temperature, s.normalize, s.half_life) for m in METHODS
         }
         ensure_targets([v.id for v in candidates], lambda: default_targets(store, history, s), history)
     except ra.RetrievalAttentionError as exc:
         st.warning(f"Cannot rank videos for this history: {exc}")
         return
-    shown = compare_section(store, history, [v.id for v in candidates], s)
-    download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label="Download these weights (CSV)")
+    compare_section(store, history, [v.id for v in candidates], s)
     heatmap_section(recs["attention"], s)
     lists_section(recs, store.corpus)
     evaluation_section(store, cache_key, s, personas)
