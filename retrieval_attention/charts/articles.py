@@ -15,7 +15,6 @@ as the "Inside a transformer" charts do.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import altair as alt
@@ -25,6 +24,7 @@ from numpy.typing import NDArray
 
 from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, VERMILLION
 from retrieval_attention.charts.transformer import PAD, SIGNED_SCHEME, WEIGHTS_SCHEME, cell_size, label_font
+from retrieval_attention.charts.transformer import _token_axis as _axis  # one home for token labels by position
 
 __all__ = [
     "MIN_NUMBER_CELL",
@@ -67,34 +67,6 @@ def with_number_locale(chart: alt.TopLevelMixin, decimal: str = ".", thousands: 
     """
     number = alt.NumberLocale(decimal=decimal, thousands=thousands, grouping=[3], currency=["", ""])
     return chart.configure(locale=alt.Locale(number=number))
-
-
-def _labels(labels: Sequence[str]) -> str:
-    """A Vega expression mapping a position (the axis value) to its label."""
-    return f"{json.dumps([str(t) for t in labels], ensure_ascii=False)}[datum.value]"
-
-
-def _text_width(text: str, font: int) -> float:
-    """Rough rendered width in pixels: CJK and other wide characters are square, Latin about 0.55 em."""
-    return sum(font if ord(ch) >= 0x2E80 else 0.55 * font for ch in text)
-
-
-def _axis(labels: Sequence[str], title: str | None, *, x: bool, font: int, cell: int, show: bool = True) -> alt.Axis:
-    """Labels by position; x labels on top, horizontal when every label fits its cell."""
-    common = {
-        "title": title,
-        "labelExpr": _labels(labels),
-        "labelFontSize": font,
-        "labelOverlap": False,
-        "ticks": False,
-        "labels": show,
-        "domain": False,
-    }
-    if x and max((_text_width(str(t), font) for t in labels), default=0.0) <= cell - 4:
-        return alt.Axis(orient="top", labelAngle=0, labelAlign="center", labelBaseline="bottom", **common)
-    if x:
-        return alt.Axis(orient="top", labelAngle=-45, labelAlign="left", labelBaseline="middle", **common)
-    return alt.Axis(labelPadding=6, **common)
 
 
 def matrix_frame(M: NDArray[np.floating], row_labels: Sequence[str], col_labels: Sequence[str]) -> pd.DataFrame:
@@ -197,8 +169,8 @@ def matrix_heatmap(
     font = label_font(c)
     heading = alt.Title(title, subtitle=subtitle, subtitleFontSize=15) if subtitle else title
     base = alt.Chart(f, title=heading).encode(
-        x=alt.X("c:O", axis=_axis(col_labels, col_title, x=True, font=font, cell=cell_width or c, show=col_axis)),
-        y=alt.Y("r:O", axis=_axis(row_labels, row_title, x=False, font=font, cell=c, show=row_axis)),
+        x=alt.X("c:O", axis=_axis(col_labels, col_title, x=True, font=font, labels=col_axis, cell=cell_width or c)),
+        y=alt.Y("r:O", axis=_axis(row_labels, row_title, x=False, font=font, labels=row_axis)),
     )
     colour = (
         alt.when(alt.datum.missing)
