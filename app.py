@@ -10,31 +10,36 @@ from pathlib import Path
 import streamlit as st
 
 from ui.components.article_nav import article_group
+from ui.components.i18n import _, language_switch
 
 #: The tab's icon ships with the app (inlined as a data: URL): a `:material/...:` page icon would make
 #: the browser fetch it from a font CDN, which fails offline. The navigation's icons come from the
 #: Material Symbols font that Streamlit serves itself.
 ICON = Path(__file__).parent / "ui" / "assets" / "favicon.svg"
 
-st.set_page_config(page_title="Attention is soft retrieval", page_icon=ICON, layout="wide")
+st.set_page_config(page_title=_("Attention is soft retrieval"), page_icon=ICON, layout="wide")
+language_switch()  # first in the sidebar of every page; the titles below are in its language
 
 PAGES = {
-    "Retrieval": [
-        st.Page("ui/pages/retrieval.py", title="Three retrievals", icon=":material/search:", default=True),
-        st.Page("ui/pages/analogy.py", title="The analogy in 60 seconds", icon=":material/menu_book:"),
+    _("Retrieval"): [
+        st.Page("ui/pages/retrieval.py", title=_("Three retrievals"), icon=":material/search:", default=True),
+        st.Page("ui/pages/analogy.py", title=_("The analogy in 60 seconds"), icon=":material/menu_book:"),
     ],
-    "Recommender": [
-        st.Page("ui/pages/recommender.py", title="Target attention (DIN)", icon=":material/recommend:"),
+    _("Recommender"): [
+        st.Page("ui/pages/recommender.py", title=_("Target attention (DIN)"), icon=":material/recommend:"),
     ],
-    "Inside a transformer": [
-        st.Page("ui/pages/transformer.py", title="Self, cross and causal attention", icon=":material/hub:"),
+    _("Inside a transformer"): [
+        st.Page("ui/pages/transformer.py", title=_("Self, cross and causal attention"), icon=":material/hub:"),
     ],
-    "Lessons": [
-        st.Page("ui/pages/lesson_scoring.py", title="Scoring functions", icon=":material/functions:"),
-        st.Page("ui/pages/lesson_smoothing.py", title="Attention as smoothing", icon=":material/show_chart:"),
-        st.Page("ui/pages/lesson_topk.py", title="Top-k as efficient attention", icon=":material/filter_list:"),
+    _("Lessons"): [
+        st.Page("ui/pages/lesson_scoring.py", title=_("Scoring functions"), icon=":material/functions:"),
+        st.Page("ui/pages/lesson_smoothing.py", title=_("Attention as smoothing"), icon=":material/show_chart:"),
+        st.Page("ui/pages/lesson_topk.py", title=_("Top-k as efficient attention"), icon=":material/filter_list:"),
     ],
     **article_group(),  # "The articles, step by step" (issue 16), titles in the session's language
+    _("Reference"): [
+        st.Page("ui/pages/glossary.py", title=_("Glossary"), icon=":material/translate:"),
+    ],
 }
 
 st.navigation(PAGES).run()

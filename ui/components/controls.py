@@ -7,17 +7,24 @@ from dataclasses import dataclass
 import streamlit as st
 
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+from ui.components.i18n import N_, _, current_lang
 
+#: The encoder radio's options (fixed codes: the widget's value) -> model. Shown translated.
 ENCODERS = {
     "English · all-MiniLM-L6-v2": DEFAULT_MODEL,
     "Multilingual · multilingual-e5-small": MULTILINGUAL_MODEL,
+}
+_ENCODER_NAMES = {
+    "English · all-MiniLM-L6-v2": N_("English · all-MiniLM-L6-v2"),
+    "Multilingual · multilingual-e5-small": N_("Multilingual · multilingual-e5-small"),
 }
 #: Temperature choices on a log scale, strictly above 0.
 # fmt: off
 TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
                 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0]
 # fmt: on
-SCALES = {"none: q·k (cosine)": "none", "÷√d, as transformers do": "sqrt_d"}
+#: The scale radio's options (fixed codes) -> the library's scale; the codes are msgids, shown translated.
+SCALES = {N_("none: q·k (cosine)"): "none", N_("÷√d, as transformers do"): "sqrt_d"}
 
 
 @dataclass(frozen=True)
@@ -40,27 +47,41 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         The :class:`Controls` the reader set.
     """
     sb = st.sidebar
-    sb.header("Controls")
+    sb.header(_("Controls"))
+    # Chinese or Spanish: the multilingual encoder first (the English one reads most Chinese as [UNK])
+    default = 0 if current_lang() == "en" else 1
     label = sb.radio(
-        "Encoder",
+        _("Encoder"),
         list(ENCODERS),
+        index=default,
         key="encoder",
-        help="The multilingual one finds English titles for Chinese or Spanish queries.",
+        format_func={code: _(name) for code, name in _ENCODER_NAMES.items()}.__getitem__,
+        help=_(
+            "The multilingual one finds English titles for Chinese or Spanish queries; "
+            "the English one cannot read Chinese."
+        ),
     )
     custom = sb.text_input(
-        "…or another sentence-transformers model (name or folder)",
+        _("…or another sentence-transformers model (name or folder)"),
         key="custom_model",
-        help="Offline by default: a local folder, or a name in your Hugging Face cache. "
-        "Set RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD=1 before starting to allow downloads.",
+        help=_(
+            "Offline by default: a local folder, or a name in your Hugging Face cache. "
+            "Set RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD=1 before starting to allow downloads."
+        ),
     ).strip()
-    k = sb.slider("k (top-k search)", 1, 20, 5, key="k") if show_k else 5
+    k = sb.slider(_("k (top-k search)"), 1, 20, 5, key="k") if show_k else 5
     t = sb.select_slider(
-        "Temperature T (log scale)",
+        _("Temperature T (log scale)"),
         options=TEMPERATURES,
         value=DEFAULT_TEMPERATURE,
         key="temperature",
         format_func=lambda x: f"{x:g}",
-        help="softmax(q·k · scale / T). Small T: one key takes all (a lookup). Large T: all keys equal (average pooling).",
+        help=_(
+            "softmax(q·k · scale / T). Small T: one key takes all (a lookup). "
+            "Large T: all keys equal (average pooling)."
+        ),
     )
-    scale_label = sb.radio("Scale q·k by", list(SCALES), key="scale")
+    scale_label = sb.radio(
+        _("Scale q·k by"), list(SCALES), key="scale", format_func={code: _(code) for code in SCALES}.__getitem__
+    )
     return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])

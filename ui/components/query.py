@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.components.i18n import N_, _, current_lang
+
 #: The first query of every page and the main page's one-click examples. They are embedded with
 #: the corpus and cached on disk, so a restarted server shows them before the model has loaded.
 DEFAULT_QUERY = "funny cat videos"
@@ -15,6 +17,27 @@ EXAMPLES = {
     "español": "recetas fáciles de cocina",
     "nonsense": "zxqv blorptastic",
 }
+#: The same examples in Chinese and Spanish (same pill codes): the first query, and what each pill
+#: types. The exact title stays a title of the (English) corpus: a dict only finds what is there.
+DEFAULT_QUERIES = {"en": DEFAULT_QUERY, "zh": "搞笑的猫咪视频", "es": "vídeos graciosos de gatos"}
+EXAMPLES_BY_LANG = {
+    "en": EXAMPLES,
+    "zh": {**EXAMPLES, "paraphrase": "超级好笑的小猫视频", "ambiguous": "苹果", "nonsense": "咕噜叽哩呱啦"},
+    "es": {**EXAMPLES, "paraphrase": "vídeos divertidísimos de gatitos", "ambiguous": "pitón"},
+}
+#: The pills' labels, by code (the code is the widget's value and stays the same in every language).
+PILL_LABELS = {
+    "exact title": N_("exact title"),
+    "paraphrase": N_("paraphrase"),
+    "ambiguous": N_("ambiguous"),
+    "中文": "中文",
+    "español": "español",
+    "nonsense": N_("nonsense"),
+}
+#: Every example of every language: the store embeds and caches them all with the corpus.
+ALL_EXAMPLE_QUERIES = tuple(
+    dict.fromkeys([*DEFAULT_QUERIES.values(), *(q for e in EXAMPLES_BY_LANG.values() for q in e.values())])
+)
 #: The main page's query box; another page's box starts from what was typed there.
 MAIN_KEY = "query"
 
@@ -33,7 +56,14 @@ def example_pills(examples: dict[str, str], box_key: str, pills_key: str) -> Non
         if choice:
             st.session_state[box_key] = examples[choice]
 
-    st.pills("Try an example", list(examples), key=pills_key, on_change=fill, help="One click fills the box.")
+    st.pills(
+        _("Try an example"),
+        list(examples),
+        key=pills_key,
+        on_change=fill,
+        format_func={code: _(PILL_LABELS[code]) if code in PILL_LABELS else code for code in examples}.__getitem__,
+        help=_("One click fills the box."),
+    )
 
 
 def query_ui(key: str = MAIN_KEY, pills_key: str | None = None) -> str:
@@ -46,8 +76,11 @@ def query_ui(key: str = MAIN_KEY, pills_key: str | None = None) -> str:
     Returns:
         The query as typed (not stripped: the library says what is wrong with an empty one).
     """
-    st.session_state.setdefault(key, st.session_state.get(MAIN_KEY) or DEFAULT_QUERY)
-    query = st.text_input("Query", key=key, placeholder="type a search, e.g. funny cat videos")
+    lang = current_lang()
+    st.session_state.setdefault(key, st.session_state.get(MAIN_KEY) or DEFAULT_QUERIES[lang])
+    query = st.text_input(
+        _("Query"), key=key, placeholder=_("type a search, e.g. {example}").format(example=DEFAULT_QUERIES[lang])
+    )
     if pills_key is not None:
-        example_pills(EXAMPLES, box_key=key, pills_key=pills_key)
+        example_pills(EXAMPLES_BY_LANG[lang], box_key=key, pills_key=pills_key)
     return query

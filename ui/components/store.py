@@ -12,9 +12,11 @@ import os
 import streamlit as st
 
 import retrieval_attention as ra
+from retrieval_attention import i18n
 from retrieval_attention.config import CORPUS_ENV_VAR
 from retrieval_attention.infra.threads import configure_threads
-from ui.components.query import DEFAULT_QUERY, EXAMPLES
+from ui.components.i18n import _, current_lang, fmt_number
+from ui.components.query import ALL_EXAMPLE_QUERIES
 from ui.components.text import md
 
 _CORPUS, _STORES = "own_corpus", "own_stores"  # session state: the upload, and its stores per model
@@ -29,7 +31,7 @@ def load_store(model: str, corpus_path: str | None) -> ra.KeyValueStore:
     """
     configure_threads("interactive")  # numpy's BLAS on one thread: its spinning workers slow the encoder
     encoder = ra.get_encoder(model, wait=False)
-    queries = [DEFAULT_QUERY, *EXAMPLES.values()]
+    queries = list(ALL_EXAMPLE_QUERIES)
     return ra.KeyValueStore.from_corpus(ra.load_corpus(corpus_path), encoder, remember_queries=queries)
 
 
@@ -54,7 +56,7 @@ def set_session_corpus(corpus: ra.Corpus | None) -> None:
 
 
 def _stop_with(exc: ra.RetrievalAttentionError) -> None:
-    st.error(f"Could not load the encoder: {md(str(exc))}")
+    st.error(_("Could not load the encoder: {detail}").format(detail=md(str(exc))))
     st.stop()
 
 
@@ -69,7 +71,9 @@ def _shared_store(model: str) -> ra.KeyValueStore:
     try:
         if key in _loaded():  # a cache hit: no spinner (each one starts a thread, on every rerun)
             return load_store(*key)
-        with st.spinner(f"Loading the model {md(model)} and embedding the corpus (first time only)…"):
+        with st.spinner(
+            _("Loading the model {model} and embedding the corpus (first time only)…").format(model=md(model))
+        ):
             store = load_store(*key)
     except ra.RetrievalAttentionError as exc:
         _stop_with(exc)
@@ -98,10 +102,18 @@ def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
     stores = st.session_state.setdefault(_STORES, {})
     if model not in stores:
         wait_for_model(shared)
-        bar = st.progress(0.0, text=f"Embedding {len(corpus):,} titles with {md(model)}…")
+        bar = st.progress(
+            0.0, text=_("Embedding {n} titles with {model}…").format(n=fmt_number(len(corpus)), model=md(model))
+        )
+
+        template, lang = (
+            _("Embedding your corpus: {done} / {total} texts"),
+            current_lang(),
+        )  # the callback may run off the script thread
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Embedding your corpus: {done:,} / {total:,} texts")
+            text = template.format(done=i18n.fmt_number(done, lang), total=i18n.fmt_number(total, lang))
+            bar.progress(done / total, text=text)
 
         stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
         bar.empty()
@@ -114,7 +126,11 @@ def wait_for_model(store: ra.KeyValueStore) -> None:
         if ra.encoder_ready(store.encoder):
             ra.wait_for_encoder(store.encoder)  # at once; raises if the background load failed
         else:
-            with st.spinner(f"Loading the model {md(store.encoder.name)} (a few seconds after the server starts)…"):
+            with st.spinner(
+                _("Loading the model {model} (a few seconds after the server starts)…").format(
+                    model=md(store.encoder.name)
+                )
+            ):
                 ra.wait_for_encoder(store.encoder)
     except ra.RetrievalAttentionError as exc:
         load_store.clear()  # the next run tries the load again (with its spinner)

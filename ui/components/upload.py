@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import retrieval_attention as ra
+from ui.components.i18n import _, fmt_number
 from ui.components.store import session_corpus, set_session_corpus
 from ui.components.text import md
 
@@ -19,17 +20,22 @@ MAX_UPLOAD_MB = 5
 #: Most records accepted: embedding runs at a few hundred titles per second on a laptop CPU, so
 #: 20,000 titles already take about a minute; more would stall a class waiting on one server.
 MAX_ROWS = 20_000
-LIMITS = (
-    f"CSV, JSON or JSONL with a `title` column; at most {MAX_UPLOAD_MB} MB and {MAX_ROWS:,} rows "
-    "(embedding runs at a few hundred titles a second on a CPU). Stays in this browser tab only."
-)
+
+
+def limits() -> str:
+    """What an upload may be, in the session's language."""
+    return _(
+        "CSV, JSON or JSONL with a `title` column; at most {mb} MB and {rows} rows "
+        "(embedding runs at a few hundred titles a second on a CPU). Stays in this browser tab only."
+    ).format(mb=MAX_UPLOAD_MB, rows=fmt_number(MAX_ROWS))
+
 
 _SEEN, _MESSAGE = "own_seen", "own_message"  # session state: the last file handled, the note to show
 
 
 def _accept(corpus: ra.Corpus) -> None:
     set_session_corpus(corpus)
-    note = f"Using {md(corpus.source)}: {len(corpus):,} keys."
+    note = _("Using {source}: {n} keys.").format(source=md(corpus.source), n=fmt_number(len(corpus)))
     if corpus.warnings:
         note += "  \n" + "  \n".join(md(w) for w in corpus.warnings[:5])
     st.session_state[_MESSAGE] = ("success", note)
@@ -37,14 +43,21 @@ def _accept(corpus: ra.Corpus) -> None:
 
 def _refuse(message: str) -> None:
     kept = session_corpus()
-    where = f"still using {md(kept.source)}" if kept is not None else "still using the bundled videos"
-    st.session_state[_MESSAGE] = ("error", f"{md(message)}  \nNothing was changed: {where}.")
+    if kept is not None:
+        where = _("Nothing was changed: still using {source}.").format(source=md(kept.source))
+    else:
+        where = _("Nothing was changed: still using the bundled videos.")
+    st.session_state[_MESSAGE] = ("error", f"{md(message)}  \n{where}")
 
 
 def _load_upload(upload: UploadedFile) -> None:
     raw = upload.getvalue()
     if len(raw) > MAX_UPLOAD_MB * 1024 * 1024:
-        _refuse(f"{upload.name} is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB")
+        _refuse(
+            _("{name} is {size} MB; the limit is {limit} MB").format(
+                name=upload.name, size=fmt_number(len(raw) / 1e6, 1), limit=MAX_UPLOAD_MB
+            )
+        )
         return
     try:
         _accept(ra.parse_corpus(raw, upload.name, max_rows=MAX_ROWS))
@@ -62,23 +75,23 @@ def _load_paste(text: str) -> None:
 
 def own_data_controls() -> None:
     """Sidebar widgets for an own corpus; they update this session's corpus, never the shared one."""
-    with st.sidebar.expander("Use your own data", expanded=session_corpus() is not None):
-        st.caption(LIMITS)
+    with st.sidebar.expander(_("Use your own data"), expanded=session_corpus() is not None):
+        st.caption(limits())
         # No `type=` filter on purpose: Streamlit would raise its own exception for other suffixes;
         # parse_corpus refuses them (.npy, .pkl, .faiss, ...) with a specific message instead.
         upload = st.file_uploader(
-            "Upload a corpus (.csv, .json, .jsonl, .txt)", key="own_file", max_upload_size=MAX_UPLOAD_MB
+            _("Upload a corpus (.csv, .json, .jsonl, .txt)"), key="own_file", max_upload_size=MAX_UPLOAD_MB
         )
         if upload is not None and upload.file_id != st.session_state.get(_SEEN):
             st.session_state[_SEEN] = upload.file_id
             _load_upload(upload)
-        pasted = st.text_area("…or paste titles, one per line", key="own_paste", height=120)
+        pasted = st.text_area(_("…or paste titles, one per line"), key="own_paste", height=120)
         a, b = st.columns(2)
-        if a.button("Use pasted", key="own_use_paste"):
+        if a.button(_("Use pasted"), key="own_use_paste"):
             _load_paste(pasted)
-        if b.button("Bundled videos", key="own_reset", help="Back to the shared bundled corpus"):
+        if b.button(_("Bundled videos"), key="own_reset", help=_("Back to the shared bundled corpus")):
             set_session_corpus(None)
-            st.session_state[_MESSAGE] = ("success", "Back to the bundled videos.")
+            st.session_state[_MESSAGE] = ("success", _("Back to the bundled videos."))
         kind, text = st.session_state.get(_MESSAGE, (None, ""))
         if kind == "error":
             st.error(text)

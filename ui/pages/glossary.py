@@ -1,0 +1,18 @@
+"""The glossary: every term the app uses, in English, 中文 and Español side by side (issue 13)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.components.glossary import glossary_rows
+from ui.components.i18n import _
+
+st.title(_("Glossary"))
+st.markdown(
+    _(
+        "The words the app and the articles use, in the three languages. The Chinese terms are the ones "
+        "articles 001-003 use (Simplified); the Traditional column is article 000's; the Spanish terms "
+        "are article 004's."
+    )
+)
+st.dataframe(glossary_rows(), hide_index=True)
