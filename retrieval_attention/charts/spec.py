@@ -18,6 +18,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -25,10 +26,47 @@ import pandas as pd
 
 from retrieval_attention.errors import InvalidParameterError
 
-__all__ = ["RenderCache", "fingerprint", "render_nbytes"]
+__all__ = ["Lazy", "RenderCache", "fingerprint", "render_nbytes", "resolve"]
 
 _SCALARS = (bool, int, float, complex, str, type(None))
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, init=False)
+class Lazy:
+    """An input made only when the chart (or CSV) it feeds is not cached, known by what it is made from.
+
+    ``Lazy(pd.DataFrame, {"rank": ranks, "weight": w})`` is hashed as ``pd.DataFrame`` and its
+    arguments; the frame itself is built only on a miss. ``make`` must be a named function (not a
+    lambda: two lambdas of one module would hash alike) and depend on ``parts`` alone.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> lazy = Lazy(pd.DataFrame, {"w": np.array([0.5, 0.5])})
+        >>> fingerprint(lazy) == fingerprint(Lazy(pd.DataFrame, {"w": np.array([0.5, 0.5])}))
+        True
+        >>> resolve(lazy)["w"].tolist()
+        [0.5, 0.5]
+    """
+
+    make: Callable[..., Any]
+    parts: tuple[Any, ...]
+
+    def __init__(self, make: Callable[..., Any], *parts: Any) -> None:
+        name = getattr(make, "__qualname__", "")
+        if not name or "<lambda>" in name or "<locals>" in name:
+            raise InvalidParameterError(f"Lazy needs a named module-level function, not {make!r}")
+        object.__setattr__(self, "make", make)
+        object.__setattr__(self, "parts", parts)
+
+    def value(self) -> Any:
+        """``make(*parts)``."""
+        return self.make(*self.parts)
+
+
+def resolve(x: Any) -> Any:
+    """``x.value()`` for a :class:`Lazy`, else ``x`` itself."""
+    return x.value() if isinstance(x, Lazy) else x
 
 
 def fingerprint(*parts: object) -> str:
@@ -93,6 +131,10 @@ def _feed(h: Any, x: object) -> None:  # h: hashlib blake2b
     elif isinstance(x, pd.Index):
         h.update(f"index:{type(x).__name__}:{[str(n) for n in x.names]};".encode())
         _feed_values(h, x)
+    elif isinstance(x, Lazy):
+        code = getattr(x.make, "__code__", None)  # a page's functions all live in module __main__
+        where = code.co_filename if code is not None else ""
+        _feed(h, ("lazy", getattr(x.make, "__module__", ""), x.make.__qualname__, where, x.parts))
     elif isinstance(x, (tuple, list)):
         if x and all(type(i) is str for i in x):  # titles, labels: one update instead of one per item
             h.update(f"strs:{len(x)}:{','.join(str(len(i)) for i in x)};".encode())

@@ -1,9 +1,15 @@
 """The look of every chart: the Okabe-Ito palette, projector-sized type, shared colours. No streamlit here.
 
-Chart builders take tidy frames and return Altair chart objects; the app applies :func:`projector`.
+Chart builders take tidy frames and return Altair chart objects; the app applies :func:`projector`
+(to the chart) or :func:`projector_spec` (to its Vega-Lite dictionary: the same config, without
+Altair copying the whole chart once per ``configure_*`` call).
 """
 
 from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
 
 import altair as alt
 
@@ -17,9 +23,11 @@ __all__ = [
     "OKABE_ITO",
     "ORANGE",
     "PINK",
+    "PROJECTOR_CONFIG",
     "SKY",
     "VERMILLION",
     "projector",
+    "projector_spec",
 ]
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
@@ -27,14 +35,44 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 KEPT, DROPPED = "#0072B2", "#B0B0B0"
 
 
+#: Big type for a projector: 20 px titles, 15 px labels, the palette. One home for both appliers below.
+PROJECTOR_CONFIG: dict[str, dict[str, Any]] = {
+    "title": {"fontSize": 20, "anchor": "start", "fontWeight": "bold"},
+    "axis": {"labelFontSize": 15, "titleFontSize": 16, "labelLimit": 320},
+    "legend": {"labelFontSize": 15, "titleFontSize": 15, "labelLimit": 320},
+    "range": {"category": OKABE_ITO},
+}
+
+
 def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Big type for a projector: 20 px titles, 15 px labels."""
+    """Big type for a projector (:data:`PROJECTOR_CONFIG`) on an Altair chart."""
+    c = PROJECTOR_CONFIG
     return (
-        chart.configure_title(fontSize=20, anchor="start", fontWeight="bold")
-        .configure_axis(labelFontSize=15, titleFontSize=16, labelLimit=320)
-        .configure_legend(labelFontSize=15, titleFontSize=15, labelLimit=320)
-        .configure_range(category=OKABE_ITO)
+        chart.configure_title(**c["title"])
+        .configure_axis(**c["axis"])
+        .configure_legend(**c["legend"])
+        .configure_range(**c["range"])
     )
+
+
+def projector_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`projector` applied to a chart's Vega-Lite dictionary instead of the chart.
+
+    Altair's ``configure_title`` (and the others) replace the whole ``config.title`` entry, so
+    the dictionary form replaces the same four entries and keeps the rest of ``config``.
+
+    Args:
+        spec: ``chart.to_dict()`` (not changed).
+
+    Returns:
+        A new top-level dictionary with the projector config; the rest is shared with ``spec``.
+
+    Example:
+        >>> projector_spec({"mark": "bar"})["config"]["axis"]["labelFontSize"]
+        15
+    """
+    config = {**(spec.get("config") or {}), **copy.deepcopy(PROJECTOR_CONFIG)}
+    return {**spec, "config": config}
 
 
 BLUE, ORANGE, GREEN, PINK, SKY, VERMILLION, _YELLOW, BLACK = OKABE_ITO

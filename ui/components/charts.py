@@ -8,6 +8,13 @@ builder and inputs (with Streamlit's converter, so the dictionary is the one ``s
 would make), keeps it in one cache for the whole server, and passes it to ``st.vega_lite_chart``:
 the browser receives the same message, theme and projector sizes included, and a rerun that leaves
 a chart's inputs as they were costs a hash of those inputs instead of a build and a validation.
+
+A new input still builds its chart. Two things keep that cheap: the projector theme is written into
+the dictionary (:func:`~retrieval_attention.charts.theme.projector_spec`) instead of four
+``configure_*`` calls that each copy the whole Altair chart, and the schema validation runs on the
+first chart of each builder in this process only (the tests validate every builder's output): later
+inputs change the numbers, not the structure. Labels are part of the inputs, so a page that passes
+translated labels gets one cached chart per language; a builder must not read a language itself.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from retrieval_attention.charts.spec import RenderCache, fingerprint
-from retrieval_attention.charts.theme import projector
+from retrieval_attention.charts.spec import RenderCache, fingerprint, resolve
+from retrieval_attention.charts.theme import projector, projector_spec
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _streamlit_spec
@@ -40,18 +47,35 @@ def spec_cache() -> RenderCache:
     return RenderCache(max_entries=MAX_SPECS, max_bytes=MAX_SPEC_BYTES)
 
 
-def altair_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+@st.cache_resource(show_spinner=False)
+def _validated() -> set[str]:
+    """The builders whose first chart this process has validated against the Vega-Lite schema."""
+    return set()
+
+
+class _Unvalidated:
+    """A chart whose ``to_dict()`` skips the schema validation (Streamlit's converter calls ``to_dict()``)."""
+
+    def __init__(self, chart: alt.TopLevelMixin) -> None:
+        self._chart = chart
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._chart.to_dict(validate=False)
+
+
+def altair_spec(chart: alt.TopLevelMixin, validate: bool = True) -> dict[str, Any]:
     """``chart`` as the Vega-Lite dictionary ``st.altair_chart`` would send (data as Arrow datasets).
 
     Args:
         chart: a finished Altair chart (theme applied).
+        validate: check it against the Vega-Lite schema (what ``st.altair_chart`` always does).
 
     Returns:
         The specification; its ``datasets`` map content-hash names to Arrow bytes.
     """
     if _streamlit_spec is None:  # pragma: no cover
         raise RuntimeError("this Streamlit has no Altair converter; show_chart draws with st.altair_chart instead")
-    return _streamlit_spec(chart)
+    return _streamlit_spec(chart if validate else _Unvalidated(chart))
 
 
 def chart_key(build: Builder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:
@@ -64,12 +88,22 @@ def chart_spec(build: Builder, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
     Args:
         build: a chart builder from :mod:`retrieval_attention.charts` (plain data in, Altair chart out).
-        args, kwargs: its inputs, hashed by content (:func:`~retrieval_attention.charts.spec.fingerprint`).
+        args, kwargs: its inputs, hashed by content (:func:`~retrieval_attention.charts.spec.fingerprint`);
+            a :class:`~retrieval_attention.charts.spec.Lazy` one is made only if the chart is not cached.
 
     Returns:
         The shared, read-only dictionary.
     """
-    return spec_cache().get(chart_key(build, args, kwargs), lambda: altair_spec(projector(build(*args, **kwargs))))
+    key = chart_key(build, args, kwargs)
+
+    def make() -> dict[str, Any]:
+        validated = _validated()
+        chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})
+        spec = projector_spec(altair_spec(chart, validate=key[0] not in validated))
+        validated.add(key[0])
+        return spec
+
+    return spec_cache().get(key, make)
 
 
 def show_chart(
@@ -93,7 +127,8 @@ def show_chart(
     """
     dg = where if where is not None else st
     if _streamlit_spec is None:  # pragma: no cover
-        dg.altair_chart(projector(build(*args, **kwargs)), key=key, height=height, width=width)
+        chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})
+        dg.altair_chart(projector(chart), key=key, height=height, width=width)
         return
     spec = chart_spec(build, *args, **kwargs)
     dg.vega_lite_chart(

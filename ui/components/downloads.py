@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from retrieval_attention.charts.spec import RenderCache, fingerprint
+from retrieval_attention.charts.spec import Lazy, RenderCache, fingerprint, resolve
 
 #: A text cell starting with one of these is read as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -85,16 +85,19 @@ def csv_cache() -> RenderCache:
     return RenderCache(max_entries=256, max_bytes=64 * 1024 * 1024)
 
 
-def _cached_csv_bytes(frame: pd.DataFrame, index: bool) -> bytes:
-    """:func:`csv_bytes`, once per distinct frame for the whole server."""
-    return csv_cache().get(("csv", fingerprint(frame, index)), lambda: csv_bytes(frame, index=index))
+def _cached_csv_bytes(frame: pd.DataFrame | Lazy, index: bool) -> bytes:
+    """:func:`csv_bytes`, once per distinct frame for the whole server (a :class:`Lazy` one is made on a miss)."""
+    return csv_cache().get(("csv", fingerprint(frame, index)), lambda: csv_bytes(resolve(frame), index=index))
 
 
-def download_csv(frame: pd.DataFrame, name: str, key: str, label: str | None = None, index: bool = False) -> None:
+def download_csv(
+    frame: pd.DataFrame | Lazy, name: str, key: str, label: str | None = None, index: bool = False
+) -> None:
     """A button that downloads ``frame`` as ``name`` (CSV, UTF-8, spreadsheet-safe); no rerun on click.
 
     Args:
-        frame: the data.
+        frame: the data, or a :class:`~retrieval_attention.charts.spec.Lazy` that makes it (only when
+            this data's CSV is not cached yet).
         name: the file name offered to the browser.
         key: the button's widget key.
         label: the button's text; default "Download the data (CSV): <name>".

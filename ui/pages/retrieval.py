@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.title("Attention is soft retrieval")
+from ui.components.i18n import _
+
+st.title(_("Attention is soft retrieval"))
 st.markdown(
-    "A **query** is compared with every **key** (a video title); the comparison becomes **weights**; "
-    "the weights pick out **values** (the videos). Three ways to do it, same query, same keys:"
+    _(
+        "A **query** is compared with every **key** (a video title); the comparison becomes **weights**; "
+        "the weights pick out **values** (the videos). Three ways to do it, same query, same keys:"
+    )
 )
 
 import math  # noqa: E402  (the imports follow the title, on purpose)
@@ -22,10 +26,12 @@ import pandas as pd  # noqa: E402
 
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import retrieval as charts  # noqa: E402
+from retrieval_attention.charts.spec import Lazy  # noqa: E402
 from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
+from ui.components.i18n import category_name, current_lang, fmt_compact, fmt_number, fmt_percent  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
 from ui.components.store import ensure_query, get_store  # noqa: E402
 from ui.components.text import md  # noqa: E402
@@ -36,126 +42,171 @@ SWEEP = np.geomspace(0.002, 20.0, 90)
 
 def payload_lines(v: ra.Video) -> str:
     """A record's payload on one line: category · channel · minutes · views."""
-    parts = [md(v.category), md(v.channel)]
+    parts = [md(category_name(v.category)), md(v.channel)]
     if v.duration_s is not None:
-        parts.append(f"{v.duration_s / 60:.1f} min")
+        parts.append(_("{n} min").format(n=fmt_number(v.duration_s / 60, 1)))
     if v.views is not None:
-        parts.append(f"{v.views:,} views")
+        parts.append(_("{n} views").format(n=fmt_number(v.views)))
     return " · ".join(p for p in parts if p)
 
 
 def output_summary(store: ra.KeyValueStore, res: ra.RetrievalResult, key: str) -> None:
     """The blended value read at a glance: category mix bar, duration / views, nearest videos."""
     s = store.describe_output(res.output)
-    show_chart(charts.category_mix_chart, s.category_mix, key=f"mix_{key}")
+    mix = {category_name(c): share for c, share in s.category_mix.items()}
+    show_chart(
+        charts.category_mix_chart,
+        mix,
+        title=_("Output: category mix"),
+        x_title=_("share of the output"),
+        key=f"mix_{key}",
+    )
     a, b = st.columns(2)
     if s.duration_s is not None:
+        minutes = _("{n} min")
         a.metric(
-            "weighted duration", f"{s.duration_s / 60:.0f} min", help=f"Σ wᵢ · durationᵢ = {s.duration_s / 60:.2f} min"
+            _("weighted duration"),
+            minutes.format(n=fmt_number(s.duration_s / 60, 0)),
+            help=_("Σ wᵢ · durationᵢ = {value}").format(value=minutes.format(n=fmt_number(s.duration_s / 60, 2))),
         )
     if s.views is not None:
-        b.metric("weighted views", _short(s.views), help="10^(Σ wᵢ · log10(viewsᵢ + 1)) − 1: a geometric mean")
+        b.metric(
+            _("weighted views"),
+            fmt_compact(s.views),
+            help=_("10^(Σ wᵢ · log10(viewsᵢ + 1)) − 1: a geometric mean"),
+        )
     if s.nearest:
-        near = [f"{md(store.corpus.by_id(i).title)} ({c:.2f})" for i, c in s.nearest]
-        st.markdown("**Nearest videos to the output:**  \n" + "  \n".join(near))
-
-
-def _short(x: float) -> str:
-    for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{x / div:.1f}{unit}"
-    return f"{x:.0f}"
+        near = [f"{md(store.corpus.by_id(i).title)} ({fmt_number(c, 2)})" for i, c in s.nearest]
+        st.markdown(_("**Nearest videos to the output:**") + "  \n" + "  \n".join(near))
 
 
 def hard_column(store: ra.KeyValueStore, res: ra.RetrievalResult) -> None:
     """The dict: a hit shows its record, a miss the key it tried."""
-    st.subheader("1 · Hard lookup")
-    st.caption("A Python dict: `corpus[key]`")
+    st.subheader(_("1 · Hard lookup"))
+    st.caption(_("A Python dict: `corpus[key]`"))
     if res.hit:
         v = store.corpus.by_id(res.ids[0])
-        st.success("Hit: the key exists, one weight is 1, all others 0.")
+        st.success(_("Hit: the key exists, one weight is 1, all others 0."))
         st.markdown(f"### {md(v.title)}")
         st.markdown(payload_lines(v))
         st.markdown(md(v.description))
     else:
-        st.warning("Miss: no key equals the query.")
-        st.markdown("The dict tried exactly this key (after NFKC, lower-casing and whitespace clean-up):")
+        st.warning(_("Miss: no key equals the query."))
+        st.markdown(_("The dict tried exactly this key (after NFKC, lower-casing and whitespace clean-up):"))
         st.code(res.lookup_key, language=None)
-        st.markdown("A dict has **no notion of close**: every weight is 0 and the output is empty.")
-    st.metric("keys used", "1" if res.hit else "0")
+        st.markdown(_("A dict has **no notion of close**: every weight is 0 and the output is empty."))
+    st.metric(_("keys used"), "1" if res.hit else "0")
 
 
 def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.RetrievalResult) -> None:
     """The k nearest keys, and how much of the full softmax weight they hold."""
     k = len(res.ids)
-    st.subheader(f"2 · Top-{k} search")
-    st.caption("FAISS inner-product index: the k nearest keys")
+    st.subheader(_("2 · Top-{k} search").format(k=k))
+    st.caption(_("FAISS inner-product index: the k nearest keys"))
     c = store.corpus
     frame = pd.DataFrame(
         {
-            "rank": range(1, k + 1),
-            "q·k": [f"{s:.3f}" for s in res.scores],
-            "weight": [f"{res.weights[p]:.1%}" for p in res.positions],
-            "title": [c[p].title for p in res.positions],
+            _("rank"): range(1, k + 1),
+            "q·k": [fmt_number(s, 3) for s in res.scores],
+            _("weight"): [fmt_percent(res.weights[p], 1) for p in res.positions],
+            _("title"): [c[p].title for p in res.positions],
         }
     )
     st.table(frame, hide_index=True)
     kept = float(soft.weights[res.positions].sum())
     st.metric(
-        f"full-attention weight held by these {k}", f"{kept:.0%}", help="The rest is the tail that top-k throws away."
+        _("full-attention weight held by these {k}").format(k=k),
+        fmt_percent(kept),
+        help=_("The rest is the tail that top-k throws away."),
     )
-    st.caption(f"Top-{k} throws away the tail: {1 - kept:.1%} of the full softmax weight.")
+    st.caption(
+        _("Top-{k} throws away the tail: {share} of the full softmax weight.").format(
+            k=k, share=fmt_percent(1 - kept, 1)
+        )
+    )
     output_summary(store, res, "topk")
 
 
 def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> None:
     """Every key's weight, its spread (entropy, effective keys) and the blended output."""
-    st.subheader("3 · Soft attention")
-    st.caption("softmax over every key, output = Σ wᵢ vᵢ")
+    st.subheader(_("3 · Soft attention"))
+    st.caption(_("softmax over every key, output = Σ wᵢ vᵢ"))
     a, b = st.columns(2)
-    a.metric("entropy (nats)", f"{res.entropy:.2f}", help=f"0 = one key; log n = {math.log(len(store)):.2f} = uniform")
-    b.metric("effective keys", f"{res.effective_num_keys:.1f}", help="1 / Σ w²: how many keys share the weight")
+    a.metric(
+        _("entropy (nats)"),
+        fmt_number(res.entropy, 2),
+        help=_("0 = one key; log n = {value} = uniform").format(value=fmt_number(math.log(len(store)), 2)),
+    )
+    b.metric(
+        _("effective keys"),
+        fmt_number(res.effective_num_keys, 1),
+        help=_("1 / Σ w²: how many keys share the weight"),
+    )
     c = store.corpus
-    frame = pd.DataFrame(
+    frame = Lazy(  # made only when this chart is not cached yet
+        pd.DataFrame,
         {
             "rank": np.arange(1, len(store) + 1),
             "weight": res.weights[res.positions],
             "score": res.scores,
             "title": [c[p].title for p in res.positions],
-            "category": [c[p].category for p in res.positions],
-        }
+            "category": [category_name(c[p].category) for p in res.positions],
+        },
     )
     weights_chart(frame, k)
-    top = ", ".join(f"{md(c[p].title)} {res.weights[p]:.0%}" for p in res.positions[:3])
-    st.markdown(f"**Top weights:** {top}")
+    top = ", ".join(f"{md(c[p].title)} {fmt_percent(res.weights[p])}" for p in res.positions[:3])
+    st.markdown(_("**Top weights:** {top}").format(top=top))
     output_summary(store, res, "soft")
 
 
 @st.fragment
-def weights_chart(frame: pd.DataFrame, k: int) -> None:
+def weights_chart(frame: Lazy, k: int) -> None:
     """The sorted weights and their log-scale toggle: a fragment, so the toggle redraws only this chart."""
-    log = st.toggle("log scale (see the long tail)", value=True, key="log_weights")
-    show_chart(charts.weights_bar, frame, k, log=log, key="weights_bar", height=420)
+    log = st.toggle(_("log scale (see the long tail)"), value=True, key="log_weights")
+    text = {
+        "kept": _("top-{k}: kept by top-k"),
+        "tail": _("tail: dropped by top-k"),
+        "y_log": _("weight (log scale)"),
+        "y": _("weight"),
+        "x": _("key rank (1 = highest weight)"),
+        "rank": _("rank"),
+        "title": _("title"),
+        "category": _("category"),
+        "weight": _("weight"),
+    }
+    title = _("Weight of every key, sorted")
+    show_chart(charts.weights_bar, frame, k, log=log, title=title, text=text, key="weights_bar", height=420)
 
 
 def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: ra.RetrievalResult, k: int) -> None:
     """The weights of every key as T sweeps from lookup to average, from the scores ``soft`` holds."""
-    st.header("The continuum: one knob from lookup to average")
+    st.header(_("The continuum: one knob from lookup to average"))
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
-    show_chart(charts.continuum_chart, SWEEP, W, labels, soft.temperature, key="continuum", height=440)
+    text = {
+        "title": _("The continuum: from dictionary lookup to average pooling"),
+        "x": _("temperature T (log scale)"),
+        "y": _("weight"),
+        "key": _("key"),
+        "others": _("all other {n} keys"),
+        "uniform": _("uniform 1/n (average pooling)"),
+        "now": _("now: T = {t}"),
+    }
+    show_chart(charts.continuum_chart, SWEEP, W, labels, soft.temperature, text=text, key="continuum", height=440)
     kept = float(soft.weights[topk.positions].sum())
     st.markdown(
-        f"At **T = {soft.temperature:g}** the top-{len(topk.ids)} keys hold **{kept:.1%}** of the weight; "
-        f"a top-{len(topk.ids)} retrieval throws away the other **{1 - kept:.1%}** (the tail). "
-        "Turn T down and soft attention becomes the hard top-1; turn it up and every key gets 1/n."
+        _(
+            "At **T = {t}** the top-{k} keys hold **{kept}** of the weight; "
+            "a top-{k} retrieval throws away the other **{tail}** (the tail). "
+            "Turn T down and soft attention becomes the hard top-1; turn it up and every key gets 1/n."
+        ).format(t=f"{soft.temperature:g}", k=len(topk.ids), kept=fmt_percent(kept, 1), tail=fmt_percent(1 - kept, 1))
     )
 
 
 def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
     """The softmax of the best keys step by step, and the output's duration as Σ wᵢ vᵢ."""
-    st.header("The arithmetic, with the real numbers")
+    st.header(_("The arithmetic, with the real numbers"))
     show = min(4, len(store))
     steps = softmax_breakdown(soft.all_scores, soft.positions[:show], scale=soft.scale, temperature=soft.temperature)
     scale_tex = r"\frac{1}{\sqrt{%d}}" % store.dim if soft.scale != 1.0 else "1"
@@ -176,10 +227,11 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
         + r"\end{array}"
     )
     st.latex(table)
+    keys = "; ".join(f"k{j + 1} = {md(store.corpus[p].title)}" for j, p in enumerate(soft.positions[:show]))
     st.caption(
-        "Keys: "
-        + "; ".join(f"k{j + 1} = {md(store.corpus[p].title)}" for j, p in enumerate(soft.positions[:show]))
-        + f". The denominator sums e^(z − max z) over all {len(store)} keys, not only these."
+        _("Keys: {keys}. The denominator sums e^(z − max z) over all {n} keys, not only these.").format(
+            keys=keys, n=fmt_number(len(store))
+        )
     )
     if not store.corpus.has_numeric("duration_s"):
         return
@@ -190,38 +242,66 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
     st.latex(r"o_{\text{duration (min)}} = %s + \dots = %.2f" % (terms, total))
 
 
+def scaling_frame(settings: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each setting's sorted weights (n,), one row per (setting, rank); floored at 1e-12 for the log axis."""
+    rows = [
+        pd.DataFrame({"rank": np.arange(1, len(w) + 1), "weight": np.maximum(w, 1e-12), "setting": name})
+        for name, w in settings.items()
+    ]
+    return pd.concat(rows)
+
+
 def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_t: float) -> None:
     """÷√d at T = 1 against cosine at the reader's T, both from the scores ``soft`` already holds."""
-    with st.expander("Why not ÷√d here? (what transformers do, on unit vectors)", expanded=False):
+    with st.expander(_("Why not ÷√d here? (what transformers do, on unit vectors)"), expanded=False):
         trans = store.soft_attention_from_scores(soft.query, soft.all_scores, 1.0, "sqrt_d")
         ours = store.soft_attention_from_scores(soft.query, soft.all_scores, controls_t, "none")
         n = len(store)
-        rows = []
-        for name, r in ((f"÷√{store.dim}, T = 1 (transformer default)", trans), (f"cosine, T = {controls_t:g}", ours)):
-            rows.append(
-                pd.DataFrame(
-                    {"rank": np.arange(1, n + 1), "weight": np.maximum(r.weights[r.positions], 1e-12), "setting": name}
-                )
-            )
-        show_chart(charts.scaling_chart, pd.concat(rows), key="scaling", height=400)
+        settings = {
+            _("÷√{d}, T = 1 (transformer default)").format(d=store.dim): trans.weights[trans.positions],
+            _("cosine, T = {t}").format(t=f"{controls_t:g}"): ours.weights[ours.positions],
+        }
+        text = {
+            "title": _("Same scores, two scalings"),
+            "x": _("key rank"),
+            "y": _("weight (log scale)"),
+            "rank": _("rank"),
+            "weight": _("weight"),
+        }
+        show_chart(charts.scaling_chart, Lazy(scaling_frame, settings), text=text, key="scaling", height=400)
         a, b = st.columns(2)
-        a.metric("effective keys with ÷√d, T = 1", f"{trans.effective_num_keys:.0f} of {n}")
-        b.metric(f"effective keys with T = {controls_t:g}", f"{ours.effective_num_keys:.1f} of {n}")
+        of_n = _("{value} of {n}")
+        a.metric(
+            _("effective keys with ÷√d, T = 1"),
+            of_n.format(value=fmt_number(trans.effective_num_keys, 0), n=fmt_number(n)),
+        )
+        b.metric(
+            _("effective keys with T = {t}").format(t=f"{controls_t:g}"),
+            of_n.format(value=fmt_number(ours.effective_num_keys, 1), n=fmt_number(n)),
+        )
         st.markdown(
-            f"Our keys and queries are **unit vectors**, so q·k lies in [−1, 1]. Divided by √{store.dim} ≈ "
-            f"{math.sqrt(store.dim):.1f}, scores differ by at most ≈ {2 / math.sqrt(store.dim):.2f}, so every exp() is "
-            "nearly the same number and the weights are almost uniform. Transformers divide by √d because their "
-            "q and k are *not* unit vectors: with unit-variance components q·k grows like √d, and the division keeps "
-            "the softmax from saturating. For cosine scores the knob that matters is the temperature: "
-            "T = 0.05 turns a 0.1 gap in cosine into a factor e² ≈ 7.4 in weight."
+            _(
+                "Our keys and queries are **unit vectors**, so q·k lies in [−1, 1]. Divided by √{d} ≈ "
+                "{root}, scores differ by at most ≈ {gap}, so every exp() is "
+                "nearly the same number and the weights are almost uniform. Transformers divide by √d because their "
+                "q and k are *not* unit vectors: with unit-variance components q·k grows like √d, and the division "
+                "keeps the softmax from saturating. For cosine scores the knob that matters is the temperature: "
+                "T = 0.05 turns a 0.1 gap in cosine into a factor e² ≈ 7.4 in weight."
+            ).format(
+                d=store.dim,
+                root=fmt_number(math.sqrt(store.dim), 1),
+                gap=fmt_number(2 / math.sqrt(store.dim), 2),
+            )
         )
 
 
-def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> pd.DataFrame:
-    """Every key's id, title, score and weight, best first: the data of the soft column."""
+def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Lazy:
+    """Every key's id, title, score and weight, best first: the data of the soft column (a frame made
+    only when its CSV is not cached yet)."""
     order = soft.positions  # (n,) corpus positions, largest weight first
     c = store.corpus
-    return pd.DataFrame(
+    return Lazy(
+        pd.DataFrame,
         {
             "rank": np.arange(1, len(order) + 1),
             "id": [c[i].id for i in order],
@@ -229,14 +309,15 @@ def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> pd.DataF
             "category": [c[i].category for i in order],
             "score_q_dot_k": soft.all_scores[order],
             "weight": soft.weights[order],
-        }
+        },
     )
 
 
 def downloads(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
     """Every key's weight as CSV."""
-    download_csv(weights_frame(store, soft), "attention_weights.csv", "dl_weights", label="Download all weights (CSV)")
-    st.caption("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG for slides.")
+    label = _("Download all weights (CSV)")
+    download_csv(weights_frame(store, soft), "attention_weights.csv", "dl_weights", label=label)
+    st.caption(_("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG for slides."))
 
 
 def main() -> None:
@@ -244,11 +325,23 @@ def main() -> None:
     own_data_controls()
     query = query_ui(pills_key="example")
     store = get_store(controls.model, own_data=True)
-    source = "bundled videos" if store.corpus.source == "bundled" else store.corpus.source
-    st.caption(f"{len(store):,} keys from {md(source)} · encoder {md(controls.model)} · d = {store.dim}")
+    source = _("bundled videos") if store.corpus.source == "bundled" else store.corpus.source
+    st.caption(
+        _("{n} keys from {source} · encoder {model} · d = {d}").format(
+            n=fmt_number(len(store)), source=md(source), model=md(controls.model), d=store.dim
+        )
+    )
+    if current_lang() == "zh" and "multilingual" not in controls.model:
+        st.info(_("The English encoder cannot read Chinese: pick the multilingual one in the sidebar."))
     ensure_query(store, query)  # a new query needs the model; the examples are cached
     try:  # the page's one retrieval: the query is embedded once and q·K computed once
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
+    except ra.QueryError as exc:
+        if isinstance(query, str) and not query.strip():
+            st.info(_("The query is empty: type a few words, or pick an example."))
+        else:
+            st.info(_("This query cannot be used: {detail}").format(detail=md(str(exc))))
+        return
     except ra.RetrievalAttentionError as exc:
         st.info(md(str(exc)))
         return
