@@ -14,6 +14,8 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 #: page -> (the Chinese title, the Spanish title): what ``?lang=`` must show first.
 TITLES = {
+    "ui/pages/retrieval.py": ("注意力就是软检索", "La atención es una recuperación suave"),
+    "ui/pages/analogy.py": ("60 秒看懂这个类比", "La analogía en 60 segundos"),
     "ui/pages/glossary.py": ("术语表", "Glosario"),
 }
 
@@ -32,4 +34,32 @@ def test_every_page_renders_translated(page, lang):
     at = open_page(page, lang)
     want = TITLES[page][0 if lang == "zh" else 1]
     assert at.title[0].value == want
+    english = {"Three ways to answer", "The continuum: one knob from lookup to average", "Why three vectors, not one?"}
+    assert not english & {h.value for h in at.header}, "an English heading on a translated page"
     assert at.sidebar.radio(key=SWITCH_KEY).value == lang
+
+
+def test_the_sidebar_is_translated_and_the_multilingual_encoder_is_the_default():
+    at = open_page("ui/pages/retrieval.py", "zh")
+    assert at.sidebar.header[0].value == "控制"
+    assert at.radio(key="encoder").value == "Multilingual · multilingual-e5-small"
+    assert at.radio(key="encoder").options[1] == "多语言 · multilingual-e5-small"
+    assert at.slider(key="k").label == "k（top-k 搜索）"
+    assert at.text_input(key="query").value == "搞笑的猫咪视频"
+    es = open_page("ui/pages/retrieval.py", "es")
+    assert es.text_input(key="query").value == "vídeos graciosos de gatos"
+    assert es.text_input(key="query").label == "Consulta"
+    assert [h.value for h in es.subheader[:3]] == ["1 · Búsqueda exacta", "2 · Búsqueda top-5", "3 · Atención suave"]
+    assert "El continuo: un solo mando de la búsqueda exacta al promedio" in [h.value for h in es.header]
+    assert any(m.label == "claves efectivas" for m in es.metric)
+
+
+def test_switching_language_on_the_main_page_keeps_the_query_and_the_sliders():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.text_input(key="query").set_value("python").run()
+    at.slider(key="k").set_value(8).run()
+    at.sidebar.radio(key=SWITCH_KEY).set_value("zh").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "注意力就是软检索"
+    assert at.text_input(key="query").value == "python" and at.slider(key="k").value == 8
+    assert at.radio(key="encoder").value == "English · all-MiniLM-L6-v2", "a chosen encoder stays chosen"

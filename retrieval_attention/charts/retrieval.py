@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -12,6 +12,9 @@ from numpy.typing import NDArray
 from retrieval_attention.charts.theme import DROPPED, KEPT
 
 __all__ = [
+    "CONTINUUM_LABELS",
+    "SCALING_LABELS",
+    "WEIGHTS_LABELS",
     "category_mix_chart",
     "continuum_chart",
     "scaling_chart",
@@ -19,15 +22,61 @@ __all__ = [
 ]
 
 
-def weights_bar(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Weight of every key, sorted") -> alt.Chart:
+#: The English text of :func:`weights_bar`; a page passes its translation (same keys, same ``{k}``).
+WEIGHTS_LABELS = {
+    "kept": "top-{k}: kept by top-k",
+    "tail": "tail: dropped by top-k",
+    "y_log": "weight (log scale)",
+    "y": "weight",
+    "x": "key rank (1 = highest weight)",
+    "rank": "rank",
+    "title": "title",
+    "category": "category",
+    "weight": "weight",
+}
+#: The English text of :func:`continuum_chart` (``{n}``: the keys summed; ``{t}``: the temperature).
+CONTINUUM_LABELS = {
+    "title": "The continuum: from dictionary lookup to average pooling",
+    "x": "temperature T (log scale)",
+    "y": "weight",
+    "key": "key",
+    "others": "all other {n} keys",
+    "uniform": "uniform 1/n (average pooling)",
+    "now": "now: T = {t}",
+}
+#: The English text of :func:`scaling_chart`.
+SCALING_LABELS = {
+    "title": "Same scores, two scalings",
+    "x": "key rank",
+    "y": "weight (log scale)",
+    "rank": "rank",
+    "weight": "weight",
+}
+
+
+def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[str, str]:
+    """``defaults`` with the given translations over them."""
+    return {**defaults, **(given or {})}
+
+
+def weights_bar(
+    frame: pd.DataFrame,
+    k: int,
+    log: bool = True,
+    title: str = "Weight of every key, sorted",
+    text: Mapping[str, str] | None = None,
+) -> alt.Chart:
     """Sorted attention weights of all keys, the top-k highlighted: the long tail stays visible.
 
     Args:
         frame: columns ``rank`` (1..n), ``weight``, ``title``, ``category``, ``score``.
         k: keys a top-k retrieval keeps (coloured); the rest is the tail it throws away.
         log: log-scale weight axis, so that weights of 1e-6 are as visible as weights of 0.5.
+        title: the chart's title.
+        text: translations of :data:`WEIGHTS_LABELS` (any subset; the rest stays English).
     """
-    kept, tail = f"top-{k}: kept by top-k", "tail: dropped by top-k"
+    t = _text(WEIGHTS_LABELS, text)
+    kept, tail = t["kept"].format(k=k), t["tail"]
     f = frame.assign(kept=np.where(frame["rank"] <= k, kept, tail))
     y2 = None
     if log:
@@ -36,22 +85,20 @@ def weights_bar(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Wei
         f = f.assign(weight_plot=np.maximum(f["weight"], floor), base=floor)
         y = alt.Y(
             "weight_plot:Q",
-            title="weight (log scale)",
+            title=t["y_log"],
             scale=alt.Scale(type="log", domain=[floor, 1.0]),
             axis=alt.Axis(format=".0e", tickCount=6),
         )
         y2 = alt.Y2("base:Q")
     else:
         f = f.assign(weight_plot=f["weight"])
-        y = alt.Y("weight_plot:Q", title="weight", axis=alt.Axis(format=".0%"))
+        y = alt.Y("weight_plot:Q", title=t["y"], axis=alt.Axis(format=".0%"))
     enc = {"y2": y2} if y2 is not None else {}
     return (
         alt.Chart(f, title=title)
         .mark_bar(clip=True)
         .encode(
-            x=alt.X(
-                "rank:Q", title="key rank (1 = highest weight)", scale=alt.Scale(domain=[0.5, len(f) + 0.5], nice=False)
-            ),
+            x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(domain=[0.5, len(f) + 0.5], nice=False)),
             y=y,
             **enc,
             color=alt.Color(
@@ -61,11 +108,11 @@ def weights_bar(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Wei
                 legend=alt.Legend(orient="bottom", direction="vertical"),
             ),
             tooltip=[
-                alt.Tooltip("rank:Q"),
-                alt.Tooltip("title:N"),
-                alt.Tooltip("category:N"),
+                alt.Tooltip("rank:Q", title=t["rank"]),
+                alt.Tooltip("title:N", title=t["title"]),
+                alt.Tooltip("category:N", title=t["category"]),
                 alt.Tooltip("score:Q", format=".3f", title="q·k"),
-                alt.Tooltip("weight:Q", format=".3%"),
+                alt.Tooltip("weight:Q", format=".3%", title=t["weight"]),
             ],
         )
         .properties(height=300)
@@ -78,6 +125,7 @@ def continuum_chart(
     labels: Sequence[str],
     current: float,
     top: int = 5,
+    text: Mapping[str, str] | None = None,
 ) -> alt.LayerChart:
     """How the weights move from hard top-1 (T -> 0) to average pooling (T large).
 
@@ -88,7 +136,9 @@ def continuum_chart(
         labels: key titles, best first.
         current: the temperature in use, marked with a vertical rule.
         top: lines for the ``top`` best keys; all other keys are summed into one line.
+        text: translations of :data:`CONTINUUM_LABELS` (any subset; the rest stays English).
     """
+    t = _text(CONTINUUM_LABELS, text)
     n = weights.shape[1]
     rows = []
     for j in range(min(top, n)):
@@ -96,24 +146,24 @@ def continuum_chart(
     if n > top:
         rows.append(
             pd.DataFrame(
-                {"T": temperatures, "weight": weights[:, top:].sum(axis=1), "key": f"all other {n - top} keys"}
+                {"T": temperatures, "weight": weights[:, top:].sum(axis=1), "key": t["others"].format(n=n - top)}
             )
         )
-    rows.append(pd.DataFrame({"T": temperatures, "weight": 1.0 / n, "key": "uniform 1/n (average pooling)"}))
+    rows.append(pd.DataFrame({"T": temperatures, "weight": 1.0 / n, "key": t["uniform"]}))
     f = pd.concat(rows, ignore_index=True)
     order = list(dict.fromkeys(f["key"]))
     colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"][: min(top, n)]
     colours += ["#D55E00"] if n > top else []
     colours += ["#666666"]
     lines = (
-        alt.Chart(f, title="The continuum: from dictionary lookup to average pooling")
+        alt.Chart(f, title=t["title"])
         .mark_line(strokeWidth=3)
         .encode(
-            x=alt.X("T:Q", scale=alt.Scale(type="log"), title="temperature T (log scale)"),
-            y=alt.Y("weight:Q", title="weight", axis=alt.Axis(format=".0%")),
+            x=alt.X("T:Q", scale=alt.Scale(type="log"), title=t["x"]),
+            y=alt.Y("weight:Q", title=t["y"], axis=alt.Axis(format=".0%")),
             color=alt.Color(
                 "key:N",
-                title="key",
+                title=t["key"],
                 sort=order,
                 scale=alt.Scale(domain=order, range=colours),
                 legend=alt.Legend(orient="right", labelLimit=300),
@@ -121,22 +171,34 @@ def continuum_chart(
             strokeDash=alt.StrokeDashValue(
                 **alt.condition(alt.datum.key == order[-1], alt.value([6, 4]), alt.value([1, 0]))
             ),
-            tooltip=[alt.Tooltip("key:N"), alt.Tooltip("T:Q", format=".3g"), alt.Tooltip("weight:Q", format=".2%")],
+            tooltip=[
+                alt.Tooltip("key:N", title=t["key"]),
+                alt.Tooltip("T:Q", format=".3g"),
+                alt.Tooltip("weight:Q", format=".2%", title=t["y"]),
+            ],
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"T": [current], "label": [f"now: T = {current:g}"]}))
+        alt.Chart(pd.DataFrame({"T": [current], "label": [t["now"].format(t=f"{current:g}")]}))
         .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
         .encode(x=alt.X("T:Q"))
     )
-    text = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
+    note = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
         text=alt.Text("label:N"), y=alt.YValue(12)
     )
-    return alt.layer(lines, rule, text).properties(height=340)
+    return alt.layer(lines, rule, note).properties(height=340)
 
 
-def category_mix_chart(mix: dict[str, float], title: str = "Output: category mix") -> alt.Chart:
-    """The category block of an output vector as bars (shares sum to 1); categories under 0.5% omitted."""
+def category_mix_chart(
+    mix: dict[str, float], title: str = "Output: category mix", x_title: str = "share of the output"
+) -> alt.Chart:
+    """The category block of an output vector as bars (shares sum to 1); categories under 0.5% omitted.
+
+    Args:
+        mix: category display name -> share.
+        title: the chart's title.
+        x_title: the share axis's title.
+    """
     f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
     f = f[f["share"] >= 0.005]
     return (
@@ -145,7 +207,7 @@ def category_mix_chart(mix: dict[str, float], title: str = "Output: category mix
         .encode(
             x=alt.X(
                 "share:Q",
-                title="share of the output",
+                title=x_title,
                 axis=alt.Axis(format=".0%", tickCount=4),
                 scale=alt.Scale(domain=[0, 1]),
             ),
@@ -156,20 +218,26 @@ def category_mix_chart(mix: dict[str, float], title: str = "Output: category mix
     )
 
 
-def scaling_chart(frame: pd.DataFrame) -> alt.Chart:
+def scaling_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> alt.Chart:
     """Sorted weights under two settings, e.g. transformer ÷√d at T = 1 vs cosine at T = 0.05.
 
     Args:
         frame: columns ``rank``, ``weight``, ``setting``.
+        text: translations of :data:`SCALING_LABELS` (any subset; the rest stays English).
     """
+    t = _text(SCALING_LABELS, text)
     return (
-        alt.Chart(frame, title="Same scores, two scalings")
+        alt.Chart(frame, title=t["title"])
         .mark_line(strokeWidth=3, interpolate="step-after")
         .encode(
-            x=alt.X("rank:Q", title="key rank", scale=alt.Scale(type="log")),
-            y=alt.Y("weight:Q", title="weight (log scale)", scale=alt.Scale(type="log")),
+            x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(type="log")),
+            y=alt.Y("weight:Q", title=t["y"], scale=alt.Scale(type="log")),
             color=alt.Color("setting:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("setting:N"), alt.Tooltip("rank:Q"), alt.Tooltip("weight:Q", format=".3%")],
+            tooltip=[
+                alt.Tooltip("setting:N", title=t["title"]),
+                alt.Tooltip("rank:Q", title=t["rank"]),
+                alt.Tooltip("weight:Q", format=".3%", title=t["weight"]),
+            ],
         )
         .properties(height=300)
     )
