@@ -16,6 +16,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TITLES = {
     "ui/pages/retrieval.py": ("注意力就是软检索", "La atención es una recuperación suave"),
     "ui/pages/analogy.py": ("60 秒看懂这个类比", "La analogía en 60 segundos"),
+    "ui/pages/transformer.py": ("真实 Transformer 的内部", "Dentro de un transformer real"),
     "ui/pages/glossary.py": ("术语表", "Glosario"),
 }
 
@@ -34,7 +35,12 @@ def test_every_page_renders_translated(page, lang):
     at = open_page(page, lang)
     want = TITLES[page][0 if lang == "zh" else 1]
     assert at.title[0].value == want
-    english = {"Three ways to answer", "The continuum: one knob from lookup to average", "Why three vectors, not one?"}
+    english = {
+        "Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ",
+        "Three ways to answer",
+        "The continuum: one knob from lookup to average",
+        "Why three vectors, not one?",
+    }
     assert not english & {h.value for h in at.header}, "an English heading on a translated page"
     assert at.sidebar.radio(key=SWITCH_KEY).value == lang
 
@@ -63,3 +69,10 @@ def test_switching_language_on_the_main_page_keeps_the_query_and_the_sliders():
     assert at.title[0].value == "注意力就是软检索"
     assert at.text_input(key="query").value == "python" and at.slider(key="k").value == 8
     assert at.radio(key="encoder").value == "English · all-MiniLM-L6-v2", "a chosen encoder stays chosen"
+
+
+def test_the_model_page_in_spanish_starts_from_the_articles_riley_sentence():
+    at = open_page("ui/pages/transformer.py", "es")
+    assert at.text_input(key="tr_sentence").value.startswith("El perro de Evan, Riley")
+    assert at.subheader[0].value == "Autoatención · capa 0, cabeza 0"
+    assert "Por qué q·k debe ser asimétrico: K·Kᵀ frente a Q·Kᵀ" in [h.value for h in at.header]

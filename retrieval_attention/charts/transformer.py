@@ -12,7 +12,7 @@ outputs) use the diverging "blueorange" scheme centred on 0.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -38,6 +38,30 @@ SIGNED_SCHEME = "blueorange"
 SELECTED = "#D55E00"  # Okabe-Ito vermillion: the selected head / the most asymmetric pair
 #: Width and height are the plot area; labels and legends add to them (cells stay square).
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
+#: The English text of the heatmaps (a page passes its translation as ``text``, any subset of keys).
+HEATMAP_TEXT = {
+    "x": "key: who is answering (column)",
+    "y": "query: who is asking (row)",
+    "weight": "weight",
+    "query": "query (row)",
+    "key": "key (column)",
+    "masked": "masked (−∞)",
+    "query_position": "query position",
+    "key_position": "key position",
+    "head": "head {h}",
+    "selected": "◀ selected",
+    "score": "score",
+    **{"subtitle": "asymmetry ‖A − Aᵀ‖/‖A‖ = {a}", "layer": "layer", "dimension": "dimension"},
+    "asymmetry_title": "Asymmetry of Q·Kᵀ in every head (0 = symmetric)",
+    "concat_title": "Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side",
+    "concat_subtitle": "each block between two black lines is one head's output for this token",
+    "projected_title": "… × W_O + b_O: “{token}” after the output projection ({d} numbers)",
+    "projected_subtitle": "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)",
+}
+
+
+def _text(given: Mapping[str, str] | None) -> dict[str, str]:
+    return {**HEATMAP_TEXT, **(given or {})}  # the given translations over the English
 
 
 def cell_size(n: int, target: int = 640, lo: int = 12, hi: int = 46) -> int:
@@ -124,6 +148,7 @@ def attention_heatmap(
     *,
     mask: NDArray[np.floating] | None = None,
     title: str = "Attention weights",
+    text: Mapping[str, str] | None = None,
     cell: int | None = None,
     show_values: bool | None = None,
 ) -> alt.LayerChart:
@@ -135,6 +160,7 @@ def attention_heatmap(
         key_tokens: S tokens in reading order (left to right).
         mask: optional (L, S) additive mask; -inf cells are drawn grey ("masked").
         title: chart title.
+        text: translations of :data:`HEATMAP_TEXT` (axis, legend and tooltip titles).
         cell: pixels per cell; default :func:`cell_size` of the larger side.
         show_values: print the weight in each cell (>= 0.1); default when cells are 30 px or more.
     """
@@ -143,11 +169,10 @@ def attention_heatmap(
     c = cell or cell_size(max(L, S))
     show = c >= 30 if show_values is None else show_values
     vmax = max(float(f.loc[~f["masked"], "weight"].max()) if (~f["masked"]).any() else 1.0, 1e-6)
+    t = _text(text)
     base = alt.Chart(f, title=title).encode(
-        x=alt.X(
-            "k:O", axis=_token_axis(key_tokens, "key: who is answering (column)", x=True, font=label_font(c), cell=c)
-        ),
-        y=alt.Y("q:O", axis=_token_axis(query_tokens, "query: who is asking (row)", x=False, font=label_font(c))),
+        x=alt.X("k:O", axis=_token_axis(key_tokens, t["x"], x=True, font=label_font(c), cell=c)),
+        y=alt.Y("q:O", axis=_token_axis(query_tokens, t["y"], x=False, font=label_font(c))),
     )
     colour = (
         alt.when(alt.datum.masked)
@@ -155,7 +180,7 @@ def attention_heatmap(
         .otherwise(
             alt.Color(
                 "weight:Q",
-                title="weight",
+                title=t["weight"],
                 scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, vmax]),
                 legend=alt.Legend(orient="bottom", direction="horizontal", format=".2f", gradientLength=240),
             )
@@ -164,12 +189,12 @@ def attention_heatmap(
     rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
         color=colour,
         tooltip=[
-            alt.Tooltip("query:N", title="query (row)"),
-            alt.Tooltip("key:N", title="key (column)"),
-            alt.Tooltip("weight:Q", format=".4f"),
-            alt.Tooltip("masked:N", title="masked (−∞)"),
-            alt.Tooltip("q:O", title="query position"),
-            alt.Tooltip("k:O", title="key position"),
+            alt.Tooltip("query:N", title=t["query"]),
+            alt.Tooltip("key:N", title=t["key"]),
+            alt.Tooltip("weight:Q", format=".4f", title=t["weight"]),
+            alt.Tooltip("masked:N", title=t["masked"]),
+            alt.Tooltip("q:O", title=t["query_position"]),
+            alt.Tooltip("k:O", title=t["key_position"]),
         ],
     )
     layers: list[alt.Chart] = [rect]
@@ -196,6 +221,7 @@ def heads_grid(
     selected: int | None = None,
     columns: int = 4,
     panel: int = 170,
+    text: Mapping[str, str] | None = None,
 ) -> alt.FacetChart:
     """All heads of one layer as small multiples, one shared colour scale.
 
@@ -206,12 +232,16 @@ def heads_grid(
         selected: the head shown large elsewhere; its panel title says so.
         columns: panels per row.
         panel: approximate panel size in pixels.
+        text: translations of :data:`HEATMAP_TEXT` (panel names, legend and tooltip titles).
     """
+    t = _text(text)
     h, L, S = weights.shape
     frames = []
     for head in range(h):
         f = attention_frame(weights[head], query_tokens, key_tokens)
-        frames.append(f.assign(head=f"head {head}" + ("  ◀ selected" if head == selected else ""), order=head))
+        frames.append(
+            f.assign(head=t["head"].format(h=head) + ("  " + t["selected"] if head == selected else ""), order=head)
+        )
     f = pd.concat(frames, ignore_index=True)
     c = max(3, panel // max(L, S))
     labelled = c >= 10
@@ -224,15 +254,15 @@ def heads_grid(
             y=alt.Y("q:O", axis=_token_axis(query_tokens, None, x=False, font=font, labels=labelled)),
             color=alt.Color(
                 "weight:Q",
-                title="weight",
+                title=t["weight"],
                 scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, float(max(weights.max(), 1e-6))]),
                 legend=alt.Legend(orient="top", format=".1f", gradientLength=300),
             ),
             tooltip=[
-                alt.Tooltip("head:N"),
-                alt.Tooltip("query:N", title="query (row)"),
-                alt.Tooltip("key:N", title="key (column)"),
-                alt.Tooltip("weight:Q", format=".4f"),
+                alt.Tooltip("head:N", title=t["head"].format(h="").strip()),
+                alt.Tooltip("query:N", title=t["query"]),
+                alt.Tooltip("key:N", title=t["key"]),
+                alt.Tooltip("weight:Q", format=".4f", title=t["weight"]),
             ],
         )
         .properties(width=c * S, height=c * L)
@@ -257,6 +287,7 @@ def relevance_heatmap(
     title: str,
     asymmetry: float,
     cell: int | None = None,
+    text: Mapping[str, str] | None = None,
 ) -> alt.LayerChart:
     """One relevance matrix (K·Kᵀ or Q·Kᵀ) on a diverging scale around 0, the most asymmetric pair outlined.
 
@@ -269,7 +300,9 @@ def relevance_heatmap(
         title: chart title.
         asymmetry: ‖A − Aᵀ‖_F / ‖A‖_F of ``scores``, shown under the title.
         cell: pixels per cell; default :func:`cell_size` for half a page.
+        text: translations of :data:`HEATMAP_TEXT` (subtitle, axis, legend and tooltip titles).
     """
+    t = _text(text)
     T = len(tokens)
     c = cell or cell_size(T, target=280, lo=8, hi=26)
     i, j = pair
@@ -277,49 +310,53 @@ def relevance_heatmap(
     f["pair"] = ((f["q"] == i) & (f["k"] == j)) | ((f["q"] == j) & (f["k"] == i))
     lim = float(max(np.abs(np.asarray(scores)).max(), 1e-6))
     base = alt.Chart(
-        f, title=alt.Title(title, subtitle=f"asymmetry ‖A − Aᵀ‖/‖A‖ = {asymmetry:.2f}", subtitleFontSize=15)
+        f, title=alt.Title(title, subtitle=t["subtitle"].format(a=f"{asymmetry:.2f}"), subtitleFontSize=15)
     )
     enc = {
-        "x": alt.X("k:O", axis=_token_axis(tokens, "key (column)", x=True, font=label_font(c), cell=c)),
-        "y": alt.Y("q:O", axis=_token_axis(tokens, "query (row)", x=False, font=label_font(c))),
+        "x": alt.X("k:O", axis=_token_axis(tokens, t["key"], x=True, font=label_font(c), cell=c)),
+        "y": alt.Y("q:O", axis=_token_axis(tokens, t["query"], x=False, font=label_font(c))),
     }
     rect = base.mark_rect().encode(
         **enc,
         color=alt.Color(
             "score:Q",
-            title="score",
+            title=t["score"],
             scale=alt.Scale(scheme=SIGNED_SCHEME, domain=[-lim, lim], domainMid=0),
             legend=alt.Legend(orient="bottom", direction="horizontal", format=".1f", gradientLength=220),
         ),
         tooltip=[
-            alt.Tooltip("query:N", title="row (asking)"),
-            alt.Tooltip("key:N", title="column (answering)"),
+            alt.Tooltip("query:N", title=t["query"]),
+            alt.Tooltip("key:N", title=t["key"]),
             alt.Tooltip("score:Q", format=".3f"),
         ],
     )
     outline = (
         base.transform_filter(alt.datum.pair)
         .mark_rect(fill=None, stroke=SELECTED, strokeWidth=3)
-        .encode(**enc, tooltip=[alt.Tooltip("query:N", title="row"), alt.Tooltip("key:N", title="column")])
+        .encode(**enc, tooltip=[alt.Tooltip("query:N", title=t["query"]), alt.Tooltip("key:N", title=t["key"])])
     )
     return alt.layer(rect, outline).properties(width=c * T, height=c * T, autosize=PAD)
 
 
-def asymmetry_heads_chart(values: NDArray[np.floating], layer: int, head: int) -> alt.LayerChart:
+def asymmetry_heads_chart(
+    values: NDArray[np.floating], layer: int, head: int, text: Mapping[str, str] | None = None
+) -> alt.LayerChart:
     """Asymmetry of q·Kᵀ for every layer (rows) and head (columns); the selected one outlined.
 
     Args:
         values: (n_layers, h) asymmetry ‖A − Aᵀ‖_F / ‖A‖_F of each head's scores.
         layer: the selected layer.
         head: the selected head.
+        text: translations of :data:`HEATMAP_TEXT` (title and axis titles).
     """
+    t = _text(text)
     n_layers, h = values.shape
     ly, hd = np.meshgrid(np.arange(n_layers), np.arange(h), indexing="ij")
     f = pd.DataFrame({"layer": ly.ravel(), "head": hd.ravel(), "asymmetry": np.asarray(values, dtype=float).ravel()})
     f["selected"] = (f["layer"] == layer) & (f["head"] == head)
-    base = alt.Chart(f, title="Asymmetry of Q·Kᵀ in every head (0 = symmetric)").encode(
-        x=alt.X("head:O", title="head", axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("layer:O", title="layer"),
+    base = alt.Chart(f, title=t["asymmetry_title"]).encode(
+        x=alt.X("head:O", title=t["head"].format(h="").strip(), axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("layer:O", title=t["layer"]),
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color(
@@ -342,7 +379,10 @@ def asymmetry_heads_chart(values: NDArray[np.floating], layer: int, head: int) -
 
 
 def concat_projection_chart(
-    head_outputs: NDArray[np.floating], projected: NDArray[np.floating], token: str
+    head_outputs: NDArray[np.floating],
+    projected: NDArray[np.floating],
+    token: str,
+    text: Mapping[str, str] | None = None,
 ) -> alt.VConcatChart:
     """One token's multi-head step: h head outputs side by side (the concat), then concat W_O + b_O.
 
@@ -350,7 +390,9 @@ def concat_projection_chart(
         head_outputs: (h, hd) the token's output of every head (weights @ V).
         projected: (d,) the same token after the output projection, d = h * hd.
         token: the token's text, for the titles.
+        text: translations of :data:`HEATMAP_TEXT` (titles, subtitles, the axis title).
     """
+    t = _text(text)
     h, hd = head_outputs.shape
     d = h * hd
     concat = np.asarray(head_outputs, dtype=float).reshape(d)  # (d,) = [head 0 | head 1 | ...]
@@ -366,7 +408,7 @@ def concat_projection_chart(
             .encode(
                 x=alt.X(
                     "dim:Q",
-                    title="dimension",
+                    title=t["dimension"],
                     scale=alt.Scale(domain=[0, d], nice=False),
                     axis=alt.Axis(values=list(range(0, d + 1, hd)), grid=False),
                 ),
@@ -384,8 +426,8 @@ def concat_projection_chart(
 
     top = strip(
         concat,
-        f"Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side",
-        "each block between two black lines is one head's output for this token",
+        t["concat_title"].format(token=token, h=h, hd=hd),
+        t["concat_subtitle"],
     )
     bounds = pd.DataFrame({"dim": np.arange(0, d + 1, hd)})
     rules = (
@@ -401,7 +443,7 @@ def concat_projection_chart(
     )
     bottom = strip(
         np.asarray(projected, dtype=float),
-        f"… × W_O + b_O: “{token}” after the output projection ({d} numbers)",
-        "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)",
+        t["projected_title"].format(token=token, d=d),
+        t["projected_subtitle"],
     )
     return alt.vconcat(alt.layer(top, rules, heads), bottom, spacing=50).resolve_scale(color="independent")

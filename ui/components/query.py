@@ -42,14 +42,17 @@ ALL_EXAMPLE_QUERIES = tuple(
 MAIN_KEY = "query"
 
 
-def example_pills(examples: dict[str, str], box_key: str, pills_key: str) -> None:
+def example_pills(examples: dict[str, str], box_key: str, pills_key: str, labels: dict[str, str] | None = None) -> None:
     """One-click examples under a text box: picking one fills the box (the widget at ``box_key``).
 
     Args:
-        examples: pill label -> the text it puts in the box.
+        examples: pill code (the widget's value) -> the text it puts in the box.
         box_key: the text box's widget key.
         pills_key: the pills' own widget key.
+        labels: code -> English msgid of its label, shown translated; a code not in it is its own label.
+            None: the main page's :data:`PILL_LABELS`.
     """
+    names = PILL_LABELS if labels is None else labels
 
     def fill() -> None:
         choice = st.session_state.get(pills_key)
@@ -61,7 +64,7 @@ def example_pills(examples: dict[str, str], box_key: str, pills_key: str) -> Non
         list(examples),
         key=pills_key,
         on_change=fill,
-        format_func={code: _(PILL_LABELS[code]) if code in PILL_LABELS else code for code in examples}.__getitem__,
+        format_func={code: _(names[code]) if code in names else code for code in examples}.__getitem__,
         help=_("One click fills the box."),
     )
 

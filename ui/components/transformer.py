@@ -13,6 +13,7 @@ from retrieval_attention.charts import transformer as ct
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
 from ui.components.charts import show_chart
+from ui.components.i18n import _, fmt_number
 from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
@@ -30,13 +31,40 @@ def load() -> TransformerInspector:
     return load_inspector()
 
 
+def chart_text() -> dict[str, str]:
+    """The heatmaps' text (:data:`retrieval_attention.charts.transformer.HEATMAP_TEXT`) in the session's language."""
+    return {
+        "x": _("key: who is answering (column)"),
+        "y": _("query: who is asking (row)"),
+        "weight": _("weight"),
+        "query": _("query (row)"),
+        "key": _("key (column)"),
+        "masked": _("masked (−∞)"),
+        "query_position": _("query position"),
+        "key_position": _("key position"),
+        "head": _("head {h}"),
+        "selected": _("◀ selected"),
+        "score": _("score"),
+        "subtitle": _("asymmetry ‖A − Aᵀ‖/‖A‖ = {a}"),
+        "layer": _("layer"),
+        "asymmetry_title": _("Asymmetry of Q·Kᵀ in every head (0 = symmetric)"),
+        "dimension": _("dimension"),
+        "concat_title": _("Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side"),
+        "concat_subtitle": _("each block between two black lines is one head's output for this token"),
+        "projected_title": _("… × W_O + b_O: “{token}” after the output projection ({d} numbers)"),
+        "projected_subtitle": _(
+            "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)"
+        ),
+    }
+
+
 def get_inspector() -> TransformerInspector:
     """``load`` with a visible loading state and a one-line error instead of a traceback."""
     try:
-        with st.spinner("Loading all-MiniLM-L6-v2 and its attention weights (first time only)…"):
+        with st.spinner(_("Loading all-MiniLM-L6-v2 and its attention weights (first time only)…")):
             return load()
     except RetrievalAttentionError as exc:
-        st.error(f"Could not load the transformer: {exc}")
+        st.error(_("Could not load the transformer: {detail}").format(detail=md(str(exc))))
         st.stop()
         raise  # unreachable: st.stop() ends the run
 
@@ -52,19 +80,23 @@ def tokens_line(tokens: list[str]) -> None:
     shown = [f"**{md(t)}**" if t == "[UNK]" else md(t) for t in tokens]
     words = [t for t in tokens if t not in SPECIAL]
     unk = sum(t == "[UNK]" for t in words)
-    st.markdown(f"**Tokens the model sees ({len(tokens)}):** " + " · ".join(shown))
+    st.markdown(_("**Tokens the model sees ({n}):**").format(n=len(tokens)) + " " + " · ".join(shown))
     if words and unk / len(words) >= UNK_WARN_SHARE:
         st.warning(
-            f"{unk} of {len(words)} tokens are [UNK] (unknown). all-MiniLM-L6-v2 has an English WordPiece vocabulary "
-            "with only some Chinese characters, so every unknown character becomes the same [UNK] token and its "
-            "attention says little. Try a sentence with more known characters, e.g. 日本の首都は東京です, "
-            "or an English or Spanish one.",
+            _(
+                "{unk} of {n} tokens are [UNK] (unknown). all-MiniLM-L6-v2 has an English WordPiece vocabulary "
+                "with only some Chinese characters, so every unknown character becomes the same [UNK] token and its "
+                "attention says little. Try a sentence with more known characters, e.g. 日本の首都は東京です, "
+                "or an English or Spanish one."
+            ).format(unk=unk, n=len(words)),
             icon=":material/translate:",
         )
     if len(tokens) > MAX_TOKENS:
         st.info(
-            f"This sentence has {len(tokens)} tokens; the heatmaps show the first {MAX_TOKENS} so the labels stay "
-            "readable. The model, the weights and the check use all of them.",
+            _(
+                "This sentence has {n} tokens; the heatmaps show the first {shown} so the labels stay "
+                "readable. The model, the weights and the check use all of them."
+            ).format(n=len(tokens), shown=MAX_TOKENS),
             icon=":material/content_cut:",
         )
 
@@ -72,17 +104,23 @@ def tokens_line(tokens: list[str]) -> None:
 def badge(check: ModelCheck, n_layers: int, n_heads: int) -> None:
     """The check against the model as a badge: green when our numbers equal the model's."""
     ok = check.max_diff < TOLERANCE
+    verdict = _("our numpy code reproduces the model") if ok else _("our numpy code differs from the model")
     st.badge(
-        f"{'our numpy code reproduces the model' if ok else 'our numpy code differs from the model'}: "
-        f"max difference {check.max_diff:.1e} over {n_layers} layers × {n_heads} heads",
+        _("{verdict}: max difference {diff} over {layers} layers × {heads} heads").format(
+            verdict=verdict, diff=f"{check.max_diff:.1e}", layers=n_layers, heads=n_heads
+        ),
         icon=":material/verified:" if ok else ":material/error:",
         color="green" if ok else "red",
-        help="Largest |our weight − the model's output_attentions weight| over every layer, head and cell "
-        "of this sentence, computed once per sentence.",
+        help=_(
+            "Largest |our weight − the model's output_attentions weight| over every layer, head and cell "
+            "of this sentence, computed once per sentence."
+        ),
     )
     st.caption(
-        f"Also checked: Concat·W_O + b_O vs the model's output projection, max difference "
-        f"{check.max_projection_diff:.1e}; after residual + LayerNorm {check.max_block_diff:.1e}."
+        _(
+            "Also checked: Concat·W_O + b_O vs the model's output projection, max difference "
+            "{projection}; after residual + LayerNorm {block}."
+        ).format(projection=f"{check.max_projection_diff:.1e}", block=f"{check.max_block_diff:.1e}")
     )
 
 
@@ -90,19 +128,23 @@ def main_heatmap(att: LayerAttention, head: int) -> None:
     """The selected head: self-attention, or with the causal mask."""
     n = min(len(att.query_tokens), MAX_TOKENS)
     if att.kind == "causal":
-        st.subheader(f"Causal attention · layer {att.layer}, head {head}")
+        st.subheader(_("Causal attention · layer {layer}, head {head}").format(layer=att.layer, head=head))
         st.markdown(
-            "A decoder must not peek at the future: scores above the diagonal get −∞, so their weight is 0 "
-            "(grey). Applied at this layer only: the encoder's earlier layers still saw the whole sentence."
+            _(
+                "A decoder must not peek at the future: scores above the diagonal get −∞, so their weight is 0 "
+                "(grey). Applied at this layer only: the encoder's earlier layers still saw the whole sentence."
+            )
         )
         st.latex(
             r"w = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right),\quad M_{ij} = -\infty \text{ if } j > i"
         )
     else:
-        st.subheader(f"Self-attention · layer {att.layer}, head {head}")
+        st.subheader(_("Self-attention · layer {layer}, head {head}").format(layer=att.layer, head=head))
         st.markdown(
-            "Every token's query is compared with every token's key of the **same** sentence. "
-            "Read a row: where that token looks. Each row sums to 1."
+            _(
+                "Every token's query is compared with every token's key of the **same** sentence. "
+                "Read a row: where that token looks. Each row sums to 1."
+            )
         )
         st.latex(
             r"\mathrm{Attention}(Q,K,V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V,\quad d_k = 32"
@@ -114,7 +156,8 @@ def main_heatmap(att: LayerAttention, head: int) -> None:
         att.query_tokens[:n],
         att.key_tokens[:n],
         mask=att.mask[:n, :n],
-        title=f"Layer {att.layer}, head {head}: attention weights",
+        title=_("Layer {layer}, head {head}: attention weights").format(layer=att.layer, head=head),
+        text=chart_text(),
         cell=cell,
         key="tr_heatmap",
         width="content",
@@ -126,9 +169,12 @@ def cross_section(att: LayerAttention, head: int) -> None:
     """Queries from sentence A, keys and values from sentence B."""
     L, S = min(len(att.query_tokens), MAX_TOKENS), min(len(att.key_tokens), MAX_TOKENS)
     st.markdown(
-        "In a translator the decoder's queries read the encoder's keys and values, as 我爱吃苹果 → *I love apples* "
-        "aligns each English word with Chinese characters. BERT has no trained cross-attention, so here the same "
-        "layer's self-attention projections are reused: the mechanism and shapes are real, the alignment is not trained."
+        _(
+            "In a translator the decoder's queries read the encoder's keys and values, as 我爱吃苹果 → *I love apples* "
+            "aligns each English word with Chinese characters. BERT has no trained cross-attention, so here the same "
+            "layer's self-attention projections are reused: the mechanism and shapes are real, the alignment is "
+            "not trained."
+        )
     )
     cell = ct.cell_size(max(L, S))
     show_chart(
@@ -136,7 +182,10 @@ def cross_section(att: LayerAttention, head: int) -> None:
         att.weights[head, :L, :S],
         att.query_tokens[:L],
         att.key_tokens[:S],
-        title=f"Cross-attention · layer {att.layer}, head {head}: rows = sentence A, columns = sentence B",
+        title=_("Cross-attention · layer {layer}, head {head}: rows = sentence A, columns = sentence B").format(
+            layer=att.layer, head=head
+        ),
+        text=chart_text(),
         cell=cell,
         key="tr_cross_heatmap",
         width="content",
@@ -148,8 +197,10 @@ def heads_section(att: LayerAttention, head: int) -> None:
     """All heads of the layer as small multiples."""
     n = min(len(att.query_tokens), MAX_TOKENS)
     st.markdown(
-        f"{att.n_heads} heads each run their own softmax(QKᵀ/√d)V on its own 32-number slice of q, k and v, "
-        "so each head can look for something different (the next word, the previous one, [SEP] as a resting place)."
+        _(
+            "{n} heads each run their own softmax(QKᵀ/√d)V on its own 32-number slice of q, k and v, so each head "
+            "can look for something different (the next word, the previous one, [SEP] as a resting place)."
+        ).format(n=att.n_heads)
     )
     show_chart(
         ct.heads_grid,
@@ -157,6 +208,7 @@ def heads_section(att: LayerAttention, head: int) -> None:
         att.query_tokens[:n],
         att.key_tokens[:n],
         selected=head,
+        text=chart_text(),
         key="tr_heads_grid",
         width="content",
         height="content",
@@ -166,14 +218,16 @@ def heads_section(att: LayerAttention, head: int) -> None:
 def concat_section(att: LayerAttention, check: ModelCheck) -> None:
     """One token's head outputs side by side, then the output projection."""
     st.markdown(
-        "Each head returns 32 numbers per token; they are put side by side (384 numbers) and one matrix W_O mixes "
-        "them, so the next layer sees all heads at once."
+        _(
+            "Each head returns 32 numbers per token; they are put side by side (384 numbers) and one matrix W_O "
+            "mixes them, so the next layer sees all heads at once."
+        )
     )
     st.latex(r"\mathrm{MultiHead}(Q,K,V) = \mathrm{Concat}(\mathrm{head}_1, \dots, \mathrm{head}_h)\,W_O")
     positions = list(range(len(att.query_tokens)))
     default = att.query_tokens.index("she") if "she" in att.query_tokens else min(1, len(positions) - 1)
     t = st.columns([1, 3])[0].selectbox(
-        "Token",
+        _("Token"),
         positions,
         index=default,
         key="tr_concat_token",
@@ -184,13 +238,16 @@ def concat_section(att: LayerAttention, check: ModelCheck) -> None:
         att.head_outputs[:, t, :],
         att.projected[t],
         att.query_tokens[t],
+        text=chart_text(),
         key="tr_concat_chart",
         width="content",
         height="content",
     )
     st.caption(
-        f"Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
-        f"{check.max_projection_diff:.1e} (all tokens, all layers)."
+        _(
+            "Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
+            "{diff} (all tokens, all layers)."
+        ).format(diff=f"{check.max_projection_diff:.1e}")
     )
 
 
@@ -198,8 +255,11 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
     """K·Kᵀ next to Q·Kᵀ: why a token needs a query separate from its key."""
     r = ins.relevance_matrices(sentence, layer, head)
     st.markdown(
-        "If each token had only a key, relevance would be $k_a \\cdot k_b = k_b \\cdot k_a$: *she → riley* as strong as "
-        "*riley → she*. Separate queries make it asymmetric: what a token looks for differs from what it offers."
+        _(
+            "If each token had only a key, relevance would be $k_a \\cdot k_b = k_b \\cdot k_a$: *she → riley* as "
+            "strong as *riley → she*. Separate queries make it asymmetric: what a token looks for differs from what "
+            "it offers."
+        )
     )
     st.latex(r"K K^\top = (K K^\top)^\top \qquad\text{but}\qquad Q K^\top \neq (Q K^\top)^\top")
     n = min(len(r.tokens), MAX_TOKENS)
@@ -207,8 +267,8 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
     cols = st.columns(2, gap="medium") if side_by_side else [st.container(), st.container()]
     cell = ct.cell_size(n, target=280 if side_by_side else 640, lo=8 if side_by_side else 12, hi=26)
     views = (
-        ("kk", "K·Kᵀ/√d: keys only (symmetric)", r.kk, r.asymmetry_kk),
-        ("qk", "Q·Kᵀ/√d: queries against keys", r.qk, r.asymmetry_qk),
+        ("kk", _("K·Kᵀ/√d: keys only (symmetric)"), r.kk, r.asymmetry_kk),
+        ("qk", _("Q·Kᵀ/√d: queries against keys"), r.qk, r.asymmetry_qk),
     )
     for col, (name, title, A, asym) in zip(cols, views):
         show_chart(
@@ -219,6 +279,7 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
             title=title,
             asymmetry=asym,
             cell=cell,
+            text=chart_text(),
             key=f"tr_relevance_{name}",
             width="content",
             height="content",
@@ -227,17 +288,26 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
     a, b = (md(t) for t in r.pair_tokens)
     s_ab, s_ba = r.pair_scores
     st.markdown(
-        f"**Most asymmetric pair (outlined):** “{a}” → “{b}” scores **{s_ab:.2f}**, "
-        f"but “{b}” → “{a}” only **{s_ba:.2f}**. "
-        f"Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{r.asymmetry_kk:.2f}**, Q·Kᵀ **{r.asymmetry_qk:.2f}** (0 = symmetric)."
+        _(
+            "**Most asymmetric pair (outlined):** “{a}” → “{b}” scores **{ab}**, but “{b}” → “{a}” only **{ba}**. "
+            "Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{kk}**, Q·Kᵀ **{qk}** (0 = symmetric)."
+        ).format(
+            a=a,
+            b=b,
+            ab=fmt_number(s_ab, 2),
+            ba=fmt_number(s_ba, 2),
+            kk=fmt_number(r.asymmetry_kk, 2),
+            qk=fmt_number(r.asymmetry_qk, 2),
+        )
     )
     show_chart(
         ct.asymmetry_heads_chart,
         ins.asymmetry_by_head(sentence),
         layer,
         head,
+        text=chart_text(),
         key="tr_asymmetry_heads",
         width="content",
         height="content",
     )
-    st.caption("Every head of every layer is asymmetric: the model uses its separate queries everywhere.")
+    st.caption(_("Every head of every layer is asymmetric: the model uses its separate queries everywhere."))

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.title("Inside a real transformer")
+from ui.components.i18n import N_, _, current_lang
+
+st.title(_("Inside a real transformer"))
 st.markdown(
-    "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
-    "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
+    _(
+        "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
+        "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
+    )
 )
 
 from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402  (the imports follow the title, on purpose)
@@ -28,45 +32,56 @@ EXAMPLES = {
     "日本語: 日本の首都は東京です": "日本の首都は東京です",
     "it = animal?": "The animal didn't cross the street because it was too tired",
 }
+#: The pills' labels by code (the code is the widget's value); the sentences are data, not translated.
+PILL_LABELS = {"Riley (English)": N_("Riley (English)"), "Riley (español)": N_("Riley (Spanish)")}
+#: The first sentence per language: the article's Spanish Riley under Español. Under 中文 the English
+#: Riley stays first: all-MiniLM-L6-v2 reads most Chinese characters as [UNK] (the pills offer 我爱吃苹果).
+FIRST_SENTENCE = {"en": RILEY, "zh": RILEY, "es": SPANISH}
 
 
 def sentence_ui() -> str:
     """The sentence box and its example pills; returns the sentence, stripped."""
-    st.session_state.setdefault("tr_sentence", RILEY)
-    st.text_input("Sentence", key="tr_sentence", max_chars=400, placeholder="type a sentence in any language")
-    example_pills(EXAMPLES, box_key="tr_sentence", pills_key="tr_example")
+    st.session_state.setdefault("tr_sentence", FIRST_SENTENCE[current_lang()])
+    st.text_input(_("Sentence"), key="tr_sentence", max_chars=400, placeholder=_("type a sentence in any language"))
+    example_pills(EXAMPLES, box_key="tr_sentence", pills_key="tr_example", labels=PILL_LABELS)
     return str(st.session_state["tr_sentence"]).strip()
 
 
 def view_ui(n_layers: int, n_heads: int) -> dict[str, int | bool]:
     """Layer, head and the view toggles: widget values only."""
     a, b = st.columns(2, gap="large")
-    layer = a.slider("Layer", 0, n_layers - 1, 0, key="tr_layer", help="0 = first layer, next to the word embeddings")
-    head = b.slider("Head", 0, n_heads - 1, 0, key="tr_head")
+    layer = a.slider(
+        _("Layer"), 0, n_layers - 1, 0, key="tr_layer", help=_("0 = first layer, next to the word embeddings")
+    )
+    head = b.slider(_("Head"), 0, n_heads - 1, 0, key="tr_head")
     row = st.container(horizontal=True, gap="medium")  # wraps on narrow screens
     return {
         "layer": int(layer),
         "head": int(head),
-        "causal": row.toggle("Causal mask", key="tr_causal", help="What a decoder allows: no peeking ahead."),
-        "cross": row.toggle("Cross-attention", key="tr_cross", help="Queries from this sentence, keys from another."),
-        "grid": row.toggle(f"All {n_heads} heads", key="tr_grid", help="Every head of the layer as small multiples."),
-        "concat": row.toggle("Concat + W_O", key="tr_concat", help="How the heads are combined into one output."),
-        "relevance": row.toggle("K·Kᵀ vs Q·Kᵀ", value=True, key="tr_relevance_on", help="Why q and k differ."),
+        "causal": row.toggle(_("Causal mask"), key="tr_causal", help=_("What a decoder allows: no peeking ahead.")),
+        "cross": row.toggle(
+            _("Cross-attention"), key="tr_cross", help=_("Queries from this sentence, keys from another.")
+        ),
+        "grid": row.toggle(
+            _("All {n} heads").format(n=n_heads), key="tr_grid", help=_("Every head of the layer as small multiples.")
+        ),
+        "concat": row.toggle(_("Concat + W_O"), key="tr_concat", help=_("How the heads are combined into one output.")),
+        "relevance": row.toggle(_("K·Kᵀ vs Q·Kᵀ"), value=True, key="tr_relevance_on", help=_("Why q and k differ.")),
     }
 
 
 def main() -> None:
     sentence = sentence_ui()
     if not sentence:
-        st.info("Type a sentence to see its attention.")
+        st.info(_("Type a sentence to see its attention."))
         return
     ins = parts.get_inspector()
     try:
-        with st.spinner("Running the model on this sentence…"):
+        with st.spinner(_("Running the model on this sentence…")):
             tokens = ins.tokens(sentence)
             check = parts.model_check(sentence)
     except RetrievalAttentionError as exc:
-        st.info(str(exc))
+        st.info(_("The model cannot read this sentence: {detail}").format(detail=exc))
         return
     parts.tokens_line(tokens)
     parts.badge(check, ins.n_layers, ins.n_heads)
@@ -75,21 +90,21 @@ def main() -> None:
     att = ins.layer_attention(sentence, layer, causal=bool(v["causal"]))
     parts.main_heatmap(att, head)
     if v["cross"]:
-        st.header("Cross-attention: one sentence reads another")
+        st.header(_("Cross-attention: one sentence reads another"))
         st.session_state.setdefault("tr_second", SPANISH if sentence != SPANISH else RILEY)
-        second = st.text_input("Sentence B (gives the keys and values)", key="tr_second", max_chars=400).strip()
+        second = st.text_input(_("Sentence B (gives the keys and values)"), key="tr_second", max_chars=400).strip()
         if second:
             parts.cross_section(ins.cross_attention(sentence, second, layer), head)
         else:
-            st.info("Type a second sentence.")
+            st.info(_("Type a second sentence."))
     if v["grid"]:
-        st.header(f"Multi-head: all {ins.n_heads} heads of layer {layer}")
+        st.header(_("Multi-head: all {n} heads of layer {layer}").format(n=ins.n_heads, layer=layer))
         parts.heads_section(att, head)
     if v["concat"]:
-        st.header("Concatenate the heads, then project")
+        st.header(_("Concatenate the heads, then project"))
         parts.concat_section(att, check)
     if v["relevance"]:
-        st.header("Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ")
+        st.header(_("Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ"))
         parts.relevance_section(ins, sentence, layer, head)
 
 
