@@ -143,6 +143,8 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
         help=_("1 / Σ w²: how many keys share the weight"),
     )
     c = store.corpus
+    cats = [c[p].category for p in res.positions]
+    shown = {cat: category_name(cat) for cat in set(cats)}  # a few categories: translated once each, not per key
     frame = Lazy(  # made only when this chart is not cached yet
         pd.DataFrame,
         {
@@ -150,7 +152,7 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
             "weight": res.weights[res.positions],
             "score": res.scores,
             "title": [c[p].title for p in res.positions],
-            "category": [category_name(c[p].category) for p in res.positions],
+            "category": [shown[cat] for cat in cats],
         },
     )
     weights_chart(frame, k)

@@ -1,0 +1,379 @@
+"""A slider change on every page, rerun under Streamlit's AppTest, against a three-line app in the same run.
+
+    python -m benchmarks.bench_reruns                     # every page, saved as results/reruns.json
+    python -m benchmarks.bench_reruns --before 1d9af7d    # the same for an older commit (its own copy of the
+                                                          # tree, this script), saved as results/reruns_before.json
+    python -m benchmarks.bench_reruns --commit HEAD       # the committed tree only, in a copy
+    python -m benchmarks.bench_reruns --only main_k --profile main_k   # and a cProfile of those reruns
+
+A three-line app (a slider and a metric) is the floor: AppTest's own overhead plus Streamlit's
+rerun of almost nothing. Each target page is opened once (its model and store load, untimed),
+then one widget takes a list of values; every change is one timed ``.run()``. Page and floor take
+turns in rounds, so a change in the machine's load hits both, and every ratio is taken within one
+run. A value's first visit in this process and its later visits are reported apart: the app
+caches chart specifications per distinct input, shared by every session, so in a class the first
+student to pick a setting pays the first-visit cost and the others the revisit cost.
+
+The time at the server is estimated two ways: (a) the page's AppTest rerun minus the floor's (the
+floor is AppTest's own overhead), and (b) the script thread's own run time (AppTest starts one
+thread per run: the script with Streamlit's element marshalling, without AppTest parsing the
+messages into its tree). Two things AppTest adds that a server does not: it compiles the page's
+source again on every rerun (a server compiles it once), and it parses every element into its
+tree. To show how much of a rerun is simply the page's size, the same rounds also time an app that
+writes as many elements as the main page, with no computation at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT, machine, save_result, wait_for_quiet
+
+APP = str(ROOT / "app.py")
+ROUNDS = 4
+TIMEOUT_S = 300
+#: The floor: what any Streamlit app costs to rerun under AppTest.
+THREE_LINES = """
+import streamlit as st
+x = st.slider("x", 0, 20, 5, key="x")
+st.metric("x", x)
+"""
+#: The size floor: as many elements as the main page draws (filled in when measured), nothing computed.
+ELEMENTS_APP = (
+    THREE_LINES
+    + """
+for i in range({n} - 3):
+    st.markdown(f"line {{i}}: **{{x}}**")
+"""
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One widget on one page, and the values it takes in turn (each round visits them all)."""
+
+    name: str  # short id, e.g. "main_k"
+    page: str  # the page's file, as st.navigation knows it
+    label: str  # what docs/benchmarks.md calls it
+    widget: str  # AppTest accessor: "slider", "select_slider", "radio", "toggle"
+    key: str  # the widget's key
+    values: tuple[Any, ...]  # visited in this order every round; the first is not the page's default
+
+
+TARGETS = (
+    Target("main_k", "ui/pages/retrieval.py", "Three retrievals: k slider", "slider", "k", (8, 3, 12, 6, 15, 2, 10)),
+    Target(
+        "main_T",
+        "ui/pages/retrieval.py",
+        "Three retrievals: temperature",
+        "select_slider",
+        "temperature",
+        (0.1, 0.02, 0.3, 0.03, 1.0, 0.075, 0.2),
+    ),
+    Target(
+        "topk_k", "ui/pages/lesson_topk.py", "Top-k lesson: k slider", "slider", "topk_k", (8, 3, 20, 12, 40, 2, 25)
+    ),
+    Target(
+        "rec_T",
+        "ui/pages/recommender.py",
+        "Recommender: temperature",
+        "select_slider",
+        "rec_temperature",
+        (0.05, 0.2, 0.03, 0.5, 0.075, 1.0, 0.15),
+    ),
+    Target(
+        "smooth_step",
+        "ui/pages/lesson_smoothing.py",
+        "Smoothing lesson: step t",
+        "slider",
+        "step",
+        (40, 120, 10, 150, 90, 60, 180),
+    ),
+    Target(
+        "smooth_sigma",
+        "ui/pages/lesson_smoothing.py",
+        "Smoothing lesson: kernel width σ",
+        "select_slider",
+        "kernel_width",
+        (6.0, 1.5, 12.0, 2.0, 24.0, 4.0, 8.0),
+    ),
+    Target(
+        "scoring_metric",
+        "ui/pages/lesson_scoring.py",
+        "Scoring lesson: peakiness measure",
+        "radio",
+        "peak_metric",
+        ("entropy", "max_weight"),
+    ),
+    Target(
+        "tr_head", "ui/pages/transformer.py", "Inside a transformer: head", "slider", "tr_head", (3, 7, 1, 11, 5, 9, 2)
+    ),
+    Target("tr_layer", "ui/pages/transformer.py", "Inside a transformer: layer", "slider", "tr_layer", (2, 5, 1, 4, 3)),
+)
+
+
+class ScriptClock:
+    """Times every AppTest script thread (LocalScriptRunner runs each rerun on a fresh thread)."""
+
+    def __init__(self) -> None:
+        from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+        self.seconds: list[float] = []
+        self.profiler: cProfile.Profile | None = None
+        self._real = LocalScriptRunner._run_script_thread
+        clock = self
+
+        def timed(runner: Any) -> None:
+            prof = clock.profiler
+            start = time.perf_counter()
+            if prof is not None:
+                prof.enable()
+            try:
+                clock._real(runner)
+            finally:
+                if prof is not None:
+                    prof.disable()
+                clock.seconds.append(time.perf_counter() - start)
+
+        LocalScriptRunner._run_script_thread = timed  # type: ignore[method-assign]
+
+
+def open_target(t: Target) -> Any:  # -> AppTest
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    at.switch_page(t.page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_app(source: str) -> Any:  # -> AppTest
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_string(source, default_timeout=TIMEOUT_S).run()
+
+
+def count_nodes(at: Any) -> int:
+    """Elements and containers of the page AppTest holds (what a rerun sends, one message each)."""
+
+    def walk(node: Any) -> int:
+        children = getattr(node, "children", None)
+        return 1 + (sum(walk(c) for c in children.values()) if isinstance(children, dict) else 0)
+
+    return sum(walk(root) for root in at._tree.children.values()) - len(at._tree.children)
+
+
+def change(at: Any, widget: str, key: str, value: Any, clock: ScriptClock) -> tuple[float, float]:
+    """One widget change and its rerun: (AppTest wall seconds, script-thread seconds)."""
+    w = getattr(at, widget)(key=key)
+    n = len(clock.seconds)
+    start = time.perf_counter()
+    w.set_value(value).run()
+    wall = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError(f"{key} = {value!r}: {[e.value for e in at.exception]}")
+    return wall, sum(clock.seconds[n:])
+
+
+def median_ms(xs: list[float]) -> float | None:
+    return round(statistics.median(xs) * 1000, 2) if xs else None
+
+
+def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profile: str | None) -> dict[str, Any]:
+    """Every target's reruns and the floors', interleaved over ``rounds``."""
+    floor = open_app(THREE_LINES)
+    floor_vals = [3, 9, 14, 1, 17, 6, 11]
+    apps = {t.name: open_target(t) for t in targets}
+    for t in targets:  # one untimed change each: the first change of a session warms Streamlit's own caches
+        change(apps[t.name], t.widget, t.key, t.values[-1], clock)
+    nodes = {t.name: count_nodes(apps[t.name]) for t in targets}
+    main_nodes = nodes.get("main_k") or nodes.get("main_T") or max(nodes.values())
+    sized = open_app(ELEMENTS_APP.format(n=main_nodes))
+    floor_wall, floor_script, sized_wall, sized_script = [], [], [], []
+    runs: dict[str, dict[str, list[float]]] = {
+        t.name: {"first_wall": [], "first_script": [], "again_wall": [], "again_script": []} for t in targets
+    }
+    seen: dict[str, set[Any]] = {t.name: {t.values[-1]} for t in targets}
+    stats: dict[str, str] = {}
+    for r in range(rounds):
+        for t in targets:
+            for v in floor_vals:  # the floors just before each page, under the same load
+                w, s = change(floor, "slider", "x", v, clock)
+                floor_wall.append(w)
+                floor_script.append(s)
+            if t is targets[0]:
+                for v in floor_vals:
+                    w, s = change(sized, "slider", "x", v, clock)
+                    sized_wall.append(w)
+                    sized_script.append(s)
+            for v in t.values:
+                w, s = change(apps[t.name], t.widget, t.key, v, clock)
+                kind = "again" if v in seen[t.name] else "first"
+                seen[t.name].add(v)
+                runs[t.name][f"{kind}_wall"].append(w)
+                runs[t.name][f"{kind}_script"].append(s)
+        print(f"  round {r + 1}/{rounds} done", flush=True)
+    for t in targets:  # profiled reruns come after the timed ones and are not counted
+        if t.name == profile:
+            clock.profiler = prof = cProfile.Profile()
+            for v in t.values:
+                change(apps[t.name], t.widget, t.key, v, clock)
+            clock.profiler = None
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(60)
+            stats[t.name] = out.getvalue()
+    floor_ms = median_ms(floor_wall) or 0.0
+    rows = []
+    for t in targets:
+        x = runs[t.name]
+        all_wall = x["first_wall"] + x["again_wall"]
+        row = {
+            "name": t.name,
+            "page": t.page,
+            "elements": nodes[t.name],
+            "label": t.label,
+            "key": t.key,
+            "changes": len(all_wall),
+            "first_changes": len(x["first_wall"]),
+            "median_ms": median_ms(all_wall),
+            "first_median_ms": median_ms(x["first_wall"]),
+            "again_median_ms": median_ms(x["again_wall"]),
+            "script_median_ms": median_ms(x["first_script"] + x["again_script"]),
+            "script_first_median_ms": median_ms(x["first_script"]),
+            "script_again_median_ms": median_ms(x["again_script"]),
+        }
+        row["ratio"] = round(row["median_ms"] / floor_ms, 1)
+        row["first_ratio"] = round(row["first_median_ms"] / floor_ms, 1) if row["first_median_ms"] else None
+        row["again_ratio"] = round(row["again_median_ms"] / floor_ms, 1) if row["again_median_ms"] else None
+        row["server_estimate_ms"] = round(row["median_ms"] - floor_ms, 1)
+        rows.append(row)
+        print(
+            f"  {t.label}: median {row['median_ms']} ms = {row['ratio']}x the floor "
+            f"(first visit {row['first_median_ms']} ms, again {row['again_median_ms']} ms; "
+            f"script thread {row['script_median_ms']} ms)",
+            flush=True,
+        )
+    print(f"  three-line app: {floor_ms} ms (script thread {median_ms(floor_script)} ms)", flush=True)
+    sized_ms = median_ms(sized_wall) or 0.0
+    print(
+        f"  an app of {main_nodes} elements that computes nothing: {sized_ms} ms = "
+        f"{sized_ms / floor_ms:.1f}x the floor (script thread {median_ms(sized_script)} ms)",
+        flush=True,
+    )
+    for name, text in stats.items():
+        print(f"--- profile of {name} (last round)\n{text}", flush=True)
+    return {
+        "floor_ms": floor_ms,
+        "floor_script_ms": median_ms(floor_script),
+        "floor_changes": len(floor_wall),
+        "sized_elements": main_nodes,
+        "sized_ms": sized_ms,
+        "sized_script_ms": median_ms(sized_script),
+        "sized_ratio": round(sized_ms / floor_ms, 1),
+        "rows": rows,
+        "profiles": stats,
+    }
+
+
+def page_compile_ms(page: str, repeats: int = 20) -> float:
+    """What AppTest pays on every rerun and a server once: compiling the page's source (median ms)."""
+    source = (ROOT / page).read_text(encoding="utf-8")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        compile(source, page, "exec")
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times) * 1000, 2)
+
+
+def measure_commit(commit: str, save_as: str, label: str, argv: list[str]) -> None:
+    """This script, run over a commit's tree (``git archive``, no uncommitted work), saved here as ``save_as``."""
+    from benchmarks.common import RESULTS
+
+    sha = subprocess.run(["git", "rev-parse", "--short", commit], cwd=ROOT, capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory(prefix="bench_reruns_") as tmp:
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        shutil.copy(Path(__file__), Path(tmp) / "benchmarks" / "bench_reruns.py")
+        label = f"{label}: commit {sha.stdout.strip()}"
+        cmd = [sys.executable, "-m", "benchmarks.bench_reruns", "--save-as", save_as, "--label", label, *argv]
+        print("$", " ".join(cmd[1:]), f"(in a copy of {commit})", flush=True)
+        subprocess.run(cmd, cwd=tmp, check=True, timeout=3600)  # its own package and pages come first on sys.path
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(tmp) / ".cache" / "benchmarks" / "results" / f"{save_as}.json", RESULTS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_reruns", description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", metavar="TARGET", help="measure only these targets (names as in TARGETS)")
+    ap.add_argument("--profile", metavar="TARGET", help="also cProfile this target's reruns (after the timed ones)")
+    ap.add_argument("--rounds", type=int, default=ROUNDS)
+    ap.add_argument("--save-as", default="reruns", help="result name under .cache/benchmarks/results/")
+    ap.add_argument("--label", default="", help="what this run measures, e.g. 'before: commit 1d9af7d'")
+    ap.add_argument("--before", metavar="COMMIT", help="measure COMMIT's pages instead, saved as reruns_before")
+    ap.add_argument("--commit", metavar="COMMIT", help="measure COMMIT's tree (e.g. HEAD, without uncommitted work)")
+    args = ap.parse_args(argv)
+    if args.before or args.commit:
+        rest = ["--rounds", str(args.rounds)] + (["--only", *args.only] if args.only else [])
+        if args.before:
+            measure_commit(args.before, "reruns_before", "before", rest)
+        else:
+            measure_commit(args.commit, args.save_as, args.label or "after", rest)
+        return
+    os.chdir(ROOT)  # AppTest reads .streamlit/config.toml from the working directory, as `streamlit run` does
+    from streamlit import config
+
+    targets = tuple(t for t in TARGETS if not args.only or t.name in args.only)
+    load = wait_for_quiet()
+    clock = ScriptClock()
+    t0 = time.perf_counter()
+    res = measure(targets, args.rounds, clock, args.profile)
+    save_result(
+        args.save_as,
+        {
+            "machine": machine(),
+            "load_average_at_start": load,
+            "git_head": _git_head(),
+            "label": args.label or "this tree",
+            "post_script_gc": bool(config.get_option("runner.postScriptGC")),
+            "magic": bool(config.get_option("runner.magicEnabled")),
+            "page_compile_ms": {p: page_compile_ms(p) for p in dict.fromkeys(t.page for t in targets)},
+            "rounds": args.rounds,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            **res,
+        },
+    )
+
+
+def _git_head() -> str:
+    """The commit measured, with a note when the UI has uncommitted changes; "" outside a git tree."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "ui", "retrieval_attention/charts", "app.py"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return ""
+    if out.returncode != 0:
+        return ""
+    return out.stdout.strip() + (" (+ uncommitted UI changes)" if dirty else "")
+
+
+if __name__ == "__main__":
+    main()
