@@ -9,7 +9,7 @@ wrap a chart in :func:`retrieval_attention.charts.projector` for big type.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -86,16 +86,39 @@ def history_weights_frame(ta: TargetAttention, categories: Sequence[str], slot: 
     )
 
 
-_TOOLTIP = [
-    alt.Tooltip("pos:Q", title="#"),
-    alt.Tooltip("title:N", title="watched (key)"),
-    alt.Tooltip("category:N"),
-    alt.Tooltip("target:N", title="target (query)"),
-    alt.Tooltip("score:Q", format=".3f", title="q·k (cosine)"),
-    alt.Tooltip("relevance:Q", format=".3f", title="relevance (before recency)"),
-    alt.Tooltip("decay:Q", format=".3f", title="recency factor"),
-    alt.Tooltip("weight:Q", format=".3f", title="weight"),
-]
+#: The English text of this module's charts; a page passes its translation as ``text`` (any subset).
+REC_TEXT = {
+    "watched": "watched (key)",
+    "category": "category",
+    "target": "target (query)",
+    "score": "q·k (cosine)",
+    "relevance": "relevance (before recency)",
+    "decay": "recency factor",
+    "weight": "weight",
+    "weight_softmax": "weight (softmax)",
+    "weight_raw": "weight: raw q·k (DIN, no softmax)",
+    "factor": "factor",
+    "recency": "× recency",
+    "recommended": "recommended (query)",
+    "history": "watch history (keys / values), oldest first",
+}
+
+
+def _text(given: Mapping[str, str] | None) -> dict[str, str]:
+    return {**REC_TEXT, **(given or {})}  # the given translations over the English
+
+
+def _tooltip(t: Mapping[str, str]) -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("pos:Q", title="#"),
+        alt.Tooltip("title:N", title=t["watched"]),
+        alt.Tooltip("category:N", title=t["category"]),
+        alt.Tooltip("target:N", title=t["target"]),
+        alt.Tooltip("score:Q", format=".3f", title=t["score"]),
+        alt.Tooltip("relevance:Q", format=".3f", title=t["relevance"]),
+        alt.Tooltip("decay:Q", format=".3f", title=t["decay"]),
+        alt.Tooltip("weight:Q", format=".3f", title=t["weight"]),
+    ]
 
 
 def _y(order: list[str], labels: bool) -> alt.Y:
@@ -110,12 +133,13 @@ def _target_panel(
     normalize: bool,
     labels: bool,
     width: int,
+    t: Mapping[str, str],
 ) -> alt.LayerChart:
     """One target's bars: filled = final weight, coloured by category; outline = relevance before recency."""
     order = list(frame["label"])
     scale = alt.Scale(domain=list(domain), nice=False, clamp=True)
-    name = "weight (softmax)" if normalize else "weight: raw q·k (DIN, no softmax)"
-    base = alt.Chart().encode(y=_y(order, labels), tooltip=_TOOLTIP)  # data once, on the layer
+    name = t["weight_softmax"] if normalize else t["weight_raw"]
+    base = alt.Chart().encode(y=_y(order, labels), tooltip=_tooltip(t))  # data once, on the layer
     bars = base.mark_bar(clip=True, height={"band": 0.75}).encode(
         x=alt.X("weight:Q", title=name, scale=scale, axis=alt.Axis(tickCount=5)),
         color=alt.Color(
@@ -143,19 +167,19 @@ def _target_panel(
     return alt.layer(*layers, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
-def _recency_panel(frame: pd.DataFrame, half_life: float | None, width: int) -> alt.LayerChart:
+def _recency_panel(frame: pd.DataFrame, half_life: float | None, width: int, t: Mapping[str, str]) -> alt.LayerChart:
     """The recency factor 0.5^(age / half-life) of each history item: the same for every target."""
     order = list(frame["label"])
     scale = alt.Scale(domain=[0.0, 1.0], nice=False)
-    base = alt.Chart().encode(y=_y(order, True), tooltip=_TOOLTIP)
+    base = alt.Chart().encode(y=_y(order, True), tooltip=_tooltip(t))
     bars = base.mark_bar(color=_GREY, height={"band": 0.75}).encode(
-        x=alt.X("decay:Q", title="factor", scale=scale, axis=alt.Axis(tickCount=2))
+        x=alt.X("decay:Q", title=t["factor"], scale=scale, axis=alt.Axis(tickCount=2))
     )
     text = base.mark_text(align="left", dx=3, fontSize=13).encode(
         x=alt.X("decay:Q", scale=scale), text=alt.Text("decay:Q", format=".2f")
     )
     hl = "" if half_life is None else f" (h = {half_life:g})"
-    title = alt.TitleParams(f"× recency{hl}", fontSize=17, anchor="start")
+    title = alt.TitleParams(f"{t['recency']}{hl}", fontSize=17, anchor="start")
     return alt.layer(bars, text, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
@@ -167,6 +191,7 @@ def history_weights_chart(
     normalize: bool = True,
     panel_width: int = 360,
     half_life: float | None = None,
+    text: Mapping[str, str] | None = None,
 ) -> alt.HConcatChart:
     """The weights of one or more targets over the same history, side by side on one y axis.
 
@@ -184,13 +209,17 @@ def history_weights_chart(
         normalize: softmax weights (True) or DIN's raw weights (False), for the axis titles.
         panel_width: width of each target panel in pixels.
         half_life: shown in the recency panel's title.
+        text: translations of :data:`REC_TEXT` (axis and tooltip titles).
     """
+    t = _text(text)
     panels: list[alt.LayerChart] = []
     if recency:
-        panels.append(_recency_panel(frames[0], half_life, width=110))
+        panels.append(_recency_panel(frames[0], half_life, width=110, t=t))
     for i, f in enumerate(frames):
         panels.append(
-            _target_panel(f, categories, domain, recency, normalize, labels=not recency and i == 0, width=panel_width)
+            _target_panel(
+                f, categories, domain, recency, normalize, labels=not recency and i == 0, width=panel_width, t=t
+            )
         )
     return alt.hconcat(*panels, spacing=18).resolve_scale(color="shared")
 
@@ -228,7 +257,11 @@ def cross_attention_frame(X: CrossAttention, label_chars: int = 26, row_chars: i
 
 
 def cross_attention_heatmap(
-    frame: pd.DataFrame, normalize: bool = True, title: str | None = None, plot_width: int = 720
+    frame: pd.DataFrame,
+    normalize: bool = True,
+    title: str | None = None,
+    plot_width: int = 720,
+    text: Mapping[str, str] | None = None,
 ) -> alt.LayerChart:
     """Candidates (rows) × history items (columns): who reads what. The explaining cell is outlined.
 
@@ -239,7 +272,9 @@ def cross_attention_heatmap(
         title: chart title.
         plot_width: width of the cell area in pixels (the row labels come on top of it); each
             history column gets ``plot_width / H`` pixels, between 26 and 70.
+        text: translations of :data:`REC_TEXT` (axis, legend and tooltip titles).
     """
+    t = _text(text)
     rows = list(dict.fromkeys(frame["candidate"]))
     cols = list(dict.fromkeys(frame["history"]))
     if normalize:
@@ -249,22 +284,22 @@ def cross_attention_heatmap(
         hi = max(float(frame["weight"].abs().max()) if len(frame) else 1.0, 1e-9)
         scale = alt.Scale(scheme="blueorange", domain=[-hi, hi], domainMid=0)
     tooltip = [
-        alt.Tooltip("candidate_title:N", title="recommended (query)"),
-        alt.Tooltip("history_title:N", title="watched (key)"),
-        alt.Tooltip("score:Q", format=".3f", title="q·k (cosine)"),
-        alt.Tooltip("weight:Q", format=".3f", title="weight"),
+        alt.Tooltip("candidate_title:N", title=t["recommended"]),
+        alt.Tooltip("history_title:N", title=t["watched"]),
+        alt.Tooltip("score:Q", format=".3f", title=t["score"]),
+        alt.Tooltip("weight:Q", format=".3f", title=t["weight"]),
     ]
     x = alt.X(
         "history:N",
         sort=cols,
-        title="watch history (keys / values), oldest first",
+        title=t["history"],
         axis=alt.Axis(
             labelAngle=-55, labelLimit=230, orient="top", labelFontSize=13, labelOverlap=False, labelColor=_INK
         ),
     )
     y = alt.Y("candidate:N", sort=rows, title=None, axis=alt.Axis(labelLimit=400, labelColor=_INK))
     base = alt.Chart().encode(x=x, y=y, tooltip=tooltip)  # data once, on the layer
-    cells = base.mark_rect().encode(color=alt.Color("weight:Q", title="weight", scale=scale))
+    cells = base.mark_rect().encode(color=alt.Color("weight:Q", title=t["weight"], scale=scale))
     outline = (
         base.transform_filter(alt.datum.is_top)
         .mark_rect(fill=None, stroke="#000000", strokeWidth=3)

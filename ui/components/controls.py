@@ -14,7 +14,8 @@ ENCODERS = {
     "English · all-MiniLM-L6-v2": DEFAULT_MODEL,
     "Multilingual · multilingual-e5-small": MULTILINGUAL_MODEL,
 }
-_ENCODER_NAMES = {
+#: The encoder options' labels (English msgids), by code; shown with ``_()``.
+ENCODER_NAMES = {
     "English · all-MiniLM-L6-v2": N_("English · all-MiniLM-L6-v2"),
     "Multilingual · multilingual-e5-small": N_("Multilingual · multilingual-e5-small"),
 }
@@ -55,7 +56,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         list(ENCODERS),
         index=default,
         key="encoder",
-        format_func={code: _(name) for code, name in _ENCODER_NAMES.items()}.__getitem__,
+        format_func={code: _(name) for code, name in ENCODER_NAMES.items()}.__getitem__,
         help=_(
             "The multilingual one finds English titles for Chinese or Spanish queries; "
             "the English one cannot read Chinese."

@@ -14,12 +14,37 @@ from streamlit.delta_generator import DeltaGenerator
 
 import retrieval_attention as ra
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
-from ui.components.controls import ENCODERS, TEMPERATURES
+from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
+from ui.components.i18n import N_, _, category_name, current_lang, fmt_number, fmt_percent
 from ui.components.text import md
 
 CUSTOM = "__custom__"
 HALF_LIVES = [1, 2, 3, 4, 6, 8, 12, 16]
-METHOD_NAMES = {"attention": "Target attention (DIN)", "mean": "Mean of the history", "popular": "Most popular"}
+#: Each method's name (an English msgid: show it with ``_()``).
+METHOD_NAMES = {
+    "attention": N_("Target attention (DIN)"),
+    "mean": N_("Mean of the history"),
+    "popular": N_("Most popular"),
+}
+
+
+def chart_text() -> dict[str, str]:
+    """The recommender charts' text (:data:`retrieval_attention.charts.recommender.REC_TEXT`), translated."""
+    return {
+        "watched": _("watched (key)"),
+        "category": _("category"),
+        "target": _("target (query)"),
+        "score": _("q·k (cosine)"),
+        "relevance": _("relevance (before recency)"),
+        "decay": _("recency factor"),
+        "weight": _("weight"),
+        "weight_softmax": _("weight (softmax)"),
+        "weight_raw": _("weight: raw q·k (DIN, no softmax)"),
+        "factor": _("factor"),
+        "recency": _("× recency"),
+        "recommended": _("recommended (query)"),
+        "history": _("watch history (keys / values), oldest first"),
+    }
 
 
 @dataclass(frozen=True)
@@ -57,17 +82,19 @@ def evaluate(
 
 def video_label(corpus: ra.Corpus, video_id: str) -> str:
     v = corpus.by_id(video_id)
-    return f"{v.title}  ·  {v.category}"
+    return f"{v.title}  ·  {category_name(v.category)}"
 
 
 def encoder_ui() -> str:
     """The encoder, in the sidebar (the page's lesson controls stay in the main area)."""
-    st.sidebar.header("Encoder")
+    st.sidebar.header(_("Encoder"))
     label = st.sidebar.radio(
-        "Embeds titles into keys and values",
+        _("Embeds titles into keys and values"),
         list(ENCODERS),
+        index=0 if current_lang() == "en" else 1,
         key="rec_encoder",
-        help="The multilingual one links Lucía's Chinese and Spanish titles to English ones.",
+        format_func={code: _(name) for code, name in ENCODER_NAMES.items()}.__getitem__,
+        help=_("The multilingual one links Lucía's Chinese and Spanish titles to English ones."),
     )
     return ENCODERS[label]
 
@@ -82,28 +109,30 @@ def _persona_changed() -> None:
 def history_ui(corpus: ra.Corpus, personas: Sequence[ra.Persona]) -> list[str]:
     """Persona picker, or a video multiselect for a custom history. Returns the history ids, oldest first."""
     if not personas:
-        st.info("The bundled personas do not fit this corpus: build a history from its videos instead.")
+        st.info(_("The bundled personas do not fit this corpus: build a history from its videos instead."))
     by_id = {p.id: p for p in personas}
     options = [p.id for p in personas] + [CUSTOM]
     left, right = st.columns([2, 3], gap="large", vertical_alignment="bottom")
+    custom = "✏️ " + _("Build your own history…")
     pid = left.selectbox(
-        "Whose watch history? (the keys and values)",
+        _("Whose watch history? (the keys and values)"),
         options,
         key="rec_persona",
-        format_func=lambda i: "✏️ Build your own history…" if i == CUSTOM else by_id[i].name,
+        format_func={i: custom if i == CUSTOM else by_id[i].name for i in options}.__getitem__,
         on_change=_persona_changed,
     )
     if pid != CUSTOM:
         p = by_id[pid]
-        right.markdown(f"{md(p.description)}  \n{len(p.history)} videos watched, oldest first.")
+        watched = _("{n} videos watched, oldest first.").format(n=len(p.history))
+        right.markdown(f"{md(p.description)}  \n{watched}")
         history = list(p.history)
     else:
         history = st.multiselect(
-            "Watched videos, in the order watched (the last one is the most recent)",
+            _("Watched videos, in the order watched (the last one is the most recent)"),
             corpus.ids,
             key="rec_custom",
             format_func=lambda i: video_label(corpus, i),
-            placeholder=f"type to search the {len(corpus)} titles…",
+            placeholder=_("type to search the {n} titles…").format(n=fmt_number(len(corpus))),
         )
     st.session_state["rec_prev_history"] = list(history)
     return list(history)
@@ -116,33 +145,38 @@ def controls_ui() -> RecSettings:
         "softmax",
         value=True,
         key="rec_softmax",
-        help="On: weights = softmax(q·k / T), they sum to 1. Off: the DIN paper's choice, raw weights q·k with "
-        "no softmax: they do not sum to 1, can be negative, and grow with the history's length, so the size of "
-        "the interest vector says how strongly the history supports the target (five cat videos count more than one).",
+        help=_(
+            "On: weights = softmax(q·k / T), they sum to 1. Off: the DIN paper's choice, raw weights q·k with "
+            "no softmax: they do not sum to 1, can be negative, and grow with the history's length, so the size of "
+            "the interest vector says how strongly the history supports the target (five cat videos count more "
+            "than one)."
+        ),
     )
     t = c1.select_slider(
-        "Temperature T (log scale)",
+        _("Temperature T (log scale)"),
         options=TEMPERATURES,
         value=ra.RECOMMENDER_TEMPERATURE,
         key="rec_temperature",
         format_func=lambda x: f"{x:g}",
         disabled=not normalize,
-        help="Small T: the target reads one watched video. Large T: every watched video counts the same "
-        "(attention becomes the mean baseline). Unused without the softmax.",
+        help=_(
+            "Small T: the target reads one watched video. Large T: every watched video counts the same "
+            "(attention becomes the mean baseline). Unused without the softmax."
+        ),
     )
     recency = c3.toggle(
-        "recency",
+        _("recency"),
         value=False,
         key="rec_recency",
-        help="Recency decay: older videos count less, by a factor 0.5^(age / half-life).",
+        help=_("Recency decay: older videos count less, by a factor 0.5^(age / half-life)."),
     )
     half = c4.select_slider(
-        "half-life (videos)",
+        _("half-life (videos)"),
         options=HALF_LIVES,
         value=4,
         key="rec_half_life",
         disabled=not recency,
-        help="factor 0.5^(age / half-life); age 0 = the last video watched",
+        help=_("factor 0.5^(age / half-life); age 0 = the last video watched"),
     )
     return RecSettings(temperature=float(t), normalize=bool(normalize), half_life=float(half) if recency else None)
 
@@ -171,60 +205,67 @@ def target_ui(corpus: ra.Corpus, candidates: Sequence[str], key: str, label: str
 def target_metrics(ta: TargetAttention, slot: str, cols: Sequence[DeltaGenerator]) -> None:
     """Three numbers for one target: its largest weight, Σ weights, and the score interest·q."""
     top = ta.top(1)[0]
-    cols[0].metric(f"{slot}: top weight", f"{top[2]:.2f}", help=f"on: {md(top[1])}", border=True)
+    cols[0].metric(
+        _("{slot}: top weight").format(slot=slot),
+        fmt_number(top[2], 2),
+        help=_("on: {title}").format(title=md(top[1])),
+        border=True,
+    )
     cols[1].metric(
-        f"{slot}: Σ weights",
-        f"{float(ta.weights.sum()):.2f}",
-        help="1 with the softmax; DIN's raw weights do not sum to 1",
+        _("{slot}: Σ weights").format(slot=slot),
+        fmt_number(float(ta.weights.sum()), 2),
+        help=_("1 with the softmax; DIN's raw weights do not sum to 1"),
         border=True,
     )
     cols[2].metric(
-        f"{slot}: score",
-        f"{ta.score:.3f}",
-        help="interest = Σ wᵢ vᵢ; the target's score is interest · q, which ranks it",
+        _("{slot}: score").format(slot=slot),
+        fmt_number(ta.score, 3),
+        help=_("interest = Σ wᵢ vᵢ; the target's score is interest · q, which ranks it"),
         border=True,
     )
 
 
 def ranked_column(rec: Recommendations, corpus: ra.Corpus, other: Recommendations | None) -> None:
     """One method's top list as a table; attention rows carry their explanation."""
-    st.subheader(METHOD_NAMES[rec.method])
+    st.subheader(_(METHOD_NAMES[rec.method]))
+    rank, recommended = _("rank"), _("recommended")
     if rec.method == "attention":
-        st.caption("score = (Σ wᵢ vᵢ) · q: each candidate builds its own interest from the history")
+        st.caption(_("score = (Σ wᵢ vᵢ) · q: each candidate builds its own interest from the history"))
+        because = _("because you watched “{title}”, weight {weight}")
         frame = pd.DataFrame(
             {
-                "rank": range(1, len(rec.ids) + 1),
-                "recommended": list(rec.titles),
-                "why": [
-                    "no watched video to attend to"
+                rank: range(1, len(rec.ids) + 1),
+                recommended: list(rec.titles),
+                _("why"): [
+                    _("no watched video to attend to")
                     if e.because_title is None
-                    else f"because you watched “{e.because_title}”, weight {e.weight:.2f}"
+                    else because.format(title=e.because_title, weight=fmt_number(e.weight, 2))
                     for e in rec.explanations
                 ],
             }
         )
     elif rec.method == "mean":
-        st.caption("score = mean(vᵢ) · q: one interest vector for every candidate (equal weights, T = ∞)")
+        st.caption(_("score = mean(vᵢ) · q: one interest vector for every candidate (equal weights, T = ∞)"))
         frame = pd.DataFrame(
             {
-                "rank": range(1, len(rec.ids) + 1),
-                "recommended": list(rec.titles),
-                "score": [f"{x:.3f}" for x in rec.scores],
+                rank: range(1, len(rec.ids) + 1),
+                recommended: list(rec.titles),
+                _("score"): [fmt_number(x, 3) for x in rec.scores],
             }
         )
     else:
-        st.caption("by view count: ignores the history except to skip what was seen (views are made up)")
+        st.caption(_("by view count: ignores the history except to skip what was seen (views are made up)"))
         frame = pd.DataFrame(
             {
-                "rank": range(1, len(rec.ids) + 1),
-                "recommended": list(rec.titles),
-                "views": [f"{corpus.by_id(i).views or 0:,}" for i in rec.ids],
+                rank: range(1, len(rec.ids) + 1),
+                recommended: list(rec.titles),
+                _("views"): [fmt_number(corpus.by_id(i).views or 0) for i in rec.ids],
             }
         )
     st.table(frame, hide_index=True)
     if other is not None:
         same = len(set(rec.ids) & set(other.ids))
-        st.caption(f"{len(rec.ids) - same} of these {len(rec.ids)} are not in the mean list.")
+        st.caption(_("{new} of these {n} are not in the mean list.").format(new=len(rec.ids) - same, n=len(rec.ids)))
 
 
 @st.fragment
@@ -232,51 +273,57 @@ def evaluation_section(
     store: ra.KeyValueStore, cache_key: tuple[str, str], settings: RecSettings, personas: tuple[ra.Persona, ...]
 ) -> None:
     """Leave-last-out over the personas; a fragment, so its toggle recomputes only this section."""
-    st.header("Does attention help? Leave-last-out on the bundled personas")
+    st.header(_("Does attention help? Leave-last-out on the bundled personas"))
     if not personas:
-        st.info("The bundled personas do not match this corpus, so there is nothing to evaluate.")
+        st.info(_("The bundled personas do not match this corpus, so there is nothing to evaluate."))
         return
     corpus = store.corpus
     live = st.toggle(
-        "evaluate at the settings above (each new setting is computed once, ~2 s)",
+        _("evaluate at the settings above (each new setting is computed once, ~2 s)"),
         value=False,
         key="rec_eval_live",
-        help="Off: the package defaults (softmax, T = 0.1, no recency), computed once per server.",
+        help=_("Off: the package defaults (softmax, T = 0.1, no recency), computed once per server."),
     )
     s = settings if live else RecSettings(ra.RECOMMENDER_TEMPERATURE, True, None)
-    with st.spinner("Ranking every video for every persona, three ways…"):
+    with st.spinner(_("Ranking every video for every persona, three ways…")):
         ev = evaluate(store, personas, cache_key, s.temperature, s.normalize, s.half_life)
     n = len(ev.held_out)
     rows = [
         {
-            "method": METHOD_NAMES[m],
-            f"hit rate@{ev.k}": f"{sc.hit_rate:.0%}",
-            "hits": f"{sum(r <= ev.k for r in sc.ranks.values())} / {n}",
-            "MRR": f"{sc.mrr:.3f}",
+            _("method"): _(METHOD_NAMES[m]),
+            _("hit rate@{k}").format(k=ev.k): fmt_percent(sc.hit_rate),
+            _("hits"): f"{sum(r <= ev.k for r in sc.ranks.values())} / {n}",
+            "MRR": fmt_number(sc.mrr, 3),
         }
         for m, sc in ev.scores.items()
     ]
-    where = "softmax" if s.normalize else "DIN raw weights"
-    rec = "no recency" if s.half_life is None else f"half-life {s.half_life:g}"
-    st.caption(f"Settings: {where}, T = {s.temperature:g}, {rec}; {n} personas; k = {ev.k}.")
+    where = "softmax" if s.normalize else _("DIN raw weights")
+    rec = _("no recency") if s.half_life is None else _("half-life {h}").format(h=f"{s.half_life:g}")
+    st.caption(
+        _("Settings: {where}, T = {t}, {recency}; {n} personas; k = {k}.").format(
+            where=where, t=f"{s.temperature:g}", recency=rec, n=n, k=ev.k
+        )
+    )
     st.table(pd.DataFrame(rows), hide_index=True)
     st.markdown(
-        "**What this measures, honestly.** Each persona's last watched video is hidden; every other unseen video "
-        "is ranked; a *hit* means the hidden one lands in the top 10, *MRR* is the mean of 1/rank. "
-        f"The {n} personas and the ~310 titles are **hand-written**, and the hidden videos were picked by the same "
-        "author to fit each persona's topics, so a hit says *the title embeddings put the hidden title near the "
-        "persona's other titles*: a check of the embedding and of the topic design, not of real users. "
-        f"There are no clicks; the view counts are made up, so *popular* is a sanity floor. With {n} personas "
-        f"one persona moves the hit rate by {1 / n:.0%}: a difference of one or two hits is noise. "
-        "The default temperature was chosen for readable bars, not tuned on these numbers."
+        _(
+            "**What this measures, honestly.** Each persona's last watched video is hidden; every other unseen video "
+            "is ranked; a *hit* means the hidden one lands in the top 10, *MRR* is the mean of 1/rank. "
+            "The {n} personas and the ~310 titles are **hand-written**, and the hidden videos were picked by the "
+            "same author to fit each persona's topics, so a hit says *the title embeddings put the hidden title near "
+            "the persona's other titles*: a check of the embedding and of the topic design, not of real users. "
+            "There are no clicks; the view counts are made up, so *popular* is a sanity floor. With {n} personas "
+            "one persona moves the hit rate by {share}: a difference of one or two hits is noise. "
+            "The default temperature was chosen for readable bars, not tuned on these numbers."
+        ).format(n=n, share=fmt_percent(1 / n))
     )
     names = {p.id: p.name for p in personas}
-    with st.expander("Rank of the hidden video, per persona"):
+    with st.expander(_("Rank of the hidden video, per persona")):
         frame = pd.DataFrame(
             {
-                "persona": [names.get(pid, pid) for pid in ev.held_out],
-                "hidden (last watched)": [corpus.by_id(v).title for v in ev.held_out.values()],
-                **{METHOD_NAMES[m]: [sc.ranks[pid] for pid in ev.held_out] for m, sc in ev.scores.items()},
+                _("persona"): [names.get(pid, pid) for pid in ev.held_out],
+                _("hidden (last watched)"): [corpus.by_id(v).title for v in ev.held_out.values()],
+                **{_(METHOD_NAMES[m]): [sc.ranks[pid] for pid in ev.held_out] for m, sc in ev.scores.items()},
             }
         )
         st.dataframe(frame, hide_index=True, key="rec_eval_ranks")

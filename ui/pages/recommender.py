@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.title("Target attention: the query is the video")
+from ui.components.i18n import _, category_name, fmt_number, fmt_percent
+
+st.title(_("Target attention: the query is the video"))
 st.markdown(
-    "**Q** = the target video (a candidate we might recommend) · **K** and **V** = the user's watch history "
-    "· as in Alibaba's *Deep Interest Network* (DIN, 2018): the user's interest is not one vector, it depends "
-    "on what is being recommended."
+    _(
+        "**Q** = the target video (a candidate we might recommend) · **K** and **V** = the user's watch history "
+        "· as in Alibaba's *Deep Interest Network* (DIN, 2018): the user's interest is not one vector, it depends "
+        "on what is being recommended."
+    )
 )
 
 import pandas as pd  # noqa: E402  (the imports follow the title, on purpose)
@@ -26,6 +30,7 @@ from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.recommender import (  # noqa: E402
     RecSettings,
+    chart_text,
     controls_ui,
     encoder_ui,
     ensure_targets,
@@ -55,20 +60,21 @@ def default_targets(store: ra.KeyValueStore, history: list[str], s: RecSettings)
 
 
 def categories_of(corpus: ra.Corpus, ids: list[str]) -> list[str]:
-    return [corpus.by_id(i).category for i in ids]
+    return [category_name(corpus.by_id(i).category) for i in ids]
 
 
 def reading_line(ta: TargetAttention, frame: pd.DataFrame, slot: str, normalize: bool) -> None:
     """One sentence: what this target reads most in the history."""
-    top = ", ".join(f"**{md(t)}** ({w:.2f})" for _, t, w in ta.top(2))
+    top = ", ".join(f"**{md(t)}** ({fmt_number(w, 2)})" for _i, t, w in ta.top(2))
     if normalize:
         shares = rc.weight_by_category(frame)
         st.markdown(
-            f"**{slot}** reads mostly {top}: **{shares.iloc[0]:.0%}** of its weight is on "
-            f"*{md(shares.index[0])}* videos."
+            _("**{slot}** reads mostly {top}: **{share}** of its weight is on *{category}* videos.").format(
+                slot=slot, top=top, share=fmt_percent(shares.iloc[0]), category=md(shares.index[0])
+            )
         )
     else:
-        st.markdown(f"**{slot}**: largest raw weights {top}.")
+        st.markdown(_("**{slot}**: largest raw weights {top}.").format(slot=slot, top=top))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -92,15 +98,16 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
     """The centrepiece: one history, two targets, two sets of weights, and their CSV.
 
     A fragment: the compare toggle and the target pickers redraw only this section."""
-    st.header("Same history, different targets, different weights")
+    st.header(_("Same history, different targets, different weights"))
     corpus = store.corpus
-    compare = st.toggle("compare two targets side by side", value=True, key="rec_compare")
+    compare = st.toggle(_("compare two targets side by side"), value=True, key="rec_compare")
     slots = {"A": "rec_target_a", "B": "rec_target_b"} if compare else {"A": "rec_target_a"}
     cols = st.columns(len(slots), gap="large")
     tas: dict[str, TargetAttention] = {}
     for col, (slot, key) in zip(cols, slots.items()):
         with col:
-            tid = target_ui(corpus, candidates, key, f"Target {slot}: the query q, a video we might recommend")
+            label = _("Target {slot}: the query q, a video we might recommend").format(slot=slot)
+            tid = target_ui(corpus, candidates, key, label)
         tas[slot] = ra.target_attention(
             store, history, tid, temperature=s.temperature, normalize=s.normalize, half_life=s.half_life
         )
@@ -117,6 +124,7 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
         normalize=s.normalize,
         panel_width=width,
         half_life=s.half_life,
+        text=chart_text(),
         key="rec_bars",
         height=len(history) * rc.BAR_STEP + 150,
     )
@@ -128,44 +136,53 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
             reading_line(ta, frames[slot], slot, s.normalize)
     if recency:
         st.caption(
-            f"Recency on: grey = 0.5^(age / {s.half_life:g}), age 0 = the last video watched; dashed outline = the "
-            "weight before recency; filled bar = relevance × recency"
-            + (", renormalised to sum to 1." if s.normalize else " (no renormalising without the softmax).")
+            _(
+                "Recency on: grey = 0.5^(age / {h}), age 0 = the last video watched; dashed outline = the "
+                "weight before recency; filled bar = relevance × recency"
+            ).format(h=f"{s.half_life:g}")
+            + (_(", renormalised to sum to 1.") if s.normalize else _(" (no renormalising without the softmax)."))
         )
     if not s.normalize:
         st.info(
-            "Softmax off: these are DIN's raw weights q·k (× recency). They do not sum to 1 and can be negative; "
-            "their total grows with how much of the history supports the target. The temperature is unused."
+            _(
+                "Softmax off: these are DIN's raw weights q·k (× recency). They do not sum to 1 and can be "
+                "negative; their total grows with how much of the history supports the target. The temperature "
+                "is unused."
+            )
         )
     shown = pd.concat([f.assign(target_id=tas[slot].target_id) for slot, f in frames.items()], ignore_index=True)
-    with st.expander("The numbers behind the bars"):
+    with st.expander(_("The numbers behind the bars")):
         cols_shown = ["slot", "pos", "title", "score", "relevance", "decay", "weight"]
         st.dataframe(shown[cols_shown].round(4), hide_index=True, key="rec_weights_table")
-    download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label="Download these weights (CSV)")
+    download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label=_("Download these weights (CSV)"))
 
 
 def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
-    st.header("Cross-attention: every recommendation reads the history its own way")
+    st.header(_("Cross-attention: every recommendation reads the history its own way"))
     X = rec.attention
     if X is None or not X.candidate_ids:
-        st.info("No recommendations to draw.")
+        st.info(_("No recommendations to draw."))
         return
     st.markdown(
-        f"Rows: the top {len(X.candidate_ids)} attention recommendations (queries). Columns: the watch history "
-        "(keys), numbered as in the bars above. Each row is one target's weights; the outlined cell is the "
-        "*because you watched…* of that row. Hover a cell for the full titles."
+        _(
+            "Rows: the top {n} attention recommendations (queries). Columns: the watch history "
+            "(keys), numbered as in the bars above. Each row is one target's weights; the outlined cell is the "
+            "*because you watched…* of that row. Hover a cell for the full titles."
+        ).format(n=len(X.candidate_ids))
     )
     frame = rc.cross_attention_frame(X)
     height = len(X.candidate_ids) * 34 + 260
-    show_chart(rc.cross_attention_heatmap, frame, normalize=s.normalize, key="rec_heatmap", height=height)
+    show_chart(
+        rc.cross_attention_heatmap, frame, normalize=s.normalize, text=chart_text(), key="rec_heatmap", height=height
+    )
     matrix = pd.DataFrame(X.weights, index=list(X.candidate_titles), columns=list(X.history_titles))
     download_csv(
-        matrix, "cross_attention.csv", "rec_dl_matrix", label="Download the cross-attention matrix (CSV)", index=True
+        matrix, "cross_attention.csv", "rec_dl_matrix", label=_("Download the cross-attention matrix (CSV)"), index=True
     )
 
 
 def lists_section(recs: dict[str, Recommendations], corpus: ra.Corpus) -> None:
-    st.header(f"Top {TOP}, three ways, same unseen candidates")
+    st.header(_("Top {n}, three ways, same unseen candidates").format(n=TOP))
     cols = st.columns([4, 3, 3], gap="medium", border=True)
     for col, m in zip(cols, METHODS):
         with col:
@@ -181,16 +198,18 @@ def main() -> None:
     s = controls_ui()
     if model == ra.MULTILINGUAL_MODEL and s.normalize:
         st.caption(
-            "multilingual-e5 gives every pair of titles a high cosine (about 0.8 to 0.9 on the bundled corpus), so "
-            "the same T gives much flatter weights than with MiniLM: try T = 0.02 with it."
+            _(
+                "multilingual-e5 gives every pair of titles a high cosine (about 0.8 to 0.9 on the bundled corpus), "
+                "so the same T gives much flatter weights than with MiniLM: try T = 0.02 with it."
+            )
         )
     if not history:
-        st.info("This history is empty: pick at least one watched video above to see attention over it.")
+        st.info(_("This history is empty: pick at least one watched video above to see attention over it."))
         return
     seen = set(history)
     candidates = sorted((v for v in store.corpus if v.id not in seen), key=lambda v: (v.category, v.title.casefold()))
     if not candidates:
-        st.warning("Nothing left to recommend: this history already contains every video in the corpus.")
+        st.warning(_("Nothing left to recommend: this history already contains every video in the corpus."))
         return
     try:
         recs = {
@@ -198,7 +217,7 @@ def main() -> None:
         }
         ensure_targets([v.id for v in candidates], lambda: default_targets(store, history, s), history)
     except ra.RetrievalAttentionError as exc:
-        st.warning(f"Cannot rank videos for this history: {exc}")
+        st.warning(_("Cannot rank videos for this history: {detail}").format(detail=md(str(exc))))
         return
     compare_section(store, history, [v.id for v in candidates], s)
     heatmap_section(recs["attention"], s)
