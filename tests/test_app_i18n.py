@@ -18,6 +18,7 @@ TITLES = {
     "ui/pages/analogy.py": ("60 秒看懂这个类比", "La analogía en 60 segundos"),
     "ui/pages/transformer.py": ("真实 Transformer 的内部", "Dentro de un transformer real"),
     "ui/pages/recommender.py": ("目标注意力：查询就是视频", "Atención al objetivo: la consulta es el vídeo"),
+    "ui/pages/lesson_topk.py": ("top-k 检索：高效的注意力", "La recuperación top-k como atención eficiente"),
     "ui/pages/glossary.py": ("术语表", "Glosario"),
 }
 
@@ -77,3 +78,12 @@ def test_the_model_page_in_spanish_starts_from_the_articles_riley_sentence():
     assert at.text_input(key="tr_sentence").value.startswith("El perro de Evan, Riley")
     assert at.subheader[0].value == "Autoatención · capa 0, cabeza 0"
     assert "Por qué q·k debe ser asimétrico: K·Kᵀ frente a Q·Kᵀ" in [h.value for h in at.header]
+
+
+def test_the_topk_question_and_its_reveal_in_chinese():
+    at = open_page("ui/pages/lesson_topk.py", "zh")
+    radio = at.radio(key="topk_guess")
+    assert radio.options == ["大约 10%", "大约一半", "大约 90%", "超过 99%"]
+    radio.set_value("More than 99%").run()  # the value is the fixed code; the label is translated
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**你的猜测：超过 99%") for m in at.markdown)

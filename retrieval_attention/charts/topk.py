@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -12,11 +12,36 @@ from retrieval_attention.charts.theme import BLACK, BLUE, GREY, VERMILLION
 from retrieval_attention.core.topk import TopKCurve, TopKError
 
 __all__ = [
+    "TOPK_TEXT",
     "topk_curve_chart",
     "topk_curve_frame",
     "topk_weights_chart",
     "topk_weights_frame",
 ]
+
+
+#: The English text of this module's charts; a page passes its translation as ``text`` (any subset).
+TOPK_TEXT = {
+    "tail_mass": "tail mass τ (= TV distance)",
+    "output_error": "output error ‖o_full − o_topk‖",
+    "error_bound": "bound 2τ·max‖v‖",
+    "x_curve": "k, keys kept (log scale)",
+    "y_curve": "size (log scale)",
+    "rose": "error rose at k",
+    "title_curve": "What top-k drops, as k goes from 1 to n",
+    "subtitle_curve": "▲ = the output error went up from k − 1 to k · dotted line: the k in use",
+    "full": "full softmax",
+    "topk": "softmax over the top {k}",
+    "title_weights": "Weights of the best keys: full softmax vs top-k (renormalised)",
+    "x_weights": "key rank under the full softmax",
+    "weight": "weight",
+    "rank": "rank",
+    "title": "title",
+}
+
+
+def _text(given: Mapping[str, str] | None) -> dict[str, str]:
+    return {**TOPK_TEXT, **(given or {})}  # the given translations over the English
 
 
 def topk_curve_frame(curve: TopKCurve) -> pd.DataFrame:
@@ -25,24 +50,22 @@ def topk_curve_frame(curve: TopKCurve) -> pd.DataFrame:
     return f.assign(error_rose=f["output_error"].diff().fillna(0.0) > 0)
 
 
-def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
+def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | None = None) -> alt.LayerChart:
     """τ(k) (= TV distance) and the output error against k, log scale; k = n (both exactly 0) is left off.
 
     Args:
         frame: from :func:`topk_curve_frame`.
         k_now: the k in use, marked by a vertical rule.
+        text: translations of :data:`TOPK_TEXT`.
     """
-    names = {
-        "tail_mass": "tail mass τ (= TV distance)",
-        "output_error": "output error ‖o_full − o_topk‖",
-        "error_bound": "bound 2τ·max‖v‖",
-    }
+    t = _text(text)
+    names = {name: t[name] for name in ("tail_mass", "output_error", "error_bound")}
     long = frame.melt(id_vars=["k", "error_rose"], value_vars=list(names), var_name="quantity", value_name="value")
     long = long.assign(quantity=long["quantity"].map(names))
     long = long[long["value"] > 0]
     order = list(names.values())
     n = int(frame["k"].max())
-    enc_x = alt.X("k:Q", title="k, keys kept (log scale)", scale=alt.Scale(type="log", domain=[1, n], nice=False))
+    enc_x = alt.X("k:Q", title=t["x_curve"], scale=alt.Scale(type="log", domain=[1, n], nice=False))
     lines = (
         alt.Chart(long)
         .mark_line(strokeWidth=3, interpolate="step-after")
@@ -50,7 +73,7 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
             x=enc_x,
             y=alt.Y(
                 "value:Q",
-                title="size (log scale)",
+                title=t["y_curve"],
                 scale=alt.Scale(type="log"),
                 axis=alt.Axis(labelExpr="format(datum.value, datum.value >= 0.01 ? '~g' : '.0e')"),
             ),
@@ -73,7 +96,7 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
         .encode(
             x=enc_x,
             y=alt.Y("value:Q"),
-            tooltip=[alt.Tooltip("k:Q", title="error rose at k"), alt.Tooltip("value:Q", format=".3g")],
+            tooltip=[alt.Tooltip("k:Q", title=t["rose"]), alt.Tooltip("value:Q", format=".3g")],
         )
     )
     rule = (
@@ -82,18 +105,24 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int) -> alt.LayerChart:
         .encode(x=alt.X("k:Q"))
     )
     title = alt.Title(
-        "What top-k drops, as k goes from 1 to n",
-        subtitle="▲ = the output error went up from k − 1 to k · dotted line: the k in use",
+        t["title_curve"],
+        subtitle=t["subtitle_curve"],
         subtitleFontSize=15,
     )
     return alt.layer(lines, rose, rule, title=title).properties(height=340)
 
 
-def topk_weights_frame(err: TopKError, titles: Sequence[str], show: int = 20) -> pd.DataFrame:
-    """Full and top-k weights of the ``show`` best keys (best first), tidy: one row per (key, weighting)."""
+def topk_weights_frame(
+    err: TopKError, titles: Sequence[str], show: int = 20, text: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Full and top-k weights of the ``show`` best keys (best first), tidy: one row per (key, weighting).
+
+    ``text``: translations of :data:`TOPK_TEXT` (the two weightings' names).
+    """
+    t = _text(text)
     order = np.argsort(-err.weights, kind="stable")[:show]
     rows = []
-    for label, w in (("full softmax", err.weights), (f"softmax over the top {err.k}", err.topk_weights)):
+    for label, w in ((t["full"], err.weights), (t["topk"].format(k=err.k), err.topk_weights)):
         rows.append(
             pd.DataFrame(
                 {
@@ -107,16 +136,20 @@ def topk_weights_frame(err: TopKError, titles: Sequence[str], show: int = 20) ->
     return pd.concat(rows, ignore_index=True)
 
 
-def topk_weights_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Grouped bars: each of the best keys' weight under full attention and under top-k attention."""
+def topk_weights_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> alt.Chart:
+    """Grouped bars: each of the best keys' weight under full attention and under top-k attention.
+
+    ``text``: translations of :data:`TOPK_TEXT` (title, axis and tooltip titles).
+    """
+    t = _text(text)
     order = list(dict.fromkeys(frame["weighting"]))
     return (
-        alt.Chart(frame, title="Weights of the best keys: full softmax vs top-k (renormalised)")
+        alt.Chart(frame, title=t["title_weights"])
         .mark_bar()
         .encode(
-            x=alt.X("rank:O", title="key rank under the full softmax"),
+            x=alt.X("rank:O", title=t["x_weights"]),
             xOffset=alt.XOffset("weighting:N", sort=order),
-            y=alt.Y("weight:Q", title="weight", axis=alt.Axis(format=".0%")),
+            y=alt.Y("weight:Q", title=t["weight"], axis=alt.Axis(format=".0%")),
             color=alt.Color(
                 "weighting:N",
                 title=None,
@@ -125,10 +158,10 @@ def topk_weights_chart(frame: pd.DataFrame) -> alt.Chart:
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
-                alt.Tooltip("rank:O"),
-                alt.Tooltip("title:N"),
-                alt.Tooltip("weighting:N"),
-                alt.Tooltip("weight:Q", format=".3%"),
+                alt.Tooltip("rank:O", title=t["rank"]),
+                alt.Tooltip("title:N", title=t["title"]),
+                alt.Tooltip("weighting:N", title=" "),
+                alt.Tooltip("weight:Q", format=".3%", title=t["weight"]),
             ],
         )
         .properties(height=300)

@@ -6,22 +6,24 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from ui.components.i18n import _
+
 
 def predict_ui(question: str, answers: Sequence[str], key: str) -> str | None:
     """The heading, the question and its options (none picked at first).
 
     Args:
         question: the question, in markdown.
-        answers: the options.
+        answers: the options: English msgids (fixed codes, the widget's value), shown translated.
         key: the radio's widget key.
 
     Returns:
         The option the student picked, or None (then a line says the reveal waits for a pick).
     """
-    st.subheader("Predict, then reveal")
-    choice = st.radio(question, list(answers), index=None, key=key)
+    st.subheader(_("Predict, then reveal"))
+    choice = st.radio(question, list(answers), index=None, key=key, format_func={a: _(a) for a in answers}.__getitem__)
     if choice is None:
-        st.caption("Pick an answer to unlock the reveal.")
+        st.caption(_("Pick an answer to unlock the reveal."))
     return choice
 
 
@@ -36,5 +38,10 @@ def guess_line(choice: str, answer: str, exact: bool = False) -> str:
     Returns:
         "**Your guess: … (✅ right).**" or "**Your guess: … (the closest option is: …).**".
     """
-    mark = "✅ right" if choice == answer else f"{'the answer is' if exact else 'the closest option is'}: {answer}"
-    return f"**Your guess: {choice} ({mark}).**"
+    if choice == answer:
+        mark = _("✅ right")
+    elif exact:
+        mark = _("the answer is: {answer}").format(answer=_(answer))
+    else:
+        mark = _("the closest option is: {answer}").format(answer=_(answer))
+    return _("**Your guess: {choice} ({mark}).**").format(choice=_(choice), mark=mark)
