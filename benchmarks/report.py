@@ -569,7 +569,8 @@ def embedding_section(emb: dict | None) -> str:
     return (
         f"{emb['n']:,} synthetic titles (mean {emb['mean_words']:.1f} words), all-MiniLM-L6-v2 on {how}, batch "
         f"{emb['batch_size']}, with a tqdm progress bar: **{emb['seconds']:.0f} s, "
-        f"{emb['titles_per_s']:.0f} titles/s** (measured {emb['date']}).\n\n"
+        f"{emb['titles_per_s']:.0f} titles/s** (measured {emb['date']}, load average {emb['load_average_at_start']:.1f} "
+        f"at the start and {emb['load_average_at_end']:.1f} at the end: other work shares these 2 cores).\n\n"
         f"Batch sizes on the first {emb['sweep_n']:,} titles:\n\n{sweep}"
     )
 
