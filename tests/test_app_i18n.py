@@ -20,6 +20,10 @@ TITLES = {
     "ui/pages/recommender.py": ("目标注意力：查询就是视频", "Atención al objetivo: la consulta es el vídeo"),
     "ui/pages/lesson_topk.py": ("top-k 检索：高效的注意力", "La recuperación top-k como atención eficiente"),
     "ui/pages/lesson_smoothing.py": ("注意力即平滑", "La atención como suavizado"),
+    "ui/pages/lesson_scoring.py": (
+        "打分函数：查询如何与键比较",
+        "Funciones de puntuación: cómo se compara una consulta con una clave",
+    ),
     "ui/pages/glossary.py": ("术语表", "Glosario"),
 }
 

@@ -14,6 +14,7 @@ from retrieval_attention.core.scoring import PeakinessResult
 from retrieval_attention.core.scoring_cost import CostResult
 
 __all__ = [
+    "SCORING_TEXT",
     "cost_chart",
     "cost_frame",
     "format_seconds",
@@ -59,19 +60,49 @@ def scores_frame(scores: Mapping[str, NDArray[np.floating]], titles: Sequence[st
     return pd.concat(rows, ignore_index=True)
 
 
-def scores_strip_chart(frame: pd.DataFrame, top: int = 5) -> alt.VConcatChart:
+#: The English text of this module's charts and frames; a page passes its translation as ``text`` (any subset).
+SCORING_TEXT = {
+    "top": "top {top} by {first}",
+    "other": "every other key",
+    "score_x": "score a(q, k), each strip on its own scale",
+    "strips_title": "The same query scored against every key, four ways",
+    "title": "title",
+    "rank": "rank",
+    "additive_loop": "additive: one network pass per pair (m·n)",
+    "additive_vec": "additive, vectorised in numpy (still m·n·h tanh)",
+    "dot": "dot product: project both sides, one matmul",
+    "dot_cached": "dot product, keys projected ahead (an index)",
+    "seconds": "seconds per call (log scale, median)",
+    "times": "× the dot product",
+    "gaussian": "Gaussian q, k (entries ~ N(0, 1))",
+    "unit": "unit q, k (like our embeddings)",
+    "max_weight": "largest weight (mean over draws)",
+    "entropy": "entropy of the weights (nats)",
+    "dimension": "dimension d (log scale)",
+    "uniform": "uniform weights",
+    "peak_title": "How peaked is the softmax as d grows? (grey dashes: uniform weights)",
+}
+
+
+def _text(given: Mapping[str, str] | None) -> dict[str, str]:
+    return {**SCORING_TEXT, **(given or {})}  # the given translations over the English
+
+
+def scores_strip_chart(frame: pd.DataFrame, top: int = 5, text: Mapping[str, str] | None = None) -> alt.VConcatChart:
     """One strip per scorer: a tick per key at its score; the first scorer's top keys in orange.
 
     Where the orange ticks sit tells whether a scorer ranks keys like the first one: at the right
-    end for the dot-product family, scattered for an untrained additive network.
+    end for the dot-product family, scattered for an untrained additive network. ``text``: translations
+    of :data:`SCORING_TEXT`.
     """
+    t = _text(text)
     names = list(dict.fromkeys(frame["scorer"]))
     first = names[0]
-    hi, lo = f"top {top} by {first}", "every other key"
+    hi, lo = t["top"].format(top=top, first=first), t["other"]
     f = frame.assign(group=np.where(frame["top_of_first"], hi, lo))
     strips = []
     for j, name in enumerate(names):
-        x_title = "score a(q, k), each strip on its own scale" if j == len(names) - 1 else None
+        x_title = t["score_x"] if j == len(names) - 1 else None
         strips.append(
             alt.Chart(f[f["scorer"] == name], title=alt.Title(name, fontSize=16))
             .mark_tick(thickness=2, size=34)
@@ -85,30 +116,36 @@ def scores_strip_chart(frame: pd.DataFrame, top: int = 5) -> alt.VConcatChart:
                 ),
                 opacity=alt.OpacityValue(**alt.condition(alt.datum.top_of_first, alt.value(1.0), alt.value(0.35))),
                 order=alt.Order("top_of_first:N"),
-                tooltip=[alt.Tooltip("title:N"), alt.Tooltip("score:Q", format=".4f"), alt.Tooltip("rank:Q")],
+                tooltip=[
+                    alt.Tooltip("title:N", title=t["title"]),
+                    alt.Tooltip("score:Q", format=".4f"),
+                    alt.Tooltip("rank:Q", title=t["rank"]),
+                ],
             )
             .properties(height=44)
         )
-    return alt.vconcat(*strips, title="The same query scored against every key, four ways", spacing=14)
+    return alt.vconcat(*strips, title=t["strips_title"], spacing=14)
 
 
-def cost_frame(results: Mapping[str, CostResult]) -> pd.DataFrame:
+def cost_frame(results: Mapping[str, CostResult], text: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Measured seconds of each way to score, one row per (key set, method).
 
     Args:
         results: a label for the key set (e.g. "corpus") -> its :class:`CostResult`.
+        text: translations of :data:`SCORING_TEXT` (the methods' names).
 
     Returns:
         Columns ``keys``, ``method``, ``seconds``, ``m``, ``n``, ``d``, ``hidden``, ``pairs``,
         ``times_slower_than_dot`` (seconds / dot-product seconds).
     """
+    t = _text(text)
     rows = []
     for label, r in results.items():
         for method, sec in (
-            ("additive: one network pass per pair (m·n)", r.additive_loop_seconds),
-            ("additive, vectorised in numpy (still m·n·h tanh)", r.additive_vectorised_seconds),
-            ("dot product: project both sides, one matmul", r.dot_seconds),
-            ("dot product, keys projected ahead (an index)", r.dot_cached_seconds),
+            (t["additive_loop"], r.additive_loop_seconds),
+            (t["additive_vec"], r.additive_vectorised_seconds),
+            (t["dot"], r.dot_seconds),
+            (t["dot_cached"], r.dot_cached_seconds),
         ):
             rows.append(
                 {
@@ -140,12 +177,15 @@ def format_seconds(s: float) -> str:
     return f"{s * 1e6:.0f} µs"
 
 
-def cost_chart(frame: pd.DataFrame, title: str = "Time to score m queries against n keys") -> alt.LayerChart:
+def cost_chart(
+    frame: pd.DataFrame, title: str = "Time to score m queries against n keys", text: Mapping[str, str] | None = None
+) -> alt.LayerChart:
     """Horizontal bars of measured seconds per method on a log axis, labelled with the time.
 
     Bars start at the decade below the fastest time (a log axis has no zero) and the axis ends
-    a decade above the slowest, leaving room for the labels.
+    a decade above the slowest, leaving room for the labels. ``text``: translations of :data:`SCORING_TEXT`.
     """
+    t = _text(text)
     lo = 10.0 ** np.floor(np.log10(float(frame["seconds"].min())))
     hi = 10.0 ** np.ceil(np.log10(float(frame["seconds"].max())) + 0.5)
     f = frame.assign(label=[format_seconds(s) for s in frame["seconds"]], base=lo)
@@ -154,13 +194,13 @@ def cost_chart(frame: pd.DataFrame, title: str = "Time to score m queries agains
         y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
         x=alt.X(
             "seconds:Q",
-            title="seconds per call (log scale, median)",
+            title=t["seconds"],
             scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
         ),
         tooltip=[
             alt.Tooltip("method:N"),
             alt.Tooltip("seconds:Q", format=".3g"),
-            alt.Tooltip("times_slower_than_dot:Q", format=".3g", title="× the dot product"),
+            alt.Tooltip("times_slower_than_dot:Q", format=".3g", title=t["times"]),
         ],
     )
     bars = base.mark_bar().encode(
@@ -173,27 +213,31 @@ def cost_chart(frame: pd.DataFrame, title: str = "Time to score m queries agains
     return alt.layer(bars, text, title=title).properties(height=alt.Step(44))
 
 
-def peakiness_frame(result: PeakinessResult) -> pd.DataFrame:
-    """:meth:`PeakinessResult.as_records` with readable labels and the uniform reference values."""
+def peakiness_frame(result: PeakinessResult, text: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:meth:`PeakinessResult.as_records` with readable labels (``text``: translations of
+    :data:`SCORING_TEXT`) and the uniform reference values."""
+    t = _text(text)
     f = pd.DataFrame(result.as_records())
     return f.assign(
-        vectors_label=np.where(
-            f["vectors"] == "gaussian", "Gaussian q, k (entries ~ N(0, 1))", "unit q, k (like our embeddings)"
-        ),
+        vectors_label=np.where(f["vectors"] == "gaussian", t["gaussian"], t["unit"]),
         scaling=np.where(f["scaled"], "softmax(q·k / √d)", "softmax(q·k)"),
         uniform_max_weight=1.0 / result.n_keys,
         uniform_entropy=result.uniform_entropy,
     )
 
 
-def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HConcatChart:
+def peakiness_chart(
+    frame: pd.DataFrame, metric: str = "max_weight", text: Mapping[str, str] | None = None
+) -> alt.HConcatChart:
     """Softmax peakiness against d, one panel per kind of vector, with and without ÷√d.
 
     Args:
         frame: from :func:`peakiness_frame`.
         metric: ``"max_weight"`` (largest weight, 1 = one-hot) or ``"entropy"`` (nats, log n = uniform).
+        text: translations of :data:`SCORING_TEXT` (axis titles, the title).
     """
-    y_title = "largest weight (mean over draws)" if metric == "max_weight" else "entropy of the weights (nats)"
+    t = _text(text)
+    y_title = t["max_weight"] if metric == "max_weight" else t["entropy"]
     ref_col = "uniform_max_weight" if metric == "max_weight" else "uniform_entropy"
     panels = []
     for label in dict.fromkeys(frame["vectors_label"]):
@@ -202,7 +246,7 @@ def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HCon
             alt.Chart(f)
             .mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=3)
             .encode(
-                x=alt.X("d:Q", title="dimension d (log scale)", scale=alt.Scale(type="log", base=2)),
+                x=alt.X("d:Q", title=t["dimension"], scale=alt.Scale(type="log", base=2)),
                 y=alt.Y(f"{metric}:Q", title=y_title),
                 color=alt.Color(
                     "scaling:N",
@@ -226,9 +270,7 @@ def peakiness_chart(frame: pd.DataFrame, metric: str = "max_weight") -> alt.HCon
         ref = (
             alt.Chart(f.head(1))
             .mark_rule(color=GREY, strokeDash=[3, 3], strokeWidth=2)
-            .encode(
-                y=alt.Y(f"{ref_col}:Q"), tooltip=[alt.Tooltip(f"{ref_col}:Q", title="uniform weights", format=".3f")]
-            )
+            .encode(y=alt.Y(f"{ref_col}:Q"), tooltip=[alt.Tooltip(f"{ref_col}:Q", title=t["uniform"], format=".3f")])
         )
         panels.append(alt.layer(lines, ref, title=alt.Title(label, fontSize=16)).properties(width=380, height=300))
-    return alt.hconcat(*panels, title="How peaked is the softmax as d grows? (grey dashes: uniform weights)")
+    return alt.hconcat(*panels, title=t["peak_title"])

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.title("Scoring functions: how a query is compared with a key")
+from ui.components.i18n import N_, _, current_lang, fmt_number
+
+st.title(_("Scoring functions: how a query is compared with a key"))
 st.markdown(
-    "Attention turns scores a(q, k) into weights with a softmax. The score is the only part that "
-    "compares query and key, and there are several ways to compute it: the dot product, the scaled dot "
-    "product of transformers, the cosine, and the additive network of Bahdanau et al. (2015)."
+    _(
+        "Attention turns scores a(q, k) into weights with a softmax. The score is the only part that "
+        "compares query and key, and there are several ways to compute it: the dot product, the scaled dot "
+        "product of transformers, the cosine, and the additive network of Bahdanau et al. (2015)."
+    )
 )
 
 from contextlib import AbstractContextManager, nullcontext  # noqa: E402  (the imports follow the title, on purpose)
@@ -40,13 +44,43 @@ SYNTHETIC_N = 3_000  # keys in the synthetic corpus (about 10x the bundled one),
 QUERY_COUNTS = [1, 10, 100, 1_000]
 AUTO_PAIRS = 40_000  # measure without asking up to this many network passes (well under a second)
 MAX_PAIRS = 1_000_000  # never time more passes than this on a page
-KEYSETS = {"corpus": "the bundled corpus", "synthetic": f"synthetic: {SYNTHETIC_N:,} random unit keys"}
-ANSWERS = [
-    "Additive, about 2× faster",
-    "About the same",
-    "Dot product, about 10× faster",
-    "Dot product, 100× faster or more",
+KEYSETS = {"corpus": N_("the bundled corpus"), "synthetic": N_("synthetic: {n} random unit keys")}  # msgids
+ANSWERS = [  # fixed codes (the radio's value), shown translated
+    N_("Additive, about 2× faster"),
+    N_("About the same"),
+    N_("Dot product, about 10× faster"),
+    N_("Dot product, 100× faster or more"),
 ]
+
+
+def keyset_name(keyset: str) -> str:
+    """A key set's name in the session's language."""
+    return _(KEYSETS[keyset]).format(n=fmt_number(SYNTHETIC_N))
+
+
+def chart_text() -> dict[str, str]:
+    """The charts' text (:data:`retrieval_attention.charts.scoring.SCORING_TEXT`) in the session's language."""
+    return {
+        "top": _("top {top} by {first}"),
+        "other": _("every other key"),
+        "score_x": _("score a(q, k), each strip on its own scale"),
+        "strips_title": _("The same query scored against every key, four ways"),
+        "title": _("title"),
+        "rank": _("rank"),
+        "additive_loop": _("additive: one network pass per pair (m·n)"),
+        "additive_vec": _("additive, vectorised in numpy (still m·n·h tanh)"),
+        "dot": _("dot product: project both sides, one matmul"),
+        "dot_cached": _("dot product, keys projected ahead (an index)"),
+        "seconds": _("seconds per call (log scale, median)"),
+        "times": _("× the dot product"),
+        "gaussian": _("Gaussian q, k (entries ~ N(0, 1))"),
+        "unit": _("unit q, k (like our embeddings)"),
+        "max_weight": _("largest weight (mean over draws)"),
+        "entropy": _("entropy of the weights (nats)"),
+        "dimension": _("dimension d (log scale)"),
+        "uniform": _("uniform weights"),
+        "peak_title": _("How peaked is the softmax as d grows? (grey dashes: uniform weights)"),
+    }
 
 
 def _one_thread() -> AbstractContextManager[object]:
@@ -106,64 +140,82 @@ def corpus_key() -> str:
 @st.fragment
 def scores_section(store: ra.KeyValueStore) -> None:
     """One query against every key, four ways; the five best under each."""
-    st.header("1 · One query, four scores")
+    st.header(_("1 · One query, four scores"))
+    if current_lang() == "zh":
+        st.info(_("This lesson uses the English encoder, which cannot read Chinese: type the query in English."))
     query = query_ui(key="scoring_query")
     ensure_query(store, query)
     try:
         cosine, dot, scaled, additive = four_scores(store, corpus_key(), query)
+    except ra.QueryError as exc:
+        st.info(_("This query cannot be used: {detail}").format(detail=md(str(exc))))
+        return
     except ra.RetrievalAttentionError as exc:
-        st.info(str(exc))
+        st.info(md(str(exc)))
         return
     scores = {
-        "cosine q·k / (‖q‖‖k‖)": cosine,
-        "dot product q·k": dot,
-        f"scaled dot product q·k / √{store.dim}": scaled,
-        "additive vᵀ tanh(Wq + Uk), untrained": additive,
+        _("cosine q·k / (‖q‖‖k‖)"): cosine,
+        _("dot product q·k"): dot,
+        _("scaled dot product q·k / √{d}").format(d=store.dim): scaled,
+        _("additive vᵀ tanh(Wq + Uk), untrained"): additive,
     }
     frame = cl.scores_frame(scores, store.corpus.titles)
-    show_chart(cl.scores_strip_chart, frame, key="scores_strip", height=620)
+    show_chart(cl.scores_strip_chart, frame, text=chart_text(), key="scores_strip", height=620)
     download_csv(frame, "scores_four_ways.csv", "dl_scores")
     best = frame[frame["rank"] <= 5].sort_values(["scorer", "rank"])
     table = best.pivot(index="rank", columns="scorer", values="title")[list(scores)]
     st.table(table)
     st.markdown(
-        "Our embeddings are **unit vectors**, so the dot product *is* the cosine, and ÷√d only shrinks every "
-        "score by the same factor: the three rank the keys identically (orange ticks at the right end). "
-        f"The additive score's W, U ({HIDDEN} × {store.dim}) and v are **random numbers from seed {SEED}, "
-        "not trained**: it ranks keys arbitrarily. Bahdanau *learned* these weights; this one only shows "
-        "the shape of the computation and what it costs."
+        _(
+            "Our embeddings are **unit vectors**, so the dot product *is* the cosine, and ÷√d only shrinks every "
+            "score by the same factor: the three rank the keys identically (orange ticks at the right end). "
+            "The additive score's W, U ({h} × {d}) and v are **random numbers from seed {seed}, "
+            "not trained**: it ranks keys arbitrarily. Bahdanau *learned* these weights; this one only shows "
+            "the shape of the computation and what it costs."
+        ).format(h=HIDDEN, d=store.dim, seed=SEED)
     )
 
 
 def cost_question(store: ra.KeyValueStore) -> None:
     """Which scorer is faster, by how much? Asked first, then measured (on a click)."""
-    question = (
-        f"You score **1,000 queries** against the {len(store)} titles (d = {store.dim}, h = {HIDDEN}). "
-        "Which is faster, and by how much?"
-    )
+    question = _(
+        "You score **{m} queries** against the {n} titles (d = {d}, h = {h}). Which is faster, and by how much?"
+    ).format(m=fmt_number(1_000), n=len(store), d=store.dim, h=HIDDEN)
     choice = predict_ui(question, ANSWERS, key="cost_guess")
     if choice is None:
         return
-    with st.expander("Reveal: the live measurement", expanded=True):
+    with st.expander(_("Reveal: the live measurement"), expanded=True):
         if ("corpus", 1_000) not in st.session_state.setdefault("cost_runs", set()):
             st.button(
-                "Measure 1,000 queries now (a few seconds)",
+                _("Measure {m} queries now (a few seconds)").format(m=fmt_number(1_000)),
                 key="measure_1000",
                 on_click=_request,
                 args=("corpus", 1_000),
             )
             return
-        with st.spinner(f"Timing {1_000 * len(store):,} network passes…"):
+        with st.spinner(_("Timing {n} network passes…").format(n=fmt_number(1_000 * len(store)))):
             r = measure("corpus", 1_000, store.K, corpus_key())
-        st.metric("dot product is faster by", f"{r.ratio:,.0f}×", help="additive loop seconds / dot-product seconds")
-        loop, dot = cl.format_seconds(r.additive_loop_seconds), cl.format_seconds(r.dot_seconds)
-        st.markdown(
-            guess_line(choice, verdict(r.ratio)) + f" The additive network ran {r.pairs:,} times ({loop}); the dot "
-            f"product projected {r.m:,} + {r.n:,} vectors once and multiplied two matrices ({dot}). Counted work "
-            f"alone differs {r.flop_ratio:,.0f}×. Vectorised in numpy (no Python loop), additive takes "
-            f"{r.vectorised_ratio:,.1f}× the dot product's time: it still needs all m·n·h tanh inputs, "
-            "and no matrix multiply produces them."
+        st.metric(
+            _("dot product is faster by"),
+            f"{fmt_number(r.ratio, 0)}×",
+            help=_("additive loop seconds / dot-product seconds"),
         )
+        loop, dot = cl.format_seconds(r.additive_loop_seconds), cl.format_seconds(r.dot_seconds)
+        explained = _(
+            "The additive network ran {pairs} times ({loop}); the dot product projected {m} + {n} vectors once "
+            "and multiplied two matrices ({dot}). Counted work alone differs {flops}×. Vectorised in numpy (no "
+            "Python loop), additive takes {vec}× the dot product's time: it still needs all m·n·h tanh inputs, "
+            "and no matrix multiply produces them."
+        ).format(
+            pairs=fmt_number(r.pairs),
+            loop=loop,
+            m=fmt_number(r.m),
+            n=fmt_number(r.n),
+            dot=dot,
+            flops=fmt_number(r.flop_ratio, 0),
+            vec=fmt_number(r.vectorised_ratio, 1),
+        )
+        st.markdown(guess_line(choice, verdict(r.ratio)) + " " + explained)
 
 
 def _request(keyset: str, m: int) -> None:
@@ -173,78 +225,117 @@ def _request(keyset: str, m: int) -> None:
 @st.fragment
 def cost_section(store: ra.KeyValueStore) -> None:
     """Additive against dot-product scoring, timed live on this server."""
-    st.header("2 · What each score costs, measured now")
+    st.header(_("2 · What each score costs, measured now"))
     st.markdown(
-        "Bahdanau's score a(q, k) = vᵀ tanh(W q + U k) has the tanh **between** q and k, so it cannot be split "
-        "into *something of q* · *something of k*: with m queries and n keys the small network runs **m·n** times. "
-        "The projected dot product (W q)·(U k) projects each side **once** (m + n projections) and then needs "
-        "**one matrix multiply**. Same parameters W, U, same width h; only the combination differs."
+        _(
+            "Bahdanau's score a(q, k) = vᵀ tanh(W q + U k) has the tanh **between** q and k, so it cannot be split "
+            "into *something of q* · *something of k*: with m queries and n keys the small network runs **m·n** "
+            "times. The projected dot product (W q)·(U k) projects each side **once** (m + n projections) and then "
+            "needs **one matrix multiply**. Same parameters W, U, same width h; only the combination differs."
+        )
     )
     cost_question(store)
-    st.subheader("Measure it yourself")
+    st.subheader(_("Measure it yourself"))
     a, b = st.columns(2)
-    keyset = a.radio("Keys", list(KEYSETS), format_func=lambda k: KEYSETS[k], key="cost_keys", horizontal=True)
-    m = b.select_slider("Queries m", QUERY_COUNTS, value=10, key="cost_m", format_func=lambda x: f"{x:,}")
+    names = {k: keyset_name(k) for k in KEYSETS}
+    keyset = a.radio(_("Keys"), list(KEYSETS), format_func=names.__getitem__, key="cost_keys", horizontal=True)
+    counts = {x: fmt_number(x) for x in QUERY_COUNTS}
+    m = b.select_slider(_("Queries m"), QUERY_COUNTS, value=10, key="cost_m", format_func=counts.__getitem__)
     n = len(store) if keyset == "corpus" else SYNTHETIC_N
     pairs = m * n
     if pairs > MAX_PAIRS:
-        st.info(f"m·n = {pairs:,} network passes would take half a minute here; pick fewer queries.")
+        st.info(
+            _("m·n = {pairs} network passes would take half a minute here; pick fewer queries.").format(
+                pairs=fmt_number(pairs)
+            )
+        )
         return
     if pairs > AUTO_PAIRS and (keyset, m) not in st.session_state.setdefault("cost_runs", set()):
         st.button(
-            f"Measure m·n = {pairs:,} passes (a few seconds)", key="measure_big", on_click=_request, args=(keyset, m)
+            _("Measure m·n = {pairs} passes (a few seconds)").format(pairs=fmt_number(pairs)),
+            key="measure_big",
+            on_click=_request,
+            args=(keyset, m),
         )
         return
-    with st.spinner("Timing both scorings…"):
+    with st.spinner(_("Timing both scorings…")):
         r = measure(keyset, m, store.K, corpus_key())
     c = st.columns(4)
-    c[0].metric("pairs m·n", f"{r.pairs:,}", help=f"m = {r.m:,} queries, n = {r.n:,} keys, d = {r.d}, h = {r.hidden}")
-    c[1].metric("additive (one pass per pair)", cl.format_seconds(r.additive_loop_seconds))
-    c[2].metric("dot product (project + matmul)", cl.format_seconds(r.dot_seconds))
-    c[3].metric("ratio additive / dot", f"{r.ratio:,.0f}×", help=f"counted work ratio {r.flop_ratio:,.1f}×")
-    frame = cl.cost_frame({KEYSETS[keyset]: r})
-    show_chart(cl.cost_chart, frame, key="cost_chart", height=260)
+    c[0].metric(
+        _("pairs m·n"),
+        fmt_number(r.pairs),
+        help=_("m = {m} queries, n = {n} keys, d = {d}, h = {h}").format(
+            m=fmt_number(r.m), n=fmt_number(r.n), d=r.d, h=r.hidden
+        ),
+    )
+    c[1].metric(_("additive (one pass per pair)"), cl.format_seconds(r.additive_loop_seconds))
+    c[2].metric(_("dot product (project + matmul)"), cl.format_seconds(r.dot_seconds))
+    c[3].metric(
+        _("ratio additive / dot"),
+        f"{fmt_number(r.ratio, 0)}×",
+        help=_("counted work ratio {ratio}×").format(ratio=fmt_number(r.flop_ratio, 1)),
+    )
+    text = chart_text()
+    frame = cl.cost_frame({names[keyset]: r}, text=text)
+    title = _("Time to score m queries against n keys")
+    show_chart(cl.cost_chart, frame, title, text=text, key="cost_chart", height=260)
     download_csv(frame, "scoring_cost.csv", "dl_cost")
     st.caption(
-        f"Median of {r.repeats} timed run(s) after a warm-up, single-threaded BLAS, measured on this server "
-        "(machine-dependent). With one query both need about n·d·h work, so the gap is small; it grows with m, "
-        "and with the keys projected ahead (as an index does) a query costs one small multiply."
+        _(
+            "Median of {repeats} timed run(s) after a warm-up, single-threaded BLAS, measured on this server "
+            "(machine-dependent). With one query both need about n·d·h work, so the gap is small; it grows with m, "
+            "and with the keys projected ahead (as an index does) a query costs one small multiply."
+        ).format(repeats=r.repeats)
     )
 
 
 @st.fragment
 def scaling_section() -> None:
     """Softmax peakiness against d, with and without ÷√d."""
-    st.header("3 · Why transformers divide by √d")
+    st.header(_("3 · Why transformers divide by √d"))
     res = peakiness()
     metric = st.radio(
-        "Peakiness measured by",
+        _("Peakiness measured by"),
         ["max_weight", "entropy"],
         key="peak_metric",
         horizontal=True,
-        format_func=lambda x: "largest weight" if x == "max_weight" else "entropy (nats)",
+        format_func={"max_weight": _("largest weight"), "entropy": _("entropy (nats)")}.__getitem__,
     )
-    frame = cl.peakiness_frame(res)
-    show_chart(cl.peakiness_chart, frame, metric, key="peak_chart", height=520)
+    text = chart_text()
+    frame = cl.peakiness_frame(res, text=text)
+    show_chart(cl.peakiness_chart, frame, metric, text=text, key="peak_chart", height=520)
     download_csv(frame, "softmax_peakiness_vs_d.csv", "dl_peak")
     g = res.curve("gaussian", scaled=False)
     st.markdown(
-        f"Softmax over {res.n_keys} random keys, {res.trials} draws per d. **Left, the classic reason:** with "
-        f"entries ~ N(0, 1), q·k has variance d, so raw scores spread out and the softmax saturates "
-        f"(largest weight {g.max_weight[0]:.2f} at d = {res.dims[0]}, {g.max_weight[-1]:.2f} at d = {res.dims[-1]}); "
-        "÷√d keeps the variance at 1 and the curve flat. **Right, our case:** unit vectors have q·k of variance "
-        "1/d, so the raw softmax is already nearly uniform and ÷√d flattens it further. For unit embeddings the "
-        "knob that matters is the temperature (the main page uses T = 0.05)."
+        _(
+            "Softmax over {n} random keys, {trials} draws per d. **Left, the classic reason:** with "
+            "entries ~ N(0, 1), q·k has variance d, so raw scores spread out and the softmax saturates "
+            "(largest weight {w0} at d = {d0}, {w1} at d = {d1}); ÷√d keeps the variance at 1 and the curve flat. "
+            "**Right, our case:** unit vectors have q·k of variance 1/d, so the raw softmax is already nearly "
+            "uniform and ÷√d flattens it further. For unit embeddings the knob that matters is the temperature "
+            "(the main page uses T = 0.05)."
+        ).format(
+            n=res.n_keys,
+            trials=res.trials,
+            w0=fmt_number(g.max_weight[0], 2),
+            d0=res.dims[0],
+            w1=fmt_number(g.max_weight[-1], 2),
+            d1=res.dims[-1],
+        )
     )
 
 
 def main() -> None:
     store = get_store(DEFAULT_MODEL)  # only a new query waits for the model
-    st.caption(f"{len(store)} keys (video titles) · encoder {md(DEFAULT_MODEL)} · d = {store.dim}")
+    st.caption(
+        _("{n} keys (video titles) · encoder {model} · d = {d}").format(
+            n=len(store), model=md(DEFAULT_MODEL), d=store.dim
+        )
+    )
     scores_section(store)
     cost_section(store)
     scaling_section()
-    st.caption("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG.")
+    st.caption(_("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG."))
 
 
 main()
