@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from retrieval_attention.charts.spec import Lazy, RenderCache, fingerprint, resolve
+from ui.components.i18n import _
 
 #: A text cell starting with one of these is read as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -104,7 +105,7 @@ def download_csv(
         index: True to write the index as the first column.
     """
     st.download_button(
-        label or f"Download the data (CSV): {name}",
+        label or _("Download the data (CSV): {name}").format(name=name),
         _cached_csv_bytes(frame, index),
         file_name=name,
         mime="text/csv",
