@@ -22,6 +22,11 @@ PAGES = {
     "Scoring functions": "Scoring functions: how a query is compared with a key",
     "Attention as smoothing": "Attention as smoothing",
     "Top-k as efficient attention": "Top-k retrieval as efficient attention",
+    "One token, step by step": "One token, step by step",
+    "Riley in three parts": "Riley in three parts",
+    "Bahdanau, and 我爱吃苹果 aligned": "Bahdanau, and 我爱吃苹果 aligned",
+    "Why three vectors per word": "Why three vectors per word",
+    "Glossary": "Glossary",
 }
 #: Schemes that never leave the browser (an inlined icon, a chart exported to a blob).
 LOCAL_SCHEMES = {"data", "blob", "about"}
