@@ -25,6 +25,10 @@ TITLES = {
         "Funciones de puntuación: cómo se compara una consulta con una clave",
     ),
     "ui/pages/glossary.py": ("术语表", "Glosario"),
+    "ui/pages/article_walkthrough.py": ("一个 token，一步一步", "Un token, paso a paso"),
+    "ui/pages/article_riley.py": ("Riley：分三部分", "Riley en tres partes"),
+    "ui/pages/article_alignment.py": ("Bahdanau 注意力，以及“我爱吃苹果”的对齐", "Bahdanau, y 我爱吃苹果 alineado"),
+    "ui/pages/article_projections.py": ("为什么每个词要三个向量", "Por qué tres vectores por palabra"),
 }
 
 
