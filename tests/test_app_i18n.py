@@ -96,3 +96,11 @@ def test_the_topk_question_and_its_reveal_in_chinese():
     radio.set_value("More than 99%").run()  # the value is the fixed code; the label is translated
     assert not at.exception, at.exception
     assert any(m.value.startswith("**你的猜测：超过 99%") for m in at.markdown)
+
+
+def test_the_glossary_lists_the_articles_terms_side_by_side():
+    at = open_page("ui/pages/glossary.py", "es")
+    table = at.table[0].value
+    assert list(table.columns)[:4] == ["English", "中文", "chino tradicional (artículo 000)", "Español"]
+    row = table[table["English"] == "causal mask"].iloc[0]
+    assert (row["中文"], row["Español"]) == ("因果掩码", "máscara causal")

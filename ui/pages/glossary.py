@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ui.components.glossary import glossary_rows
@@ -15,4 +16,4 @@ st.markdown(
         "are article 004's."
     )
 )
-st.dataframe(glossary_rows(), hide_index=True)
+st.table(pd.DataFrame(glossary_rows()), hide_index=True)  # a static table: every meaning wraps, none is cut
