@@ -208,9 +208,11 @@ def main() -> None:
         for q in QUERIES[1:]:
             text = f"{q} {u}"
             expected[text] = store.corpus.by_id(store.topk_search(text, k=5).ids[0]).title
-    paste = [f"{t} #{i}" for i, t in enumerate(synthetic_titles(UPLOAD_ROWS))]
+    titles = synthetic_titles(UPLOAD_ROWS)
     rows = []
     for deployment in DEPLOYMENTS:
+        # texts no earlier run has embedded: the on-disk embedding cache must not answer the paste
+        paste = [f"{t} #{i} {deployment} {time.time_ns()}" for i, t in enumerate(titles)]
         state = WORK / "server_load" / deployment.replace(" ", "_")
         state.mkdir(parents=True, exist_ok=True)
         url, pids, stop = start(deployment, state)
