@@ -18,6 +18,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
     steps: list[tuple[str, list[str]]] = [
         ("threads", ["benchmarks.bench_threads"]),
         ("interactive", ["benchmarks.bench_interactive"]),
+        ("reruns", ["benchmarks.bench_reruns"]),
     ]
     steps.append(("encoder", ["benchmarks.bench_encoder"]))
     if embedding and not quick:

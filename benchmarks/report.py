@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.bench_reruns import report_section as reruns_section
 from benchmarks.common import DOCS, load_result
 from benchmarks.svg import loglog_chart
 
@@ -654,6 +655,7 @@ def server_load_section(srv: dict | None) -> str:
 def main() -> None:
     inter, cold, emb, thr = (load_result(n) for n in ("interactive", "coldstart", "embedding", "threads"))
     srv = load_result("server_load")
+    reruns, reruns_before = load_result("reruns"), load_result("reruns_before")
     text, gauss, derived = scaling("text"), scaling("gaussian"), scaling("derived")
     chart_file = chart(text, gauss)
     enc = load_result("encoder")
@@ -689,6 +691,10 @@ def main() -> None:
         "## 1. Interactive path (the app)",
         "",
         interactive_section(inter),
+        "",
+        "## 1b. A slider change, page by page (AppTest)",
+        "",
+        reruns_section(reruns, reruns_before),
         "",
         "## 2. App cold start",
         "",

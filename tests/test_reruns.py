@@ -27,8 +27,8 @@ from retrieval_attention.charts import scoring as cs
 from retrieval_attention.charts import smoothing as csm
 from retrieval_attention.charts import topk as ck
 from retrieval_attention.charts import transformer as ct
-from retrieval_attention.charts.spec import RenderCache, fingerprint, render_nbytes
-from retrieval_attention.charts.theme import projector
+from retrieval_attention.charts.spec import Lazy, RenderCache, fingerprint, render_nbytes, resolve
+from retrieval_attention.charts.theme import projector, projector_spec
 from retrieval_attention.core.scoring import peakiness_vs_dim
 from retrieval_attention.core.scoring_cost import CostResult
 from retrieval_attention.core.smoothing import gaussian_smoothing_attention, noisy_series
@@ -83,6 +83,30 @@ def test_fingerprint_hashes_dataclasses_by_field_and_refuses_opaque_objects():
         fingerprint(object())
     with pytest.raises(ra.InvalidParameterError, match="cannot hash a set"):
         fingerprint({1, 2})
+
+
+def test_a_lazy_input_is_hashed_by_what_it_is_made_from_and_made_only_when_asked():
+    made: list[int] = []
+
+    def frame_of(w: np.ndarray) -> pd.DataFrame:
+        made.append(1)
+        return pd.DataFrame({"w": w})
+
+    w = np.array([0.25, 0.75])
+    assert fingerprint(Lazy(pd.DataFrame, {"w": w})) == fingerprint(Lazy(pd.DataFrame, {"w": w.copy()}))
+    assert fingerprint(Lazy(pd.DataFrame, {"w": w})) != fingerprint(Lazy(pd.DataFrame, {"w": w[::-1]}))
+    assert fingerprint(Lazy(pd.DataFrame, {"w": w})) != fingerprint(Lazy(pd.Series, {"w": w}))
+    with pytest.raises(ra.InvalidParameterError, match="named module-level function"):
+        Lazy(lambda x: x, 1)
+    with pytest.raises(ra.InvalidParameterError, match="named module-level function"):
+        Lazy(frame_of, w)  # defined inside this test: "<locals>" in its name
+    assert resolve(5) == 5 and made == []
+
+
+def test_projector_spec_is_projector_on_the_dictionary():
+    chart = cr.category_mix_chart({"pets": 0.6, "news": 0.4})
+    assert projector_spec(chart.to_dict()) == projector(chart).to_dict()
+    assert "axis" not in chart.to_dict().get("config", {}), "the builder's own chart is left unthemed"
 
 
 # -- the cache ---------------------------------------------------------------------------------------
