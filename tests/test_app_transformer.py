@@ -6,6 +6,8 @@ One app session per module: the model loads once (about 5 s) and each rerun is a
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,9 @@ def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
     app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert not [m for m in app.markdown if "-badge[" in m.value], "the check against transformers waits for the toggle"
+    app.toggle(key="tr_check").set_value(True).run()  # the badge tests below compare with transformers
     assert not app.exception, app.exception
     return app
 
@@ -122,3 +127,27 @@ def test_long_sentence_is_capped_with_a_message(at: AppTest) -> None:
     _set_sentence(at, long)
     assert any("the heatmaps show the first 48" in i.value for i in at.info)
     assert _badge_diff(at) < 1e-5
+
+
+NO_TORCH = """
+import sys
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file(sys.argv[1], default_timeout=180)
+app.run()
+app.switch_page("ui/pages/transformer.py").run()
+assert not app.exception, app.exception
+for key in ("tr_causal", "tr_cross", "tr_grid", "tr_concat"):
+    app.toggle(key=key).set_value(True)
+app.run()
+assert not app.exception, app.exception
+assert any("numpy forward pass" in c.value for c in app.caption), [c.value for c in app.caption]
+print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules))
+"""
+
+
+@pytest.mark.slow
+def test_the_page_runs_without_torch_until_the_check_is_asked_for() -> None:
+    """In a fresh process, every view of the page leaves torch and transformers unimported."""
+    run = subprocess.run([sys.executable, "-c", NO_TORCH, APP], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout

@@ -71,8 +71,42 @@ def get_inspector() -> TransformerInspector:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def model_check(sentence: str) -> ModelCheck:
-    """Our weights against the model's output_attentions, all layers: once per sentence."""
+    """Our weights against the model's output_attentions, all layers: once per sentence.
+
+    Imports torch and transformers and loads the reference model on the first call (seconds), which
+    is why the page asks for it: everything else on the page runs on our numpy forward pass.
+    """
     return load().check_against_model([sentence])
+
+
+def check_ui(sentence: str, n_layers: int, n_heads: int) -> ModelCheck | None:
+    """The optional check against transformers: a toggle, then the badge (None while it is off)."""
+    on = st.toggle(
+        _("Check against the model (transformers)"),
+        key="tr_check",
+        value=st.session_state.get("tr_check_kept", False),  # kept while the page shows no sentence
+        on_change=lambda: st.session_state.update(tr_check_kept=st.session_state["tr_check"]),
+        help=_(
+            "Runs the same sentence through the transformers library (PyTorch) and compares every layer's "
+            "attention with ours. Loads PyTorch on first use: a few seconds."
+        ),
+    )
+    if not on:
+        st.caption(
+            _(
+                "Every number on this page comes from our own numpy forward pass of the model's weights; "
+                "this app does not load PyTorch for it. Switch on the check to compare with transformers."
+            )
+        )
+        return None
+    try:
+        with st.spinner(_("Loading PyTorch and the reference model to check our numbers…")):
+            check = model_check(sentence)
+    except RetrievalAttentionError as exc:
+        st.warning(_("The check against transformers could not run: {detail}").format(detail=md(str(exc))))
+        return None
+    badge(check, n_layers, n_heads)
+    return check
 
 
 def tokens_line(tokens: list[str]) -> None:
@@ -215,7 +249,7 @@ def heads_section(att: LayerAttention, head: int) -> None:
     )
 
 
-def concat_section(att: LayerAttention, check: ModelCheck) -> None:
+def concat_section(att: LayerAttention, check: ModelCheck | None) -> None:
     """One token's head outputs side by side, then the output projection."""
     st.markdown(
         _(
@@ -243,12 +277,13 @@ def concat_section(att: LayerAttention, check: ModelCheck) -> None:
         width="content",
         height="content",
     )
-    st.caption(
-        _(
-            "Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
-            "{diff} (all tokens, all layers)."
-        ).format(diff=f"{check.max_projection_diff:.1e}")
-    )
+    if check is not None:
+        st.caption(
+            _(
+                "Without the causal mask our Concat·W_O + b_O equals the model's own output projection to "
+                "{diff} (all tokens, all layers)."
+            ).format(diff=f"{check.max_projection_diff:.1e}")
+        )
 
 
 def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head: int) -> None:

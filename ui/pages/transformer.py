@@ -79,12 +79,11 @@ def main() -> None:
     try:
         with st.spinner(_("Running the model on this sentence…")):
             tokens = ins.tokens(sentence)
-            check = parts.model_check(sentence)
     except RetrievalAttentionError as exc:
         st.info(_("The model cannot read this sentence: {detail}").format(detail=exc))
         return
     parts.tokens_line(tokens)
-    parts.badge(check, ins.n_layers, ins.n_heads)
+    check = parts.check_ui(sentence, ins.n_layers, ins.n_heads)
     v = view_ui(ins.n_layers, ins.n_heads)
     layer, head = int(v["layer"]), int(v["head"])
     att = ins.layer_attention(sentence, layer, causal=bool(v["causal"]))
