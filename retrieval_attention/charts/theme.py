@@ -17,6 +17,7 @@ __all__ = [
     "BLACK",
     "BLUE",
     "DROPPED",
+    "FONT",
     "GREEN",
     "GREY",
     "KEPT",
@@ -35,8 +36,13 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 KEPT, DROPPED = "#0072B2", "#B0B0B0"
 
 
-#: Big type for a projector: 20 px titles, 15 px labels, the palette. One home for both appliers below.
-PROJECTOR_CONFIG: dict[str, dict[str, Any]] = {
+#: The fonts every chart's text asks for, in order: Streamlit's own face, then CJK faces so Chinese labels
+#: render as characters (Debian's fonts-noto-cjk, macOS, Windows), then any sans-serif.
+FONT = '"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+
+#: Big type for a projector: 20 px titles, 15 px labels, the palette, the font stack. One home for both appliers below.
+PROJECTOR_CONFIG: dict[str, Any] = {
+    "font": FONT,
     "title": {"fontSize": 20, "anchor": "start", "fontWeight": "bold"},
     "axis": {"labelFontSize": 15, "titleFontSize": 16, "labelLimit": 320},
     "legend": {"labelFontSize": 15, "titleFontSize": 15, "labelLimit": 320},
@@ -48,7 +54,8 @@ def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Big type for a projector (:data:`PROJECTOR_CONFIG`) on an Altair chart."""
     c = PROJECTOR_CONFIG
     return (
-        chart.configure_title(**c["title"])
+        chart.configure(font=c["font"])
+        .configure_title(**c["title"])
         .configure_axis(**c["axis"])
         .configure_legend(**c["legend"])
         .configure_range(**c["range"])
