@@ -14,8 +14,9 @@ Example:
     >>> store.corpus.by_id(res.ids[0]).category
     'pets'
 
-Importing this package is instant: the embedding model (and ``sentence_transformers``) loads
-only when a store or encoder is first built.
+Importing this package is instant: the embedding model loads only when a store or encoder is first
+built. The default model runs on our own numpy forward pass (``encoders/bert.py``); torch and
+sentence-transformers load only for models that path does not implement.
 """
 
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
