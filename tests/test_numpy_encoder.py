@@ -208,6 +208,14 @@ def test_default_path_never_imports_torch(code: str, tmp_path) -> None:
 def test_loading_sets_numpy_blas_to_one_thread(ours: NumpyBertEncoder) -> None:
     """OpenBLAS's spinning threads slow the forward pass badly on a busy machine: one thread, and
     batches spread over worker threads instead (see numpy_bert's docstring)."""
-    from retrieval_attention.infra.threads import current_threads
+    from retrieval_attention.encoders.numpy_bert import load_numpy_bert
+    from retrieval_attention.infra.threads import _set_blas_threads, current_threads
 
-    assert current_threads()["blas"] == 1
+    before = current_threads()["blas"]
+    try:
+        _set_blas_threads(2)  # as another part of the process (or an earlier test) may have left it
+        load_numpy_bert.cache_clear()
+        load_numpy_bert(ours.path)  # a load, as the first query of a process does
+        assert current_threads()["blas"] == 1
+    finally:
+        _set_blas_threads(before)

@@ -53,13 +53,14 @@ PROJECTOR_CONFIG: dict[str, Any] = {
 def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Big type for a projector (:data:`PROJECTOR_CONFIG`) on an Altair chart."""
     c = PROJECTOR_CONFIG
-    return (
-        chart.configure(font=c["font"])
-        .configure_title(**c["title"])
+    out = (
+        chart.configure_title(**c["title"])
         .configure_axis(**c["axis"])
         .configure_legend(**c["legend"])
         .configure_range(**c["range"])
     )
+    out.config.font = c["font"]  # out's config is its own copy; configure() would replace the whole config
+    return out
 
 
 def projector_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
