@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import CHROMIUM, FLAGS, playwright_api, start_server, stop_server
+from tests.browser.test_browser import start_server, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,14 +22,6 @@ def server(tmp_path_factory, artifacts):
     server = start_server(tmp, artifacts, {"RETRIEVAL_ATTENTION_CACHE": str(tmp / "cache")})
     yield server
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, server, path: str, lang: str, title: str, charts: int):

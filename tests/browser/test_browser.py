@@ -112,14 +112,6 @@ def server(tmp_path_factory, artifacts):
     stop_server(server)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
 def metric_value(page, label: str) -> str:
     return page.evaluate(
         """(label) => {
