@@ -95,3 +95,33 @@ def store(corpus, cache_dir) -> ra.KeyValueStore:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory) -> tuple[Path, Path]:
+    """The project built as a wheel and installed into a folder of its own, once per test run.
+
+    Returns:
+        (the wheel file, the folder it is installed in: put it on PYTHONPATH).
+    """
+    import subprocess
+    import sys
+
+    tmp = tmp_path_factory.mktemp("wheel")
+    wheels, site = tmp / "wheels", tmp / "site"
+    root = Path(__file__).resolve().parents[1]
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("retrieval_attention-*.whl")
+    inst = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert inst.returncode == 0, inst.stderr
+    return wheel, site

@@ -359,23 +359,12 @@ def test_cli_text_in_each_language(tiny_store, lang, present, absent, width):
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_cli_catalogues(tmp_path):
-    wheels, site = tmp_path / "wheels", tmp_path / "site"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert build.returncode == 0, build.stderr
-    (wheel,) = wheels.glob("retrieval_attention-*.whl")
+def test_the_wheel_carries_the_cli_catalogues(installed_wheel, tmp_path):
+    wheel, site = installed_wheel
     names = zipfile.ZipFile(BytesIO(wheel.read_bytes())).namelist()
     for lang in TARGET_LANGS:
         assert f"retrieval_attention/locales/{lang}/LC_MESSAGES/retrieval_attention.po" in names
     assert not any(n.endswith(".mo") for n in names)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)], check=True
-    )
     env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
     cli = subprocess.run(
         [sys.executable, "-m", "retrieval_attention", "--lang", "zh", "--help"],

@@ -17,22 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_wheel_contains_and_loads_the_bundled_corpus(tmp_path):
-    wheels, site = tmp_path / "wheels", tmp_path / "site"
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert build.returncode == 0, build.stderr
-    (wheel,) = wheels.glob("retrieval_attention-*.whl")
-    inst = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-        capture_output=True,
-        text=True,
-    )
-    assert inst.returncode == 0, inst.stderr
+def test_wheel_contains_and_loads_the_bundled_corpus(installed_wheel, tmp_path):
+    _wheel, site = installed_wheel
     code = (
         "import retrieval_attention as ra, sys; c = ra.load_corpus(); h = ra.load_histories(corpus=c); "
         "print(ra.__file__); print(len(c), len(h))"
