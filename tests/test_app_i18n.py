@@ -104,3 +104,16 @@ def test_the_glossary_lists_the_articles_terms_side_by_side():
     assert list(table.columns)[:4] == ["English", "中文", "chino tradicional (artículo 000)", "Español"]
     row = table[table["English"] == "causal mask"].iloc[0]
     assert (row["中文"], row["Español"]) == ("因果掩码", "máscara causal")
+
+
+@pytest.mark.parametrize(("lang", "decimal"), [("en", None), ("es", ","), ("zh", None)])
+def test_charts_write_numbers_as_the_session_does(lang, decimal):
+    """The main page's and the recommender's charts carry the language's decimal sign (0,06 in Spanish)."""
+    import json
+
+    for page in ("ui/pages/retrieval.py", "ui/pages/recommender.py"):
+        at = open_page(page, lang)
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        assert specs, page
+        found = {s.get("config", {}).get("locale", {}).get("number", {}).get("decimal") for s in specs}
+        assert found == {decimal}, (page, found)

@@ -7,7 +7,7 @@ positions, not label strings, so a word that occurs twice ("de", ",") keeps two 
 map positions back to the text, which the browser draws with its own fonts (Chinese included).
 
 Every title and axis name is a parameter: the app passes them already translated. Numbers follow
-the chart's locale: :func:`with_number_locale` sets the decimal sign (``0,56`` in Spanish); apply
+the chart's locale: :func:`~retrieval_attention.charts.theme.with_number_locale` sets the decimal sign (``0,56`` in Spanish); apply
 it before :func:`~retrieval_attention.charts.theme.projector`. Weights use the sequential
 "blues" scheme, signed numbers (q·k, vector entries) the diverging "blueorange" centred on 0,
 as the "Inside a transformer" charts do.
@@ -35,7 +35,6 @@ __all__ = [
     "row_height",
     "steps_chart",
     "vectors_and_sum_chart",
-    "with_number_locale",
 ]
 
 #: Cells at least this many pixels wide get their number written in them.
@@ -44,29 +43,6 @@ MIN_NUMBER_CELL = 30
 PANEL = 420
 #: Colour of a cell with no number (a row the row-sum step cannot divide: its sum is about 0).
 MISSING = "#D9D9D9"
-
-
-def with_number_locale(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = ",") -> alt.TopLevelMixin:
-    """``chart`` with its numbers (cells, legends, tooltips) written with ``decimal`` and ``thousands``.
-
-    Call it before :func:`~retrieval_attention.charts.theme.projector`: Altair's ``configure``
-    replaces the whole config, the ``configure_*`` calls after it add to it.
-
-    Args:
-        chart: a top-level chart.
-        decimal: the decimal sign, ``","`` in Spanish.
-        thousands: the digit-grouping sign.
-
-    Returns:
-        The chart with a Vega number locale.
-
-    Example:
-        >>> c = with_number_locale(alt.Chart(pd.DataFrame({"a": [1.5]})).mark_point(), ",", ".")
-        >>> c.to_dict()["config"]["locale"]["number"]["decimal"]
-        ','
-    """
-    number = alt.NumberLocale(decimal=decimal, thousands=thousands, grouping=[3], currency=["", ""])
-    return chart.configure(locale=alt.Locale(number=number))
 
 
 def matrix_frame(M: NDArray[np.floating], row_labels: Sequence[str], col_labels: Sequence[str]) -> pd.DataFrame:

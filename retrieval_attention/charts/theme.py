@@ -29,6 +29,8 @@ __all__ = [
     "VERMILLION",
     "projector",
     "projector_spec",
+    "with_number_locale",
+    "with_number_locale_spec",
 ]
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
@@ -80,6 +82,47 @@ def projector_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         15
     """
     config = {**(spec.get("config") or {}), **copy.deepcopy(PROJECTOR_CONFIG)}
+    return {**spec, "config": config}
+
+
+def _number_locale(decimal: str, thousands: str) -> dict[str, Any]:
+    return {"decimal": decimal, "thousands": thousands, "grouping": [3], "currency": ["", ""]}
+
+
+def with_number_locale(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = ",") -> alt.TopLevelMixin:
+    """``chart`` with its numbers (cells, axes, legends, tooltips) written with ``decimal`` and ``thousands``.
+
+    Call it before :func:`projector`: Altair's ``configure`` replaces the whole config.
+
+    Args:
+        chart: a top-level chart.
+        decimal: the decimal sign, ``","`` in Spanish.
+        thousands: the digit-grouping sign.
+
+    Returns:
+        The chart with a Vega number locale.
+
+    Example:
+        >>> import pandas as pd
+        >>> c = with_number_locale(alt.Chart(pd.DataFrame({"a": [1.5]})).mark_point(), ",", ".")
+        >>> c.to_dict()["config"]["locale"]["number"]["decimal"]
+        ','
+    """
+    return chart.configure(locale=alt.Locale(number=alt.NumberLocale(**_number_locale(decimal, thousands))))
+
+
+def with_number_locale_spec(spec: Mapping[str, Any], decimal: str = ".", thousands: str = ",") -> dict[str, Any]:
+    """:func:`with_number_locale` on a Vega-Lite dictionary (a top-level copy; ``spec`` is not changed).
+
+    Vega's own default is ``.`` and ``,``, so for those the dictionary comes back as it was.
+
+    Example:
+        >>> with_number_locale_spec({"mark": "bar"}, ",", ".")["config"]["locale"]["number"]["thousands"]
+        '.'
+    """
+    if (decimal, thousands) == (".", ","):
+        return dict(spec)
+    config = {**(spec.get("config") or {}), "locale": {"number": _number_locale(decimal, thousands)}}
     return {**spec, "config": config}
 
 

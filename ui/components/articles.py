@@ -11,8 +11,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from retrieval_attention.charts.articles import with_number_locale
-from retrieval_attention.charts.theme import projector
+from retrieval_attention.charts.theme import projector, with_number_locale
 from retrieval_attention.core.validate import MAX_SENTENCE_CHARS
 from retrieval_attention.errors import (
     InvalidParameterError,
@@ -24,7 +23,7 @@ from retrieval_attention.errors import (
 from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
 from retrieval_attention.inspector.walkthrough import is_cjk
 from ui.components.article_nav import PAGES
-from ui.components.i18n import _, fmt_number
+from ui.components.i18n import _, fmt_number, number_signs
 from ui.components.text import md
 
 __all__ = [
@@ -247,13 +246,6 @@ def words_line(tokens: tuple[str, ...]) -> bool:
     return True
 
 
-def _decimal_and_group() -> tuple[str, str]:
-    """The session's decimal sign and digit-grouping sign, as its number formatting writes them."""
-    decimal = fmt_number(0.5, 1).strip("05") or "."
-    group = fmt_number(1_000_000, 0).strip("01") or ","
-    return decimal[0], group[0]
-
-
 def fmt_small(value: float, decimals: int = 3) -> str:
     """A number in the session's format, in scientific notation when it would round to 0 (a tiny weight).
 
@@ -266,7 +258,7 @@ def fmt_small(value: float, decimals: int = 3) -> str:
     """
     if value == 0 or abs(value) >= 10 ** (-decimals):
         return fmt_number(value, decimals)
-    decimal, _group = _decimal_and_group()
+    decimal, _group = number_signs()
     return f"{value:.1e}".replace(".", decimal)
 
 
@@ -277,5 +269,5 @@ def show_chart(chart: alt.TopLevelMixin, key: str) -> None:
         chart: the chart object.
         key: its element key.
     """
-    decimal, group = _decimal_and_group()
+    decimal, group = number_signs()
     st.altair_chart(projector(with_number_locale(chart, decimal, group)), key=key, width="content", height="content")

@@ -27,7 +27,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from retrieval_attention.charts.spec import RenderCache, fingerprint, resolve
-from retrieval_attention.charts.theme import projector, projector_spec
+from retrieval_attention.charts.theme import projector, projector_spec, with_number_locale, with_number_locale_spec
+from ui.components.i18n import number_signs
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _streamlit_spec
@@ -128,9 +129,7 @@ def show_chart(
     dg = where if where is not None else st
     if _streamlit_spec is None:  # pragma: no cover
         chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})
-        dg.altair_chart(projector(chart), key=key, height=height, width=width)
+        dg.altair_chart(projector(with_number_locale(chart, *number_signs())), key=key, height=height, width=width)
         return
-    spec = chart_spec(build, *args, **kwargs)
-    dg.vega_lite_chart(
-        spec=dict(spec), key=key, height=height, width=width
-    )  # a top-level copy: Streamlit pops "datasets"
+    spec = with_number_locale_spec(chart_spec(build, *args, **kwargs), *number_signs())  # a top-level copy:
+    dg.vega_lite_chart(spec=spec, key=key, height=height, width=width)  # Streamlit pops "datasets"

@@ -168,3 +168,13 @@ def fmt_list(items: list[str]) -> str:
 def category_name(category: str) -> str:
     """The display name of a bundled corpus's category in the session's language; others as written."""
     return i18n.category_name(category, current_lang())
+
+
+def number_signs() -> tuple[str, str]:
+    """The session's decimal sign and digit-grouping sign, as :func:`fmt_number` writes them.
+
+    Charts take them as their Vega number locale, so ``0,56`` in Spanish on the page and in the chart.
+    """
+    decimal = fmt_number(0.5, 1).strip("05") or "."
+    group = fmt_number(1_000_000, 0).strip("01") or ","
+    return decimal[0], group[0]
