@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
 from retrieval_attention.charts import recommender as rc
+from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import retrieval as cr
 from retrieval_attention.charts import scoring as cs
 from retrieval_attention.charts import smoothing as csm
@@ -267,11 +268,11 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
             ((_attention(2, heads=4), TOKENS, TOKENS), {"selected": 2}),
         ),
         (
-            ct.relevance_heatmap,
+            crel.relevance_heatmap,
             ((_attention(3) - 0.2, TOKENS, (1, 4)), {"title": "Q·Kᵀ", "asymmetry": 0.4}),
             ((_attention(3) - 0.2, TOKENS, (2, 4)), {"title": "Q·Kᵀ", "asymmetry": 0.4}),
         ),
-        (ct.asymmetry_heads_chart, ((RNG.random((6, 12)), 0, 0), {}), ((RNG.random((6, 12)), 0, 3), {})),
+        (crel.asymmetry_heads_chart, ((RNG.random((6, 12)), 0, 0), {}), ((RNG.random((6, 12)), 0, 3), {})),
         (
             ct.concat_projection_chart,
             ((RNG.normal(size=(12, 32)), RNG.normal(size=384), "she"), {}),
@@ -286,13 +287,8 @@ CACHED_BUILDERS = {
     "smoothing": ("series_chart", "weight_row_chart"),
     "scoring": ("cost_chart", "peakiness_chart", "scores_strip_chart"),
     "recommender": ("cross_attention_heatmap", "history_weights_chart"),
-    "transformer": (
-        "asymmetry_heads_chart",
-        "attention_heatmap",
-        "concat_projection_chart",
-        "heads_grid",
-        "relevance_heatmap",
-    ),
+    "transformer": ("attention_heatmap", "concat_projection_chart", "heads_grid"),
+    "relevance": ("asymmetry_heads_chart", "relevance_heatmap"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import transformer as ct
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
@@ -307,7 +308,7 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
     )
     for col, (name, title, A, asym) in zip(cols, views):
         show_chart(
-            ct.relevance_heatmap,
+            crel.relevance_heatmap,
             A[:n, :n],
             r.tokens[:n],
             r.pair,
@@ -336,7 +337,7 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
         )
     )
     show_chart(
-        ct.asymmetry_heads_chart,
+        crel.asymmetry_heads_chart,
         ins.asymmetry_by_head(sentence),
         layer,
         head,
