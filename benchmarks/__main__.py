@@ -33,6 +33,8 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         steps.append(("coldstart", ["benchmarks.bench_coldstart"]))
     if not quick:
         steps.append(("server_load", ["benchmarks.bench_server_load"]))
+    if browser and not quick:
+        steps.append(("browser_load", ["benchmarks.bench_browser_load"]))
     return steps
 
 

@@ -584,9 +584,24 @@ def threads_section(thr: dict | None) -> str:
     return table(["what", "setting", "median", "note"], rows)
 
 
-def server_load_section(srv: dict | None) -> str:
+def browser_load_text(browser: dict | None) -> str:
+    """Section 3's sentence on the 20-Chromium run (``benchmarks/bench_browser_load.py``), or ""."""
+    if not browser:
+        return ""
+    return (
+        f"\n\nIn real browsers (`benchmarks/bench_browser_load.py` runs `tests/browser/test_load.py` alone, measured "
+        f"{browser['date']}, load average {browser['load_average_at_start']:.2f} at the start): {browser['sessions']} "
+        f"Chromium sessions against one app process, {browser['actions']} actions (3 new queries and 2 temperature "
+        f"steps each, every top-1 right), p50 {browser['p50_s']:.2f} s, p95 {browser['p95_s']:.2f} s, max "
+        f"{browser['max_s']:.2f} s from the key press to the new answer on screen, server memory "
+        f"{browser['server_rss_mb_after']} MB after. Here the 20 browsers' rendering shares the same "
+        f"{browser['cpu_cores']} cores as the server, so these times are the class's, not the server's alone."
+    )
+
+
+def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
     if not srv:
-        return "_Not measured in this run._"
+        return "_Not measured in this run._" + browser_load_text(browser)
     rows = []
     for r in srv["rows"]:
         up = r.get("upload")
@@ -650,6 +665,7 @@ def server_load_section(srv: dict | None) -> str:
             rows,
         )
         + text
+        + browser_load_text(browser)
     )
 
 
@@ -707,7 +723,7 @@ def main() -> None:
         "",
         "## 3. Many users at once (the server alone)",
         "",
-        server_load_section(srv),
+        server_load_section(srv, load_result("browser_load")),
         "",
         "## 4. Attention over many keys (d = 384)",
         "",
