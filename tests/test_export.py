@@ -1,0 +1,240 @@
+"""A lesson as one offline HTML file (retrieval_attention.export): escaping, JSON blocks, file names, saving.
+
+The document tests build lessons by hand; the builder and CLI tests run the real default model.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
+from retrieval_attention.export import Lesson, LessonChart, LessonSection, LessonTable, export_html, save_html
+from retrieval_attention.export.document import CONTENT_SECURITY_POLICY, format_cell, lesson_filename
+
+XSS = "<img src=x onerror=alert(1)>"
+SCRIPT_END = "</script><script>alert(1)</script>"
+
+#: Every element and attribute the renderer itself writes; anything else came from user text.
+TAGS = {
+    "html", "head", "meta", "title", "style", "body", "h1", "dl", "dt", "dd", "section", "h2", "p",
+    "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "script", "div", "footer",
+}  # fmt: skip
+ATTRS = {"lang", "charset", "http-equiv", "content", "name", "class", "scope", "role", "aria-label", "type", "id"}
+ATTRS |= {"data-lesson-chart"}
+
+
+class Parsed(HTMLParser):
+    """Every start tag with its attributes, every text node, and each <script>'s text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._in_script: dict[str, str | None] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._in_script = dict(attrs)
+            self.scripts.append((self._in_script, ""))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+        else:
+            self.text.append(data)
+
+    def json_blocks(self) -> list[object]:
+        return [
+            json.loads(t) for a, t in self.scripts if a.get("type") == "application/json" and "data-lesson-chart" in a
+        ]
+
+
+def _spec(title: str = "weights", label: str = "a") -> dict:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json",
+        "title": title,
+        "data": {"values": [{"k": label, "w": 0.25}, {"k": "b & c > d", "w": 0.75}, {"k": "\u2028 \u2029", "w": 0}]},
+        "mark": "bar",
+        "encoding": {"x": {"field": "k", "type": "nominal"}, "y": {"field": "w", "type": "quantitative"}},
+    }
+
+
+def hostile_lesson() -> tuple[Lesson, list[dict]]:
+    specs = [_spec(XSS, SCRIPT_END), _spec(SCRIPT_END, XSS)]
+    lesson = Lesson(
+        title=XSS,
+        facts=(("Query", XSS), ("Corpus", SCRIPT_END), (XSS, "k")),
+        sections=(
+            LessonSection(
+                heading=XSS,
+                paragraphs=(f"The query {XSS} and {SCRIPT_END}", "line one\nline two"),
+                tables=(LessonTable(("title", XSS), ((XSS, 0.123456), (SCRIPT_END, 2)), caption=XSS),),
+                charts=(LessonChart(specs[0], XSS), LessonChart(specs[1], '" onmouseover="alert(1)')),
+            ),
+        ),
+        lang='en" onload="alert(1)',
+        footer=XSS,
+    )
+    return lesson, specs
+
+
+@pytest.fixture(scope="module")
+def hostile_html() -> str:
+    return export_html(hostile_lesson()[0])
+
+
+def test_user_text_creates_no_element_and_no_attribute(hostile_html):
+    doc = Parsed(hostile_html)
+    tags = {tag for tag, _attrs in doc.tags}
+    assert tags <= TAGS and "img" not in tags, tags - TAGS
+    for tag, attrs in doc.tags:
+        assert set(attrs) <= ATTRS, (tag, attrs)
+    # the only attributes holding user text hold all of it, as one value
+    labels = [a["aria-label"] for t, a in doc.tags if "aria-label" in a]
+    assert labels == [XSS, '" onmouseover="alert(1)']
+    assert [a["lang"] for t, a in doc.tags if t == "html"] == ['en" onload="alert(1)']
+    # 2 chart blocks, the number locale and the JavaScript: the "</script>" in the data ended none of them
+    assert len(doc.scripts) == 4
+    text = "".join(doc.text)
+    # <title>, <h1>, a fact's label and value, <h2>, a paragraph, caption, header, cell, figcaption, footer
+    assert text.count(XSS) == 11
+    assert SCRIPT_END in text
+
+
+def test_user_text_shows_literally(hostile_html):
+    doc = Parsed(hostile_html)
+    assert [t for t, _a in doc.tags].count("title") == 1 and doc.text[doc.text.index(XSS) - 1].strip() == ""
+    assert "&lt;img src=x onerror=alert(1)&gt;" in hostile_html
+    assert XSS not in hostile_html and "</script><script>alert(1)" not in hostile_html
+
+
+def test_json_blocks_parse_back_to_the_exact_specs(hostile_html):
+    _lesson, specs = hostile_lesson()
+    assert Parsed(hostile_html).json_blocks() == specs
+    for ch in ("\u2028", "\u2029"):
+        assert ch not in hostile_html.split("<script>", 1)[0]  # escaped in every JSON block
+
+
+def test_number_signs_reach_tables_and_charts():
+    table = LessonTable(("x",), ((1234.5678,), (7,), (12345,), ("1.5",)), decimals=2)
+    lesson = Lesson("t", (), (LessonSection("s", tables=(table,), charts=(LessonChart(_spec()),)),), "es", ",", ".")
+    doc = Parsed(export_html(lesson))
+    cells = [t.strip() for t in doc.text if t.strip()]
+    assert cells[-4:] == ["1.234,57", "7", "12.345", "1.5"]
+    (locale,) = [json.loads(t) for a, t in doc.scripts if a.get("id") == "lesson-number-locale"]
+    assert locale == {"decimal": ",", "thousands": "."}
+    assert [a.get("class") for t, a in doc.tags if t == "td"] == ["num", "num", "num", None]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, "0.500"), (-0.0001, "0.000"), (1e6, "1,000,000.000"), (3, "3"), (float("nan"), "NaN"), (True, "True")],
+)
+def test_format_cell(value, expected):
+    assert format_cell(value) == expected
+
+
+def test_the_document_is_self_contained_and_forbids_requests(hostile_html):
+    assert hostile_html.startswith("<!DOCTYPE html>")
+    assert "default-src 'none'" in CONTENT_SECURITY_POLICY and "unsafe-eval" not in CONTENT_SECURITY_POLICY
+    (csp,) = [a["content"] for t, a in Parsed(hostile_html).tags if a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp == CONTENT_SECURITY_POLICY
+    assert "vegaEmbed" in hostile_html or "vega-embed" in hostile_html
+    assert "@media print" in hostile_html
+    head = hostile_html.split("</head>")[0]
+    for fetchable in ("<link", "@import", "url(", "refresh"):
+        assert fetchable not in head, fetchable
+
+
+def test_a_lesson_without_charts_carries_no_javascript():
+    doc = export_html(Lesson("t", (("a", "b"),), (LessonSection("s", ("p",)),)))
+    assert "<script" not in doc and len(doc) < 10_000
+
+
+def test_a_spec_json_cannot_carry_is_refused():
+    bad = Lesson("t", (), (LessonSection("s", charts=(LessonChart({"data": {"values": [{"w": float("nan")}]}}),)),))
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        export_html(bad)
+    odd = Lesson("t", (), (LessonSection("s", charts=(LessonChart({"data": object()}),)),))
+    with pytest.raises(InvalidParameterError, match="object"):
+        export_html(odd)
+
+
+# -- file names ----------------------------------------------------------------------------------------------
+
+DAY = datetime.date(2026, 12, 1)
+
+
+def test_lesson_filename_names_page_model_corpus_and_date():
+    name = lesson_filename("retrieval", "all-MiniLM-L6-v2", "videos", datetime.datetime(2026, 12, 1, 23, 59))
+    assert name == "retrieval-all-MiniLM-L6-v2-videos-2026-12-01.html"
+    assert lesson_filename("model", "/home/me/models/e5 small/", "/data/my videos.jsonl", DAY) == (
+        "model-e5-small-my-videos-2026-12-01.html"
+    )
+
+
+@pytest.mark.parametrize(
+    "part",
+    ["../../etc/passwd", "..", ".hidden", "a\\b\\..\\c", "视频", "Café ñandú", "x" * 5000, "\x00\n\t", "", "con:aux*?"],
+)
+def test_lesson_filename_is_always_one_safe_name(part):
+    for args in ((part, "m", "c"), ("p", part, "c"), ("p", "m", part)):
+        name = lesson_filename(*args, DAY)
+        assert all(ch.isascii() and (ch.isalnum() or ch in "._-") for ch in name), name
+        assert "/" not in name and "\\" not in name and ".." not in name and not name.startswith(".")
+        assert name.endswith("-2026-12-01.html") and len(name) <= 180
+        assert Path(name).name == name
+
+
+def test_lesson_filename_keeps_distinct_unicode_names_apart():
+    assert lesson_filename("p", "m", "视频", DAY) != lesson_filename("p", "m", "新闻", DAY)
+    assert "Cafe-nandu" in lesson_filename("p", "m", "Café ñandú", DAY)
+    assert "passwd" in lesson_filename("p", "m", "../../etc/passwd", DAY)
+
+
+# -- saving --------------------------------------------------------------------------------------------------
+
+
+def test_save_html_writes_utf8(tmp_path):
+    lesson = Lesson("猫 " + XSS, (("查询", "猫"),), (LessonSection("一", ("二",)),), lang="zh")
+    out = save_html(lesson, tmp_path / "lesson.html")
+    assert out == tmp_path / "lesson.html"
+    assert out.read_bytes().decode("utf-8") == export_html(lesson)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]
+
+
+def test_save_html_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "lesson.html"
+    target.write_text("old", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", broken)
+    with pytest.raises(InvalidParameterError, match="No space left"):
+        save_html(Lesson("t", (), ()), target)
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]  # no temporary file left
+
+
+def test_save_html_refuses_a_folder_or_a_missing_folder(tmp_path):
+    with pytest.raises(InvalidParameterError, match="is a folder"):
+        save_html(Lesson("t", (), ()), tmp_path)
+    with pytest.raises(RetrievalAttentionError, match="does not exist"):
+        save_html(Lesson("t", (), ()), tmp_path / "missing" / "lesson.html")
+    assert not (tmp_path / "missing").exists()
