@@ -117,3 +117,105 @@ def test_charts_write_numbers_as_the_session_does(lang, decimal):
         assert specs, page
         found = {s.get("config", {}).get("locale", {}).get("number", {}).get("decimal") for s in specs}
         assert found == {decimal}, (page, found)
+
+
+# -- the language is read once per script run, and every run reads it again --------------------------
+
+
+def _fragment_page() -> None:
+    """A switch, a title, a fragment that records the language it translated with, and a button whose
+    callback translates, changes the language and reruns the fragment alone (``st.rerun("part")``)."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from ui.components.i18n import LANG_KEY, QUERY_PARAM, _, current_lang, language_switch
+
+    language_switch()
+    st.title(_("Three retrievals"))
+    seen = st.session_state.setdefault("seen", [])
+
+    @st.fragment(key="part")
+    def part() -> None:
+        alone = bool(get_script_run_ctx().fragment_ids_this_run)  # a fragment rerun: nothing else runs
+        seen.append((alone, current_lang(), _("Language")))
+        st.header(_("Language"))
+
+    part()
+
+    def chinese_then_the_fragment() -> None:
+        seen.append(("callback", current_lang()))  # this run has its language before the change
+        st.session_state[LANG_KEY] = "zh"
+        st.query_params[QUERY_PARAM] = "zh"
+        st.rerun("part")
+
+    st.button("zh", key="then", on_click=chinese_then_the_fragment)
+
+
+def _tr(lang: str, message: str) -> str:
+    from retrieval_attention import i18n
+    from ui.components.i18n import UI_DOMAIN, UI_LOCALES
+
+    out = i18n.load_translations(lang, UI_LOCALES, UI_DOMAIN).gettext(message)
+    assert lang == "en" or out != message, f"{message!r} has no {lang} translation: pick another string"
+    return out
+
+
+def test_a_switch_a_url_change_and_a_fragment_rerun_each_translate_in_the_new_language():
+    at = AppTest.from_function(_fragment_page, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception, at.exception
+
+    def shows(lang: str, alone: bool = False) -> None:
+        assert not at.exception, at.exception
+        assert at.session_state["seen"][-1] == (alone, lang, _tr(lang, "Language"))
+        assert at.header[0].value == _tr(lang, "Language")
+        assert at.title[0].value == _tr(lang, "Three retrievals")
+
+    shows("zh")
+    at.sidebar.radio(key=SWITCH_KEY).set_value("es").run()  # the switch, mid-session
+    shows("es")
+    at.query_params["lang"] = "en"  # an edited link, same session
+    at.run()
+    shows("en")
+    runs = len(at.session_state["seen"])
+    at.button(key="then").click().run()  # the callback reads English, switches, reruns the fragment alone
+    assert not at.exception, at.exception
+    assert at.session_state["seen"][runs:] == [("callback", "en"), (True, "zh", _tr("zh", "Language"))]
+    assert at.header[0].value == _tr("zh", "Language"), "the fragment redrew itself in Chinese"
+
+
+def test_a_rerun_reads_the_language_once_however_many_strings_it_translates(monkeypatch):
+    """The main page after a k change in Chinese: hundreds of ``_()`` calls, one session and one URL lookup."""
+    import gettext
+
+    from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
+    from streamlit.runtime.state.session_state_proxy import SessionStateProxy
+
+    from ui.components.i18n import LANG_KEY, QUERY_PARAM
+
+    at = open_page("ui/pages/retrieval.py", "zh")
+    reads: list[str] = []
+    translated: list[str] = []
+
+    def counting(cls, method, log, key=None):
+        real = getattr(cls, method)
+
+        def wrapper(self, *args, **kwargs):
+            if key is None or (args and args[0] == key):
+                log.append(args[0] if args else "")
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, method, wrapper)
+
+    counting(SessionStateProxy, "__getitem__", reads, LANG_KEY)
+    counting(QueryParamsProxy, "__getitem__", reads, QUERY_PARAM)
+    counting(gettext.GNUTranslations, "gettext", translated)
+    at.slider(key="k").set_value(8).run()
+    assert not at.exception, at.exception
+    assert at.slider(key="k").label == "k（top-k 搜索）", "still in Chinese"
+    assert len(translated) >= 100, f"the page translated only {len(translated)} strings: the count means nothing"
+    assert sorted(reads) == sorted([LANG_KEY, QUERY_PARAM]), (
+        f"{len(translated)} translations read the session's language {reads.count(LANG_KEY)} times "
+        f"and the URL's {reads.count(QUERY_PARAM)} times"
+    )

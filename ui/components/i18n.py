@@ -10,14 +10,24 @@ A page writes ``st.header(_("Three ways to answer"))`` and ``_("top-{k} keeps {s
 ``python -m ui.locales update`` extracts the strings into ``ui/locales``. Never call ``_()`` inside an
 ``st.cache_data`` function: the cache does not know the language. Translate at the page and pass the
 translated labels in (they are then part of the cache key).
+
+A page translates a few hundred strings per run. The language and its catalogue are resolved on the
+first call of each script run (two session lookups) and kept for the rest of that run, keyed by the
+run's own object: every run, a fragment's alone included, starts with a new one, so a switch, a
+``?lang=`` change or a fragment rerun resolves the language again; the sidebar switch drops the
+run's entry when it changes the language.
 """
 
 from __future__ import annotations
 
+import functools
 import gettext
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from retrieval_attention import i18n
 from retrieval_attention.i18n import LANGUAGES, N_, normalize_lang
@@ -71,26 +81,72 @@ def resolve_lang(query: object, session: object, browser: object) -> str:
     return normalize_lang(browser)
 
 
-def current_lang() -> str:
-    """The language of this session (see the module's docstring), kept in session_state and the URL.
+@dataclass(frozen=True)
+class _RunLanguage:
+    """What one script run translates with."""
 
-    Returns:
-        ``"en"``, ``"zh"`` or ``"es"``.
+    lang: str  # "en", "zh" or "es"
+    translations: gettext.NullTranslations  # the app's catalogue in that language
+
+
+#: The language each script run resolved, by the run's own object (:func:`_run_token`). A cache, like
+#: ``functools.cache``: an entry goes with its run (weak key), and no entry outlives a run's language.
+_BY_RUN: weakref.WeakKeyDictionary[object, _RunLanguage] = weakref.WeakKeyDictionary()
+
+
+def _run_token() -> object | None:
+    """An object that exists for this script run only, or None outside a run (bare mode, the CLI).
+
+    Streamlit's ``ScriptRunContext.reset()`` starts every run, a fragment's alone included, and makes
+    a new ``parallel_coordinator`` each time ("single-use: a fresh instance is created at the start of
+    every script run"). A Streamlit without one gives None: the language is then read on every call.
     """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return getattr(ctx, "parallel_coordinator", None) if ctx is not None else None
+
+
+def _session_lang() -> str:
+    """The session's language from session_state, the URL and the browser; puts it in both places."""
     session = st.session_state.get(LANG_KEY)
     query = st.query_params.get(QUERY_PARAM)
     if session is not None and query == session:
-        return session  # every call after the first: two lookups
+        return session  # every run after the first: two lookups
     lang = resolve_lang(query, session, None if session in LANGUAGES else st.context.locale)
     st.session_state[LANG_KEY] = lang
     st.query_params[QUERY_PARAM] = lang  # a page switch may drop the parameter: put it back
     return lang
 
 
+def _run_language() -> _RunLanguage:
+    """This run's language and catalogue: resolved on the run's first call, then one dictionary lookup."""
+    token = _run_token()
+    if token is not None:
+        known = _BY_RUN.get(token)
+        if known is not None:
+            return known
+    lang = _session_lang()
+    run = _RunLanguage(lang, i18n.load_translations(lang, UI_LOCALES, UI_DOMAIN))
+    if token is not None:
+        _BY_RUN[token] = run
+    return run
+
+
+def current_lang() -> str:
+    """The language of this session (see the module's docstring), kept in session_state and the URL.
+
+    Returns:
+        ``"en"``, ``"zh"`` or ``"es"``; read once per script run.
+    """
+    return _run_language().lang
+
+
 def _switched() -> None:
     lang = normalize_lang(st.session_state.get(SWITCH_KEY))
     st.session_state[LANG_KEY] = lang
     st.query_params[QUERY_PARAM] = lang
+    token = _run_token()
+    if token is not None:
+        _BY_RUN.pop(token, None)  # this run may have translated before the callback: read it again
 
 
 def language_switch() -> str:
@@ -114,8 +170,8 @@ def language_switch() -> str:
 
 
 def translations() -> gettext.NullTranslations:
-    """The app's translations in the session's language (read once per process)."""
-    return i18n.load_translations(current_lang(), UI_LOCALES, UI_DOMAIN)
+    """The app's translations in the session's language (the catalogue is read once per process)."""
+    return _run_language().translations
 
 
 def _(message: str) -> str:
@@ -175,6 +231,11 @@ def number_signs() -> tuple[str, str]:
 
     Charts take them as their Vega number locale, so ``0,56`` in Spanish on the page and in the chart.
     """
-    decimal = fmt_number(0.5, 1).strip("05") or "."
-    group = fmt_number(1_000_000, 0).strip("01") or ","
+    return _number_signs(current_lang())
+
+
+@functools.cache
+def _number_signs(lang: str) -> tuple[str, str]:
+    decimal = i18n.fmt_number(0.5, lang, 1).strip("05") or "."
+    group = i18n.fmt_number(1_000_000, lang, 0).strip("01") or ","
     return decimal[0], group[0]
