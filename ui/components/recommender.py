@@ -5,7 +5,8 @@ Widgets and rendering only; every number comes from :mod:`retrieval_attention.re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,9 +14,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import retrieval_attention as ra
+from retrieval_attention import i18n
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
 from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
-from ui.components.i18n import N_, _, category_name, current_lang, fmt_number, fmt_percent
+from ui.components.i18n import N_, _, current_lang, fmt_number, fmt_percent
 from ui.components.text import md
 
 CUSTOM = "__custom__"
@@ -80,9 +82,35 @@ def evaluate(
     )
 
 
-def video_label(corpus: ra.Corpus, video_id: str) -> str:
-    v = corpus.by_id(video_id)
-    return f"{v.title}  ·  {category_name(v.category)}"
+@dataclass(frozen=True)
+class _VideoLabels:
+    corpus: weakref.ref[ra.Corpus]  # the corpus they label (a cache keyed by id() must check it is the same)
+    by_id: Mapping[str, str]  # video id -> "title  ·  category", read-only
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _video_labels(_corpus: ra.Corpus, corpus_id: int, lang: str) -> _VideoLabels:
+    labels = {v.id: f"{v.title}  ·  {i18n.category_name(v.category, lang)}" for v in _corpus}
+    return _VideoLabels(weakref.ref(_corpus), labels)
+
+
+def video_labels(corpus: ra.Corpus) -> Mapping[str, str]:
+    """Every video's picker label, ``title  ·  category`` in the session's language, built once per corpus and language.
+
+    The pickers list every unseen video (~300) on every rerun; the labels are made once per server.
+
+    Args:
+        corpus: the page's corpus (the store's, one object per server and model).
+
+    Returns:
+        Video id -> label; shared, so read-only.
+    """
+    lang = current_lang()
+    labels = _video_labels(corpus, id(corpus), lang)
+    if labels.corpus() is not corpus:  # that corpus is gone and this one has its address: label this one
+        _video_labels.clear()
+        labels = _video_labels(corpus, id(corpus), lang)
+    return labels.by_id
 
 
 def encoder_ui() -> str:
@@ -131,7 +159,7 @@ def history_ui(corpus: ra.Corpus, personas: Sequence[ra.Persona]) -> list[str]:
             _("Watched videos, in the order watched (the last one is the most recent)"),
             corpus.ids,
             key="rec_custom",
-            format_func=lambda i: video_label(corpus, i),
+            format_func=video_labels(corpus).__getitem__,
             placeholder=_("type to search the {n} titles…").format(n=fmt_number(len(corpus))),
         )
     st.session_state["rec_prev_history"] = list(history)
@@ -199,7 +227,7 @@ def ensure_targets(candidates: Sequence[str], defaults: Callable[[], tuple[str, 
 
 
 def target_ui(corpus: ra.Corpus, candidates: Sequence[str], key: str, label: str) -> str:
-    return st.selectbox(label, list(candidates), key=key, format_func=lambda i: video_label(corpus, i))
+    return st.selectbox(label, list(candidates), key=key, format_func=video_labels(corpus).__getitem__)
 
 
 def target_metrics(ta: TargetAttention, slot: str, cols: Sequence[DeltaGenerator]) -> None:
