@@ -21,6 +21,7 @@ from streamlit.elements.vega_charts import _stabilize_vega_json_spec
 from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
+from retrieval_attention.charts import articles as ca
 from retrieval_attention.charts import recommender as rc
 from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import retrieval as cr
@@ -221,6 +222,55 @@ def _attention(seed: int, heads: int = 0) -> np.ndarray:
     return x if heads else x[0]
 
 
+def _article_cases() -> list[tuple]:
+    """The four article pages' builders, with the kind of inputs those pages pass."""
+    M = _attention(4) - 1 / 6  # (6, 6), signed
+    text = {"row_title": "query word i", "col_title": "key word j", "value_title": "α"}
+    steps = [("q·k_j", RNG.normal(size=6), True), ("softmax → w_j", _attention(5)[0], False)]
+    weighted, dims = RNG.normal(size=(6, 8)), [f"d{i}" for i in range(8)]
+    sums = {"title": "w_j · v_j", "sum_label": "z", "sum_row": "z", "row_title": "token j", "col_title": "dim"}
+    lines = {"title": "values", "x_title": "dimension", "y_title": "value", "series_title": "vector"}
+    v = RNG.normal(size=(3, 16))
+    pca = {
+        "x_title": "x",
+        "qk_title": "q and k",
+        "x_name": "x",
+        "q_name": "q",
+        "k_name": "k",
+        "series_title": "vector",
+        "axis_titles": ("component 1", "component 2"),
+    }
+    x2, q2, k2 = (RNG.normal(size=(6, 2)) for _ in range(3))
+    return [
+        (
+            ca.matrix_heatmap,
+            ((_attention(4), TOKENS, TOKENS), {"title": "α", **text, "cell": 40, "highlight": [(1, 4)]}),
+            ((_attention(4), TOKENS, TOKENS), {"title": "α", **text, "cell": 40, "highlight": [(2, 4)]}),
+        ),
+        (
+            ca.matrix_heatmap,
+            ((M, TOKENS, TOKENS), {"title": "diff", **text, "signed": True, "limit": 0.5}),
+            ((M, TOKENS, TOKENS), {"title": "diff", **text, "signed": True, "limit": 0.8}),
+        ),
+        (
+            ca.steps_chart,
+            ((TOKENS, steps), {"title": "head 0", "row_title": "key token j"}),
+            ((TOKENS, steps[:1]), {"title": "head 0", "row_title": "key token j"}),
+        ),
+        (
+            ca.vectors_and_sum_chart,
+            ((weighted, weighted.sum(axis=0), TOKENS, dims), {**sums, "value_title": "value"}),
+            ((weighted / 2, weighted.sum(axis=0) / 2, TOKENS, dims), {**sums, "value_title": "value"}),
+        ),
+        (
+            ca.mix_chart,
+            (([("v · a", v[0]), ("v · b", v[1]), ("new", 0.75 * v[0] + 0.25 * v[1])],), lines),
+            (([("v · a", v[0]), ("v · b", v[1]), ("new", 0.5 * v[0] + 0.5 * v[1])],), lines),
+        ),
+        (ca.projection_chart, ((TOKENS, x2, q2, k2), pca), ((TOKENS, x2, k2, q2), pca)),
+    ]
+
+
 def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
     """(builder, args and kwargs A, args and kwargs B): B differs from A in one input."""
     curve_a, err_a = _topk(0.05)
@@ -278,6 +328,7 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
             ((RNG.normal(size=(12, 32)), RNG.normal(size=384), "she"), {}),
             ((RNG.normal(size=(12, 32)), RNG.normal(size=384), "dog"), {}),
         ),
+        *_article_cases(),
     ]
 
 
@@ -289,6 +340,7 @@ CACHED_BUILDERS = {
     "recommender": ("cross_attention_heatmap", "history_weights_chart"),
     "transformer": ("attention_heatmap", "concat_projection_chart", "heads_grid"),
     "relevance": ("asymmetry_heads_chart", "relevance_heatmap"),
+    "articles": ("matrix_heatmap", "mix_chart", "projection_chart", "steps_chart", "vectors_and_sum_chart"),
 }
 
 
@@ -365,6 +417,35 @@ def test_show_chart_sends_what_st_altair_chart_sends():
         ]
         assert old.proto.theme == new.proto.theme == "streamlit"
         assert old.proto.use_container_width == new.proto.use_container_width
+
+
+def test_an_article_chart_sends_what_it_sent_with_st_altair_chart_in_spanish():
+    """The article pages' charts moved to the render cache: same spec, data, size and decimal comma."""
+
+    def page() -> None:
+        import numpy as np
+        import streamlit as st
+
+        from retrieval_attention.charts import articles as ca
+        from retrieval_attention.charts.theme import projector, with_number_locale
+        from ui.components import articles as ui
+        from ui.components.i18n import number_signs
+
+        w, toks = np.full((3, 3), 1 / 3), ["a", "b", "c"]
+        text = {"title": "α", "row_title": "i", "col_title": "j", "highlight": [(0, 1)]}
+        chart = with_number_locale(ca.matrix_heatmap(w, toks, toks, **text), *number_signs())
+        st.altair_chart(projector(chart), key="old", width="content", height="content")
+        ui.show_chart(ca.matrix_heatmap, w, toks, toks, key="new", **text)
+
+    at = AppTest.from_function(page)
+    at.query_params["lang"] = "es"
+    at.run()
+    assert not at.exception, at.exception
+    old, new = at.get("vega_lite_chart")
+    assert json.loads(old.proto.spec) == json.loads(new.proto.spec)
+    assert json.loads(new.proto.spec)["config"]["locale"]["number"]["decimal"] == ","
+    assert [(d.name, d.data.data) for d in old.proto.datasets] == [(d.name, d.data.data) for d in new.proto.datasets]
+    assert (old.proto.use_container_width, old.proto.theme) == (new.proto.use_container_width, new.proto.theme)
 
 
 # -- the pages: a rerun after a slider change shows what a cold run shows ---------------------------

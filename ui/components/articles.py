@@ -1,6 +1,7 @@
 """What the "The articles, step by step" pages share: the article each view follows, the model, the
 sentence box, token chips, the word toggle, a clear message for bad input, and charts in the
-session's language. Widgets and rendering only; the maths is in ``retrieval_attention``.
+session's language, drawn from the render cache like every other page's. Widgets and rendering
+only; the maths is in ``retrieval_attention``.
 
 Every string a student reads goes through ``_()``; the articles' own titles are data, shown in
 their own language (Chinese or Spanish) whatever the session's language is.
@@ -8,10 +9,10 @@ their own language (Chinese or Spanish) whatever the session's language is.
 
 from __future__ import annotations
 
-import altair as alt
+from typing import Any
+
 import streamlit as st
 
-from retrieval_attention.charts.theme import projector, with_number_locale
 from retrieval_attention.core.validate import MAX_SENTENCE_CHARS
 from retrieval_attention.errors import (
     InvalidParameterError,
@@ -22,7 +23,9 @@ from retrieval_attention.errors import (
 )
 from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
 from retrieval_attention.inspector.walkthrough import is_cjk
+from ui.components import charts
 from ui.components.article_nav import PAGES
+from ui.components.charts import Builder
 from ui.components.i18n import _, fmt_number, number_signs
 from ui.components.text import md
 
@@ -262,12 +265,15 @@ def fmt_small(value: float, decimals: int = 3) -> str:
     return f"{value:.1e}".replace(".", decimal)
 
 
-def show_chart(chart: alt.TopLevelMixin, key: str) -> None:
-    """Draw ``chart`` with the session's number format and projector-sized type.
+def show_chart(build: Builder, /, *args: Any, key: str, **kwargs: Any) -> None:
+    """Draw ``build(*args, **kwargs)`` at its own size, projector-themed, with the session's number format.
+
+    The specification comes from the server's render cache (:func:`ui.components.charts.show_chart`):
+    built once per distinct input, so a rerun that leaves a chart's inputs as they were costs a hash.
 
     Args:
-        chart: the chart object.
-        key: its element key.
+        build: a chart builder of :mod:`retrieval_attention.charts.articles`; its inputs are the rest
+            (a builder's own ``width`` cannot be passed: that name is the element's).
+        key: the element's key.
     """
-    decimal, group = number_signs()
-    st.altair_chart(projector(with_number_locale(chart, decimal, group)), key=key, width="content", height="content")
+    charts.show_chart(build, *args, key=key, width="content", height="content", **kwargs)

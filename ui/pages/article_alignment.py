@@ -148,14 +148,13 @@ def alignment_section() -> None:
         return
     best = [(i, al.best(i)) for i in range(len(al.query_words))]
     n, m = len(al.query_words), len(al.key_words)
-    chart = ca.matrix_heatmap(
-        al.weights, al.query_words, al.key_words,
+    ui.show_chart(
+        ca.matrix_heatmap, al.weights, al.query_words, al.key_words, key="al_heatmap",
         title=_("Alignment weights α_ij"),
         subtitle=_("rows sum to 1; the largest weight of each row is outlined"),
         row_title=_("query word i"), col_title=_("key word j"), value_title="α",
         cell=ca.row_height(max(n, m), most=64, least=20, total=520), highlight=best,
     )  # fmt: skip
-    ui.show_chart(chart, key="al_heatmap")
     low, high = float(al.scores.min()), float(al.scores.max())
     st.caption(
         _(
@@ -189,12 +188,12 @@ def alignment_section() -> None:
         )
     )
     if st.toggle(_("Show the raw cosines"), key="al_raw"):
-        raw = ca.matrix_heatmap(
-            al.scores, al.query_words, al.key_words, title=_("cosine(q_i, h_j), before ÷ T and the softmax"),
+        ui.show_chart(
+            ca.matrix_heatmap, al.scores, al.query_words, al.key_words, key="al_raw_heatmap",
+            title=_("cosine(q_i, h_j), before ÷ T and the softmax"),
             row_title=_("query word i"), col_title=_("key word j"), value_title=_("cosine"),
             cell=ca.row_height(max(n, m), most=64, least=20, total=520),
         )  # fmt: skip
-        ui.show_chart(raw, key="al_raw_heatmap")
 
 
 def main() -> None:

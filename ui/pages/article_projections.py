@@ -68,8 +68,8 @@ def projections_section(ins: TransformerInspector) -> None:
     except RetrievalAttentionError as exc:
         ui.problem(exc, sentence)
         return
-    chart = ca.projection_chart(
-        p.tokens, p.x_2d, p.q_2d, p.k_2d,
+    ui.show_chart(
+        ca.projection_chart, p.tokens, p.x_2d, p.q_2d, p.k_2d, key="ap_pca",
         x_title=_("x entering layer {layer} ({d} numbers): {share} of the spread").format(
             layer=layer, d=ins.d_model, share=fmt_percent(float(p.x_explained.sum()))
         ),
@@ -79,7 +79,6 @@ def projections_section(ins: TransformerInspector) -> None:
         x_name="x", q_name=_("q (query)"), k_name=_("k (key)"), series_title=_("vector"),
         axis_titles=(_("component 1"), _("component 2")),
     )  # fmt: skip
-    ui.show_chart(chart, key="ap_pca")
     st.caption(
         _(
             "A 2-D PCA of our own (numpy SVD): x lives in {d} dimensions and q, k in {hd}, so x has its own axes; "
@@ -175,12 +174,12 @@ def shuffle_section(ins: TransformerInspector) -> None:
             (_("difference: shuffled − rearranged"), diff, True),
         ]
         for k, (place, (name, M, signed)) in enumerate(zip(st.columns(3, gap="small"), charts)):
-            chart = ca.matrix_heatmap(
-                M, labels, labels, title=name, row_title=_("query"), col_title=_("key"), value_title=_("weight"),
-                cell=cell, signed=signed, limit=limit if signed else None,
-            )  # fmt: skip
             with place:
-                ui.show_chart(chart, key=f"ap_{key}_{k}")
+                ui.show_chart(
+                    ca.matrix_heatmap, M, labels, labels, key=f"ap_{key}_{k}", title=name, row_title=_("query"),
+                    col_title=_("key"), value_title=_("weight"), cell=cell, signed=signed,
+                    limit=limit if signed else None,
+                )  # fmt: skip
     st.markdown(
         _(
             "Without positions the two pictures are the same and the difference is blank: each word sees the same "

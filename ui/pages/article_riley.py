@@ -95,12 +95,11 @@ def heatmap(r: RileyParts, M: np.ndarray, title: str, subtitle: str, signed: boo
     n = len(r.labels)
     c = cell or ca.row_height(n, most=46, least=14, total=640)
     a, b = pair
-    chart = ca.matrix_heatmap(
-        M, r.labels, r.labels, title=title, subtitle=subtitle,
+    ui.show_chart(
+        ca.matrix_heatmap, M, r.labels, r.labels, key=key, title=title, subtitle=subtitle,
         row_title=_("a: attends (row)"), col_title=_("b: is attended to (column)"), value_title=value_title,
         signed=signed, cell=c, highlight=[(a, b), (b, a)],
     )  # fmt: skip
-    ui.show_chart(chart, key=key)
 
 
 def two(r: RileyParts) -> tuple[list, int]:
@@ -127,14 +126,15 @@ def part1(r: RileyParts, a: int, b: int) -> None:
     ratio = float(st.slider(_("r: how much of its own value a keeps"), 0.0, 1.0, step=0.05, key="ar_ratio"))
     mixed = r.mix(a, b, ratio)
     st.latex(r"v_a^{\mathrm{new}} = r\,v_a + (1-r)\,v_b")
-    chart = ca.mix_chart(
+    ui.show_chart(
+        ca.mix_chart,
         [(f"v · {r.labels[a]}", r.V[a]), (f"v · {r.labels[b]}", r.V[b]), (_("new v · {a}").format(a=r.labels[a]), mixed)],
+        key="ar_mix",
         title=_("Values of layer {layer}, head {head}: all {hd} numbers").format(
             layer=r.layer, head=r.head, hd=r.V.shape[1]
         ),
         x_title=_("dimension"), y_title=_("value"), series_title=_("vector"),
     )  # fmt: skip
-    ui.show_chart(chart, key="ar_mix")
     other = next((i for i in range(len(r.labels)) if i not in (a, b)), b)
     st.markdown(
         _(

@@ -102,12 +102,12 @@ def vectors_section(w: Walkthrough) -> None:
     cell = ca.row_height(len(w.tokens), most=40, total=560)
     places = [st.container(), *st.columns(2, gap="medium")]
     for k, ((title, M, rows), place) in enumerate(zip(show, places)):
-        chart = ca.matrix_heatmap(
-            M, rows, cols, title=title, col_title=dim_title, value_title=_("value"), signed=True, numbers=True,
-            cell=max(cell, 36) if k == 0 else cell, cell_width=56, legend=False, limit=None if k == 2 else top,
-        )  # fmt: skip
         with place:
-            ui.show_chart(chart, key=f"aw_vec_{k}")
+            ui.show_chart(
+                ca.matrix_heatmap, M, rows, cols, key=f"aw_vec_{k}", title=title, col_title=dim_title,
+                value_title=_("value"), signed=True, numbers=True, cell=max(cell, 36) if k == 0 else cell,
+                cell_width=56, legend=False, limit=None if k == 2 else top,
+            )  # fmt: skip
     st.caption(
         _("The first {n} of {hd} numbers of each vector (d_k = {hd} in this model; 64 in the article).").format(
             n=n, hd=w.head_dim
@@ -125,7 +125,7 @@ def scores_section(w: Walkthrough, sentence: str, words: bool, ins: TransformerI
             "The score of token j is the dot product of “{token}”'s query with token j's key: one number per token."
         ).format(token=md(w.query_token))
     )
-    ui.show_chart(ca.steps_chart(w.tokens, [score], title=title, row_title=_("key token j")), key="aw_scores")
+    ui.show_chart(ca.steps_chart, w.tokens, [score], key="aw_scores", title=title, row_title=_("key token j"))
     st.header(_("3 · Divide by √d_k, then softmax"))
     root = fmt_number(w.sqrt_dk, 2)
     st.markdown(
@@ -137,7 +137,7 @@ def scores_section(w: Walkthrough, sentence: str, words: bool, ins: TransformerI
     )
     st.latex(r"w_j = \mathrm{softmax}_j\!\left(\frac{q \cdot k_j}{\sqrt{d_k}}\right),\quad \sum_j w_j = 1")
     columns = [score, (_("÷ √{hd}").format(hd=w.head_dim), w.scaled, True), (_("softmax → w_j"), w.weights, False)]
-    ui.show_chart(ca.steps_chart(w.tokens, columns, title=title, row_title=_("key token j")), key="aw_steps")
+    ui.show_chart(ca.steps_chart, w.tokens, columns, key="aw_steps", title=title, row_title=_("key token j"))
     best = int(w.weights.argmax())
     st.markdown(
         _("“{token}” gives the most weight to “{best}”: {weight}. Σ w_j = {total}.").format(
@@ -157,13 +157,14 @@ def word_weights(w: Walkthrough, sentence: str, ins: TransformerInspector) -> No
         return
     wa = word_attention(ins, sentence, w.layer)
     a = next(i for i, g in enumerate(wa.groups) if w.token in g)
-    chart = ca.steps_chart(
+    ui.show_chart(
+        ca.steps_chart,
         wa.words,
         [(_("w per word"), wa.weights[w.head, a], False)],
+        key="aw_words",
         title=_("Merged to words: the row of “{word}”").format(word=wa.words[a]),
         row_title=_("key word"),
     )
-    ui.show_chart(chart, key="aw_words")
 
 
 def sum_section(w: Walkthrough) -> None:
@@ -178,12 +179,11 @@ def sum_section(w: Walkthrough) -> None:
     st.latex(r"z = \sum_j w_j\, v_j")
     cols = dims(w)
     n = len(cols)
-    chart = ca.vectors_and_sum_chart(
-        w.weighted_values[:, :n], w.z[:n], w.tokens, cols,
+    ui.show_chart(
+        ca.vectors_and_sum_chart, w.weighted_values[:, :n], w.z[:n], w.tokens, cols, key="aw_sum",
         title=_("w_j · v_j (first {n} of {hd} numbers)").format(n=n, hd=w.head_dim),
         sum_label=_("z = Σ w_j·v_j"), sum_row="z", row_title=_("token j"), col_title=_("dimension"), value_title=_("value"),
     )  # fmt: skip
-    ui.show_chart(chart, key="aw_sum")
     a, b = w.columns
     st.caption(
         _(
