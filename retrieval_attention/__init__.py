@@ -14,6 +14,8 @@ Example:
     >>> store.corpus.by_id(res.ids[0]).category
     'pets'
 
+A lesson saves as one HTML file that opens offline (``save_html(retrieval_lesson(store, query), path)``).
+
 Importing this package is instant: the embedding model loads only when a store or encoder is first
 built. The default model runs on our own numpy forward pass (``encoders/bert.py``); torch and
 sentence-transformers load only for models that path does not implement.
@@ -55,6 +57,9 @@ from retrieval_attention.export import (
     LessonTable,
     export_html,
     lesson_filename,
+    model_lesson,
+    recommender_lesson,
+    retrieval_lesson,
     save_html,
 )
 from retrieval_attention.index import VectorIndex
@@ -123,6 +128,9 @@ __all__ = [
     "export_html",
     "save_html",
     "lesson_filename",
+    "retrieval_lesson",
+    "recommender_lesson",
+    "model_lesson",
     # errors
     "RetrievalAttentionError",
     "InvalidParameterError",

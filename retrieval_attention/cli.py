@@ -1,7 +1,8 @@
 """``python -m retrieval_attention "funny cat videos"``: the three retrievals side by side.
 
 Prints hard lookup, top-k and soft attention in three columns (stacked on a narrow terminal),
-or one JSON document with ``--json``. Errors are one line on stderr and exit status 2.
+one JSON document with ``--json``, or writes the lesson as one offline HTML file with ``--html FILE``
+(:func:`retrieval_attention.export.retrieval_lesson`). Errors are one line on stderr and exit status 2.
 ``--lang zh`` or ``--lang es`` translates the text for people (help, headings, labels, numbers,
 category names) with the package's gettext catalogue; JSON keys and values stay as they are.
 """
@@ -15,22 +16,14 @@ import logging
 import os
 import shutil
 import sys
-import unicodedata
 from collections.abc import Sequence
-from itertools import zip_longest
+from pathlib import Path
 from typing import Any, NoReturn
 
+from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.i18n import (
-    DEFAULT_LANG,
-    LANGUAGES,
-    category_name,
-    fmt_list,
-    fmt_number,
-    fmt_percent,
-    load_translations,
-)
+from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
 
 __all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict", "terminal_text"]
 
@@ -75,6 +68,11 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     )
     p.add_argument("--top", type=int, default=5, help=_("rows of soft attention to show (default {n})").format(n=5))
     p.add_argument("--json", action="store_true", help=_("print one JSON document for scripts"))
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help=_("write the lesson (settings, numbers, charts) to FILE as one HTML page that opens offline"),
+    )
     p.add_argument("--no-cache", action="store_true", help=_("re-embed the corpus, ignore the cache"))
     p.add_argument(
         "--lang",
@@ -86,178 +84,6 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         ),
     )
     return parser
-
-
-def result_to_dict(store: Any, res: Any, top: int) -> dict[str, Any]:
-    """A JSON-ready view of one :class:`RetrievalResult`."""
-    videos = store.corpus
-    rows = [
-        {"id": vid, "title": videos.by_id(vid).title, "score": round(s, 6), "weight": round(w, 6)}
-        for vid, s, w in res.top(top if res.mode == "soft" else len(res.ids))
-    ]
-    d: dict[str, Any] = {"mode": res.mode, "hit": res.hit, "results": rows}
-    if res.mode == "hard":
-        d["lookup_key"] = res.lookup_key
-    else:
-        d.update(temperature=res.temperature, scale=res.scale)
-    if res.mode == "soft":
-        d.update(entropy=round(res.entropy, 6), effective_num_keys=round(res.effective_num_keys, 6))
-    if res.hit:
-        s = store.describe_output(res.output)
-        d["output"] = {
-            "category_mix": {c: round(x, 6) for c, x in s.category_mix.items() if x > 0},
-            "duration_s": None if s.duration_s is None else round(s.duration_s, 3),
-            "views": None if s.views is None else round(s.views, 1),
-            "nearest": [{"id": i, "title": videos.by_id(i).title, "cosine": round(c, 6)} for i, c in s.nearest],
-        }
-    return d
-
-
-#: Invisible joiners kept as they are: emoji sequences and Persian words need them, terminals ignore them.
-_JOINERS = frozenset("\u200c\u200d")
-
-
-def terminal_text(text: str) -> str:
-    r"""``text`` safe to print: control characters shown as escapes, line breaks and odd spaces as a space.
-
-    A title or a file name can hold ANSI/OSC escape sequences (colours, hyperlinks, the window title,
-    clearing the screen), C1 controls, DEL or bidi overrides that reorder what the reader sees. Every
-    line the CLI prints goes through this one function, in every layout and on stderr.
-
-    Example:
-        >>> terminal_text("\x1b[31mred\x1b[0m \u202eevil\u202c\ttab")
-        '\\x1b[31mred\\x1b[0m \\u202eevil\\u202c tab'
-    """
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable() or ch in _JOINERS:
-            out.append(ch)
-        elif ch.isspace():  # tab, newline, NEL, U+2028, no-break and ideographic spaces
-            out.append(" ")
-        else:  # C0/C1 controls, DEL, bidi and other format characters, unassigned code points
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
-
-
-def _escape_json_char(ch: str) -> str:
-    cp = ord(ch)
-    if cp <= 0xFFFF:
-        return f"\\u{cp:04x}"
-    cp -= 0x10000  # JSON spells a code point past the BMP as a surrogate pair
-    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
-
-
-def json_text(doc: Any) -> str:
-    r"""``doc`` as strict JSON (RFC 8259: no NaN or Infinity), with non-printable characters escaped.
-
-    ``json.dumps`` writes DEL, C1 controls and bidi overrides raw when ``ensure_ascii=False``; they are
-    written as ``\uXXXX`` escapes here, so the document is safe on a terminal and decodes to the same data.
-
-    Raises:
-        InvalidParameterError: a number in ``doc`` is NaN or infinite, which JSON cannot carry.
-
-    Example:
-        >>> print(json_text({"title": "猫\u202e", "weight": 0.5}))
-        {
-          "title": "猫\u202e",
-          "weight": 0.5
-        }
-    """
-    from retrieval_attention.errors import InvalidParameterError
-
-    try:
-        text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
-    except ValueError:
-        raise InvalidParameterError(
-            "the result holds NaN or infinity, which JSON cannot carry: the temperature or scale is too "
-            "extreme for float32 (try a temperature between 0.01 and 10)"
-        ) from None
-    # Outside strings json.dumps writes only ASCII punctuation, spaces and newlines, so every other
-    # non-printable character is inside a string, where a \\u escape means the same character.
-    return "".join(ch if ch.isprintable() or ch in "\n " else _escape_json_char(ch) for ch in text)
-
-
-def _width(text: str) -> int:
-    """Terminal cells: CJK wide and full-width characters take 2, combining marks and joiners 0."""
-    return sum(
-        0 if unicodedata.combining(ch) or ch in _JOINERS else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def _fit(text: str, width: int) -> str:
-    """Cut ``text`` (already :func:`terminal_text`) to ``width`` terminal cells and pad it."""
-    out, w = "", 0
-    for ch in text:
-        cw = _width(ch)
-        if w + cw > width - (1 if _width(text) > width else 0):
-            out += "…"
-            w += 1
-            break
-        out, w = out + ch, w + cw
-    return out + " " * max(0, width - w)
-
-
-def _describe(store: Any, res: Any, lang: str) -> list[str]:
-    _ = load_translations(lang).gettext
-    s = store.describe_output(res.output)
-    mix = [
-        f"{category_name(c, lang)} {fmt_percent(x, lang)}" for c, x in list(s.category_mix.items())[:3] if x >= 0.005
-    ]
-    lines = [_("output: {mix}").format(mix=fmt_list(mix, lang))]
-    if s.duration_s is not None:
-        lines.append("  " + _("duration {minutes} min").format(minutes=fmt_number(s.duration_s / 60, lang, 1)))
-    if s.views is not None:
-        lines.append("  " + _("views ~{views}").format(views=fmt_number(s.views, lang, 0)))
-    if s.nearest:
-        lines.append("  " + _("nearest: {title}").format(title=store.corpus.by_id(s.nearest[0][0]).title))
-    return lines
-
-
-def _columns(store: Any, results: dict[str, Any], k: int, top: int, lang: str) -> list[list[str]]:
-    _ = load_translations(lang).gettext
-    titles = store.corpus
-    hard, topk, soft = results["hard"], results["topk"], results["soft"]
-    c1 = [_("HARD LOOKUP (dict)")]
-    if hard.hit:
-        v = titles.by_id(hard.ids[0])
-        c1 += [_("hit: exact key"), f"  {v.title}", f"  {category_name(v.category, lang)} · {v.channel}"]
-        c1 += _describe(store, hard, lang)
-    else:
-        c1 += [_("miss: no key equals"), f"  {hard.lookup_key!r}"]
-        c1 += _("a dict has no notion\nof 'close': weights all 0").split("\n")
-    kept = len(topk.ids)
-    c2 = [_("TOP-{k} (FAISS, cosine)").format(k=kept)]
-    c2 += [
-        f"{r}. {fmt_number(s, lang, 3)} {titles.by_id(i).title}" for r, (i, s, _w) in enumerate(topk.top(k), start=1)
-    ]
-    share = fmt_percent(float(soft.weights[topk.positions].sum()), lang)
-    c2 += [_("weight kept by top-{k}: {share}").format(k=kept, share=share)]
-    c2 += _describe(store, topk, lang)
-    c3 = [_("SOFT ATTENTION (T={t})").format(t=f"{soft.temperature:g}")]  # T as typed on the command line
-    c3 += [f"{fmt_percent(w, lang, 1):>6} {titles.by_id(i).title}" for i, _s, w in soft.top(top)]
-    h, n_eff = fmt_number(soft.entropy, lang, 2), fmt_number(soft.effective_num_keys, lang, 1)
-    c3 += [_("entropy {h} nats · eff. keys {n}").format(h=h, n=n_eff)]
-    c3 += _describe(store, soft, lang)
-    return [c1, c2, c3]
-
-
-def render_text(store: Any, results: dict[str, Any], k: int, top: int, width: int, lang: str = DEFAULT_LANG) -> str:
-    """The three columns as text, ``width`` terminal cells wide (stacked below 96 cells), in ``lang``.
-
-    Every cell goes through :func:`terminal_text`, in both layouts.
-    """
-    cols = [[terminal_text(cell) for cell in col] for col in _columns(store, results, k, top, lang)]
-    if width < 96:  # stacked
-        return "\n\n".join("\n".join(c) for c in cols)
-    cw = (width - 6) // 3
-    lines = []
-    for row in zip_longest(*cols, fillvalue=""):
-        lines.append(" │ ".join(_fit(cell, cw) for cell in row).rstrip())
-    lines.insert(1, "─┼─".join("─" * cw for _ in cols))
-    return "\n".join(lines)
 
 
 def _undecodable_input(argv: Sequence[str]) -> str | None:
@@ -366,9 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         effective_factor(args.scale, args.temperature, d=1)  # again with the model's d in retrieve()
         check_k(args.k)
         check_whole(args.top, "--top", 1)
+        if args.html is not None:
+            html_path = _html_target(args)
         corpus = load_corpus(args.corpus)
         show = None if args.json or not sys.stderr.isatty() else functools.partial(_progress, lang=args.lang)
         store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        if args.html is not None:
+            return _write_lesson(store, args, html_path)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
         if args.json:
             doc = {
@@ -386,8 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A terminal that cannot show UTF-8 still gets valid JSON: every non-ASCII character escaped.
         print(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))
         return 0
-    if hasattr(sys.stdout, "reconfigure") and not _writes_utf8(sys.stdout):
-        sys.stdout.reconfigure(errors="backslashreplace")  # e.g. Chinese titles on a Latin-1 terminal
+    _terminal_safe_stdout()
     width = shutil.get_terminal_size((140, 24)).columns
     head = load_translations(args.lang).gettext(
         "query {query} · {n} keys · model {model} · k={k} · T={t} · scale {scale}"
@@ -402,4 +231,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(terminal_text(head))
     print(render_text(store, results, args.k, args.top, width, lang=args.lang))
+    return 0
+
+
+def _terminal_safe_stdout() -> None:
+    if hasattr(sys.stdout, "reconfigure") and not _writes_utf8(sys.stdout):
+        sys.stdout.reconfigure(errors="backslashreplace")  # e.g. Chinese titles on a Latin-1 terminal
+
+
+def _html_target(args: argparse.Namespace) -> Path:
+    """The ``--html`` file, checked before the model loads: exactly the name given, never one from the query."""
+    from retrieval_attention.errors import InvalidParameterError
+    from retrieval_attention.export.document import check_html_path
+
+    if args.json:
+        raise InvalidParameterError("--html and --json cannot be used together: pick one output")
+    return check_html_path(args.html)
+
+
+def _write_lesson(store: Any, args: argparse.Namespace, path: Path) -> int:
+    """Write the retrieval lesson to ``path`` and say where, and how large it is."""
+    from retrieval_attention.export import retrieval_lesson, save_html
+
+    lesson = retrieval_lesson(
+        store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, top=args.top, lang=args.lang
+    )
+    out = save_html(lesson, path)
+    size = out.stat().st_size
+    line = load_translations(args.lang).gettext("wrote {path} ({size} bytes)")
+    _terminal_safe_stdout()
+    print(terminal_text(line.format(path=out.resolve(), size=fmt_number(size, args.lang))))
     return 0

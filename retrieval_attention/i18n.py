@@ -41,6 +41,7 @@ __all__ = [
     "fmt_percent",
     "load_translations",
     "normalize_lang",
+    "number_signs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,27 @@ def fmt_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = No
     if round(value, decimals) == 0:
         value = 0.0  # never "-0.00"
     return format_decimal(value, format=pattern, locale=loc)
+
+
+@functools.cache
+def number_signs(lang: str = DEFAULT_LANG) -> tuple[str, str]:
+    """The decimal sign and the digit-grouping sign :func:`fmt_number` writes in ``lang``.
+
+    Charts take them as their Vega number locale, so a chart writes ``0,56`` where the text does.
+
+    Args:
+        lang: the language code.
+
+    Returns:
+        ``(decimal, thousands)``.
+
+    Example:
+        >>> number_signs("en"), number_signs("es")
+        (('.', ','), (',', '.'))
+    """
+    decimal = fmt_number(0.5, lang, 1).strip("05") or "."
+    group = fmt_number(1_000_000, lang, 0).strip("01") or ","
+    return decimal[0], group[0]
 
 
 def fmt_percent(fraction: float, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:

@@ -110,8 +110,10 @@ def test_user_text_creates_no_element_and_no_attribute(hostile_html):
     # 2 chart blocks, the number locale and the JavaScript: the "</script>" in the data ended none of them
     assert len(doc.scripts) == 4
     text = "".join(doc.text)
-    # <title>, <h1>, a fact's label and value, <h2>, a paragraph, caption, header, cell, figcaption, footer
-    assert text.count(XSS) == 11
+    # <title>, <h1>, a fact's label and value, <h2>, a paragraph, caption, header, cell, footer (no
+    # figcaption: the chart draws that same title itself)
+    assert text.count(XSS) == 10
+    assert '" onmouseover="alert(1)' in text  # the second chart's caption
     assert SCRIPT_END in text
 
 
@@ -138,6 +140,12 @@ def test_number_signs_reach_tables_and_charts():
     (locale,) = [json.loads(t) for a, t in doc.scripts if a.get("id") == "lesson-number-locale"]
     assert locale == {"decimal": ",", "thousands": "."}
     assert [a.get("class") for t, a in doc.tags if t == "td"] == ["num", "num", "num", None]
+
+
+def test_decimals_per_column():
+    table = LessonTable(("a", "b", "c"), ((0.5, 0.123456, "x"),), decimals=(1, 4, 0))
+    doc = Parsed(export_html(Lesson("t", (), (LessonSection("s", tables=(table,)),))))
+    assert [t for t in doc.text if t.strip()][-3:] == ["0.5", "0.1235", "x"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,20 @@
 """A lesson saved as one self-contained offline HTML file: the document model, its renderer and builders.
 
-:mod:`~retrieval_attention.export.document` holds :class:`Lesson` and :func:`export_html` (the only
-module that imports ``vl_convert``).
+* :mod:`~retrieval_attention.export.document`: :class:`Lesson` (title, facts, sections of text,
+  tables and Vega-Lite charts), :func:`export_html` and :func:`save_html` (the only module that
+  imports ``vl_convert``), :func:`lesson_filename`;
+* :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
+  :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
+  page's three retrievals, the recommender's target attention and one head of the real model;
+* :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
+  projector-themed Vega-Lite dict; the facts).
+
+Example:
+    >>> import retrieval_attention as ra, tempfile, pathlib
+    >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
+    >>> path = ra.save_html(ra.retrieval_lesson(store, "funny cat videos"), pathlib.Path(tempfile.mkdtemp()) / "x.html")
+    >>> path.read_text(encoding="utf-8").count('data-lesson-chart="')
+    2
 """
 
 from retrieval_attention.export.document import (
@@ -13,5 +26,19 @@ from retrieval_attention.export.document import (
     lesson_filename,
     save_html,
 )
+from retrieval_attention.export.lessons import retrieval_lesson
+from retrieval_attention.export.model import model_lesson
+from retrieval_attention.export.recommender import recommender_lesson
 
-__all__ = ["Lesson", "LessonChart", "LessonSection", "LessonTable", "export_html", "lesson_filename", "save_html"]
+__all__ = [
+    "Lesson",
+    "LessonChart",
+    "LessonSection",
+    "LessonTable",
+    "export_html",
+    "lesson_filename",
+    "model_lesson",
+    "recommender_lesson",
+    "retrieval_lesson",
+    "save_html",
+]

@@ -36,6 +36,7 @@ __all__ = [
     "LessonChart",
     "LessonSection",
     "LessonTable",
+    "check_html_path",
     "export_html",
     "format_cell",
     "lesson_filename",
@@ -52,7 +53,7 @@ class LessonTable:
     columns: tuple[str, ...]  # header cells, already translated
     rows: tuple[tuple[object, ...], ...]  # cells: str / int / float (floats written with the lesson's number signs)
     caption: str = ""  # shown above the table
-    decimals: int = 3  # digits after the decimal sign for float cells (a str cell is written as it is)
+    decimals: int | tuple[int, ...] = 3  # digits after the decimal sign for float cells: one for all, or per column
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class LessonChart:
     """One Vega-Lite chart; its data must be inline (``alt.Chart.to_dict()``), never a URL."""
 
     spec: Mapping[str, Any]  # a Vega-Lite dict with its data inline
-    title: str = ""  # shown above the chart, and its aria-label
+    title: str = ""  # shown above the chart (unless the chart draws this same title), and its aria-label
 
 
 @dataclass(frozen=True)
@@ -255,20 +256,35 @@ def _table(table: LessonTable, lesson: Lesson) -> list[str]:
         out.append(f"<caption>{_e(table.caption)}</caption>")
     out.append("<thead><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in table.columns) + "</tr></thead>")
     out.append("<tbody>")
+    per_column = table.decimals if isinstance(table.decimals, tuple) else ()
     for row in table.rows:
         cells = []
-        for value in row:
-            text = _e(format_cell(value, lesson.decimal, lesson.thousands, table.decimals))
+        for i, value in enumerate(row):
+            decimals = per_column[i] if i < len(per_column) else (3 if per_column else table.decimals)
+            text = _e(format_cell(value, lesson.decimal, lesson.thousands, decimals))
             cells.append(f'<td class="num">{text}</td>' if _is_number(value) else f"<td>{text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return out
 
 
+def _spec_title(spec: Mapping[str, Any]) -> str:
+    """The title the chart draws itself (a string, ``{"text": ...}`` or lines; a layer's first view's), or ""."""
+    title = spec.get("title", "")
+    layers = spec.get("layer")
+    if not title and isinstance(layers, (list, tuple)) and layers and isinstance(layers[0], Mapping):
+        title = layers[0].get("title", "")
+    if isinstance(title, Mapping):
+        title = title.get("text", "")
+    if isinstance(title, (list, tuple)):
+        title = " ".join(str(t) for t in title)
+    return title if isinstance(title, str) else ""
+
+
 def _chart(chart: LessonChart, n: int) -> list[str]:
-    label = chart.title or f"chart {n}"
+    label = chart.title or _spec_title(chart.spec) or f"chart {n}"
     out = [f'<figure class="chart" role="img" aria-label="{_e(label)}">']
-    if chart.title:
+    if chart.title and chart.title != _spec_title(chart.spec):  # a title the chart draws is not written twice
         out.append(f"<figcaption>{_e(chart.title)}</figcaption>")
     out.append(f'<script type="application/json" data-lesson-chart="{n}">{_script_json(dict(chart.spec))}</script>')
     out.append(f'<div class="chart-area" id="chart-{n}"></div>')
@@ -335,6 +351,34 @@ def export_html(lesson: Lesson) -> str:
     return "\n".join([*head, *body, *scripts, "</body>", "</html>", ""])
 
 
+def check_html_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` if a lesson can be written there: not a folder, in a folder that exists.
+
+    Args:
+        path: the file to write.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`, exactly as given (nothing is resolved or added).
+
+    Raises:
+        InvalidParameterError: ``path`` is empty or a folder, or its folder does not exist.
+
+    Example:
+        >>> check_html_path("/")
+        Traceback (most recent call last):
+        ...
+        retrieval_attention.errors.InvalidParameterError: '/' is a folder; name a file to write, e.g. lesson.html
+    """
+    if not os.fspath(path):
+        raise InvalidParameterError("the file name is empty; name a file to write, e.g. lesson.html")
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidParameterError(f"{str(path)!r} is a folder; name a file to write, e.g. lesson.html")
+    if not path.parent.is_dir():
+        raise InvalidParameterError(f"the folder {str(path.parent)!r} does not exist; create it first")
+    return path
+
+
 def save_html(lesson: Lesson, path: str | os.PathLike[str]) -> Path:
     """Write :func:`export_html` of ``lesson`` to ``path`` (UTF-8), atomically: the old file or the new one.
 
@@ -354,11 +398,7 @@ def save_html(lesson: Lesson, path: str | os.PathLike[str]) -> Path:
         >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
         True
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InvalidParameterError(f"{str(path)!r} is a folder; name a file to write, e.g. lesson.html")
-    if not path.parent.is_dir():
-        raise InvalidParameterError(f"the folder {str(path.parent)!r} does not exist; create it first")
+    path = check_html_path(path)
     text = export_html(lesson)
     try:
         with atomic_path(path) as tmp:

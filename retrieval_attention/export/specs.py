@@ -1,0 +1,110 @@
+"""What every lesson builder shares: an Altair chart as an inline, projector-themed Vega-Lite dict, and the facts.
+
+A lesson's chart must carry its data inline (the file is read offline), the projector theme
+(:func:`~retrieval_attention.charts.theme.projector_spec`) and the lesson's number signs
+(:func:`~retrieval_attention.charts.theme.with_number_locale_spec`). Altair's data transformer and
+theme are global to the process, so the conversion holds one lock.
+
+The builders import :mod:`retrieval_attention.i18n` (Babel, a few hundred milliseconds) and the chart
+modules (Altair, pandas) inside their functions: ``import retrieval_attention`` stays as quick as it was.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import threading
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from retrieval_attention.corpus import Corpus
+
+__all__ = ["corpus_label", "corpus_name", "inline_spec", "lesson_date", "made_with", "signs"]
+
+#: Altair's theme and data transformer are process-wide: one conversion at a time.
+_ALTAIR_LOCK = threading.Lock()
+_SINGLE_VIEW = ("mark", "layer")
+_COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
+
+
+def inline_spec(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = ",") -> dict[str, Any]:
+    """``chart`` as a Vega-Lite dict for a lesson: data inline (no row limit), projector theme, number signs.
+
+    A single view that sets no width of its own gets ``width: "container"``: as wide as the page.
+
+    Args:
+        chart: a chart from one of the builders in :mod:`retrieval_attention.charts`.
+        decimal: the decimal sign of the chart's numbers (axes, legends, tooltips).
+        thousands: the digit-grouping sign.
+
+    Returns:
+        The specification, ready for :class:`~retrieval_attention.export.document.LessonChart`.
+
+    Example:
+        >>> import altair as alt, pandas as pd
+        >>> spec = inline_spec(alt.Chart(pd.DataFrame({"w": [0.5]})).mark_bar().encode(x="w:Q"), ",", ".")
+        >>> spec["config"]["axis"]["labelFontSize"], spec["config"]["locale"]["number"]["decimal"]
+        (15, ',')
+        >>> list(spec["datasets"].values())
+        [[{'w': 0.5}]]
+    """
+    import altair as alt
+
+    from retrieval_attention.charts.theme import projector_spec, with_number_locale_spec
+
+    with _ALTAIR_LOCK:
+        theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
+        with theme, alt.data_transformers.enable("default", max_rows=None):
+            spec = chart.to_dict()
+    spec = with_number_locale_spec(projector_spec(spec), decimal, thousands)
+    if any(k in spec for k in _SINGLE_VIEW) and not any(k in spec for k in _COMPOUND) and "width" not in spec:
+        spec["width"] = "container"
+    return spec
+
+
+def signs(lang: str) -> dict[str, str]:
+    """``{"decimal": ..., "thousands": ...}`` of ``lang``, as :class:`~retrieval_attention.export.document.Lesson` takes them."""
+    from retrieval_attention.i18n import number_signs
+
+    decimal, thousands = number_signs(lang)
+    return {"decimal": decimal, "thousands": thousands}
+
+
+def corpus_label(corpus: Corpus, lang: str) -> str:
+    """The corpus as a reader sees it: "bundled videos" (translated) or its file name."""
+    from retrieval_attention.i18n import load_translations
+
+    _ = load_translations(lang).gettext
+    if corpus.source == "bundled":
+        return _("bundled videos")
+    if corpus.source == "pasted":
+        return _("pasted videos")
+    return Path(corpus.source).name
+
+
+def corpus_name(corpus: Corpus) -> str:
+    """The corpus's short name for :func:`~retrieval_attention.export.document.lesson_filename`: ``videos`` or the file's stem."""
+    return "videos" if corpus.source == "bundled" else Path(corpus.source).stem or corpus.source
+
+
+def lesson_date(when: datetime.date | datetime.datetime | None) -> datetime.date:
+    """``when`` as a date; today's (local) date for None."""
+    if when is None:
+        return datetime.date.today()
+    return when.date() if isinstance(when, datetime.datetime) else when
+
+
+def made_with(lang: str) -> str:
+    """The footer: "Made with retrieval_attention 0.1.0" in ``lang``."""
+    from retrieval_attention.i18n import load_translations
+
+    try:
+        version = importlib.metadata.version("retrieval_attention")
+    except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, not installed
+        version = ""
+    text = load_translations(lang).gettext("Made with retrieval_attention {version}").format(version=version)
+    return text.strip()
