@@ -219,3 +219,33 @@ def test_a_rerun_reads_the_language_once_however_many_strings_it_translates(monk
         f"{len(translated)} translations read the session's language {reads.count(LANG_KEY)} times "
         f"and the URL's {reads.count(QUERY_PARAM)} times"
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "es"])
+def test_a_remembered_number_is_the_one_babel_writes(lang, monkeypatch):
+    """The formatted-number memo never answers for a look-alike: 1, 1.0, int64, float32, 0.0 and -0.0, NaN."""
+    import numpy as np
+
+    from retrieval_attention import i18n
+    from ui.components import i18n as ui_i18n
+
+    monkeypatch.setattr(ui_i18n, "current_lang", lambda: lang)
+    values = [
+        1,
+        1.0,
+        np.int64(1),
+        np.float32(0.1),
+        np.float64(0.1),
+        0.1,
+        -0.0,
+        0.0,
+        float("nan"),
+        1234.5,
+        206_600,
+        -0.004,
+    ]
+    for _round in range(2):  # the second round is answered from the memo
+        for how, decimals in (("fmt_number", None), ("fmt_number", 2), ("fmt_percent", 0), ("fmt_compact", 1)):
+            for v in values:
+                got = getattr(ui_i18n, how)(v, decimals) if decimals is not None else ui_i18n.fmt_number(v)
+                assert got == getattr(i18n, how)(v, lang, decimals), (how, v, decimals)
