@@ -78,3 +78,65 @@ def test_errors_are_one_line_and_exit_2(args, message, cli_cache):
     assert message in p.stderr
     assert "Traceback" not in p.stderr
     assert p.stderr.count("error:") == 1
+
+
+# -- --html FILE: the lesson as one offline HTML file ------------------------------------------------------
+
+
+def test_html_writes_the_lesson_and_says_where(tmp_path, cli_cache):
+    out = tmp_path / "lesson.html"
+    p = run("funny cat videos", "--html", str(out), "--k", "3", "--temperature", "0.1", "--top", "4", cache=cli_cache)
+    assert p.returncode == 0, p.stderr
+    size = out.stat().st_size
+    assert p.stdout == f"wrote {out.resolve()} ({size:,} bytes)\n"
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count('data-lesson-chart="') == 2
+    for fact in ("funny cat videos", "all-MiniLM-L6-v2", "Top-3 search (FAISS, cosine)", "Soft attention (T = 0.1)"):
+        assert fact in text
+    assert "The 4 largest weights of 312" in text  # --top
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]
+
+
+def test_html_in_chinese(tmp_path, cli_cache):
+    out = tmp_path / "课.html"
+    p = run("funny cat videos", "--html", str(out), "--lang", "zh", cache=cli_cache)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"已写入 {out.resolve()}（") and "字节" in p.stdout
+    text = out.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in text and "注意力就是软检索：funny cat videos" in text
+
+
+def test_html_never_takes_its_file_name_from_the_query(tmp_path, cli_cache):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "a.html"
+    p = run("../../etc/passwd <img src=x onerror=alert(1)>", "--html", str(out), cache=cli_cache)
+    assert p.returncode == 0, p.stderr
+    assert [x.name for x in tmp_path.rglob("*")] == ["out", "a.html"]
+    text = out.read_text(encoding="utf-8")
+    assert "<img src=x" not in text and "../../etc/passwd &lt;img src=x onerror=alert(1)&gt;" in text
+
+
+@pytest.mark.parametrize(
+    ("target", "extra", "message"),
+    [
+        (".", (), "is a folder"),
+        ("missing/lesson.html", (), "the folder 'missing' does not exist"),
+        ("", (), "the file name is empty"),
+        ("lesson.html", ("--json",), "--html and --json cannot be used together"),
+    ],
+)
+def test_html_refusals_are_one_line_before_the_model_loads(target, extra, message, tmp_path, monkeypatch, capsys):
+    from retrieval_attention import cli
+    from retrieval_attention.store import KeyValueStore
+
+    monkeypatch.chdir(tmp_path)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model loaded before the file name was checked")
+
+    monkeypatch.setattr(KeyValueStore, "from_corpus", no_model)
+    assert cli.main(["cats", "--html", target, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and err.startswith("error: ")
+    assert list(tmp_path.iterdir()) == []  # nothing written, no folder made

@@ -1,17 +1,24 @@
-"""A lesson as one offline HTML file (retrieval_attention.export): escaping, JSON blocks, file names, saving.
+"""A lesson as one offline HTML file (retrieval_attention.export): escaping, JSON blocks, file names, saving,
+and the lessons built from the library's results (real default model), checked against brute force.
 
-The document tests build lessons by hand; the builder and CLI tests run the real default model.
+The document tests build lessons by hand; the builder tests use the session's real store. The CLI's
+``--html`` is tested in tests/test_cli_html.py, the file in a real browser in
+tests/browser/test_export_offline.py.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import retrieval_attention as ra
 from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
 from retrieval_attention.export import Lesson, LessonChart, LessonSection, LessonTable, export_html, save_html
 from retrieval_attention.export.document import CONTENT_SECURITY_POLICY, format_cell, lesson_filename
@@ -37,11 +44,19 @@ class Parsed(HTMLParser):
         self.text: list[str] = []
         self.scripts: list[tuple[dict[str, str | None], str]] = []
         self._in_script: dict[str, str | None] | None = None
+        self.tables: list[list[list[str]]] = []  # table -> rows -> cell texts (header row included)
+        self._cell: list[str] | None = None
         self.feed(text)
         self.close()
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
         if tag == "script":
             self._in_script = dict(attrs)
             self.scripts.append((self._in_script, ""))
@@ -49,6 +64,9 @@ class Parsed(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
 
     def handle_data(self, data):
         if self._in_script is not None:
@@ -56,6 +74,8 @@ class Parsed(HTMLParser):
             self.scripts[-1] = (attrs, text + data)
         else:
             self.text.append(data)
+            if self._cell is not None:
+                self._cell.append(data)
 
     def json_blocks(self) -> list[object]:
         return [
@@ -246,3 +266,140 @@ def test_save_html_refuses_a_folder_or_a_missing_folder(tmp_path):
     with pytest.raises(RetrievalAttentionError, match="does not exist"):
         save_html(Lesson("t", (), ()), tmp_path / "missing" / "lesson.html")
     assert not (tmp_path / "missing").exists()
+
+
+# -- the lessons from the library's results (real default model) ------------------------------------------
+
+QUERY = "funny cat videos"
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max())
+    return z / z.sum()
+
+
+def _num(cell: str) -> float:
+    return float(cell.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def retrieval_doc(store) -> Parsed:
+    lesson = ra.retrieval_lesson(store, QUERY, k=5, temperature=0.05, top=10, when=DAY)
+    return Parsed(export_html(lesson))
+
+
+def test_retrieval_lesson_numbers_equal_brute_force(store, retrieval_doc):
+    """Every weight and score in the tables is numpy's own softmax of q·K, to the 4 (3) printed decimals."""
+    q = store.encoder.encode_queries([QUERY])[0].astype(np.float64)  # (d,)
+    s = store.K.astype(np.float64) @ q  # (n,) q·k of every key
+    w = _softmax(s / 0.05)  # (n,) soft attention
+    order = np.argsort(-s, kind="stable")
+    top5 = order[:5]
+    w_top = _softmax(s[top5] / 0.05)  # top-k attention: the softmax over the 5 kept keys
+    titles = [v.title for v in store.corpus.videos]
+    topk_table, soft_table, outputs = retrieval_doc.tables  # the miss has no table
+    assert topk_table[0] == ["rank", "title", "category", "q·k", "weight"]
+    assert soft_table[0] == topk_table[0] and len(soft_table) == 11 and len(topk_table) == 6
+    for rows, weights in ((topk_table[1:], w_top), (soft_table[1:], w[order[:10]])):
+        for r, (row, i, wi) in enumerate(zip(rows, order, weights), start=1):
+            assert row[0] == str(r) and row[1] == titles[i]
+            assert abs(_num(row[3]) - s[i]) <= 0.5e-3 + 1e-6, (row, s[i])
+            assert abs(_num(row[4]) - wi) <= 0.5e-4 + 1e-6, (row, wi)
+    assert [row[0] for row in outputs[1:]] == ["hard lookup", "top-k", "soft attention"]
+    assert outputs[1][1:] == ["—", "—"]  # the miss returns nothing
+
+
+def test_retrieval_lesson_facts_and_text(store, retrieval_doc):
+    text = " ".join(retrieval_doc.text)
+    for fact in ("Model", "all-MiniLM-L6-v2", "Corpus", "bundled videos", "Date", "2026-12-01", QUERY, "0.05"):
+        assert fact in text
+    assert f"Miss: no key equals {QUERY!r}" in text
+    assert "Made with retrieval_attention" in text
+    assert [a["lang"] for t, a in retrieval_doc.tags if t == "html"] == ["en"]
+
+
+def test_lesson_charts_are_themed_with_inline_data(retrieval_doc):
+    from retrieval_attention.charts.theme import FONT
+
+    specs = retrieval_doc.json_blocks()
+    assert len(specs) == 2  # every key's weight, the continuum
+    for spec in specs:
+        assert spec["config"]["font"] == FONT and spec["config"]["axis"]["labelFontSize"] == 15
+        assert spec["datasets"] and "url" not in json.dumps(spec)  # the data travels inside the file
+    weights = next(iter(specs[0]["datasets"].values()))
+    assert len(weights) == 312 and abs(sum(r["weight"] for r in weights) - 1) < 1e-4
+
+
+def test_a_spanish_lesson_writes_spanish_numbers(store):
+    lesson = ra.retrieval_lesson(store, QUERY, lang="es", when=DAY)
+    assert (lesson.lang, lesson.decimal, lesson.thousands) == ("es", ",", ".")
+    doc = Parsed(export_html(lesson))
+    assert doc.tables[0][0] == ["posición", "título", "categoría", "q·k", "peso"]
+    assert all("," in row[4] and "." not in row[4] for row in doc.tables[0][1:])  # 0,3919
+    for spec in doc.json_blocks():
+        assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert "Búsqueda exacta (un diccionario)" in doc.text
+
+
+def test_a_hit_is_a_one_row_table(store):
+    title = store.corpus.videos[0].title
+    lesson = ra.retrieval_lesson(store, title, when=DAY)
+    hard = lesson.sections[0]
+    assert hard.tables[0].rows[0][1] == title and hard.tables[0].rows[0][3:] == (1.0, 1.0)
+
+
+def test_recommender_lesson_numbers_equal_brute_force(store):
+    history, target = ["v270", "v010", "v028", "v252"], "v252"  # the target is in the history: masked
+    lesson = ra.recommender_lesson(store, history, target, compare_to="v010", temperature=0.1, when=DAY)
+    doc = Parsed(export_html(lesson))
+    pos = {v.id: i for i, v in enumerate(store.corpus.videos)}
+    for table, tid in zip(doc.tables, (target, "v010")):
+        k = store.K.astype(np.float64)
+        s = k[[pos[h] for h in history]] @ k[pos[tid]]  # (H,) q·k_h, q = the target's key
+        keep = np.array([h != tid for h in history])
+        w = np.zeros(len(history))
+        w[keep] = _softmax(s[keep] / 0.1)
+        assert len(table) == 1 + len(history)
+        for row, sh, wh, h in zip(table[1:], s, w, history):
+            assert abs(_num(row[3]) - sh) <= 0.5e-3 + 1e-6 and abs(_num(row[6]) - wh) <= 0.5e-4 + 1e-6
+            assert ("masked" in row[1]) == (h == tid)
+    assert len(doc.json_blocks()) == 1 and "hconcat" in doc.json_blocks()[0]
+
+
+def test_model_lesson_is_the_inspectors_head(store):
+    from retrieval_attention.inspector import load_inspector
+
+    sentence = "The animal didn't cross the street because it was too tired"
+    lesson = ra.model_lesson(sentence, layer=3, head=7, when=DAY)
+    att = load_inspector().layer_attention(sentence, 3)
+    W = att.weights[7]  # (T, T)
+    doc = Parsed(export_html(lesson))
+    (table,) = doc.tables
+    assert [row[0] for row in table[1:]] == list(att.query_tokens)
+    for i, row in enumerate(table[1:]):
+        order = np.argsort(-W[i], kind="stable")[:3]
+        assert row[1::2] == [att.key_tokens[j] for j in order]
+        assert [abs(_num(c) - W[i, j]) <= 0.5e-3 + 1e-6 for c, j in zip(row[2::2], order)] == [True] * 3
+    (spec,) = doc.json_blocks()
+    cells = next(iter(spec["datasets"].values()))
+    assert len(cells) == W.size
+
+
+def test_bad_input_to_a_builder_is_a_library_error(store):
+    with pytest.raises(ra.QueryError):
+        ra.retrieval_lesson(store, "   ")
+    with pytest.raises(ra.InvalidParameterError):
+        ra.retrieval_lesson(store, QUERY, top=0)
+    with pytest.raises(ra.RecommenderError):
+        ra.recommender_lesson(store, ["nope"], "v010")
+    with pytest.raises(ra.InvalidParameterError):
+        ra.model_lesson("the cat", head=12)
+    with pytest.raises(ra.QueryError):
+        ra.model_lesson("x" * 401)
+
+
+def test_importing_the_package_loads_no_renderer():
+    """``import retrieval_attention`` stays quick: vl_convert, Altair and Babel load when a lesson is built."""
+    code = "import sys, retrieval_attention; print(sorted(m for m in ('vl_convert', 'altair', 'babel') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
