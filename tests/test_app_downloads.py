@@ -137,7 +137,7 @@ def test_every_download_button_of_every_page_writes_neutralised_csv(tmp_path, mo
     def check(at: AppTest, where: str) -> None:
         assert not at.exception, (where, at.exception)
         buttons = at.get("download_button")
-        for button in buttons:
+        for button in (b for b in buttons if not b.proto.deferred_file_id):  # the HTML lesson: test_app_export
             name, data = served[button.proto.url]
             rows = rows_of(data)
             assert len(rows) > 1, f"{where}: {name} is empty"

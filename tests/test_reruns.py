@@ -473,6 +473,9 @@ def leaves(at: AppTest, widgets: bool = True) -> list[tuple]:
         elif not widgets and str(getattr(proto, "id", "")).startswith("$$ID"):
             out.append((type(node).__name__, proto.id))
         else:
+            if getattr(proto, "deferred_file_id", ""):  # a download built on click: its id is per session
+                proto = type(proto).FromString(proto.SerializeToString())
+                proto.deferred_file_id = "deferred"
             out.append((type(node).__name__, proto.SerializeToString(deterministic=True)))
 
     walk(at._tree)

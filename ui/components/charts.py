@@ -28,6 +28,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from retrieval_attention.charts.spec import RenderCache, fingerprint, resolve
 from retrieval_attention.charts.theme import projector, projector_spec, with_number_locale, with_number_locale_spec
+from ui.components.export import record_chart
 from ui.components.i18n import number_signs
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
@@ -126,6 +127,7 @@ def show_chart(
         height, width: as for ``st.altair_chart`` (width None: Streamlit's default for the chart kind).
         where: the container to draw in (a column); None for the current one.
     """
+    record_chart(build, args, kwargs, key=key, height=height, width=width)  # for "Save this view (HTML)"
     dg = where if where is not None else st
     if _streamlit_spec is None:  # pragma: no cover
         chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})

@@ -26,9 +26,12 @@ import pandas as pd  # noqa: E402  (the imports follow the title, on purpose)
 import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import recommender as rc  # noqa: E402
 from retrieval_attention.recommender import METHODS, Recommendations, TargetAttention  # noqa: E402
+from ui.components import export  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.recommender import (  # noqa: E402
+    CUSTOM,
+    METHOD_NAMES,
     RecSettings,
     chart_text,
     controls_ui,
@@ -65,16 +68,18 @@ def categories_of(corpus: ra.Corpus, ids: list[str]) -> list[str]:
 
 def reading_line(ta: TargetAttention, frame: pd.DataFrame, slot: str, normalize: bool) -> None:
     """One sentence: what this target reads most in the history."""
-    top = ", ".join(f"**{md(t)}** ({fmt_number(w, 2)})" for _i, t, w in ta.top(2))
+    top = [(t, fmt_number(w, 2)) for _i, t, w in ta.top(2)]
+    shown, raw = ", ".join(f"**{md(t)}** ({w})" for t, w in top), ", ".join(f"{t} ({w})" for t, w in top)
     if normalize:
         shares = rc.weight_by_category(frame)
-        st.markdown(
-            _("**{slot}** reads mostly {top}: **{share}** of its weight is on *{category}* videos.").format(
-                slot=slot, top=top, share=fmt_percent(shares.iloc[0]), category=md(shares.index[0])
-            )
-        )
+        template = _("**{slot}** reads mostly {top}: **{share}** of its weight is on *{category}* videos.")
+        values = {"slot": slot, "share": fmt_percent(shares.iloc[0])}
+        st.markdown(template.format(**values, top=shown, category=md(shares.index[0])))
+        export.note(export.plain(template).format(**values, top=raw, category=shares.index[0]), key=f"reads_{slot}")
     else:
-        st.markdown(_("**{slot}**: largest raw weights {top}.").format(slot=slot, top=top))
+        template = _("**{slot}**: largest raw weights {top}.")
+        st.markdown(template.format(slot=slot, top=shown))
+        export.note(export.plain(template).format(slot=slot, top=raw), key=f"reads_{slot}")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -98,7 +103,7 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
     """The centrepiece: one history, two targets, two sets of weights, and their CSV.
 
     A fragment: the compare toggle and the target pickers redraw only this section."""
-    st.header(_("Same history, different targets, different weights"))
+    export.header(_("Same history, different targets, different weights"), key="compare")
     corpus = store.corpus
     compare = st.toggle(_("compare two targets side by side"), value=True, key="rec_compare")
     slots = {"A": "rec_target_a", "B": "rec_target_b"} if compare else {"A": "rec_target_a"}
@@ -154,11 +159,12 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
     with st.expander(_("The numbers behind the bars")):
         cols_shown = ["slot", "pos", "title", "score", "relevance", "decay", "weight"]
         st.dataframe(shown[cols_shown].round(4), hide_index=True, key="rec_weights_table")
+    export.record_table(shown[cols_shown], _("The numbers behind the bars"), key="rec_weights", decimals=4)
     download_csv(shown, "target_attention_weights.csv", "rec_dl_weights", label=_("Download these weights (CSV)"))
 
 
 def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
-    st.header(_("Cross-attention: every recommendation reads the history its own way"))
+    export.header(_("Cross-attention: every recommendation reads the history its own way"))
     X = rec.attention
     if X is None or not X.candidate_ids:
         st.info(_("No recommendations to draw."))
@@ -182,14 +188,19 @@ def heatmap_section(rec: Recommendations, s: RecSettings) -> None:
 
 
 def lists_section(recs: dict[str, Recommendations], corpus: ra.Corpus) -> None:
-    st.header(_("Top {n}, three ways, same unseen candidates").format(n=TOP))
+    export.header(_("Top {n}, three ways, same unseen candidates").format(n=TOP))
     cols = st.columns([4, 3, 3], gap="medium", border=True)
     for col, m in zip(cols, METHODS):
         with col:
             ranked_column(recs[m], corpus, recs["mean"] if m == "attention" else None)
+    n = max(len(recs[m].titles) for m in METHODS)  # the three lists side by side, as the lesson's table
+    lists = {_(METHOD_NAMES[m]): [*recs[m].titles, *[""] * (n - len(recs[m].titles))] for m in METHODS}
+    export.record_table(pd.DataFrame({_("rank"): range(1, n + 1), **lists}))
 
 
 def main() -> None:
+    view = export.begin_page("recommender")
+    save = st.sidebar.container()  # "Save this view (HTML)", drawn once the page has drawn everything
     model = encoder_ui()
     store = get_store(model)  # the page uses the cached key and value embeddings only
     cache_key = (model, shared_corpus_path() or "bundled")
@@ -223,6 +234,25 @@ def main() -> None:
     heatmap_section(recs["attention"], s)
     lists_section(recs, store.corpus)
     evaluation_section(store, cache_key, s, personas)
+    pid = st.session_state.get("rec_persona")
+    who = next((p.name for p in personas if p.id == pid), _("Build your own history…") if pid == CUSTOM else "")
+    settings = [
+        (_("Whose watch history? (the keys and values)"), who),
+        (_("Temperature T (log scale)"), f"{s.temperature:g}"),
+    ]
+    settings += [("softmax", _("on") if s.normalize else _("off"))]
+    settings += [(_("recency"), _("off") if s.half_life is None else _("half-life {h}").format(h=f"{s.half_life:g}"))]
+    corpus = cache_key[1]
+    shown = _("bundled videos") if corpus == "bundled" else corpus
+    export.download_button(
+        view,
+        title=_("Target attention: the query is the video"),
+        model=model,
+        corpus=shown,
+        file_corpus="videos" if corpus == "bundled" else corpus,
+        facts=settings,
+        where=save,
+    )
 
 
 main()

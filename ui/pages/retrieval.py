@@ -28,8 +28,9 @@ import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import retrieval as charts  # noqa: E402
 from retrieval_attention.charts.spec import Lazy  # noqa: E402
 from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep  # noqa: E402
+from ui.components import export  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
-from ui.components.controls import sidebar_controls  # noqa: E402
+from ui.components.controls import SCALES, sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.i18n import category_name, current_lang, fmt_compact, fmt_number, fmt_percent  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
@@ -64,44 +65,50 @@ def output_summary(store: ra.KeyValueStore, res: ra.RetrievalResult, key: str) -
     a, b = st.columns(2)
     if s.duration_s is not None:
         minutes = _("{n} min")
-        a.metric(
+        export.metric(
+            a,
             _("weighted duration"),
             minutes.format(n=fmt_number(s.duration_s / 60, 0)),
             help=_("Σ wᵢ · durationᵢ = {value}").format(value=minutes.format(n=fmt_number(s.duration_s / 60, 2))),
         )
     if s.views is not None:
-        b.metric(
+        export.metric(
+            b,
             _("weighted views"),
             fmt_compact(s.views),
             help=_("10^(Σ wᵢ · log10(viewsᵢ + 1)) − 1: a geometric mean"),
         )
     if s.nearest:
-        near = [f"{md(store.corpus.by_id(i).title)} ({fmt_number(c, 2)})" for i, c in s.nearest]
-        st.markdown(_("**Nearest videos to the output:**") + "  \n" + "  \n".join(near))
+        near = [(store.corpus.by_id(i).title, fmt_number(c, 2)) for i, c in s.nearest]
+        head = _("**Nearest videos to the output:**")
+        st.markdown(head + "  \n" + "  \n".join(f"{md(t)} ({c})" for t, c in near))
+        export.note(export.plain(head) + " " + "; ".join(f"{t} ({c})" for t, c in near))
 
 
 def hard_column(store: ra.KeyValueStore, res: ra.RetrievalResult) -> None:
     """The dict: a hit shows its record, a miss the key it tried."""
-    st.subheader(_("1 · Hard lookup"))
+    export.subheader(_("1 · Hard lookup"))
     st.caption(_("A Python dict: `corpus[key]`"))
     if res.hit:
         v = store.corpus.by_id(res.ids[0])
-        st.success(_("Hit: the key exists, one weight is 1, all others 0."))
+        st.success(hit := _("Hit: the key exists, one weight is 1, all others 0."))
         st.markdown(f"### {md(v.title)}")
+        export.note(f"{hit} {v.title}")
         st.markdown(payload_lines(v))
         st.markdown(md(v.description))
     else:
-        st.warning(_("Miss: no key equals the query."))
-        st.markdown(_("The dict tried exactly this key (after NFKC, lower-casing and whitespace clean-up):"))
+        st.warning(miss := _("Miss: no key equals the query."))
+        st.markdown(tried := _("The dict tried exactly this key (after NFKC, lower-casing and whitespace clean-up):"))
+        export.note(f"{miss} {tried} {res.lookup_key}")
         st.code(res.lookup_key, language=None)
         st.markdown(_("A dict has **no notion of close**: every weight is 0 and the output is empty."))
-    st.metric(_("keys used"), "1" if res.hit else "0")
+    export.metric(st, _("keys used"), "1" if res.hit else "0")
 
 
 def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.RetrievalResult) -> None:
     """The k nearest keys, and how much of the full softmax weight they hold."""
     k = len(res.ids)
-    st.subheader(_("2 · Top-{k} search").format(k=k))
+    export.subheader(_("2 · Top-{k} search").format(k=k), key="topk")
     st.caption(_("FAISS inner-product index: the k nearest keys"))
     c = store.corpus
     frame = pd.DataFrame(
@@ -112,9 +119,10 @@ def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.Retri
             _("title"): [c[p].title for p in res.positions],
         }
     )
-    st.table(frame, hide_index=True)
+    export.table(frame)
     kept = float(soft.weights[res.positions].sum())
-    st.metric(
+    export.metric(
+        st,
         _("full-attention weight held by these {k}").format(k=k),
         fmt_percent(kept),
         help=_("The rest is the tail that top-k throws away."),
@@ -129,15 +137,17 @@ def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.Retri
 
 def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> None:
     """Every key's weight, its spread (entropy, effective keys) and the blended output."""
-    st.subheader(_("3 · Soft attention"))
+    export.subheader(_("3 · Soft attention"))
     st.caption(_("softmax over every key, output = Σ wᵢ vᵢ"))
     a, b = st.columns(2)
-    a.metric(
+    export.metric(
+        a,
         _("entropy (nats)"),
         fmt_number(res.entropy, 2),
         help=_("0 = one key; log n = {value} = uniform").format(value=fmt_number(math.log(len(store)), 2)),
     )
-    b.metric(
+    export.metric(
+        b,
         _("effective keys"),
         fmt_number(res.effective_num_keys, 1),
         help=_("1 / Σ w²: how many keys share the weight"),
@@ -156,8 +166,9 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
         },
     )
     weights_chart(frame, k)
-    top = ", ".join(f"{md(c[p].title)} {fmt_percent(res.weights[p])}" for p in res.positions[:3])
-    st.markdown(_("**Top weights:** {top}").format(top=top))
+    top, template = [(c[p].title, fmt_percent(res.weights[p])) for p in res.positions[:3]], _("**Top weights:** {top}")
+    st.markdown(template.format(top=", ".join(f"{md(t)} {w}" for t, w in top)))
+    export.note(export.plain(template).format(top=", ".join(f"{t} {w}" for t, w in top)))
     output_summary(store, res, "soft")
 
 
@@ -182,7 +193,7 @@ def weights_chart(frame: Lazy, k: int) -> None:
 
 def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: ra.RetrievalResult, k: int) -> None:
     """The weights of every key as T sweeps from lookup to average, from the scores ``soft`` holds."""
-    st.header(_("The continuum: one knob from lookup to average"))
+    export.header(_("The continuum: one knob from lookup to average"))
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
@@ -197,18 +208,19 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
     }
     show_chart(charts.continuum_chart, SWEEP, W, labels, soft.temperature, text=text, key="continuum", height=440)
     kept = float(soft.weights[topk.positions].sum())
-    st.markdown(
-        _(
-            "At **T = {t}** the top-{k} keys hold **{kept}** of the weight; "
-            "a top-{k} retrieval throws away the other **{tail}** (the tail). "
-            "Turn T down and soft attention becomes the hard top-1; turn it up and every key gets 1/n."
-        ).format(t=f"{soft.temperature:g}", k=len(topk.ids), kept=fmt_percent(kept, 1), tail=fmt_percent(1 - kept, 1))
+    template = _(
+        "At **T = {t}** the top-{k} keys hold **{kept}** of the weight; "
+        "a top-{k} retrieval throws away the other **{tail}** (the tail). "
+        "Turn T down and soft attention becomes the hard top-1; turn it up and every key gets 1/n."
     )
+    values = {"t": f"{soft.temperature:g}", "k": len(topk.ids), "kept": fmt_percent(kept, 1)}
+    st.markdown(template.format(**values, tail=fmt_percent(1 - kept, 1)))
+    export.note(export.plain(template).format(**values, tail=fmt_percent(1 - kept, 1)))
 
 
 def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
     """The softmax of the best keys step by step, and the output's duration as Σ wᵢ vᵢ."""
-    st.header(_("The arithmetic, with the real numbers"))
+    export.header(_("The arithmetic, with the real numbers"))
     show = min(4, len(store))
     steps = softmax_breakdown(soft.all_scores, soft.positions[:show], scale=soft.scale, temperature=soft.temperature)
     scale_tex = r"\frac{1}{\sqrt{%d}}" % store.dim if soft.scale != 1.0 else "1"
@@ -229,11 +241,14 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
         + r"\end{array}"
     )
     st.latex(table)
-    keys = "; ".join(f"k{j + 1} = {md(store.corpus[p].title)}" for j, p in enumerate(soft.positions[:show]))
+    titles = [store.corpus[p].title for p in soft.positions[:show]]
+    template = _("Keys: {keys}. The denominator sums e^(z − max z) over all {n} keys, not only these.")
     st.caption(
-        _("Keys: {keys}. The denominator sums e^(z − max z) over all {n} keys, not only these.").format(
-            keys=keys, n=fmt_number(len(store))
-        )
+        template.format(keys="; ".join(f"k{j + 1} = {md(t)}" for j, t in enumerate(titles)), n=fmt_number(len(store)))
+    )
+    export.softmax_steps_table(steps, titles, soft.scale, soft.temperature, len(store))
+    export.note(
+        template.format(keys="; ".join(f"k{j + 1} = {t}" for j, t in enumerate(titles)), n=fmt_number(len(store)))
     )
     if not store.corpus.has_numeric("duration_s"):
         return
@@ -242,6 +257,7 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
     terms = " + ".join(r"%.3f \times %.1f" % (w, d) for w, d in zip(steps.weights, durs))
     total = float(soft.output[lay.duration_index])
     st.latex(r"o_{\text{duration (min)}} = %s + \dots = %.2f" % (terms, total))
+    export.note("o_duration (min) = %s + … = %.2f" % (terms.replace(r"\times", "×"), total))
 
 
 def scaling_frame(settings: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -255,7 +271,8 @@ def scaling_frame(settings: dict[str, np.ndarray]) -> pd.DataFrame:
 
 def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_t: float) -> None:
     """÷√d at T = 1 against cosine at the reader's T, both from the scores ``soft`` already holds."""
-    with st.expander(_("Why not ÷√d here? (what transformers do, on unit vectors)"), expanded=False):
+    with st.expander(heading := _("Why not ÷√d here? (what transformers do, on unit vectors)"), expanded=False):
+        export.section(heading)
         trans = store.soft_attention_from_scores(soft.query, soft.all_scores, 1.0, "sqrt_d")
         ours = store.soft_attention_from_scores(soft.query, soft.all_scores, controls_t, "none")
         n = len(store)
@@ -273,28 +290,31 @@ def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_
         show_chart(charts.scaling_chart, Lazy(scaling_frame, settings), text=text, key="scaling", height=400)
         a, b = st.columns(2)
         of_n = _("{value} of {n}")
-        a.metric(
+        export.metric(
+            a,
             _("effective keys with ÷√d, T = 1"),
             of_n.format(value=fmt_number(trans.effective_num_keys, 0), n=fmt_number(n)),
         )
-        b.metric(
+        export.metric(
+            b,
             _("effective keys with T = {t}").format(t=f"{controls_t:g}"),
             of_n.format(value=fmt_number(ours.effective_num_keys, 1), n=fmt_number(n)),
         )
-        st.markdown(
-            _(
-                "Our keys and queries are **unit vectors**, so q·k lies in [−1, 1]. Divided by √{d} ≈ "
-                "{root}, scores differ by at most ≈ {gap}, so every exp() is "
-                "nearly the same number and the weights are almost uniform. Transformers divide by √d because their "
-                "q and k are *not* unit vectors: with unit-variance components q·k grows like √d, and the division "
-                "keeps the softmax from saturating. For cosine scores the knob that matters is the temperature: "
-                "T = 0.05 turns a 0.1 gap in cosine into a factor e² ≈ 7.4 in weight."
-            ).format(
-                d=store.dim,
-                root=fmt_number(math.sqrt(store.dim), 1),
-                gap=fmt_number(2 / math.sqrt(store.dim), 2),
-            )
+        template = _(
+            "Our keys and queries are **unit vectors**, so q·k lies in [−1, 1]. Divided by √{d} ≈ "
+            "{root}, scores differ by at most ≈ {gap}, so every exp() is "
+            "nearly the same number and the weights are almost uniform. Transformers divide by √d because their "
+            "q and k are *not* unit vectors: with unit-variance components q·k grows like √d, and the division "
+            "keeps the softmax from saturating. For cosine scores the knob that matters is the temperature: "
+            "T = 0.05 turns a 0.1 gap in cosine into a factor e² ≈ 7.4 in weight."
         )
+        values = {
+            "d": store.dim,
+            "root": fmt_number(math.sqrt(store.dim), 1),
+            "gap": fmt_number(2 / math.sqrt(store.dim), 2),
+        }
+        st.markdown(template.format(**values))
+        export.note(export.plain(template).format(**values))
 
 
 def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Lazy:
@@ -323,6 +343,8 @@ def downloads(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> None:
 
 
 def main() -> None:
+    view = export.begin_page("retrieval")
+    save = st.sidebar.container()  # "Save this view (HTML)", drawn once the page has drawn everything
     controls = sidebar_controls()
     own_data_controls()
     query = query_ui(pills_key="example")
@@ -359,6 +381,13 @@ def main() -> None:
     arithmetic_section(store, soft)
     scaling_section(store, soft, controls.temperature)
     downloads(store, soft)
+    scale = next(code for code, value in SCALES.items() if value == controls.scale)
+    settings = [(_("Query"), query), ("k", str(controls.k)), (_("Temperature T"), f"{controls.temperature:g}")]
+    title, settings = _("Attention is soft retrieval"), [*settings, (_("Scale q·k by"), _(scale))]
+    corpus = "videos" if store.corpus.source == "bundled" else store.corpus.source
+    export.download_button(
+        view, title=title, model=controls.model, corpus=source, file_corpus=corpus, facts=settings, where=save
+    )
 
 
 main()

@@ -19,7 +19,9 @@ st.markdown(
     )
 )
 
-from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402  (the imports follow the title, on purpose)
+from retrieval_attention.config import DEFAULT_MODEL  # noqa: E402  (the imports follow the title, on purpose)
+from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402
+from ui.components import export  # noqa: E402
 from ui.components import transformer as parts  # noqa: E402
 from ui.components.query import example_pills  # noqa: E402
 
@@ -71,6 +73,8 @@ def view_ui(n_layers: int, n_heads: int) -> dict[str, int | bool]:
 
 
 def main() -> None:
+    view = export.begin_page("model")
+    save = st.sidebar.container()  # "Save this view (HTML)", drawn once the page has drawn everything
     sentence = sentence_ui()
     if not sentence:
         st.info(_("Type a sentence to see its attention."))
@@ -83,28 +87,46 @@ def main() -> None:
         st.info(_("The model cannot read this sentence: {detail}").format(detail=exc))
         return
     parts.tokens_line(tokens)
+    export.section(export.plain(_("**Tokens the model sees ({n}):**")).format(n=len(tokens)).rstrip(":："))
+    export.note(" · ".join(tokens))
     check = parts.check_ui(sentence, ins.n_layers, ins.n_heads)
+    if check is not None:
+        export.note(f"{_('Check against the model (transformers)')}: max |Δ| = {check.max_diff:.1e}")
     v = view_ui(ins.n_layers, ins.n_heads)
     layer, head = int(v["layer"]), int(v["head"])
     att = ins.layer_attention(sentence, layer, causal=bool(v["causal"]))
+    kind = (
+        _("Causal attention · layer {layer}, head {head}")
+        if v["causal"]
+        else _("Self-attention · layer {layer}, head {head}")
+    )
+    export.section(kind.format(layer=layer, head=head))
     parts.main_heatmap(att, head)
     if v["cross"]:
-        st.header(_("Cross-attention: one sentence reads another"))
+        export.header(_("Cross-attention: one sentence reads another"))
         st.session_state.setdefault("tr_second", SPANISH if sentence != SPANISH else RILEY)
         second = st.text_input(_("Sentence B (gives the keys and values)"), key="tr_second", max_chars=400).strip()
         if second:
+            export.note(f"{_('Sentence B (gives the keys and values)')}: {second}")
             parts.cross_section(ins.cross_attention(sentence, second, layer), head)
         else:
             st.info(_("Type a second sentence."))
     if v["grid"]:
-        st.header(_("Multi-head: all {n} heads of layer {layer}").format(n=ins.n_heads, layer=layer))
+        export.header(_("Multi-head: all {n} heads of layer {layer}").format(n=ins.n_heads, layer=layer))
         parts.heads_section(att, head)
     if v["concat"]:
-        st.header(_("Concatenate the heads, then project"))
+        export.header(_("Concatenate the heads, then project"))
         parts.concat_section(att, check)
     if v["relevance"]:
-        st.header(_("Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ"))
+        export.header(_("Why q·k must be asymmetric: K·Kᵀ vs Q·Kᵀ"))
         parts.relevance_section(ins, sentence, layer, head)
+    on, off = _("on"), _("off")
+    settings = [(_("Sentence"), sentence), (_("Layer"), str(layer)), (_("Head"), str(head))]
+    settings.append((_("Causal mask"), on if v["causal"] else off))
+    title = _("Inside a real transformer")
+    export.download_button(
+        view, title=title, model=DEFAULT_MODEL, corpus="", file_corpus="sentence", facts=settings, where=save
+    )
 
 
 main()
