@@ -1,0 +1,132 @@
+"""An exported lesson opens offline in the real Chromium: every chart drawn, nothing fetched, user text literal.
+
+The file is opened through ``file://`` with every other request aborted (and recorded), as on a
+classroom machine without a network; a title, a query and corpus titles holding
+``<img src=x onerror=alert(1)>`` and ``</script>`` must show as text and create no element.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import retrieval_attention as ra
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TEST SKIPPED: playwright is not installed")
+
+XSS = "<img src=x onerror=alert(1)>"
+SCRIPT_END = "</script><script>alert(2)</script>"
+
+#: Records what must not happen: an alert, a CSP violation (the policy must block nothing the file needs).
+WATCH_JS = """
+window.__alerts = [];
+window.alert = (m) => window.__alerts.push(String(m));
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
+"""
+#: Every chart container with its state, its SVG count and how many marks its SVG holds.
+CHARTS_JS = """() => [...document.querySelectorAll(".chart-area")].map(el => ({
+    rendered: el.dataset.rendered || "",
+    svgs: el.querySelectorAll("svg").length,
+    canvases: el.querySelectorAll("canvas").length,
+    marks: el.querySelectorAll("svg .mark-rect path, svg .mark-line path, svg .mark-rule line, svg .mark-text text, "
+                                + "svg .mark-symbol path, svg .mark-area path").length,
+    text: el.querySelector("svg") ? el.querySelector("svg").textContent : "",
+}))"""
+
+
+def open_offline(browser, path: Path) -> dict:
+    """Open ``path`` by file:// with every other request aborted; wait for the charts; return what happened."""
+    url = path.resolve().as_uri()
+    requests: list[str] = []
+    console: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        requests.append(r.request.url)
+        return r.continue_() if r.request.url == url else r.abort()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        context.route("**/*", route)
+        context.add_init_script(WATCH_JS)
+        page = context.new_page()
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if r.url != url else None)
+        page.goto(url)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.chart-area')].every(e => e.dataset.rendered)", timeout=60_000
+        )
+        return {
+            "url": url,
+            "charts": page.evaluate(CHARTS_JS),
+            "n_charts": page.locator(".chart-area").count(),
+            "body": page.inner_text("body"),
+            "h1": page.inner_text("h1"),
+            "imgs": page.locator("img").count(),
+            "alerts": page.evaluate("window.__alerts"),
+            "csp": page.evaluate("window.__csp"),
+            "requests": requests,
+            "console": console,
+            "errors": errors,
+        }
+    finally:
+        context.close()
+
+
+def assert_offline_and_drawn(seen: dict, n_charts: int) -> None:
+    assert seen["n_charts"] == n_charts
+    for chart in seen["charts"]:
+        assert chart["rendered"] == "true", seen["console"]
+        assert chart["svgs"] + chart["canvases"] >= 1 and chart["marks"] > 0, chart
+    assert seen["console"] == [] and seen["errors"] == []
+    assert seen["csp"] == [], "the Content-Security-Policy blocked something the file needs"
+    assert seen["alerts"] == []
+    assert set(seen["requests"]) <= {seen["url"]}, f"requests left the file: {seen['requests']}"
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory, cache_dir) -> ra.KeyValueStore:
+    """The bundled videos plus two whose titles try to break out of the HTML and out of a <script> block."""
+    base = ra.load_corpus()
+    rows = ["title,category"] + [f'"{v.title.replace(chr(34), chr(34) * 2)}",{v.category}' for v in base.videos[:40]]
+    rows += [f"{XSS} cats,pets", f"{SCRIPT_END} funny cat,pets"]
+    path = tmp_path_factory.mktemp("hostile") / f"{XSS}.csv".replace("/", "_")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return ra.KeyValueStore.from_corpus(ra.load_corpus(path), None, cache_dir=cache_dir)
+
+
+def test_a_hostile_lesson_renders_offline_with_its_text_literal(browser, hostile_store, tmp_path):
+    lesson = ra.retrieval_lesson(hostile_store, f"funny cat {XSS}", k=3)
+    path = ra.save_html(lesson, tmp_path / "lesson.html")
+    seen = open_offline(browser, path)
+    assert_offline_and_drawn(seen, n_charts=2)
+    assert seen["imgs"] == 0, "user text created an element"
+    assert XSS in seen["h1"] and f"funny cat {XSS}" in seen["body"]
+    assert f"{XSS}.csv" in seen["body"]  # the corpus file's name, in the facts
+    assert SCRIPT_END in seen["body"]  # a title in the tables: the "</script>" in the chart data ended nothing
+    assert any(SCRIPT_END in chart["text"] for chart in seen["charts"]), "the continuum's legend names the title"
+
+
+def test_a_chinese_lesson_renders(browser, store, tmp_path):
+    lesson = ra.retrieval_lesson(store, "funny cat videos", lang="zh")
+    path = ra.save_html(lesson, tmp_path / "课.html")
+    seen = open_offline(browser, path)
+    assert_offline_and_drawn(seen, n_charts=2)
+    assert seen["h1"] == "注意力就是软检索：funny cat videos"
+    assert "精确查找（字典）" in seen["body"]
+    texts = " ".join(chart["text"] for chart in seen["charts"])
+    assert "权重" in texts and "温度 T" in texts  # axis titles drawn in Chinese
+
+
+@pytest.mark.parametrize("kind", ["recommender", "model"])
+def test_the_other_lessons_render_offline(kind, browser, store, tmp_path):
+    if kind == "recommender":
+        lesson = ra.recommender_lesson(store, ["v270", "v010", "v028"], "v252", compare_to="v010", half_life=2.0)
+    else:
+        lesson = ra.model_lesson("Evan's dog Riley is so hyperactive, she never stops moving", layer=2, head=5)
+    seen = open_offline(browser, ra.save_html(lesson, tmp_path / f"{kind}.html"))
+    assert_offline_and_drawn(seen, n_charts=1)
