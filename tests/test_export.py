@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -243,6 +244,16 @@ def test_save_html_writes_utf8(tmp_path):
     assert out == tmp_path / "lesson.html"
     assert out.read_bytes().decode("utf-8") == export_html(lesson)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]
+
+
+def test_save_html_gives_the_file_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = save_html(Lesson("t", (), ()), tmp_path / "new.html")
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not the temporary file's 0600
+    out.chmod(0o640)
+    save_html(Lesson("t2", (), ()), out)
+    assert out.stat().st_mode & 0o777 == 0o640  # an existing file keeps its mode
 
 
 def test_save_html_is_atomic(tmp_path, monkeypatch):

@@ -401,11 +401,24 @@ def save_html(lesson: Lesson, path: str | os.PathLike[str]) -> Path:
     path = check_html_path(path)
     text = export_html(lesson)
     try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else _new_file_mode()
         with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
+            tmp.chmod(mode)  # the temporary file is 0600; a lesson is for sharing, as any file the user writes
     except OSError as exc:
         raise InvalidParameterError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return path
+
+
+def _new_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0o666 without the process's umask."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:  # Linux: read it without changing it
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _slug(part: str, *, drop_suffix: bool = False) -> str:
