@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -471,7 +472,7 @@ def download_button(
         view: from :func:`begin_page`.
         title: the lesson's title (the page's, translated).
         model: the encoder's name (a fact, and part of the file name).
-        corpus: the corpus's name as the page shows it (a fact; "" for a page without one).
+        corpus: the corpus's name as the page shows it (a fact, a path by its file name only; "" for none).
         file_corpus: the corpus's name in the file name, the same in every language (``"videos"``).
         facts: the page's other settings as (translated label, value), after model, corpus, date.
         where: the container to draw in; None for the current one.
@@ -482,7 +483,7 @@ def download_button(
     today = datetime.date.today()
     shown = (
         (_("Model"), model),
-        *(((_("Corpus"), corpus),) if corpus else ()),
+        *(((_("Corpus"), os.path.basename(corpus) or corpus),) if corpus else ()),  # no server folders
         (_("Date"), today.isoformat()),
         *((str(k), str(v)) for k, v in facts),
     )
