@@ -2,7 +2,8 @@
 
 * :mod:`~retrieval_attention.export.document`: :class:`Lesson` (title, facts, sections of text,
   tables and Vega-Lite charts), :func:`export_html` and :func:`save_html` (the only module that
-  imports ``vl_convert``), :func:`lesson_filename`;
+  imports ``vl_convert``), :func:`lesson_filename`; its fixed script and stylesheet are in
+  :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
   :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
   page's three retrievals, the recommender's target attention and one head of the real model;
