@@ -94,7 +94,7 @@ class Item:
     order: int  # drawing order on the page
     section: str  # the key of the section it belongs to ("" before the first heading)
     kind: str  # "section", "text", "table", "metric" or "chart"
-    value: Any  # heading str | text str | (columns, rows, caption, decimals) | (label, value) | ChartRecipe
+    value: Any  # heading | text | (frame or (columns, rows), caption, decimals) | (label, value) | ChartRecipe
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,10 @@ def metric(where: DeltaGenerator | Any, label: str, value: str, **kwargs: Any) -
     record_metric(label, value)
 
 
-def _cells(frame: pd.DataFrame) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
+def _cells(frame: pd.DataFrame | tuple[Any, Any]) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
+    """A table's header and rows: from a frame (read when the lesson is built), or as given."""
+    if isinstance(frame, tuple):
+        return frame
     columns = tuple(str(c) for c in frame.columns)
     rows = tuple(tuple(v.item() if hasattr(v, "item") else v for v in row) for row in frame.itertuples(index=False))
     return columns, rows
@@ -296,13 +299,14 @@ def record_table(frame: pd.DataFrame, caption: str = "", key: str | None = None,
 
     Args:
         frame: the table; text cells are written as they are, float cells with ``decimals`` digits.
+            It is kept as it is and read only on a click: do not change it afterwards.
         caption: shown above it.
         key: needed only for a table a fragment draws without a heading of its own.
         decimals: digits of a float cell (the lesson writes them with the session's number signs).
     """
     view = _active()
     if view is not None:
-        view.put("table", key or view.auto_key("table"), (*_cells(frame), caption, decimals))
+        view.put("table", key or view.auto_key("table"), (frame, caption, decimals))  # read on click
 
 
 def record_metric(label: str, value: str) -> None:
@@ -340,7 +344,7 @@ def softmax_steps_table(steps: Any, titles: Sequence[str], scale: float, tempera
         for j, (t, s, z, e, w) in enumerate(zip(titles, steps.scores, steps.logits, steps.shifted_exp, steps.weights))
     )
     caption = _("w = e^(z − max z) / {total}, the sum over all {n} keys").format(total="%.4f" % steps.denominator, n=n)
-    view.put("table", view.auto_key("table"), (columns, rows, caption, 3))
+    view.put("table", view.auto_key("table"), ((columns, rows), caption, 3))
 
 
 # --- on click: the lesson and its file (no Streamlit from here on) ------------------------------------
@@ -415,7 +419,7 @@ def build_lesson(snap: ViewSnapshot) -> Lesson:
             part[item.kind].append(item.value)
     sections = []
     for key, part in parts.items():
-        tables = [LessonTable(columns=c, rows=r, caption=cap, decimals=d) for c, r, cap, d in part["table"]]
+        tables = [LessonTable(*_cells(t), caption=cap, decimals=d) for t, cap, d in part["table"]]
         if part["metric"]:
             tables.insert(0, LessonTable(columns=meta.numbers, rows=tuple(part["metric"])))
         charts = []
