@@ -22,7 +22,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.export.document import Lesson, LessonTable
-from ui.components import export
+from ui.components import export, lesson_view
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LABEL = "Save this view (HTML)"
@@ -71,9 +71,9 @@ def open_page(page: str, lang: str = "en") -> AppTest:
     return at
 
 
-def lesson_of(at: AppTest, page: str) -> tuple[export.ViewSnapshot, Lesson]:
+def lesson_of(at: AppTest, page: str) -> tuple[lesson_view.ViewSnapshot, Lesson]:
     snap = at.session_state[export.VIEWS_KEY][PAGES[page]].snapshot()
-    return snap, export.build_lesson(snap)
+    return snap, lesson_view.build_lesson(snap)
 
 
 def without_data(spec: Any) -> Any:
@@ -85,7 +85,7 @@ def without_data(spec: Any) -> Any:
     return spec
 
 
-def assert_same_charts(at: AppTest, snap: export.ViewSnapshot, lesson: Lesson) -> None:
+def assert_same_charts(at: AppTest, snap: lesson_view.ViewSnapshot, lesson: Lesson) -> None:
     """The lesson's charts are the page's: same count, same order, same specification but for the data."""
     page = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     ours = [c.spec for s in lesson.sections for c in s.charts]

@@ -5,7 +5,8 @@ every chart arrives through :func:`ui.components.charts.show_chart` (which calls
 with its recipe: the builder, its inputs and the element key), and the page's own key numbers come
 through the small drawing helpers here (:func:`header`, :func:`metric`, :func:`table`, ...) or are
 noted without drawing (:func:`note`, :func:`record_table`). :func:`download_button` closes the
-recording and draws the button; nothing is built until it is clicked.
+recording and draws the button; nothing is built until it is clicked. The recording and what a
+click builds from it are in :mod:`ui.components.lesson_view`.
 
 Fragments (``st.fragment``) rerun alone. A full run records into a fresh recording and replaces the
 last one only when it reaches the button, so a chart the page no longer draws leaves the lesson. A
@@ -13,45 +14,36 @@ fragment-only rerun updates the recording the button already points at, in place
 key), so the file always holds the latest recipe of every chart. The recordings live in
 ``st.session_state``, one per page.
 
-On click Streamlit runs the button's callable on another thread: it calls no Streamlit function.
-It builds each chart as the page does (``projector(build(*args, **kwargs))``), but with Altair's
-default data transformer, so the data is inline JSON instead of Streamlit's Arrow datasets, with the
-session's number signs; then :func:`retrieval_attention.export.document.export_html` writes the file
-(HTML is never written here).
+On click Streamlit runs the button's callable on another thread, with no Streamlit call in it: it
+builds each chart as the page does (``projector(build(*args, **kwargs))``) but with Altair's default
+data transformer, so the data is inline JSON instead of Streamlit's Arrow datasets, with the session's
+number signs; then :func:`retrieval_attention.export.document.export_html` writes the file (HTML is
+never written here). Everything it needs, translated texts included, was captured while the page ran.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
 import os
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from retrieval_attention import __version__
-from retrieval_attention.charts.spec import resolve
 from ui.components.i18n import _, current_lang, number_signs
+from ui.components.lesson_view import ChartRecipe, PageView, ViewMeta, lesson_html
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from retrieval_attention.export.document import Lesson
 
 __all__ = [
-    "PageView",
     "begin_page",
-    "build_lesson",
-    "chart_dict",
     "download_button",
     "header",
-    "lesson_html",
     "metric",
     "note",
     "plain",
@@ -64,7 +56,6 @@ __all__ = [
     "views",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: session_state: {page: PageView}, this session's recordings.
 VIEWS_KEY = "export_views"
@@ -73,123 +64,6 @@ ACTIVE_KEY = "export_active"
 #: The button's widget key (one button per page).
 BUTTON_KEY = "export_html"
 _MARKUP = re.compile(r"\*\*|\*|`")
-
-
-@dataclass(frozen=True)
-class ChartRecipe:
-    """How to draw one chart again: what ``show_chart`` was given."""
-
-    build: Callable[..., Any]  # the builder (plain data in, Altair chart out)
-    args: tuple[Any, ...]  # its positional inputs (a Lazy one is made on export)
-    kwargs: Mapping[str, Any]  # its keyword inputs
-    key: str  # the element key on the page
-    height: int | str = "content"  # as given to show_chart
-    width: int | str | None = None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One recorded thing: a section heading, a paragraph, a table, a metric or a chart."""
-
-    order: int  # drawing order on the page
-    section: str  # the key of the section it belongs to ("" before the first heading)
-    kind: str  # "section", "text", "table", "metric" or "chart"
-    value: Any  # heading | text | (frame or (columns, rows), caption, decimals) | (label, value) | ChartRecipe
-
-
-@dataclass(frozen=True)
-class ViewMeta:
-    """What the lesson says about the view as a whole, translated while the page ran."""
-
-    title: str
-    facts: tuple[tuple[str, str], ...]
-    lang: str
-    decimal: str
-    thousands: str
-    footer: str
-    file_name: str
-    numbers: tuple[str, str]  # the column headers of a section's table of metrics
-
-
-@dataclass(frozen=True)
-class ViewSnapshot:
-    """A consistent copy of a recording: what one click exports."""
-
-    meta: ViewMeta
-    items: tuple[Item, ...]  # in drawing order, section by section
-
-    def charts(self) -> list[ChartRecipe]:
-        """The chart recipes, in drawing order."""
-        return [i.value for i in self.items if i.kind == "chart"]
-
-
-@dataclass
-class PageView:
-    """One page's recorded view in one session (see the module's docstring for the two kinds of rerun)."""
-
-    page: str  # the page's short name, as in the file name
-    script_hash: str = ""  # the page script that records into it (other pages' charts are ignored)
-    meta: ViewMeta | None = None
-    _done: dict[str, Item] = field(default_factory=dict)  # the last full run, updated by fragments
-    _building: dict[str, Item] | None = None  # the full run in progress
-    _order: int = 0
-    _section: str = ""
-    _counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def begin(self, script_hash: str) -> None:
-        """A full run starts: record into a fresh recording."""
-        with self._lock:
-            self.script_hash = script_hash
-            self._building, self._order, self._section, self._counts = {}, 0, "", {}
-
-    def auto_key(self, kind: str) -> str:
-        """The next automatic key of ``kind`` in the current section (stable across reruns of the section)."""
-        with self._lock:
-            n = self._counts.get((self._section, kind), 0)
-            self._counts[(self._section, kind)] = n + 1
-        return f"{self._section}|{kind}|{n}"
-
-    def put(self, kind: str, key: str, value: Any) -> None:
-        """Record ``value``; a fragment-only rerun replaces the item of the same key where it was.
-
-        A fragment-only rerun that redraws a section heading empties that section first, so what
-        the fragment no longer draws (a second target switched off) leaves it.
-        """
-        with self._lock:
-            target = self._done if self._building is None else self._building
-            old = target.get(key)
-            if self._building is None and old is not None:
-                order, section = old.order, old.section
-                if kind == "section":  # a fragment redraws this section: what it draws now replaces it
-                    for k in [k for k, i in target.items() if i.section == key and i.kind != "section"]:
-                        del target[k]
-            else:
-                self._order += 1
-                order, section = self._order, key if kind == "section" else self._section
-            if kind == "section":
-                self._section = key
-                self._counts = {k: v for k, v in self._counts.items() if k[0] != key}
-            target[key] = Item(order, section, kind, value)
-
-    def commit(self, meta: ViewMeta) -> None:
-        """The full run reached the button: its recording replaces the last one."""
-        with self._lock:
-            if self._building is not None:
-                self._done, self._building = self._building, None
-            self.meta = meta
-
-    def snapshot(self) -> ViewSnapshot:
-        """The last complete recording (with any fragment's updates), safe to read on another thread."""
-        with self._lock:
-            if self.meta is None:
-                raise RuntimeError(f"the {self.page} page has not finished a run yet")
-            items = list(self._done.values())
-        # sections in drawing order, each followed by its items (a fragment's redrawn items come last
-        # in order but stay in their section)
-        starts = {i.section: i.order for i in items if i.kind == "section"}
-        items.sort(key=lambda i: (starts.get(i.section, 0), i.kind != "section", i.order))
-        return ViewSnapshot(self.meta, tuple(items))
 
 
 def views() -> dict[str, PageView]:
@@ -285,15 +159,6 @@ def metric(where: DeltaGenerator | Any, label: str, value: str, **kwargs: Any) -
     record_metric(label, value)
 
 
-def _cells(frame: pd.DataFrame | tuple[Any, Any]) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
-    """A table's header and rows: from a frame (read when the lesson is built), or as given."""
-    if isinstance(frame, tuple):
-        return frame
-    columns = tuple(str(c) for c in frame.columns)
-    rows = tuple(tuple(v.item() if hasattr(v, "item") else v for v in row) for row in frame.itertuples(index=False))
-    return columns, rows
-
-
 def record_table(frame: pd.DataFrame, caption: str = "", key: str | None = None, decimals: int = 3) -> None:
     """A table of the current section (records only): its columns and cells as the page shows them.
 
@@ -345,119 +210,6 @@ def softmax_steps_table(steps: Any, titles: Sequence[str], scale: float, tempera
     )
     caption = _("w = e^(z − max z) / {total}, the sum over all {n} keys").format(total="%.4f" % steps.denominator, n=n)
     view.put("table", view.auto_key("table"), ((columns, rows), caption, 3))
-
-
-# --- on click: the lesson and its file (no Streamlit from here on) ------------------------------------
-
-try:  # what Streamlit itself does: the lock around Altair's global transformer, then its spec adjustments
-    from streamlit.elements.vega_charts import _altair_globals_lock as _altair_lock
-    from streamlit.elements.vega_charts import _prepare_vega_lite_spec as _streamlit_sizing
-except ImportError:  # pragma: no cover - depends on the installed Streamlit
-    _altair_lock = threading.Lock()
-
-    def _streamlit_sizing(spec: dict[str, Any], use_container_width: bool) -> dict[str, Any]:
-        return spec
-
-
-_SINGLE_VIEW = ("mark", "layer")
-_COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
-
-
-def chart_dict(recipe: ChartRecipe, decimal: str = ".", thousands: str = ",") -> dict[str, Any]:
-    """The chart of ``recipe`` as a Vega-Lite dictionary with its data inline, as the page shows it.
-
-    Args:
-        recipe: what ``show_chart`` was given.
-        decimal, thousands: the session's number signs (the chart's Vega number locale).
-
-    Returns:
-        ``projector(build(*args, **kwargs)).to_dict()`` with Altair's default data transformer (inline
-        ``datasets``, no row limit), the number locale set, Streamlit's own adjustments (autosize, a
-        blank legend title for a null one), and the page's width and height where the chart leaves
-        them to the page (a chart as wide as its column gets ``width: "container"``).
-    """
-    import altair as alt
-
-    from retrieval_attention.charts.theme import projector_spec, with_number_locale_spec
-
-    chart = recipe.build(*(resolve(a) for a in recipe.args), **{k: resolve(v) for k, v in recipe.kwargs.items()})
-    with _altair_lock:  # Altair's theme and data transformer are global to all threads
-        theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
-        with theme, alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.to_dict(validate=False)  # the page's first chart of each builder was validated
-    spec = with_number_locale_spec(projector_spec(spec), decimal, thousands)
-    single = any(k in spec for k in _SINGLE_VIEW) and not any(k in spec for k in _COMPOUND)
-    stretch = recipe.width == "stretch" or (recipe.width is None and single)  # Streamlit's default width
-    spec = _streamlit_sizing(spec, stretch)
-    if stretch and single and "width" not in spec:
-        spec["width"] = "container"
-    if single and "height" not in spec and isinstance(recipe.height, int):
-        spec["height"] = recipe.height
-    return spec
-
-
-def build_lesson(snap: ViewSnapshot) -> Lesson:
-    """The :class:`~retrieval_attention.export.document.Lesson` of a recorded view: its sections in order,
-    each with its paragraphs, tables (the metrics as one table of numbers) and charts.
-
-    Args:
-        snap: :meth:`PageView.snapshot`.
-
-    Returns:
-        The lesson, every text as the page showed it (translated, user text literal).
-    """
-    from retrieval_attention.export.document import Lesson, LessonChart, LessonSection, LessonTable
-
-    meta = snap.meta
-    heads: dict[str, str] = {"": ""}
-    parts: dict[str, dict[str, list[Any]]] = {}
-    for item in snap.items:
-        if item.kind == "section":
-            heads[item.section] = item.value
-        part = parts.setdefault(item.section, {"text": [], "table": [], "metric": [], "chart": []})
-        if item.kind in part:
-            part[item.kind].append(item.value)
-    sections = []
-    for key, part in parts.items():
-        tables = [LessonTable(*_cells(t), caption=cap, decimals=d) for t, cap, d in part["table"]]
-        if part["metric"]:
-            tables.insert(0, LessonTable(columns=meta.numbers, rows=tuple(part["metric"])))
-        charts = []
-        for recipe in part["chart"]:
-            spec = chart_dict(recipe, meta.decimal, meta.thousands)
-            charts.append(LessonChart(spec=spec))  # its title is drawn by the chart itself
-        if part["text"] or tables or charts or key:
-            sections.append(
-                LessonSection(
-                    heading=heads.get(key, ""),
-                    paragraphs=tuple(part["text"]),
-                    tables=tuple(tables),
-                    charts=tuple(charts),
-                )
-            )
-    return Lesson(
-        title=meta.title,
-        facts=meta.facts,
-        sections=tuple(sections),
-        lang=meta.lang,
-        decimal=meta.decimal,
-        thousands=meta.thousands,
-        footer=meta.footer,
-    )
-
-
-def lesson_html(view: PageView) -> str:
-    """The recorded view as one self-contained HTML document (what the button downloads).
-
-    Runs on Streamlit's download thread: no Streamlit call, only the recording and the library.
-    """
-    from retrieval_attention.export.document import export_html
-
-    try:
-        return export_html(build_lesson(view.snapshot()))
-    except Exception:
-        logger.exception("could not export the %s page", view.page)
-        raise
 
 
 def download_button(
