@@ -35,6 +35,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         steps.append(("server_load", ["benchmarks.bench_server_load"]))
     if browser and not quick:
         steps.append(("browser_load", ["benchmarks.bench_browser_load"]))
+    steps.append(("export", ["benchmarks.bench_export"]))
     return steps
 
 

@@ -116,8 +116,13 @@ def report_section(r: dict[str, Any]) -> str:
             "and Vega-Embed from vl-convert-python's bundle, the same in every lesson.",
             f"The CLI run takes {r['cli_seconds_median']:.1f} s (median of {len(r['cli_seconds'])}, "
             f"{min(r['cli_seconds']):.1f}–{max(r['cli_seconds']):.1f} s, model load included; load average "
-            f"{r['load_average_at_start']:.1f} → {r['load_average_at_end']:.1f}: other work shared the cores, so "
-            "the times are rough, the sizes exact and the same on every run); in one process the first "
+            f"{r['load_average_at_start']:.1f} → {r['load_average_at_end']:.1f}"
+            + (
+                ": other work shared the cores, so the times are rough, the sizes exact and the same on every run"
+                if max(r["load_average_at_start"], r["load_average_at_end"]) > 1.0
+                else ""
+            )
+            + "); in one process the first "
             f"`export_html` takes {r['export_html_first_call_ms']:,.0f} ms "
             f"(it builds the bundle once), later ones {r['export_html_warm']['median_ms']:.1f} ms, and "
             f"`retrieval_lesson` itself {r['build_retrieval_lesson']['median_ms']:.0f} ms.",

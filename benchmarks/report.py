@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.bench_export import report_section as export_section
 from benchmarks.bench_reruns import report_section as reruns_section
 from benchmarks.common import DOCS, load_result
 from benchmarks.svg import loglog_chart
@@ -868,6 +869,8 @@ def main() -> None:
         "- **Gaussian**: N(0, I) rows normalised; Gaussian queries.",
         "",
     ]
+    if exported := load_result("export"):
+        parts += [export_section(exported), ""]
     DOCS.mkdir(exist_ok=True)
     (DOCS / "benchmarks.md").write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote {DOCS / 'benchmarks.md'}" + (f" and {DOCS / chart_file}" if chart_file else ""))
