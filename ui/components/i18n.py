@@ -247,15 +247,8 @@ def category_name(category: str) -> str:
 
 
 def number_signs() -> tuple[str, str]:
-    """The session's decimal sign and digit-grouping sign, as :func:`fmt_number` writes them.
+    """The session's decimal sign and digit-grouping sign (:func:`retrieval_attention.i18n.number_signs`).
 
     Charts take them as their Vega number locale, so ``0,56`` in Spanish on the page and in the chart.
     """
-    return _number_signs(current_lang())
-
-
-@functools.cache
-def _number_signs(lang: str) -> tuple[str, str]:
-    decimal = i18n.fmt_number(0.5, lang, 1).strip("05") or "."
-    group = i18n.fmt_number(1_000_000, lang, 0).strip("01") or ","
-    return decimal[0], group[0]
+    return i18n.number_signs(current_lang())
