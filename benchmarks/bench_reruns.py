@@ -20,7 +20,8 @@ thread per run: the script with Streamlit's element marshalling, without AppTest
 messages into its tree). Two things AppTest adds that a server does not: it compiles the page's
 source again on every rerun (a server compiles it once), and it parses every element into its
 tree. To show how much of a rerun is simply the page's size, the same rounds also time an app that
-writes as many elements as the main page, with no computation at all.
+writes as many elements as the main page, with no computation at all, and what the pages' translation
+helpers cost: an app that translates 300 strings and formats 60 numbers in Spanish.
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ ELEMENTS_APP = (
     + """
 for i in range({n} - 3):
     st.markdown(f"line {{i}}: **{{x}}**")
+"""
+)
+
+#: The language floor: a page's share of ``_()`` and ``fmt_number`` calls (the main page makes ~170 and
+#: ~65 per rerun), in Spanish, and nothing else.
+I18N_APP = (
+    THREE_LINES
+    + """
+from ui.components.i18n import _, fmt_number, language_switch
+language_switch()
+texts = [_("Language") for i in range(300)]
+numbers = [fmt_number(0.1 * i + x, 2) for i in range(60)]
 """
 )
 
@@ -160,10 +173,13 @@ def open_target(t: Target) -> Any:  # -> AppTest
     return at
 
 
-def open_app(source: str) -> Any:  # -> AppTest
+def open_app(source: str, lang: str | None = None) -> Any:  # -> AppTest
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_string(source, default_timeout=TIMEOUT_S).run()
+    at = AppTest.from_string(source, default_timeout=TIMEOUT_S)
+    if lang:
+        at.query_params["lang"] = lang
+    return at.run()
 
 
 def count_nodes(at: Any) -> int:
@@ -202,7 +218,10 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
     nodes = {t.name: count_nodes(apps[t.name]) for t in targets}
     main_nodes = nodes.get("main_k") or nodes.get("main_T") or max(nodes.values())
     sized = open_app(ELEMENTS_APP.format(n=main_nodes))
-    floor_wall, floor_script, sized_wall, sized_script = [], [], [], []
+    lang_app = open_app(I18N_APP, lang="es")
+    if lang_app.exception:  # a tree without these helpers
+        lang_app = None
+    floor_wall, floor_script, sized_wall, sized_script, lang_wall = [], [], [], [], []
     runs: dict[str, dict[str, list[float]]] = {
         t.name: {"first_wall": [], "first_script": [], "again_wall": [], "again_script": []} for t in targets
     }
@@ -219,6 +238,8 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
                     w, s = change(sized, "slider", "x", v, clock)
                     sized_wall.append(w)
                     sized_script.append(s)
+                    if lang_app is not None:
+                        lang_wall.append(change(lang_app, "slider", "x", v, clock)[0])
             for v in t.values:
                 w, s = change(apps[t.name], t.widget, t.key, v, clock)
                 kind = "again" if v in seen[t.name] else "first"
@@ -273,6 +294,9 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
         f"{sized_ms / floor_ms:.1f}x the floor (script thread {median_ms(sized_script)} ms)",
         flush=True,
     )
+    lang_ms = median_ms(lang_wall)
+    if lang_ms is not None:
+        print(f"  300 _() and 60 fmt_number in Spanish: {lang_ms} ms = {lang_ms / floor_ms:.1f}x the floor", flush=True)
     for name, text in stats.items():
         print(f"--- profile of {name} (last round)\n{text}", flush=True)
     return {
@@ -283,6 +307,7 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
         "sized_ms": sized_ms,
         "sized_script_ms": median_ms(sized_script),
         "sized_ratio": round(sized_ms / floor_ms, 1),
+        "i18n_ms": lang_ms,
         "rows": rows,
         "profiles": stats,
     }
@@ -291,15 +316,23 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
 #: The issue's targets for the main page's k and temperature sliders.
 TARGET_RATIO = 6.0
 TARGET_SERVER_MS = 30.0
-#: What a revisit of each page still costs beyond its size (from cProfile and pyinstrument runs of these reruns).
+#: What a revisit of each page still costs beyond its size: the script thread's time in each piece, timed per
+#: call over these revisits (and cProfile runs of them); the language is read once per run, numbers are remembered.
 REVISIT_COST = {
-    "main": "some 200 `_()`/`fmt_*` calls per rerun, each reading the session's language from session state and the "
-    "URL (~25 µs a call, about 5 ms: measured with an app that makes 200 calls), the top-k table's Arrow encoding, "
-    "and hashing each chart's inputs (a content fingerprint, under a millisecond per chart)",
-    "rec": "two target pickers that list every unseen video (~300 options, each label formatted with its translated "
-    "category on every rerun), three ranking tables, the evaluation table and the weights table",
-    "scoring": "four strips of 312 scores (a 1,248-row frame hashed for its chart and its CSV) and its three "
-    "sections all rerun under AppTest; each section is a fragment, so at a server this radio reruns only its own",
+    "main": "its five charts (~3 ms: hashing each chart's inputs, the number-locale copy, Streamlit writing each "
+    "spec as JSON), the top-k table's Arrow encoding (~1.5 ms) and the sidebar's controls and upload box (~2.5 ms "
+    "of widgets)",
+    "topk": "its two charts (~1.8 ms) and two CSV buttons (~1.3 ms, each hashes its frame), the sidebar (~0.9 ms)",
+    "rec": "its four tables (~4 ms of Arrow encoding: the three rankings and the evaluation), the per-persona "
+    "ranks table (~2.7 ms, an interactive `st.dataframe` drawn on every full rerun though only its own toggle "
+    "changes it), and the comparison's history frames, rebuilt and hashed on every rerun (~3.6 ms to build them "
+    "and the category shares, ~4.6 ms to hash them for the chart and the CSV; as `Lazy` inputs a revisit would "
+    "skip the build)",
+    "smooth": "its four charts (~5.5 ms: each hashes a 200-point frame) and its CSV (~2 ms)",
+    "scoring": "its charts (~4.5 ms) and CSVs (~3.3 ms: the four strips of 312 scores, a 1,248-row frame, are "
+    "hashed for both) and its three sections all rerun under AppTest; each section is a fragment, so at a server "
+    "this radio reruns only its own",
+    "tr": "two charts (~2 ms); the rest is its size (34 elements)",
 }
 #: What a first visit builds, per widget.
 FIRST_VISIT_COST = {
@@ -390,7 +423,16 @@ def report_section(after: dict | None, before: dict | None) -> str:
             f"\n\n**Still slow, and why.** A revisit builds nothing; what is left is the page itself. Its size: "
             f"{_x(sized, fa)} for {after.get('sized_elements')} plain elements. Compiling the page again: "
             + (f"{compile_main:.1f} ms for the main page, " if compile_main else "")
-            + "under AppTest only. And per page: "
+            + "under AppTest only. "
+            + (
+                f"Translating: an app that translates 300 strings and formats 60 numbers (Spanish) reruns in "
+                f"{_x(after['i18n_ms'], fa)}"
+                + (f", {_x(before['i18n_ms'], fb)} before" if (before or {}).get("i18n_ms") else "")
+                + "; the main page makes ~170 and ~65 such calls. "
+                if after.get("i18n_ms")
+                else ""
+            )
+            + "And per page: "
             + "; ".join(extra)
             + ". A first visit also builds the charts its widget changed: "
             + "; ".join(
