@@ -219,10 +219,13 @@ def fmt_compact(value: float, lang: str = DEFAULT_LANG, decimals: int = 1) -> st
         The number in the locale's compact notation.
 
     Example:
-        >>> fmt_compact(206630, "en"), fmt_compact(206630, "zh")
-        ('206.6K', '20.7万')
+        >>> fmt_compact(206630, "en"), fmt_compact(206630, "zh"), fmt_compact(1.0000058, "es")
+        ('206.6K', '20.7万', '1')
     """
-    return format_compact_decimal(value, format_type="short", locale=_locale(lang), fraction_digits=decimals)
+    # Babel leaves a number below the locale's first compact unit as it came (1.0000058302392834):
+    # rounding first keeps the promise of ``decimals`` at every size.
+    rounded = round(float(value), decimals) if math.isfinite(value) else value
+    return format_compact_decimal(rounded, format_type="short", locale=_locale(lang), fraction_digits=decimals)
 
 
 def fmt_list(items: list[str], lang: str = DEFAULT_LANG) -> str:

@@ -184,6 +184,9 @@ def test_normalize_lang(value, lang):
         (lambda lang: i18n.fmt_percent(0.999, lang), "100%", "100%", "100\xa0%"),
         (lambda lang: i18n.fmt_percent(-0.001, lang), "0%", "0%", "0\xa0%"),
         (lambda lang: i18n.fmt_compact(4832566, lang), "4.8M", "483.3万", "4,8\xa0M"),
+        # below the first compact unit Babel wrote the number as it came (1.0000058302392834)
+        (lambda lang: i18n.fmt_compact(1.0000058302392834, lang), "1", "1", "1"),
+        (lambda lang: i18n.fmt_compact(999.456, lang), "999.5", "999.5", "999,5"),
         (lambda lang: i18n.fmt_list(["a", "b", "c"], lang), "a, b, and c", "a、b和c", "a, b y c"),
     ],
 )
