@@ -34,6 +34,8 @@ WEIGHTS_LABELS = {
     "category": "category",
     "weight": "weight",
 }
+#: The temperatures the continuum chart is drawn at, shape (90,): from a near one-hot lookup to near uniform.
+CONTINUUM_TEMPERATURES = np.geomspace(0.002, 20.0, 90)
 #: The English text of :func:`continuum_chart` (``{n}``: the keys summed; ``{t}``: the temperature).
 CONTINUUM_LABELS = {
     "title": "The continuum: from dictionary lookup to average pooling",

@@ -24,10 +24,8 @@ from retrieval_attention.export.specs import corpus_label, inline_spec, lesson_d
 if TYPE_CHECKING:
     from retrieval_attention.store import KeyValueStore, RetrievalResult
 
-__all__ = ["CONTINUUM_TEMPERATURES", "output_mix", "retrieval_lesson"]
+__all__ = ["output_mix", "retrieval_lesson"]
 
-#: The temperature grid of the continuum chart, shape (90,): from a near one-hot lookup to near uniform.
-CONTINUUM_TEMPERATURES = np.geomspace(0.002, 20.0, 90)
 #: Decimals of the tables: q·k (cosine) and the weights.
 SCORE_DECIMALS, WEIGHT_DECIMALS = 3, 4
 
@@ -100,7 +98,7 @@ def _weights_chart(store: KeyValueStore, soft: RetrievalResult, k: int, lang: st
 
 
 def _continuum_chart(store: KeyValueStore, soft: RetrievalResult, lang: str) -> dict[str, Any]:
-    from retrieval_attention.charts.retrieval import continuum_chart
+    from retrieval_attention.charts.retrieval import CONTINUUM_TEMPERATURES, continuum_chart
     from retrieval_attention.core.attention import temperature_sweep
     from retrieval_attention.i18n import load_translations
 

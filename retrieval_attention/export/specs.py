@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import threading
-from contextlib import nullcontext
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from retrieval_attention.corpus import Corpus
 
-__all__ = ["corpus_label", "corpus_name", "inline_spec", "lesson_date", "made_with", "signs"]
+__all__ = ["corpus_label", "corpus_name", "inline_spec", "is_single_view", "lesson_date", "made_with", "signs"]
 
 #: Altair's theme and data transformer are process-wide: one conversion at a time.
 _ALTAIR_LOCK = threading.Lock()
@@ -31,7 +32,20 @@ _SINGLE_VIEW = ("mark", "layer")
 _COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
 
 
-def inline_spec(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = ",") -> dict[str, Any]:
+def is_single_view(spec: Mapping[str, Any]) -> bool:
+    """Whether a Vega-Lite dict is one view (a mark or a layer), not a concatenation, facet or repeat."""
+    return any(k in spec for k in _SINGLE_VIEW) and not any(k in spec for k in _COMPOUND)
+
+
+def inline_spec(
+    chart: alt.TopLevelMixin,
+    decimal: str = ".",
+    thousands: str = ",",
+    *,
+    validate: bool = True,
+    container_width: bool = True,
+    lock: AbstractContextManager[Any] | None = None,
+) -> dict[str, Any]:
     """``chart`` as a Vega-Lite dict for a lesson: data inline (no row limit), projector theme, number signs.
 
     A single view that sets no width of its own gets ``width: "container"``: as wide as the page.
@@ -40,6 +54,11 @@ def inline_spec(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = "
         chart: a chart from one of the builders in :mod:`retrieval_attention.charts`.
         decimal: the decimal sign of the chart's numbers (axes, legends, tooltips).
         thousands: the digit-grouping sign.
+        validate: check the specification against the Vega-Lite schema (off when this builder's
+            output was already validated).
+        container_width: give a single view with no width of its own ``width: "container"``.
+        lock: the lock around Altair's process-wide theme and data transformer; None for this
+            module's own (the app passes Streamlit's, which its own conversions hold).
 
     Returns:
         The specification, ready for :class:`~retrieval_attention.export.document.LessonChart`.
@@ -56,12 +75,12 @@ def inline_spec(chart: alt.TopLevelMixin, decimal: str = ".", thousands: str = "
 
     from retrieval_attention.charts.theme import projector_spec, with_number_locale_spec
 
-    with _ALTAIR_LOCK:
+    with lock if lock is not None else _ALTAIR_LOCK:
         theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
         with theme, alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.to_dict()
+            spec = chart.to_dict(validate=validate)
     spec = with_number_locale_spec(projector_spec(spec), decimal, thousands)
-    if any(k in spec for k in _SINGLE_VIEW) and not any(k in spec for k in _COMPOUND) and "width" not in spec:
+    if container_width and is_single_view(spec) and "width" not in spec:
         spec["width"] = "container"
     return spec
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -170,10 +169,6 @@ except ImportError:  # pragma: no cover - depends on the installed Streamlit
         return spec
 
 
-_SINGLE_VIEW = ("mark", "layer")
-_COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
-
-
 def chart_dict(recipe: ChartRecipe, decimal: str = ".", thousands: str = ",") -> dict[str, Any]:
     """The chart of ``recipe`` as a Vega-Lite dictionary with its data inline, as the page shows it.
 
@@ -187,17 +182,12 @@ def chart_dict(recipe: ChartRecipe, decimal: str = ".", thousands: str = ",") ->
         blank legend title for a null one), and the page's width and height where the chart leaves
         them to the page (a chart as wide as its column gets ``width: "container"``).
     """
-    import altair as alt
-
-    from retrieval_attention.charts.theme import projector_spec, with_number_locale_spec
+    from retrieval_attention.export.specs import inline_spec, is_single_view
 
     chart = recipe.build(*(resolve(a) for a in recipe.args), **{k: resolve(v) for k, v in recipe.kwargs.items()})
-    with _altair_lock:  # Altair's theme and data transformer are global to all threads
-        theme = alt.theme.enable("none") if alt.theme.active == "default" else nullcontext()
-        with theme, alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.to_dict(validate=False)  # the page's first chart of each builder was validated
-    spec = with_number_locale_spec(projector_spec(spec), decimal, thousands)
-    single = any(k in spec for k in _SINGLE_VIEW) and not any(k in spec for k in _COMPOUND)
+    # validation off: the page's first chart of each builder was validated; the page sizes it below
+    spec = inline_spec(chart, decimal, thousands, validate=False, container_width=False, lock=_altair_lock)
+    single = is_single_view(spec)
     stretch = recipe.width == "stretch" or (recipe.width is None and single)  # Streamlit's default width
     spec = _streamlit_sizing(spec, stretch)
     if stretch and single and "width" not in spec:

@@ -38,8 +38,6 @@ from ui.components.store import ensure_query, get_store  # noqa: E402
 from ui.components.text import md  # noqa: E402
 from ui.components.upload import own_data_controls  # noqa: E402
 
-SWEEP = np.geomspace(0.002, 20.0, 90)
-
 
 def payload_lines(v: ra.Video) -> str:
     """A record's payload on one line: category · channel · minutes · views."""
@@ -195,7 +193,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
     """The weights of every key as T sweeps from lookup to average, from the scores ``soft`` holds."""
     export.header(_("The continuum: one knob from lookup to average"))
     logits = soft.scores * soft.scale  # best key first
-    W = temperature_sweep(logits, SWEEP)  # (m, n), columns best first
+    W = temperature_sweep(logits, charts.CONTINUUM_TEMPERATURES)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
     text = {
         "title": _("The continuum: from dictionary lookup to average pooling"),
@@ -206,7 +204,16 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
         "uniform": _("uniform 1/n (average pooling)"),
         "now": _("now: T = {t}"),
     }
-    show_chart(charts.continuum_chart, SWEEP, W, labels, soft.temperature, text=text, key="continuum", height=440)
+    show_chart(
+        charts.continuum_chart,
+        charts.CONTINUUM_TEMPERATURES,
+        W,
+        labels,
+        soft.temperature,
+        text=text,
+        key="continuum",
+        height=440,
+    )
     kept = float(soft.weights[topk.positions].sum())
     template = _(
         "At **T = {t}** the top-{k} keys hold **{kept}** of the weight; "
