@@ -269,3 +269,16 @@ def test_a_chinese_session_exports_chinese(clicks):
     html = click(clicks, snap.meta.file_name)
     assert '<html lang="zh">' in html and "<h1>注意力就是软检索</h1>" in html
     assert_same_charts(at, snap, lesson)
+
+
+def test_the_model_pages_asymmetric_pair_sentence_is_in_the_lesson():
+    at = open_page("ui/pages/transformer.py")
+    shown = [m.value for m in at.markdown if "Most asymmetric pair" in m.value]
+    assert len(shown) == 1, "the page states its most asymmetric pair once"
+    _, lesson = lesson_of(at, "ui/pages/transformer.py")
+    said = [p for s in lesson.sections for p in s.paragraphs if p.startswith("Most asymmetric pair (outlined):")]
+    assert len(said) == 1
+    # the same numbers as the page, without the page's markdown
+    numbers = re.findall(r"-?\d+\.\d+", shown[0])
+    assert numbers and re.findall(r"-?\d+\.\d+", said[0]) == numbers
+    assert "**" not in said[0]

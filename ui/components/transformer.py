@@ -13,6 +13,7 @@ from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import transformer as ct
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
+from ui.components import export
 from ui.components.charts import show_chart
 from ui.components.i18n import _, fmt_number
 from ui.components.text import md
@@ -321,21 +322,19 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
             height="content",
             where=col,
         )
-    a, b = (md(t) for t in r.pair_tokens)
     s_ab, s_ba = r.pair_scores
-    st.markdown(
-        _(
-            "**Most asymmetric pair (outlined):** “{a}” → “{b}” scores **{ab}**, but “{b}” → “{a}” only **{ba}**. "
-            "Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{kk}**, Q·Kᵀ **{qk}** (0 = symmetric)."
-        ).format(
-            a=a,
-            b=b,
-            ab=fmt_number(s_ab, 2),
-            ba=fmt_number(s_ba, 2),
-            kk=fmt_number(r.asymmetry_kk, 2),
-            qk=fmt_number(r.asymmetry_qk, 2),
-        )
+    pair = _(
+        "**Most asymmetric pair (outlined):** “{a}” → “{b}” scores **{ab}**, but “{b}” → “{a}” only **{ba}**. "
+        "Asymmetry ‖A − Aᵀ‖/‖A‖: K·Kᵀ **{kk}**, Q·Kᵀ **{qk}** (0 = symmetric)."
     )
+    numbers = {
+        "ab": fmt_number(s_ab, 2),
+        "ba": fmt_number(s_ba, 2),
+        "kk": fmt_number(r.asymmetry_kk, 2),
+        "qk": fmt_number(r.asymmetry_qk, 2),
+    }
+    st.markdown(pair.format(**dict(zip("ab", (md(t) for t in r.pair_tokens))), **numbers))
+    export.note(export.plain(pair).format(**dict(zip("ab", r.pair_tokens)), **numbers))  # the tokens as typed
     show_chart(
         crel.asymmetry_heads_chart,
         ins.asymmetry_by_head(sentence),
