@@ -89,10 +89,15 @@ def assert_same_charts(at: AppTest, snap: lesson_view.ViewSnapshot, lesson: Less
     """The lesson's charts are the page's: same count, same order, same specification but for the data."""
     page = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     ours = [c.spec for s in lesson.sections for c in s.charts]
-    keys = [r.key for r in snap.charts()]
+    recipes = snap.charts()
+    keys = [r.key for r in recipes]
     assert len(ours) == len(page) == len(keys) == len(set(keys)), (len(ours), len(page), keys)
-    for key, mine, theirs in zip(keys, ours, page):
-        mine = dict(mine)
+    for recipe, key, mine, theirs in zip(recipes, keys, ours, page):
+        mine, theirs = dict(mine), dict(theirs)
+        if isinstance(recipe.height, int) and lesson_view.is_single_view(theirs):
+            # the page's element is that tall (Streamlit fits the chart to it): so is the lesson's
+            assert mine["height"] == recipe.height, key
+            theirs.pop("height", None)
         for size in ("width", "height"):  # the lesson sets the size the page left to Streamlit
             if size not in theirs:
                 mine.pop(size, None)
@@ -178,7 +183,11 @@ def test_a_slider_change_and_a_fragment_only_rerun_reach_the_export(main_page, c
     weights = next(r for r in snap.charts() if r.key == "weights_bar")
     assert weights.kwargs["log"] is False
     spec = [c.spec for s in lesson.sections for c in s.charts][charts_before.index("weights_bar")]
-    assert without_data({k: v for k, v in spec.items() if k != "width"}) == without_data(drawn)
+    assert spec["height"] == weights.height, "as tall as the page's element"
+    sized = ("width", "height")
+    assert without_data({k: v for k, v in spec.items() if k not in sized}) == without_data(
+        {k: v for k, v in drawn.items() if k not in sized}
+    )
     html = click(clicks, snap.meta.file_name)  # the button drawn by the last full run
     in_file = html_charts(html)[charts_before.index("weights_bar")]
     assert in_file == json.loads(json.dumps(spec)), "the file carries the chart as the fragment redrew it"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from retrieval_attention.charts.spec import resolve
+from retrieval_attention.export.specs import is_single_view
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,7 +183,7 @@ def chart_dict(recipe: ChartRecipe, decimal: str = ".", thousands: str = ",") ->
         blank legend title for a null one), and the page's width and height where the chart leaves
         them to the page (a chart as wide as its column gets ``width: "container"``).
     """
-    from retrieval_attention.export.specs import inline_spec, is_single_view
+    from retrieval_attention.export.specs import inline_spec
 
     chart = recipe.build(*(resolve(a) for a in recipe.args), **{k: resolve(v) for k, v in recipe.kwargs.items()})
     # validation off: the page's first chart of each builder was validated; the page sizes it below
@@ -192,8 +193,8 @@ def chart_dict(recipe: ChartRecipe, decimal: str = ".", thousands: str = ",") ->
     spec = _streamlit_sizing(spec, stretch)
     if stretch and single and "width" not in spec:
         spec["width"] = "container"
-    if single and "height" not in spec and isinstance(recipe.height, int):
-        spec["height"] = recipe.height
+    if single and isinstance(recipe.height, int):
+        spec["height"] = recipe.height  # the page's element height wins over the builder's, as Streamlit draws it
     return spec
 
 
