@@ -5,7 +5,7 @@ not the server, dominate its latencies. This client speaks the protocol the brow
 (protobuf ``BackMsg`` / ``ForwardMsg`` over ``/_stcore/stream``): it asks for a rerun with new
 widget values and times the reply up to ``script_finished``, so the figures are the server's work
 (script run + serialising every element), not the rendering. Each session types queries it alone
-uses (no shared query-cache hit) and moves the k slider; every answer's top-1 title is checked
+uses (no shared query-cache hit, none from an earlier wave either) and moves the k slider; every answer's top-1 title is checked
 against the library run directly.
 
 Two deployments, each with 1, 10, 30 and 60 sessions: one app process, and two replicas behind
@@ -125,14 +125,27 @@ def connect(url: str, user: int | str):
     )
 
 
-async def one_user(url: str, user: int, expected: dict[str, str]) -> dict:
-    async with connect(url, user) as ws:
+def user_queries(user: int, tag: str) -> list[str]:
+    """The 3 queries session ``user`` of wave ``tag`` types: no other session of any wave types them, so
+    no answer comes from a cache an earlier wave filled (the k moves then reuse the session's own query)."""
+    return [f"{q} {user} {tag}" for q in QUERIES[1:]]
+
+
+def expected_top1(store: object, users: int, tag: str) -> dict[str, str]:
+    """The library's top-1 title for every query of a wave, computed in this process."""
+    return {
+        q: store.corpus.by_id(store.topk_search(q, k=5).ids[0]).title
+        for u in range(users)
+        for q in user_queries(u, tag)
+    }
+
+
+async def one_user(url: str, user: int, expected: dict[str, str], tag: str) -> dict:
+    async with connect(url, f"{user}-{tag}") as ws:
         s = Session(ws)
         first_s, _ = await run_once(s, [])
         actions = []
-        query = QUERIES[0]
-        for i, q in enumerate(QUERIES[1:]):
-            query = f"{q} {user}"  # this session's own text: no shared query-cache hit
+        for i, query in enumerate(user_queries(user, tag)):
             dt, top = await run_once(s, [text_state(s.ids["query"], query)])
             actions.append({"kind": "query", "s": dt, "ok": top == expected[query]})
             if i < len(K_MOVES):
@@ -154,15 +167,15 @@ async def paste_user(url: str, titles: list[str], started: asyncio.Event) -> dic
 
 
 async def wave(
-    url: str, users: int, expected: dict[str, str], paste: list[str] | None = None
+    url: str, users: int, expected: dict[str, str], tag: str, paste: list[str] | None = None
 ) -> tuple[list[dict], dict]:
     if paste is None:
-        return list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users)))), {}
+        return list(await asyncio.gather(*(one_user(url, u, expected, tag) for u in range(users)))), {}
     started = asyncio.Event()
     upload = asyncio.create_task(paste_user(url, paste, started))
     await started.wait()  # the paste's rerun is sent first; the class acts while it embeds
     await asyncio.sleep(0.5)
-    results = list(await asyncio.gather(*(one_user(url, u, expected) for u in range(users))))
+    results = list(await asyncio.gather(*(one_user(url, u, expected, tag) for u in range(users))))
     return results, await upload
 
 
@@ -203,11 +216,6 @@ def main() -> None:
 
     load = wait_for_quiet()
     store = ra.KeyValueStore.from_corpus(ra.load_corpus())
-    expected = {}
-    for u in range(max(SESSIONS)):
-        for q in QUERIES[1:]:
-            text = f"{q} {u}"
-            expected[text] = store.corpus.by_id(store.topk_search(text, k=5).ids[0]).title
     titles = synthetic_titles(UPLOAD_ROWS)
     rows = []
     for deployment in DEPLOYMENTS:
@@ -218,13 +226,17 @@ def main() -> None:
         url, pids, stop = start(deployment, state)
         try:
             ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-            asyncio.run(wave(ws_url, 4, expected))  # warm-up: every replica loads its model and store once
+            d = DEPLOYMENTS.index(deployment)
+            warm = expected_top1(store, 4, f"d{d}warm")
+            asyncio.run(wave(ws_url, 4, warm, f"d{d}warm"))  # warm-up: every replica loads its model and store once
             plan = [(n, False) for n in SESSIONS] + [(UPLOAD_SESSIONS, True)]
-            for users, with_paste in plan:
+            for w, (users, with_paste) in enumerate(plan):
+                tag = f"d{d}w{w}"  # every wave's queries are new to the server
+                expected = expected_top1(store, users, tag)
                 wait_for_quiet(limit=3.0, max_wait_s=300, poll_s=20)
                 before = sum(rss_bytes(p) for p in pids) / 2**20
                 t0 = time.perf_counter()
-                results, upload = asyncio.run(wave(ws_url, users, expected, paste if with_paste else None))
+                results, upload = asyncio.run(wave(ws_url, users, expected, tag, paste if with_paste else None))
                 row = {**summary(results), "config": deployment, "wall_s": time.perf_counter() - t0}
                 row.update(
                     replicas=len(pids),
