@@ -291,3 +291,19 @@ def test_the_model_pages_asymmetric_pair_sentence_is_in_the_lesson():
     numbers = re.findall(r"-?\d+\.\d+", shown[0])
     assert numbers and re.findall(r"-?\d+\.\d+", said[0]) == numbers
     assert "**" not in said[0]
+
+
+def test_the_recommenders_leave_last_out_table_is_in_the_lesson():
+    at = open_page("ui/pages/recommender.py")
+    shown = at.table[-1].value  # the page's last table: hit rate and MRR per method
+    _, lesson = lesson_of(at, "ui/pages/recommender.py")
+    (section,) = [s for s in lesson.sections if s.heading.startswith("Does attention help?")]
+    scores, ranks = section.tables
+    assert scores.columns == tuple(str(c) for c in shown.columns)
+    assert [tuple(str(v) for v in r) for r in scores.rows] == [
+        tuple(str(v) for v in r) for r in shown.itertuples(index=False)
+    ]
+    per_persona = at.dataframe[-1].value  # the per-persona ranks, in the section's expander
+    assert len(ranks.rows) == len(per_persona) and ranks.columns == tuple(per_persona.columns)
+    assert any(p.startswith("Settings: softmax, T = 0.1") for p in section.paragraphs)
+    assert any(p.startswith("What this measures, honestly.") for p in section.paragraphs)

@@ -16,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 import retrieval_attention as ra
 from retrieval_attention import i18n
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
+from ui.components import export
 from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
 from ui.components.i18n import N_, _, current_lang, fmt_number, fmt_percent
 from ui.components.text import md
@@ -301,7 +302,7 @@ def evaluation_section(
     store: ra.KeyValueStore, cache_key: tuple[str, str], settings: RecSettings, personas: tuple[ra.Persona, ...]
 ) -> None:
     """Leave-last-out over the personas; a fragment, so its toggle recomputes only this section."""
-    st.header(_("Does attention help? Leave-last-out on the bundled personas"))
+    export.header(_("Does attention help? Leave-last-out on the bundled personas"), key="evaluation")
     if not personas:
         st.info(_("The bundled personas do not match this corpus, so there is nothing to evaluate."))
         return
@@ -327,24 +328,24 @@ def evaluation_section(
     ]
     where = "softmax" if s.normalize else _("DIN raw weights")
     rec = _("no recency") if s.half_life is None else _("half-life {h}").format(h=f"{s.half_life:g}")
-    st.caption(
-        _("Settings: {where}, T = {t}, {recency}; {n} personas; k = {k}.").format(
-            where=where, t=f"{s.temperature:g}", recency=rec, n=n, k=ev.k
-        )
+    said = _("Settings: {where}, T = {t}, {recency}; {n} personas; k = {k}.").format(
+        where=where, t=f"{s.temperature:g}", recency=rec, n=n, k=ev.k
     )
-    st.table(pd.DataFrame(rows), hide_index=True)
-    st.markdown(
-        _(
-            "**What this measures, honestly.** Each persona's last watched video is hidden; every other unseen video "
-            "is ranked; a *hit* means the hidden one lands in the top 10, *MRR* is the mean of 1/rank. "
-            "The {n} personas and the ~310 titles are **hand-written**, and the hidden videos were picked by the "
-            "same author to fit each persona's topics, so a hit says *the title embeddings put the hidden title near "
-            "the persona's other titles*: a check of the embedding and of the topic design, not of real users. "
-            "There are no clicks; the view counts are made up, so *popular* is a sanity floor. With {n} personas "
-            "one persona moves the hit rate by {share}: a difference of one or two hits is noise. "
-            "The default temperature was chosen for readable bars, not tuned on these numbers."
-        ).format(n=n, share=fmt_percent(1 / n))
+    st.caption(said)
+    export.note(said, key="evaluation_settings")
+    export.table(pd.DataFrame(rows), key="evaluation_scores")
+    honest = _(
+        "**What this measures, honestly.** Each persona's last watched video is hidden; every other unseen video "
+        "is ranked; a *hit* means the hidden one lands in the top 10, *MRR* is the mean of 1/rank. "
+        "The {n} personas and the ~310 titles are **hand-written**, and the hidden videos were picked by the "
+        "same author to fit each persona's topics, so a hit says *the title embeddings put the hidden title near "
+        "the persona's other titles*: a check of the embedding and of the topic design, not of real users. "
+        "There are no clicks; the view counts are made up, so *popular* is a sanity floor. With {n} personas "
+        "one persona moves the hit rate by {share}: a difference of one or two hits is noise. "
+        "The default temperature was chosen for readable bars, not tuned on these numbers."
     )
+    st.markdown(honest.format(n=n, share=fmt_percent(1 / n)))
+    export.note(export.plain(honest).format(n=n, share=fmt_percent(1 / n)), key="evaluation_honest")
     names = {p.id: p.name for p in personas}
     with st.expander(_("Rank of the hidden video, per persona")):
         frame = pd.DataFrame(
@@ -355,3 +356,4 @@ def evaluation_section(
             }
         )
         st.dataframe(frame, hide_index=True, key="rec_eval_ranks")
+        export.record_table(frame, _("Rank of the hidden video, per persona"), key="evaluation_ranks")
