@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ThreadSettings", "configure_threads", "current_threads", "recommended_threads"]
+__all__ = ["ThreadSettings", "configure_threads", "current_threads", "lower_priority", "recommended_threads"]
 
 Workload = Literal["interactive", "batch"]
 
@@ -136,3 +139,45 @@ def current_threads() -> dict[str, int]:
     pools = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and _numpy_blas(p)]
     blas = max(pools) if pools else -1
     return {"torch": torch.get_num_threads() if torch is not None else -1, "faiss": faiss_threads(), "blas": blas}
+
+
+@contextmanager
+def lower_priority(increment: int = 10) -> Iterator[int | None]:
+    """Run a long block (one student's 20,000-title upload) at a lower CPU priority than everyone else.
+
+    Linux schedules threads one by one and gives each its own nice value; a thread started inside
+    the block (the encoder's worker pool) inherits it. So the calling thread alone yields the CPU to
+    the other sessions' reruns and to the other replicas on the machine, and the process, its other
+    threads and other processes keep theirs. Afterwards the old value is put back where the system
+    allows it (raising a priority again needs CAP_SYS_NICE or an RLIMIT_NICE; without them the
+    thread keeps the lower one until it ends, as a Streamlit script thread does after its run).
+    Elsewhere than Linux this changes nothing.
+
+    Args:
+        increment: how much nicer to be (1 to 19; 10 gives the others roughly ten times the share).
+
+    Yields:
+        The thread's nice value inside the block, or None where it could not be changed.
+
+    Example:
+        >>> with lower_priority(5) as nice:
+        ...     pass  # embed here
+    """
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+        yield None
+        return
+    tid = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, before + max(0, increment)))
+        inside: int | None = os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        yield None
+        return
+    try:
+        yield inside
+    finally:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, before)
+        except OSError:  # not permitted to raise it again: the thread stays nicer until it ends
+            pass

@@ -14,7 +14,7 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention import i18n
 from retrieval_attention.config import CORPUS_ENV_VAR
-from retrieval_attention.infra.threads import configure_threads
+from retrieval_attention.infra.threads import configure_threads, lower_priority
 from ui.components.i18n import _, current_lang, fmt_number
 from ui.components.query import ALL_EXAMPLE_QUERIES
 from ui.components.text import md
@@ -115,7 +115,8 @@ def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
             text = template.format(done=i18n.fmt_number(done, lang), total=i18n.fmt_number(total, lang))
             bar.progress(done / total, text=text)
 
-        stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
+        with lower_priority():  # one student's big upload must not take the CPU from the class's reruns
+            stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
         bar.empty()
     return stores[model]
 
