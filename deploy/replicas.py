@@ -30,6 +30,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from retrieval_attention.config import UPLOAD_NICE_ENV_VAR
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 DEFAULT_STATE = ROOT / ".cache" / "replicas"
@@ -89,6 +91,15 @@ def render_config(state: Path, listen_port: int, replica_ports: list[int]) -> st
     return TEMPLATE.read_text(encoding="utf-8").format(state=state, listen=f"{HOST}:{listen_port}", servers=servers)
 
 
+def replica_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The app processes' environment: this one, ``env`` on top, and an upload nice of 10 unless either sets one.
+
+    Several processes share the cores, so one session's upload embedding yields the CPU to the other
+    replicas (``RETRIEVAL_ATTENTION_UPLOAD_NICE``, see retrieval_attention/config.py).
+    """
+    return {UPLOAD_NICE_ENV_VAR: "10", **os.environ, **(env or {})}
+
+
 def start(
     replicas: int = 2,
     port: int | None = None,
@@ -119,7 +130,7 @@ def start(
     for name in NGINX_TEMP_DIRS:  # nginx's workers run as an unprivileged user when the master is root
         (state / name).mkdir(exist_ok=True)
         (state / name).chmod(0o777)
-    full_env = dict(os.environ, **(env or {}))
+    full_env = replica_env(env)
     procs: list[subprocess.Popen] = []
     ports = [free_port() for _ in range(replicas)]
     try:

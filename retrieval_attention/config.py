@@ -14,6 +14,7 @@ __all__ = [
     "ENCODER_ENV_VAR",
     "MODEL_ENV_VAR",
     "MULTILINGUAL_MODEL",
+    "UPLOAD_NICE_ENV_VAR",
     "default_cache_dir",
 ]
 
@@ -39,6 +40,11 @@ ALLOW_DOWNLOAD_ENV_VAR = "RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD"
 #: Which implementation runs a model: "auto" (our numpy encoder when it implements the folder's
 #: pipeline exactly, else sentence-transformers), "numpy" or "sentence-transformers" (forced).
 ENCODER_ENV_VAR = "RETRIEVAL_ATTENTION_ENCODER"
+#: How much lower the CPU priority of one session's upload embedding is (a nice increment, 0..19; 0 or
+#: unset: as every other session). Worth it only where several app processes share the cores (replicas:
+#: deploy/replicas.py and the systemd unit set 10): the OS then runs the other replicas first. In one
+#: process the other sessions wait on the interpreter lock, which the nicer thread holds longer.
+UPLOAD_NICE_ENV_VAR = "RETRIEVAL_ATTENTION_UPLOAD_NICE"
 
 
 def default_cache_dir() -> Path:

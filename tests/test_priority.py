@@ -56,3 +56,35 @@ def test_an_impossible_change_is_no_error(monkeypatch):
     monkeypatch.setattr(os, "setpriority", refuse)
     with lower_priority() as inside:
         assert inside is None
+
+
+def test_zero_changes_nothing():
+    with lower_priority(0) as inside:
+        assert inside is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "nice"), [(None, 0), ("", 0), ("10", 10), ("99", 19), ("-5", 0), ("ten", 0), (" 3 ", 3)]
+)
+def test_the_upload_nice_setting(monkeypatch, raw, nice):
+    from retrieval_attention.config import UPLOAD_NICE_ENV_VAR
+    from ui.components.store import upload_nice
+
+    if raw is None:
+        monkeypatch.delenv(UPLOAD_NICE_ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(UPLOAD_NICE_ENV_VAR, raw)
+    assert upload_nice() == nice
+
+
+def test_replicas_set_it_and_a_single_process_does_not(monkeypatch):
+    from deploy import replicas
+    from retrieval_attention.config import UPLOAD_NICE_ENV_VAR
+
+    monkeypatch.delenv(UPLOAD_NICE_ENV_VAR, raising=False)
+    assert replicas.replica_env()[UPLOAD_NICE_ENV_VAR] == "10"
+    assert replicas.replica_env({UPLOAD_NICE_ENV_VAR: "0"})[UPLOAD_NICE_ENV_VAR] == "0", "the caller decides"
+    monkeypatch.setenv(UPLOAD_NICE_ENV_VAR, "5")
+    assert replicas.replica_env()[UPLOAD_NICE_ENV_VAR] == "5", "so does the environment"
+    unit = (replicas.ROOT / "deploy" / "retrieval-attention@.service").read_text()
+    assert f"Environment={UPLOAD_NICE_ENV_VAR}=10" in unit

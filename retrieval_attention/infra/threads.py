@@ -154,22 +154,23 @@ def lower_priority(increment: int = 10) -> Iterator[int | None]:
     Elsewhere than Linux this changes nothing.
 
     Args:
-        increment: how much nicer to be (1 to 19; 10 gives the others roughly ten times the share).
+        increment: how much nicer to be (1 to 19; 10 gives the others roughly ten times the share;
+            0 or less changes nothing).
 
     Yields:
-        The thread's nice value inside the block, or None where it could not be changed.
+        The thread's nice value inside the block, or None where it was not changed.
 
     Example:
         >>> with lower_priority(5) as nice:
         ...     pass  # embed here
     """
-    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+    if increment <= 0 or not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
         yield None
         return
     tid = threading.get_native_id()
     try:
         before = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, before + max(0, increment)))
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, before + increment))
         inside: int | None = os.getpriority(os.PRIO_PROCESS, tid)
     except OSError:
         yield None

@@ -13,7 +13,7 @@ import streamlit as st
 
 import retrieval_attention as ra
 from retrieval_attention import i18n
-from retrieval_attention.config import CORPUS_ENV_VAR
+from retrieval_attention.config import CORPUS_ENV_VAR, UPLOAD_NICE_ENV_VAR
 from retrieval_attention.infra.threads import configure_threads, lower_priority
 from ui.components.i18n import _, current_lang, fmt_number
 from ui.components.query import ALL_EXAMPLE_QUERIES
@@ -82,6 +82,12 @@ def _shared_store(model: str) -> ra.KeyValueStore:
     return store
 
 
+def upload_nice() -> int:
+    """``$RETRIEVAL_ATTENTION_UPLOAD_NICE`` as a nice increment 0..19 (unset or not a number: 0)."""
+    raw = os.environ.get(UPLOAD_NICE_ENV_VAR, "").strip()
+    return min(19, max(0, int(raw))) if raw.isdecimal() else 0
+
+
 def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
     """The store a page reads, with a visible loading state and a one-line error, never a traceback.
 
@@ -115,7 +121,7 @@ def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
             text = template.format(done=i18n.fmt_number(done, lang), total=i18n.fmt_number(total, lang))
             bar.progress(done / total, text=text)
 
-        with lower_priority():  # one student's big upload must not take the CPU from the class's reruns
+        with lower_priority(upload_nice()):  # behind replicas: one upload must not take a core from the class
             stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
         bar.empty()
     return stores[model]
