@@ -17,6 +17,7 @@ import functools
 import gettext
 import logging
 import math
+from collections.abc import Mapping
 from io import BytesIO
 from pathlib import Path
 
@@ -72,6 +73,27 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
         'pets'
     """
     return message
+
+
+def translated(english: Mapping[str, str], lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """A chart's text mapping (its module's English, marked with :func:`N_`) in ``lang``.
+
+    The chart modules hold each chart's labels once, in English; the app and the exported lessons
+    both translate them here, through this package's catalogue.
+
+    Args:
+        english: e.g. :data:`retrieval_attention.charts.retrieval.WEIGHTS_LABELS`.
+        lang: the language code.
+
+    Returns:
+        The same keys, each value translated (placeholders such as ``{k}`` kept for the builder).
+
+    Example:
+        >>> translated({"y": "weight"}, "es")
+        {'y': 'peso'}
+    """
+    gettext_ = load_translations(lang).gettext
+    return {key: gettext_(text) for key, text in english.items()}
 
 
 def normalize_lang(value: object) -> str:

@@ -386,3 +386,17 @@ def test_the_wheel_carries_the_cli_catalogues(installed_wheel, tmp_path):
         env=env,
     )
     assert where.stdout.startswith(str(site)), "read from the installed wheel, not the checkout"
+
+
+@pytest.mark.parametrize("lang", ["zh", "es"])
+def test_chart_labels_live_once_and_translate_for_the_app_and_the_lessons(lang):
+    from retrieval_attention.charts.recommender import REC_TEXT
+    from retrieval_attention.charts.retrieval import CONTINUUM_LABELS, WEIGHTS_LABELS
+    from retrieval_attention.charts.transformer import HEATMAP_TEXT
+
+    for english in (WEIGHTS_LABELS, CONTINUUM_LABELS, REC_TEXT, HEATMAP_TEXT):
+        text = i18n.translated(english, lang)
+        assert text.keys() == english.keys()
+        for key, value in text.items():
+            assert value != english[key] or english[key] in ("q·k (cosine)", "factor"), (key, value)  # same word
+            assert placeholders(value) == placeholders(english[key]), key

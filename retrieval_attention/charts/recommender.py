@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from retrieval_attention.charts.theme import OKABE_ITO
+from retrieval_attention.i18n import N_
 from retrieval_attention.recommender import CrossAttention, TargetAttention
 
 __all__ = [
@@ -88,19 +89,19 @@ def history_weights_frame(ta: TargetAttention, categories: Sequence[str], slot: 
 
 #: The English text of this module's charts; a page passes its translation as ``text`` (any subset).
 REC_TEXT = {
-    "watched": "watched (key)",
-    "category": "category",
-    "target": "target (query)",
-    "score": "q·k (cosine)",
-    "relevance": "relevance (before recency)",
-    "decay": "recency factor",
-    "weight": "weight",
-    "weight_softmax": "weight (softmax)",
-    "weight_raw": "weight: raw q·k (DIN, no softmax)",
-    "factor": "factor",
-    "recency": "× recency",
-    "recommended": "recommended (query)",
-    "history": "watch history (keys / values), oldest first",
+    "watched": N_("watched (key)"),
+    "category": N_("category"),
+    "target": N_("target (query)"),
+    "score": N_("q·k (cosine)"),
+    "relevance": N_("relevance (before recency)"),
+    "decay": N_("recency factor"),
+    "weight": N_("weight"),
+    "weight_softmax": N_("weight (softmax)"),
+    "weight_raw": N_("weight: raw q·k (DIN, no softmax)"),
+    "factor": N_("factor"),
+    "recency": N_("× recency"),
+    "recommended": N_("recommended (query)"),
+    "history": N_("watch history (keys / values), oldest first"),
 }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from retrieval_attention.charts.theme import DROPPED, KEPT
+from retrieval_attention.i18n import N_
 
 __all__ = [
     "CONTINUUM_LABELS",
@@ -24,27 +25,27 @@ __all__ = [
 
 #: The English text of :func:`weights_bar`; a page passes its translation (same keys, same ``{k}``).
 WEIGHTS_LABELS = {
-    "kept": "top-{k}: kept by top-k",
-    "tail": "tail: dropped by top-k",
-    "y_log": "weight (log scale)",
-    "y": "weight",
-    "x": "key rank (1 = highest weight)",
-    "rank": "rank",
-    "title": "title",
-    "category": "category",
-    "weight": "weight",
+    "kept": N_("top-{k}: kept by top-k"),
+    "tail": N_("tail: dropped by top-k"),
+    "y_log": N_("weight (log scale)"),
+    "y": N_("weight"),
+    "x": N_("key rank (1 = highest weight)"),
+    "rank": N_("rank"),
+    "title": N_("title"),
+    "category": N_("category"),
+    "weight": N_("weight"),
 }
 #: The temperatures the continuum chart is drawn at, shape (90,): from a near one-hot lookup to near uniform.
 CONTINUUM_TEMPERATURES = np.geomspace(0.002, 20.0, 90)
 #: The English text of :func:`continuum_chart` (``{n}``: the keys summed; ``{t}``: the temperature).
 CONTINUUM_LABELS = {
-    "title": "The continuum: from dictionary lookup to average pooling",
-    "x": "temperature T (log scale)",
-    "y": "weight",
-    "key": "key",
-    "others": "all other {n} keys",
-    "uniform": "uniform 1/n (average pooling)",
-    "now": "now: T = {t}",
+    "title": N_("The continuum: from dictionary lookup to average pooling"),
+    "x": N_("temperature T (log scale)"),
+    "y": N_("weight"),
+    "key": N_("key"),
+    "others": N_("all other {n} keys"),
+    "uniform": N_("uniform 1/n (average pooling)"),
+    "now": N_("now: T = {t}"),
 }
 #: The English text of :func:`scaling_chart`.
 SCALING_LABELS = {

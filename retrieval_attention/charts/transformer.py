@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from retrieval_attention.i18n import N_
+
 __all__ = [
     "MASKED",
     "attention_frame",
@@ -38,23 +40,27 @@ SELECTED = "#D55E00"  # Okabe-Ito vermillion: the selected head / the most asymm
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
 #: The English text of the heatmaps (a page passes its translation as ``text``, any subset of keys).
 HEATMAP_TEXT = {
-    "x": "key: who is answering (column)",
-    "y": "query: who is asking (row)",
-    "weight": "weight",
-    "query": "query (row)",
-    "key": "key (column)",
-    "masked": "masked (−∞)",
-    "query_position": "query position",
-    "key_position": "key position",
-    "head": "head {h}",
-    "selected": "◀ selected",
-    "score": "score",
-    **{"subtitle": "asymmetry ‖A − Aᵀ‖/‖A‖ = {a}", "layer": "layer", "dimension": "dimension"},
-    "asymmetry_title": "Asymmetry of Q·Kᵀ in every head (0 = symmetric)",
-    "concat_title": "Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side",
-    "concat_subtitle": "each block between two black lines is one head's output for this token",
-    "projected_title": "… × W_O + b_O: “{token}” after the output projection ({d} numbers)",
-    "projected_subtitle": "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)",
+    "x": N_("key: who is answering (column)"),
+    "y": N_("query: who is asking (row)"),
+    "weight": N_("weight"),
+    "query": N_("query (row)"),
+    "key": N_("key (column)"),
+    "masked": N_("masked (−∞)"),
+    "query_position": N_("query position"),
+    "key_position": N_("key position"),
+    "head": N_("head {h}"),
+    "selected": N_("◀ selected"),
+    "score": N_("score"),
+    "subtitle": N_("asymmetry ‖A − Aᵀ‖/‖A‖ = {a}"),
+    "layer": N_("layer"),
+    "dimension": N_("dimension"),
+    "asymmetry_title": N_("Asymmetry of Q·Kᵀ in every head (0 = symmetric)"),
+    "concat_title": N_("Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side"),
+    "concat_subtitle": N_("each block between two black lines is one head's output for this token"),
+    "projected_title": N_("… × W_O + b_O: “{token}” after the output projection ({d} numbers)"),
+    "projected_subtitle": N_(
+        "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)"
+    ),
 }
 
 

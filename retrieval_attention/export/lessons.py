@@ -67,8 +67,8 @@ def _rows(store: KeyValueStore, res: RetrievalResult, m: int, lang: str) -> tupl
 def _weights_chart(store: KeyValueStore, soft: RetrievalResult, k: int, lang: str) -> dict[str, Any]:
     import pandas as pd
 
-    from retrieval_attention.charts.retrieval import weights_bar
-    from retrieval_attention.i18n import category_name, load_translations
+    from retrieval_attention.charts.retrieval import WEIGHTS_LABELS, weights_bar
+    from retrieval_attention.i18n import category_name, load_translations, translated
 
     _ = load_translations(lang).gettext
     order = soft.positions  # (n,) corpus positions, largest weight first
@@ -82,38 +82,19 @@ def _weights_chart(store: KeyValueStore, soft: RetrievalResult, k: int, lang: st
             "score": soft.scores,
         }
     )
-    text = {
-        "kept": _("top-{k}: kept by top-k"),
-        "tail": _("tail: dropped by top-k"),
-        "y_log": _("weight (log scale)"),
-        "y": _("weight"),
-        "x": _("key rank (1 = highest weight)"),
-        "rank": _("rank"),
-        "title": _("title"),
-        "category": _("category"),
-        "weight": _("weight"),
-    }
+    text = translated(WEIGHTS_LABELS, lang)
     chart = weights_bar(frame, k, log=True, title=_("Weight of every key, sorted"), text=text)
     return inline_spec(chart.properties(height=360), **signs(lang))
 
 
 def _continuum_chart(store: KeyValueStore, soft: RetrievalResult, lang: str) -> dict[str, Any]:
-    from retrieval_attention.charts.retrieval import CONTINUUM_TEMPERATURES, continuum_chart
+    from retrieval_attention.charts.retrieval import CONTINUUM_LABELS, CONTINUUM_TEMPERATURES, continuum_chart
     from retrieval_attention.core.attention import temperature_sweep
-    from retrieval_attention.i18n import load_translations
+    from retrieval_attention.i18n import translated
 
-    _ = load_translations(lang).gettext
     W = temperature_sweep(soft.scores * soft.scale, CONTINUUM_TEMPERATURES)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
-    text = {
-        "title": _("The continuum: from dictionary lookup to average pooling"),
-        "x": _("temperature T (log scale)"),
-        "y": _("weight"),
-        "key": _("key"),
-        "others": _("all other {n} keys"),
-        "uniform": _("uniform 1/n (average pooling)"),
-        "now": _("now: T = {t}"),
-    }
+    text = translated(CONTINUUM_LABELS, lang)
     chart = continuum_chart(CONTINUUM_TEMPERATURES, W, labels, soft.temperature, text=text)
     return inline_spec(chart, **signs(lang))
 

@@ -58,7 +58,7 @@ def model_lesson(
     """
     from retrieval_attention.charts import transformer as ct
     from retrieval_attention.core.validate import check_index, check_sentence
-    from retrieval_attention.i18n import fmt_number, load_translations
+    from retrieval_attention.i18n import fmt_number, load_translations, translated
     from retrieval_attention.inspector import load_inspector
 
     text = check_sentence(sentence)
@@ -80,16 +80,7 @@ def model_lesson(
     for r in range(1, min(TOP_KEYS, len(tokens)) + 1):
         columns += (_("key {r}").format(r=r), _("weight"))
 
-    chart_text = {
-        "x": _("key: who is answering (column)"),
-        "y": _("query: who is asking (row)"),
-        "weight": _("weight"),
-        "query": _("query (row)"),
-        "key": _("key (column)"),
-        "masked": _("masked (−∞)"),
-        "query_position": _("query position"),
-        "key_position": _("key position"),
-    }
+    chart_text = translated(ct.HEATMAP_TEXT, lang)
     title = _("Layer {layer}, head {head}: attention weights").format(layer=att.layer, head=head)
     chart = ct.attention_heatmap(
         W, tokens, att.key_tokens, mask=att.mask, title=title, text=chart_text, cell=ct.cell_size(len(tokens))

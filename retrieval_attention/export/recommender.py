@@ -30,26 +30,12 @@ def _chart(
     lang: str,
 ) -> dict[str, Any]:
     from retrieval_attention.charts import recommender as rc
-    from retrieval_attention.i18n import category_name, load_translations
+    from retrieval_attention.i18n import category_name, load_translations, translated
 
     _ = load_translations(lang).gettext
     cats = [category_name(store.corpus.by_id(h).category, lang) for h in next(iter(tas.values())).history_ids]
     frames = [rc.history_weights_frame(ta, cats, slot) for slot, ta in tas.items()]
-    text = {
-        "watched": _("watched (key)"),
-        "category": _("category"),
-        "target": _("target (query)"),
-        "score": _("q·k (cosine)"),
-        "relevance": _("relevance (before recency)"),
-        "decay": _("recency factor"),
-        "weight": _("weight"),
-        "weight_softmax": _("weight (softmax)"),
-        "weight_raw": _("weight: raw q·k (DIN, no softmax)"),
-        "factor": _("factor"),
-        "recency": _("× recency"),
-        "recommended": _("recommended (query)"),
-        "history": _("watch history (keys / values), oldest first"),
-    }
+    text = translated(rc.REC_TEXT, lang)
     recency = half_life is not None
     width = (285 if recency else 360) if len(tas) > 1 else (560 if recency else 680)
     chart = rc.history_weights_chart(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import gettext
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "N_",
     "_",
     "category_name",
+    "chart_labels",
     "current_lang",
     "fmt_compact",
     "fmt_list",
@@ -239,6 +241,15 @@ def fmt_compact(value: float, decimals: int = 1) -> str:
 def fmt_list(items: list[str]) -> str:
     """``items`` joined as the session's language joins a list (``a, b and c``, ``a、b和c``)."""
     return i18n.fmt_list(items, current_lang())
+
+
+def chart_labels(english: Mapping[str, str]) -> dict[str, str]:
+    """A chart module's English labels (``WEIGHTS_LABELS``, ``REC_TEXT``, ...) in the session's language.
+
+    The labels live once, in the chart modules, and are translated by the package's catalogue, which
+    the exported lessons use too (:func:`retrieval_attention.i18n.translated`).
+    """
+    return i18n.translated(english, current_lang())
 
 
 def category_name(category: str) -> str:

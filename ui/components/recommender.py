@@ -15,10 +15,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 import retrieval_attention as ra
 from retrieval_attention import i18n
+from retrieval_attention.charts.recommender import REC_TEXT
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
 from ui.components import export
 from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
-from ui.components.i18n import N_, _, current_lang, fmt_number, fmt_percent
+from ui.components.i18n import N_, _, chart_labels, current_lang, fmt_number, fmt_percent
 from ui.components.text import md
 
 CUSTOM = "__custom__"
@@ -33,21 +34,7 @@ METHOD_NAMES = {
 
 def chart_text() -> dict[str, str]:
     """The recommender charts' text (:data:`retrieval_attention.charts.recommender.REC_TEXT`), translated."""
-    return {
-        "watched": _("watched (key)"),
-        "category": _("category"),
-        "target": _("target (query)"),
-        "score": _("q·k (cosine)"),
-        "relevance": _("relevance (before recency)"),
-        "decay": _("recency factor"),
-        "weight": _("weight"),
-        "weight_softmax": _("weight (softmax)"),
-        "weight_raw": _("weight: raw q·k (DIN, no softmax)"),
-        "factor": _("factor"),
-        "recency": _("× recency"),
-        "recommended": _("recommended (query)"),
-        "history": _("watch history (keys / values), oldest first"),
-    }
+    return chart_labels(REC_TEXT)
 
 
 @dataclass(frozen=True)

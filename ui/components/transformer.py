@@ -15,7 +15,7 @@ from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
 from ui.components import export
 from ui.components.charts import show_chart
-from ui.components.i18n import _, fmt_number
+from ui.components.i18n import _, chart_labels, fmt_number
 from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
@@ -35,29 +35,7 @@ def load() -> TransformerInspector:
 
 def chart_text() -> dict[str, str]:
     """The heatmaps' text (:data:`retrieval_attention.charts.transformer.HEATMAP_TEXT`) in the session's language."""
-    return {
-        "x": _("key: who is answering (column)"),
-        "y": _("query: who is asking (row)"),
-        "weight": _("weight"),
-        "query": _("query (row)"),
-        "key": _("key (column)"),
-        "masked": _("masked (−∞)"),
-        "query_position": _("query position"),
-        "key_position": _("key position"),
-        "head": _("head {h}"),
-        "selected": _("◀ selected"),
-        "score": _("score"),
-        "subtitle": _("asymmetry ‖A − Aᵀ‖/‖A‖ = {a}"),
-        "layer": _("layer"),
-        "asymmetry_title": _("Asymmetry of Q·Kᵀ in every head (0 = symmetric)"),
-        "dimension": _("dimension"),
-        "concat_title": _("Concat(head₀ … head₁₁) for “{token}”: {h} heads × {hd} numbers side by side"),
-        "concat_subtitle": _("each block between two black lines is one head's output for this token"),
-        "projected_title": _("… × W_O + b_O: “{token}” after the output projection ({d} numbers)"),
-        "projected_subtitle": _(
-            "every output number mixes all heads: this is what the next layer receives (after residual + LayerNorm)"
-        ),
-    }
+    return chart_labels(ct.HEATMAP_TEXT)
 
 
 def get_inspector() -> TransformerInspector:

@@ -32,7 +32,7 @@ from ui.components import export  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import SCALES, sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
-from ui.components.i18n import category_name, current_lang, fmt_compact, fmt_number, fmt_percent  # noqa: E402
+from ui.components.i18n import category_name, chart_labels, current_lang, fmt_compact, fmt_number, fmt_percent  # noqa: E402
 from ui.components.query import query_ui  # noqa: E402
 from ui.components.store import ensure_query, get_store  # noqa: E402
 from ui.components.text import md  # noqa: E402
@@ -174,17 +174,7 @@ def soft_column(store: ra.KeyValueStore, res: ra.RetrievalResult, k: int) -> Non
 def weights_chart(frame: Lazy, k: int) -> None:
     """The sorted weights and their log-scale toggle: a fragment, so the toggle redraws only this chart."""
     log = st.toggle(_("log scale (see the long tail)"), value=True, key="log_weights")
-    text = {
-        "kept": _("top-{k}: kept by top-k"),
-        "tail": _("tail: dropped by top-k"),
-        "y_log": _("weight (log scale)"),
-        "y": _("weight"),
-        "x": _("key rank (1 = highest weight)"),
-        "rank": _("rank"),
-        "title": _("title"),
-        "category": _("category"),
-        "weight": _("weight"),
-    }
+    text = chart_labels(charts.WEIGHTS_LABELS)
     title = _("Weight of every key, sorted")
     show_chart(charts.weights_bar, frame, k, log=log, title=title, text=text, key="weights_bar", height=420)
 
@@ -195,15 +185,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
     logits = soft.scores * soft.scale  # best key first
     W = temperature_sweep(logits, charts.CONTINUUM_TEMPERATURES)  # (m, n), columns best first
     labels = [store.corpus[p].title for p in soft.positions]
-    text = {
-        "title": _("The continuum: from dictionary lookup to average pooling"),
-        "x": _("temperature T (log scale)"),
-        "y": _("weight"),
-        "key": _("key"),
-        "others": _("all other {n} keys"),
-        "uniform": _("uniform 1/n (average pooling)"),
-        "now": _("now: T = {t}"),
-    }
+    text = chart_labels(charts.CONTINUUM_LABELS)
     show_chart(
         charts.continuum_chart,
         charts.CONTINUUM_TEMPERATURES,
