@@ -186,6 +186,27 @@ def fmt_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = No
 
 
 @functools.cache
+def fmt_setting(value: float, lang: str = DEFAULT_LANG) -> str:
+    """A setting as the user picked it (every digit ``:g`` writes, no rounding) with the locale's signs.
+
+    Args:
+        value: a temperature, a half-life, a bandwidth.
+        lang: the language code.
+
+    Returns:
+        ``0.05`` in English, ``0,05`` in Spanish.
+
+    Example:
+        >>> fmt_setting(0.0316, "es"), fmt_setting(20.0, "zh")
+        ('0,0316', '20')
+    """
+    text = f"{value:g}"
+    if "e" in text or "n" in text:  # 1e-05, inf, nan: as Python writes them
+        return text
+    digits = len(text.partition(".")[2])
+    return fmt_number(value, lang, digits)
+
+
 def number_signs(lang: str = DEFAULT_LANG) -> tuple[str, str]:
     """The decimal sign and the digit-grouping sign :func:`fmt_number` writes in ``lang``.
 

@@ -187,6 +187,9 @@ def test_normalize_lang(value, lang):
         # below the first compact unit Babel wrote the number as it came (1.0000058302392834)
         (lambda lang: i18n.fmt_compact(1.0000058302392834, lang), "1", "1", "1"),
         (lambda lang: i18n.fmt_compact(999.456, lang), "999.5", "999.5", "999,5"),
+        # a setting keeps every digit the user picked, in the locale's signs (an export said "T 0.05" in Spanish)
+        (lambda lang: i18n.fmt_setting(0.0316, lang), "0.0316", "0.0316", "0,0316"),
+        (lambda lang: i18n.fmt_setting(20.0, lang), "20", "20", "20"),
         (lambda lang: i18n.fmt_list(["a", "b", "c"], lang), "a, b, and c", "a、b和c", "a, b y c"),
     ],
 )

@@ -138,7 +138,7 @@ def retrieval_lesson(
         ['Hard lookup (a dict)', 'Top-3 search (FAISS, cosine)', 'Soft attention (T = 0.05)']
     """
     from retrieval_attention.core.validate import check_whole
-    from retrieval_attention.i18n import category_name, fmt_number, fmt_percent, load_translations
+    from retrieval_attention.i18n import category_name, fmt_number, fmt_percent, fmt_setting, load_translations
 
     check_whole(top, "top", 1)
     results = store.retrieve(query, k=k, temperature=temperature, scale=scale)
@@ -177,7 +177,7 @@ def retrieval_lesson(
             (LessonTable(columns, _rows(store, topk, len(topk.ids), lang), _("Top-k keys, best first"), decimals),),
         ),
         LessonSection(
-            _("Soft attention (T = {t})").format(t=f"{soft.temperature:g}"),
+            _("Soft attention (T = {t})").format(t=fmt_setting(soft.temperature, lang)),
             (
                 _(
                     "Every one of the {n} keys gets a weight softmax(q·k · scale / T); the weights sum to 1. "
@@ -246,7 +246,7 @@ def _facts(
     lang: str,
     when: datetime.date | datetime.datetime | None,
 ) -> tuple[tuple[str, str], ...]:
-    from retrieval_attention.i18n import fmt_number, load_translations
+    from retrieval_attention.i18n import fmt_number, fmt_setting, load_translations
 
     _ = load_translations(lang).gettext
     return (
@@ -256,6 +256,6 @@ def _facts(
         (_("Date"), lesson_date(when).isoformat()),
         (_("Query"), query),
         ("k", str(k)),
-        (_("Temperature T"), f"{soft.temperature:g}"),
+        (_("Temperature T"), fmt_setting(soft.temperature, lang)),
         (_("Scale of q·k"), fmt_number(soft.scale, lang, 4) if soft.scale != 1.0 else "1"),
     )

@@ -144,7 +144,7 @@ def recommender_lesson(
         >>> lesson.sections[0].tables[0].rows[0][1]
         'Funny Cats Compilation 2024'
     """
-    from retrieval_attention.i18n import fmt_number, load_translations
+    from retrieval_attention.i18n import fmt_number, fmt_setting, load_translations
 
     targets = {"A": target_id} if compare_to is None else {"A": target_id, "B": compare_to}
     tas = {
@@ -178,7 +178,7 @@ def recommender_lesson(
     facts.append((_("Videos watched"), fmt_number(len(tas["A"].history_ids), lang)))
     facts += [(_("Target {slot}").format(slot=slot), ta.target_title) for slot, ta in tas.items()]
     facts += [
-        (_("Temperature T"), f"{temperature:g}" if normalize else "—"),
+        (_("Temperature T"), fmt_setting(temperature, lang) if normalize else "—"),
         (_("Weights"), _("softmax") if normalize else _("raw q·k (DIN)")),
         (_("Recency half-life"), _("off") if half_life is None else fmt_number(half_life, lang)),
     ]

@@ -76,7 +76,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         options=TEMPERATURES,
         value=DEFAULT_TEMPERATURE,
         key="temperature",
-        format_func=lambda x: f"{x:g}",
+        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
         help=_(
             "softmax(q·k · scale / T). Small T: one key takes all (a lookup). "
             "Large T: all keys equal (average pooling)."

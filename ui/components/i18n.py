@@ -44,6 +44,7 @@ __all__ = [
     "fmt_list",
     "fmt_number",
     "fmt_percent",
+    "fmt_setting",
     "language_switch",
     "ngettext",
     "resolve_lang",
@@ -236,6 +237,19 @@ def fmt_percent(fraction: float, decimals: int = 0) -> str:
 def fmt_compact(value: float, decimals: int = 1) -> str:
     """A large count in the session's short form: ``206.6K``, ``20.7万``, ``206,6 mil``."""
     return _fmt("fmt_compact", value, decimals)
+
+
+@functools.lru_cache(maxsize=4096)
+def _setting(value: float, lang: str) -> str:
+    return i18n.fmt_setting(value, lang)
+
+
+def fmt_setting(value: float) -> str:
+    """A setting with every digit the user picked, in the session's signs (:func:`retrieval_attention.i18n.fmt_setting`).
+
+    Sliders call it for each of their options on every rerun: remembered per (value, language).
+    """
+    return _setting(float(value), current_lang())
 
 
 def fmt_list(items: list[str]) -> str:

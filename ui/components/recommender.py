@@ -19,7 +19,7 @@ from retrieval_attention.charts.recommender import REC_TEXT
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
 from ui.components import export
 from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
-from ui.components.i18n import N_, _, chart_labels, current_lang, fmt_number, fmt_percent
+from ui.components.i18n import N_, _, chart_labels, current_lang, fmt_number, fmt_percent, fmt_setting
 from ui.components.text import md
 
 CUSTOM = "__custom__"
@@ -173,7 +173,7 @@ def controls_ui() -> RecSettings:
         options=TEMPERATURES,
         value=ra.RECOMMENDER_TEMPERATURE,
         key="rec_temperature",
-        format_func=lambda x: f"{x:g}",
+        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
         disabled=not normalize,
         help=_(
             "Small T: the target reads one watched video. Large T: every watched video counts the same "
@@ -314,9 +314,9 @@ def evaluation_section(
         for m, sc in ev.scores.items()
     ]
     where = "softmax" if s.normalize else _("DIN raw weights")
-    rec = _("no recency") if s.half_life is None else _("half-life {h}").format(h=f"{s.half_life:g}")
+    rec = _("no recency") if s.half_life is None else _("half-life {h}").format(h=fmt_setting(s.half_life))
     said = _("Settings: {where}, T = {t}, {recency}; {n} personas; k = {k}.").format(
-        where=where, t=f"{s.temperature:g}", recency=rec, n=n, k=ev.k
+        where=where, t=fmt_setting(s.temperature), recency=rec, n=n, k=ev.k
     )
     st.caption(said)
     export.note(said, key="evaluation_settings")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import N_, _, fmt_number
+from ui.components.i18n import N_, _, fmt_number, fmt_setting
 
 st.title(_("Attention as smoothing"))
 st.markdown(
@@ -110,7 +110,7 @@ def position_section(s: NoisySeries, step: int) -> float:
     ys, W, gap = by_position(float(sigma))  # (n,), (n, n), float
     pos = _("by position")
     frame = cl.smoothing_frame(s.t, s.y, s.signal, {pos: ys}, {pos: W[step]})
-    charts(frame, step, _("Gaussian smoothing, σ = {sigma}").format(sigma=f"{sigma:g}"), "position")
+    charts(frame, step, _("Gaussian smoothing, σ = {sigma}").format(sigma=fmt_setting(sigma)), "position")
     download_csv(frame, "gaussian_smoothing.csv", "dl_position")
     c = st.columns(4)
     rms = _("RMS distance to the clean signal")
@@ -143,7 +143,7 @@ def wide_question(s: NoisySeries, step: int) -> None:
     """What does a very wide kernel do? Asked first, then drawn at σ = 100."""
     question = _(
         "What happens to the weight row of step {step} when the kernel is very wide (σ = {sigma} steps)?"
-    ).format(step=step, sigma=f"{WIDE:g}")
+    ).format(step=step, sigma=fmt_setting(WIDE))
     choice = predict_ui(question, ANSWERS, key="wide_guess")
     if choice is None:
         return
@@ -195,14 +195,14 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
         CONTENT_WIDTHS,
         value=0.3,
         key="content_width",
-        format_func=lambda x: f"{x:g}",
+        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
     )
     yp, Wp, _gap = by_position(sigma)
     yc, Wc = by_content(int(window), float(width))
     pos, con = _("by position"), _("by content")
     frame = cl.smoothing_frame(s.t, s.y, s.signal, {pos: yp, con: yc}, {pos: Wp[step], con: Wc[step]})
     title = _("Position (σ = {sigma}) vs content (window {window}, σ = {width})").format(
-        sigma=f"{sigma:g}", window=window, width=f"{width:g}"
+        sigma=fmt_setting(sigma), window=window, width=fmt_setting(width)
     )
     charts(frame, step, title, "content")
     download_csv(frame, "content_vs_position_smoothing.csv", "dl_content")
@@ -219,7 +219,7 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
             "*non-local means*). The rule here is still hand-made: window length and squared distance. A "
             "transformer **learns** the query and key projections W_Q, W_K that decide what *looks alike* means, "
             "and a value projection W_V that decides what to pass on."
-        ).format(period=f"{s.period:g}")
+        ).format(period=fmt_setting(s.period))
     )
 
 
@@ -229,7 +229,7 @@ def main() -> None:
         _(
             "A generated series (seed 0): n = {n} steps, periodic signal (period {period}) plus Gaussian "
             "noise of standard deviation {noise}. Errors are RMS distances to the clean signal."
-        ).format(n=len(s.t), period=f"{s.period:g}", noise=f"{s.noise:g}")
+        ).format(n=len(s.t), period=fmt_setting(s.period), noise=fmt_setting(s.noise))
     )
     step = st.slider(_("Step t to inspect (its weight row is drawn under the series)"), 0, len(s.t) - 1, 70, key="step")
     sigma = position_section(s, step)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import N_, _, fmt_number, fmt_percent
+from ui.components.i18n import N_, _, fmt_number, fmt_percent, fmt_setting
 
 st.title(_("Top-k retrieval as efficient attention"))
 st.markdown(
@@ -89,14 +89,14 @@ def question(curve: TopKCurve, temperature: float, query: str) -> None:
     with st.expander(_("Reveal: computed live"), expanded=True):
         kept = 1.0 - float(curve.tail_mass[QUESTION_K - 1])
         st.metric(
-            _("weight kept by the top {k} at T = {t}").format(k=QUESTION_K, t=f"{temperature:g}"),
+            _("weight kept by the top {k} at T = {t}").format(k=QUESTION_K, t=fmt_setting(temperature)),
             fmt_percent(kept, 2),
         )
         st.markdown(guess_line(choice, verdict(kept)))
         if temperature != 0.05:
             st.caption(
                 _("Computed at your current T = {t}; set T = 0.05 in the sidebar for the question.").format(
-                    t=f"{temperature:g}"
+                    t=fmt_setting(temperature)
                 )
             )
         st.markdown(
@@ -194,7 +194,7 @@ def main() -> None:
     k = st.slider(_("k: keys kept"), 1, n, 5, key="topk_k")
     st.caption(
         _("{n} keys · encoder {model} · T = {t}").format(
-            n=fmt_number(n), model=md(controls.model), t=f"{controls.temperature:g}"
+            n=fmt_number(n), model=md(controls.model), t=fmt_setting(controls.temperature)
         )
     )
     ensure_query(store, query)  # only a new query waits for the model

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import _, category_name, fmt_number, fmt_percent
+from ui.components.i18n import _, category_name, fmt_number, fmt_percent, fmt_setting
 
 st.title(_("Target attention: the query is the video"))
 st.markdown(
@@ -144,7 +144,7 @@ def compare_section(store: ra.KeyValueStore, history: list[str], candidates: lis
             _(
                 "Recency on: grey = 0.5^(age / {h}), age 0 = the last video watched; dashed outline = the "
                 "weight before recency; filled bar = relevance × recency"
-            ).format(h=f"{s.half_life:g}")
+            ).format(h=fmt_setting(s.half_life))
             + (_(", renormalised to sum to 1.") if s.normalize else _(" (no renormalising without the softmax)."))
         )
     if not s.normalize:
@@ -238,10 +238,12 @@ def main() -> None:
     who = next((p.name for p in personas if p.id == pid), _("Build your own history…") if pid == CUSTOM else "")
     settings = [
         (_("Whose watch history? (the keys and values)"), who),
-        (_("Temperature T (log scale)"), f"{s.temperature:g}"),
+        (_("Temperature T (log scale)"), fmt_setting(s.temperature)),
     ]
     settings += [("softmax", _("on") if s.normalize else _("off"))]
-    settings += [(_("recency"), _("off") if s.half_life is None else _("half-life {h}").format(h=f"{s.half_life:g}"))]
+    settings += [
+        (_("recency"), _("off") if s.half_life is None else _("half-life {h}").format(h=fmt_setting(s.half_life)))
+    ]
     corpus = cache_key[1]
     shown = _("bundled videos") if corpus == "bundled" else corpus
     export.download_button(

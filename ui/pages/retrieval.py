@@ -32,7 +32,15 @@ from ui.components import export  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import SCALES, sidebar_controls  # noqa: E402
 from ui.components.downloads import download_csv  # noqa: E402
-from ui.components.i18n import category_name, chart_labels, current_lang, fmt_compact, fmt_number, fmt_percent  # noqa: E402
+from ui.components.i18n import (  # noqa: E402
+    category_name,
+    chart_labels,
+    current_lang,
+    fmt_compact,
+    fmt_number,
+    fmt_percent,
+    fmt_setting,
+)
 from ui.components.query import query_ui  # noqa: E402
 from ui.components.store import ensure_query, get_store  # noqa: E402
 from ui.components.text import md  # noqa: E402
@@ -202,7 +210,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
         "a top-{k} retrieval throws away the other **{tail}** (the tail). "
         "Turn T down and soft attention becomes the hard top-1; turn it up and every key gets 1/n."
     )
-    values = {"t": f"{soft.temperature:g}", "k": len(topk.ids), "kept": fmt_percent(kept, 1)}
+    values = {"t": fmt_setting(soft.temperature), "k": len(topk.ids), "kept": fmt_percent(kept, 1)}
     st.markdown(template.format(**values, tail=fmt_percent(1 - kept, 1)))
     export.note(export.plain(template).format(**values, tail=fmt_percent(1 - kept, 1)))
 
@@ -267,7 +275,7 @@ def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_
         n = len(store)
         settings = {
             _("÷√{d}, T = 1 (transformer default)").format(d=store.dim): trans.weights[trans.positions],
-            _("cosine, T = {t}").format(t=f"{controls_t:g}"): ours.weights[ours.positions],
+            _("cosine, T = {t}").format(t=fmt_setting(controls_t)): ours.weights[ours.positions],
         }
         text = {
             "title": _("Same scores, two scalings"),
@@ -286,7 +294,7 @@ def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_
         )
         export.metric(
             b,
-            _("effective keys with T = {t}").format(t=f"{controls_t:g}"),
+            _("effective keys with T = {t}").format(t=fmt_setting(controls_t)),
             of_n.format(value=fmt_number(ours.effective_num_keys, 1), n=fmt_number(n)),
         )
         template = _(
@@ -371,7 +379,7 @@ def main() -> None:
     scaling_section(store, soft, controls.temperature)
     downloads(store, soft)
     scale = next(code for code, value in SCALES.items() if value == controls.scale)
-    settings = [(_("Query"), query), ("k", str(controls.k)), (_("Temperature T"), f"{controls.temperature:g}")]
+    settings = [(_("Query"), query), ("k", str(controls.k)), (_("Temperature T"), fmt_setting(controls.temperature))]
     title, settings = _("Attention is soft retrieval"), [*settings, (_("Scale q·k by"), _(scale))]
     corpus = "videos" if store.corpus.source == "bundled" else store.corpus.source
     export.download_button(
