@@ -242,7 +242,7 @@ def _terminal_safe_stdout() -> None:
 def _html_target(args: argparse.Namespace) -> Path:
     """The ``--html`` file, checked before the model loads: exactly the name given, never one from the query."""
     from retrieval_attention.errors import InvalidParameterError
-    from retrieval_attention.export.document import check_html_path
+    from retrieval_attention.export.files import check_html_path
 
     if args.json:
         raise InvalidParameterError("--html and --json cannot be used together: pick one output")

@@ -22,7 +22,8 @@ import pytest
 import retrieval_attention as ra
 from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
 from retrieval_attention.export import Lesson, LessonChart, LessonSection, LessonTable, export_html, save_html
-from retrieval_attention.export.document import CONTENT_SECURITY_POLICY, format_cell, lesson_filename
+from retrieval_attention.export.document import CONTENT_SECURITY_POLICY, format_cell
+from retrieval_attention.export.files import lesson_filename
 
 XSS = "<img src=x onerror=alert(1)>"
 SCRIPT_END = "</script><script>alert(1)</script>"

@@ -1,9 +1,9 @@
 """A lesson saved as one self-contained offline HTML file: the document model, its renderer and builders.
 
 * :mod:`~retrieval_attention.export.document`: :class:`Lesson` (title, facts, sections of text,
-  tables and Vega-Lite charts), :func:`export_html` and :func:`save_html` (the only module that
-  imports ``vl_convert``), :func:`lesson_filename`; its fixed script and stylesheet are in
-  :mod:`~retrieval_attention.export.page_assets`;
+  tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
+  ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
+* :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
 * :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
   :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
   page's three retrievals, the recommender's target attention and one head of the real model;
@@ -24,9 +24,8 @@ from retrieval_attention.export.document import (
     LessonSection,
     LessonTable,
     export_html,
-    lesson_filename,
-    save_html,
 )
+from retrieval_attention.export.files import lesson_filename, save_html
 from retrieval_attention.export.lessons import retrieval_lesson
 from retrieval_attention.export.model import model_lesson
 from retrieval_attention.export.recommender import recommender_lesson

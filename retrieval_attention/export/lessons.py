@@ -124,7 +124,7 @@ def retrieval_lesson(
 
     Returns:
         The :class:`~retrieval_attention.export.document.Lesson`; write it with
-        :func:`~retrieval_attention.export.document.save_html`.
+        :func:`~retrieval_attention.export.files.save_html`.
 
     Raises:
         QueryError: an empty or unusable query.

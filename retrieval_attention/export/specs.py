@@ -106,7 +106,7 @@ def corpus_label(corpus: Corpus, lang: str) -> str:
 
 
 def corpus_name(corpus: Corpus) -> str:
-    """The corpus's short name for :func:`~retrieval_attention.export.document.lesson_filename`: ``videos`` or the file's stem."""
+    """The corpus's short name for :func:`~retrieval_attention.export.files.lesson_filename`: ``videos`` or the file's stem."""
     return "videos" if corpus.source == "bundled" else Path(corpus.source).stem or corpus.source
 
 

@@ -233,7 +233,7 @@ def download_button(
         facts: the page's other settings as (translated label, value), after model, corpus, date.
         where: the container to draw in; None for the current one.
     """
-    from retrieval_attention.export.document import lesson_filename
+    from retrieval_attention.export.files import lesson_filename
 
     decimal, thousands = number_signs()
     today = datetime.date.today()
