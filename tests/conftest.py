@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import retrieval_attention as ra
+from retrieval_attention.infra.threads import ThreadSettings, configure_threads, current_threads
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -58,6 +59,26 @@ a3,Learn Python in one hour,Code Lab,programming,3600,200000,2023-05-05,A Python
 a4,Python snake in the wild,Wild World,nature,600,30000,2022-03-03,A python hunting,en
 a5,Homemade pizza dough,Kitchen,cooking,900,,2021-07-07,Pizza from scratch,en
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_state_leaks_into_the_next_test():
+    """Every test starts with the thread pools and environment the session started with.
+
+    The app (``configure_threads("interactive")``, run by every AppTest) and a few tests change
+    process-wide settings: numpy's BLAS thread count, torch's, FAISS's, environment variables.
+    OpenBLAS splits a matrix product differently with one thread than with two, so float32 sums
+    come out in another order and differ in the last bits; a session-scoped cache (the inspector's
+    traces) filled before such a test then disagrees with a value computed after it. Putting the
+    settings back after each test makes a test's numbers independent of what ran before it.
+    """
+    threads, environ = current_threads(), dict(os.environ)
+    yield
+    if current_threads() != threads:
+        configure_threads(ThreadSettings(**{pool: max(0, n) for pool, n in threads.items()}))
+    if dict(os.environ) != environ:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 @pytest.fixture
@@ -110,13 +131,14 @@ def installed_wheel(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("wheel")
     wheels, site = tmp / "wheels", tmp / "site"
     root = Path(__file__).resolve().parents[1]
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
+    build = subprocess.run(  # -v: the build backend's warnings reach the log (tests/test_packaging.py reads it)
+        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation", "-v", "-w", str(wheels)],
         capture_output=True,
         text=True,
         cwd=tmp,
     )
     assert build.returncode == 0, build.stderr
+    (tmp / "build.log").write_text(build.stdout + build.stderr, encoding="utf-8")
     (wheel,) = wheels.glob("retrieval_attention-*.whl")
     inst = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

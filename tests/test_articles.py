@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from tolerances import assert_f32_close
 
 from retrieval_attention.core.attention import softmax
 from retrieval_attention.errors import InvalidParameterError, QueryError, UnknownTokenError
@@ -74,7 +75,7 @@ def test_keys_only_is_symmetric_queries_against_keys_is_not(ins, sentence, layer
     r = riley_parts(ins, sentence, layer, head)
     n = len(r.labels)
     assert r.kk.shape == r.qk.shape == (n, n) and r.Q.shape == r.K.shape == r.V.shape == (n, ins.head_dim)
-    np.testing.assert_allclose(r.kk, r.kk.T, atol=1e-6)
+    assert_f32_close(r.kk, r.kk.T)  # K·Kᵀ by BLAS is symmetric only up to the order of its sums
     assert r.asymmetry_kk < 1e-6
     assert r.asymmetry_qk > 0.3
     assert r.asymmetry_kk_weights > 0.01  # normalising rows breaks the symmetry of the weights
@@ -106,13 +107,13 @@ def test_riley_words_are_the_means_of_their_pieces(ins) -> None:
     t = ins.trace(RILEY_ES).layers[1]
     g = r.groups[r.index("hiperactivo")]
     assert len(g) == 4
-    np.testing.assert_allclose(r.K[r.index("hiperactivo")], t.k[0, 3, list(g)].mean(axis=0), atol=1e-6)
+    assert_f32_close(r.K[r.index("hiperactivo")], t.k[0, 3, list(g)].mean(axis=0))
 
 
 def test_per_token_with_specials_part_3_is_the_models_attention(ins) -> None:
     r = riley_parts(ins, RILEY_EN, 4, 6, words=False, keep_special=True)
     assert r.labels == tuple(ins.tokens(RILEY_EN))
-    np.testing.assert_allclose(r.qk_softmax, ins.layer_attention(RILEY_EN, 4).weights[6], atol=1e-6)
+    assert_f32_close(r.qk_softmax, ins.layer_attention(RILEY_EN, 4).weights[6])
     np.testing.assert_allclose(r.qk, ins.relevance_matrices(RILEY_EN, 4, 6).qk, atol=1e-5)
 
 
@@ -171,8 +172,8 @@ def test_alignment_shapes_and_rows_with_a_fake_encoder(fake_encoder) -> None:
     assert a.weights.shape == a.scores.shape == (4, 4)
     assert a.queries.shape == (4, fake_encoder.dim) and a.contexts.shape == (4, fake_encoder.dim)
     np.testing.assert_allclose(a.weights.sum(axis=1), 1.0, atol=1e-6)
-    np.testing.assert_allclose(a.contexts, a.weights @ a.keys, atol=1e-6)  # c_i = Σ_j α_ij h_j
-    np.testing.assert_allclose(a.weights, softmax(a.scores / a.temperature), atol=1e-6)
+    assert_f32_close(a.contexts, a.weights @ a.keys, scale=float(np.abs(a.keys).max()))  # c_i = Σ_j α_ij h_j
+    assert_f32_close(a.weights, softmax(a.scores / a.temperature))
     b = align(["I", "love"], ["我", "爱", "吃"], encoder=fake_encoder, temperature=1.0)
     assert b.weights.shape == (2, 3) and b.temperature == 1.0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tolerances import assert_f32_close
 
 import retrieval_attention as ra
 from retrieval_attention.config import ENCODER_ENV_VAR
@@ -83,7 +84,7 @@ def test_documents_come_back_in_input_order_with_progress(ours: NumpyBertEncoder
     x = ours.encode_documents(texts, batch_size=4, progress=lambda d, n: seen.append((d, n)))
     assert seen == [(4, 10), (8, 10), (10, 10)]
     for i in (0, 3, 9):
-        np.testing.assert_allclose(x[i], ours.encode_queries([texts[i]])[0], atol=1e-6)
+        assert_f32_close(x[i], ours.encode_queries([texts[i]])[0], scale=1.0)  # padded batch vs one row
     assert ours.encode_documents([]).shape == (0, 384)
 
 

@@ -47,3 +47,35 @@ def test_every_subpackage_is_listed_for_the_wheel():
     assert all((d.parent / "__init__.py").exists() for d in dirs if "locales" not in d.parts), (
         "a folder without __init__.py"
     )
+
+
+@pytest.mark.slow
+def test_the_wheel_builds_without_packaging_warnings(installed_wheel):
+    """The configuration says what it means: data folders are package data, not unlisted packages."""
+    wheel, _site = installed_wheel
+    log = (wheel.parent.parent / "build.log").read_text(encoding="utf-8")
+    assert "Successfully built" in log or "Created wheel" in log, log[-2000:]
+    for warning in ("Package would be ignored", "absent from the `packages` configuration", "SetuptoolsDeprecationWarning"):
+        assert warning not in log, f"{warning!r} while building the wheel:\n{log[-4000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("lang", "heading", "number"),
+    [("en", "SOFT ATTENTION", "0."), ("zh", "软注意力", "0."), ("es", "ATENCIÓN SUAVE", "0,")],
+)
+def test_an_installed_wheel_answers_a_query_in_each_language(installed_wheel, tmp_path, lang, heading, number):
+    """The real default model, the catalogues and the bundled corpus, all read from the install."""
+    _wheel, site = installed_wheel
+    run = subprocess.run(
+        [sys.executable, "-m", "retrieval_attention", "funny cats", "--lang", lang, "--top", "2"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert heading in run.stdout and "312" in run.stdout, run.stdout
+    assert "Cats" in run.stdout.split("\n", 3)[3], "a cat video is retrieved for 'funny cats'"
+    assert f" {number}" in run.stdout, f"numbers in {lang}'s decimal sign"
