@@ -173,8 +173,44 @@ def problems(template: Catalog, translated: Catalog) -> list[str]:
     return found
 
 
+def _known_translations(lang: str) -> dict[object, object]:
+    """Every finished translation of ``lang`` in either catalogue: msgid -> msgstr (fuzzy and empty ones left out)."""
+    known: dict[object, object] = {}
+    for cat in CATALOGUES:
+        if cat.po(lang).exists():
+            with cat.po(lang).open("rb") as f:
+                for m in read_po(f, locale=lang):
+                    done = all(m.string) if isinstance(m.string, (list, tuple)) else bool(m.string)
+                    if m.id and done and not m.fuzzy:
+                        known.setdefault(m.id, m.string)
+    return known
+
+
+def _fill_moved(cat: Catalogue, lang: str, known: dict[object, object]) -> int:
+    """Fill the empty entries of ``cat``'s ``lang`` catalogue whose msgid the other catalogue had translated.
+
+    A string that moves from a page (the app's catalogue) to a library builder (the package's)
+    keeps its translation instead of arriving empty. Returns how many entries were filled.
+    """
+    with cat.po(lang).open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    filled = 0
+    for m in catalog:
+        empty = not any(m.string) if isinstance(m.string, (list, tuple)) else not m.string
+        if m.id and empty and m.id in known:
+            m.string, filled = known[m.id], filled + 1
+    if filled:
+        with cat.po(lang).open("wb") as f:
+            write_po(f, catalog, width=None, sort_output=True, include_lineno=False, ignore_obsolete=True)
+    return filled
+
+
 def update() -> None:
-    """``pybabel extract`` each catalogue's template, then ``pybabel update`` (or create) each language's ``.po``."""
+    """``pybabel extract`` each catalogue's template, then ``pybabel update`` (or create) each language's ``.po``.
+
+    A string that moved from one catalogue to the other keeps the translation it had.
+    """
+    known = {lang: _known_translations(lang) for lang in TARGET_LANGS}
     for cat in CATALOGUES:
         extract(cat, cat.template)
         for lang in TARGET_LANGS:
@@ -182,6 +218,7 @@ def update() -> None:
                 "update", "--input-file", str(cat.template), "--output-dir", str(cat.localedir), "--domain",
                 cat.domain, "--locale", lang, "--init-missing", "--no-wrap", "--ignore-obsolete",
             )  # fmt: skip
+            _fill_moved(cat, lang, known[lang])
 
 
 def check() -> list[str]:
