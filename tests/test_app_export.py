@@ -21,7 +21,8 @@ import streamlit.testing.v1.local_script_runner as local_script_runner
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from retrieval_attention.export.document import Lesson, LessonTable
+from retrieval_attention.export.blocks import LessonTable
+from retrieval_attention.export.document import Lesson
 from ui.components import export, lesson_view
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

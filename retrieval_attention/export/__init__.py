@@ -18,26 +18,34 @@ Example:
     2
 """
 
-from retrieval_attention.export.document import (
-    Lesson,
+from retrieval_attention.export.blocks import (
+    Formula,
     LessonChart,
     LessonSection,
     LessonTable,
-    export_html,
+    Metric,
+    Metrics,
+    Text,
 )
+from retrieval_attention.export.document import Lesson, export_html, notebook_html
 from retrieval_attention.export.files import lesson_filename, save_html
 from retrieval_attention.export.lessons import retrieval_lesson
 from retrieval_attention.export.model import model_lesson
 from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
+    "Formula",
     "Lesson",
     "LessonChart",
     "LessonSection",
     "LessonTable",
+    "Metric",
+    "Metrics",
+    "Text",
     "export_html",
     "lesson_filename",
     "model_lesson",
+    "notebook_html",
     "recommender_lesson",
     "retrieval_lesson",
     "save_html",

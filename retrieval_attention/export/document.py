@@ -1,7 +1,7 @@
-"""A lesson as one self-contained HTML file: the document model and its renderer.
+"""A page's document as one self-contained HTML file, and in a Jupyter notebook.
 
-A :class:`Lesson` is plain data (title, facts, sections of paragraphs, tables and Vega-Lite charts);
-:func:`export_html` writes it as one HTML document that opens in any browser with no network and no
+A :class:`~retrieval_attention.export.blocks.Lesson` is plain data (title, facts, sections of
+prose, formulas, metrics, tables and Vega-Lite charts); :func:`export_html` writes it as one HTML document that opens in any browser with no network and no
 server: the Vega, Vega-Lite and Vega-Embed JavaScript comes inlined from ``vl_convert``'s bundled
 copy, every chart's spec (its data inline) sits in a ``<script type="application/json">`` block, and
 a Content-Security-Policy forbids every request. Every text is HTML-escaped, so a title such as
@@ -24,52 +24,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrieval_attention.errors import InvalidParameterError
+from retrieval_attention.export.blocks import Block, LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.markup import markup_html
 from retrieval_attention.export.page_assets import DRAW_CHARTS_JS, stylesheet
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "Lesson",
-    "LessonChart",
-    "LessonSection",
-    "LessonTable",
     "export_html",
     "format_cell",
+    "notebook_html",
 ]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LessonTable:
-    """A table of numbers and labels, drawn as an HTML ``<table>``."""
-
-    columns: tuple[str, ...]  # header cells, already translated
-    rows: tuple[tuple[object, ...], ...]  # cells: str / int / float (floats written with the lesson's number signs)
-    caption: str = ""  # shown above the table
-    decimals: int | tuple[int, ...] = 3  # digits after the decimal sign for float cells: one for all, or per column
-
-
-@dataclass(frozen=True)
-class LessonChart:
-    """One Vega-Lite chart; its data must be inline (``alt.Chart.to_dict()``), never a URL."""
-
-    spec: Mapping[str, Any]  # a Vega-Lite dict with its data inline
-    title: str = ""  # shown above the chart (unless the chart draws this same title), and its aria-label
-
-
-@dataclass(frozen=True)
-class LessonSection:
-    """A heading with its paragraphs, tables and charts, in that order."""
-
-    heading: str
-    paragraphs: tuple[str, ...] = ()  # plain text (never HTML); may contain user text
-    tables: tuple[LessonTable, ...] = ()
-    charts: tuple[LessonChart, ...] = ()
-
-
-@dataclass(frozen=True)
 class Lesson:
-    """Everything one exported file shows, already translated."""
+    """Everything one page (or one exported file) shows, already translated."""
 
     title: str
     facts: tuple[tuple[str, str], ...]  # (label, value): Model, Corpus, Date, Query, k, temperature, ...
@@ -78,6 +50,22 @@ class Lesson:
     decimal: str = "."  # number signs for tables and for the charts' Vega formatLocale
     thousands: str = ","
     footer: str = ""  # e.g. "Made with retrieval_attention 0.1.0"
+    intro: tuple[Block, ...] = ()  # shown under the title, before the facts and the first section
+
+    def section(self, key: str) -> LessonSection:
+        """The section with this key (KeyError if there is none)."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def charts(self) -> tuple[LessonChart, ...]:
+        """Every chart of the document, in order."""
+        return tuple(b for s in self.sections for b in s.content() if isinstance(b, LessonChart))
+
+    def _repr_html_(self) -> str:
+        """The document in a Jupyter notebook: the offline HTML file, charts drawn, in a frame of its own."""
+        return notebook_html(self)
 
 
 #: No request of any kind, and no eval: only the inline scripts and styles and data: images. Vega
@@ -216,14 +204,44 @@ def _spec_title(spec: Mapping[str, Any]) -> str:
 
 
 def _chart(chart: LessonChart, n: int) -> list[str]:
-    label = chart.title or _spec_title(chart.spec) or f"chart {n}"
+    spec = dict(chart.spec)
+    if chart.height is not None and any(k in spec for k in ("mark", "layer")) and "height" not in spec:
+        spec["height"] = chart.height  # the page's element height, as Streamlit draws it
+    label = chart.title or _spec_title(spec) or f"chart {n}"
     out = [f'<figure class="chart" role="img" aria-label="{_e(label)}">']
     if chart.title and chart.title != _spec_title(chart.spec):  # a title the chart draws is not written twice
         out.append(f"<figcaption>{_e(chart.title)}</figcaption>")
-    out.append(f'<script type="application/json" data-lesson-chart="{n}">{_script_json(dict(chart.spec))}</script>')
+    out.append(f'<script type="application/json" data-lesson-chart="{n}">{_script_json(spec)}</script>')
     out.append(f'<div class="chart-area" id="chart-{n}"></div>')
     out.append("</figure>")
     return out
+
+
+def _block(block: Block, lesson: Lesson, n: int) -> tuple[int, list[str]]:
+    """One block as HTML lines; ``n`` counts the charts so far (each chart's element id)."""
+    kind = getattr(block, "kind", None)
+    if kind == "text":
+        text = markup_html(block.text)
+        if block.style == "body":
+            return n, [f"<p>{text}</p>"]
+        if block.style == "caption":
+            return n, [f'<p class="caption">{text}</p>']
+        return n, [f'<div class="note note-{_e(block.style)}" role="note"><p>{text}</p></div>']
+    if kind == "formula":
+        return n, [f'<pre class="formula"><code>{_e(block.latex)}</code></pre>']
+    if kind == "metrics":
+        out = ['<dl class="metrics">']
+        for m in block.items:
+            note = f'<dd class="help">{_e(m.help)}</dd>' if m.help else ""
+            out.append(f"<div><dt>{_e(m.label)}</dt><dd>{_e(m.value)}</dd>{note}</div>")
+        return n, [*out, "</dl>"]
+    if kind == "controls":
+        return n, []  # the page's widgets; a file states their values among its facts
+    if kind == "table":
+        return n, _table(block, lesson)
+    if kind == "chart":
+        return n + 1, _chart(block, n + 1)
+    raise InvalidParameterError(f"a document cannot hold a {type(block).__name__}")
 
 
 def export_html(lesson: Lesson) -> str:
@@ -252,14 +270,14 @@ def export_html(lesson: Lesson) -> str:
         body += [f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>" for label, value in lesson.facts]
         body.append("</dl>")
     n = 0
+    for block in lesson.intro:
+        n, html_lines = _block(block, lesson, n)
+        body += html_lines
     for section in lesson.sections:
-        body.append(f"<section><h2>{_e(section.heading)}</h2>")
-        body += [f"<p>{_e(p)}</p>" for p in section.paragraphs]
-        for table in section.tables:
-            body += _table(table, lesson)
-        for chart in section.charts:
-            n += 1
-            body += _chart(chart, n)
+        body.append(f"<section><h2>{_e(section.heading)}</h2>" if section.heading else "<section>")
+        for block in section.content():
+            n, html_lines = _block(block, lesson, n)
+            body += html_lines
         body.append("</section>")
     if lesson.footer:
         body.append(f"<footer>{_e(lesson.footer)}</footer>")
@@ -283,3 +301,28 @@ def export_html(lesson: Lesson) -> str:
         "<body>",
     ]
     return "\n".join([*head, *body, *scripts, "</body>", "</html>", ""])
+
+
+def notebook_html(lesson: Lesson, height: int | None = None) -> str:
+    """``lesson`` for a Jupyter notebook: the offline HTML file in an ``<iframe srcdoc>``.
+
+    The frame keeps the file's Content-Security-Policy and its inlined Vega away from the notebook's
+    own page, and draws the charts with no network (as the saved file does).
+
+    Args:
+        lesson: the document.
+        height: the frame's height in pixels; None estimates it from the blocks.
+
+    Returns:
+        One ``<iframe>`` element (the whole document escaped into its ``srcdoc``).
+    """
+    if height is None:
+        blocks = [b for s in lesson.sections for b in s.content()] + list(lesson.intro)
+        charts: list[LessonChart] = [b for b in blocks if b.kind == "chart"]
+        tables: list[LessonTable] = [b for b in blocks if b.kind == "table"]
+        height = 160 + 60 * len(lesson.facts) + 70 * len(lesson.sections) + 60 * (len(blocks) - len(charts))
+        height += sum((c.height or 360) + 60 for c in charts) + sum(34 * len(t.rows) for t in tables)
+    return (
+        f'<iframe title="{_e(lesson.title)}" srcdoc="{_e(export_html(lesson))}" '
+        f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd;"></iframe>'
+    )

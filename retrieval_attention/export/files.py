@@ -111,8 +111,8 @@ def lesson_filename(page: str, model: str, corpus: str, when: datetime.date | da
 
     Args:
         page: which lesson, e.g. ``"retrieval"``.
-        model: the encoder's name or folder.
-        corpus: the corpus's name or file.
+        model: the encoder's name or folder ("" for a page without one).
+        corpus: the corpus's name or file ("" for none).
         when: the lesson's date.
 
     Returns:
@@ -122,7 +122,10 @@ def lesson_filename(page: str, model: str, corpus: str, when: datetime.date | da
         >>> import datetime
         >>> lesson_filename("retrieval", "all-MiniLM-L6-v2", "data/videos.csv", datetime.date(2026, 12, 1))
         'retrieval-all-MiniLM-L6-v2-videos-2026-12-01.html'
+        >>> lesson_filename("smoothing", "", "", datetime.date(2026, 12, 1))
+        'smoothing-2026-12-01.html'
     """
     day = when.date() if isinstance(when, datetime.datetime) else when
-    parts = [_slug(page), _slug(model), _slug(corpus, drop_suffix=True), day.isoformat()]
+    parts = [_slug(page), *([_slug(model)] if model else []), *([_slug(corpus, drop_suffix=True)] if corpus else [])]
+    parts.append(day.isoformat())  # a page with no model or corpus (a generated series) names neither
     return "-".join(parts) + ".html"

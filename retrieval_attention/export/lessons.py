@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_TEMPERATURE
-from retrieval_attention.export.document import Lesson, LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.blocks import LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.specs import corpus_label, inline_spec, lesson_date, made_with, signs
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval_attention.config import DEFAULT_MODEL
-from retrieval_attention.export.document import Lesson, LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.blocks import LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.specs import inline_spec, lesson_date, made_with, signs
 
 __all__ = ["model_lesson"]

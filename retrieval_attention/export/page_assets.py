@@ -57,6 +57,15 @@ figure.chart figcaption {{ font-weight: bold; margin-bottom: 0.4rem; }}
 .chart-area {{ width: 100%; overflow-x: auto; }}
 .chart-area svg {{ max-width: 100%; height: auto; }}
 footer {{ margin-top: 3rem; color: {GREY}; font-size: 0.9rem; }}
+p.caption {{ color: {GREY}; font-size: 0.9rem; }}
+div.note {{ border-left: 5px solid {BLUE}; background: #f2f6fb; padding: 0.1rem 1rem; margin: 0.8rem 0; }}
+div.note-warning, div.note-error {{ border-left-color: #c0392b; background: #fdf3f2; }}
+div.note-success {{ border-left-color: #2e8b57; background: #f1f8f4; }}
+pre.formula {{ font-size: 1rem; overflow-x: auto; background: #f7f7f7; padding: 0.5rem 0.8rem; }}
+dl.metrics {{ display: flex; flex-wrap: wrap; gap: 0.5rem 2.5rem; margin: 0.8rem 0 1.2rem; }}
+dl.metrics dt {{ font-size: 0.9rem; color: {GREY}; }}
+dl.metrics dd {{ margin: 0; font-size: 1.6rem; font-variant-numeric: tabular-nums; }}
+dl.metrics dd.help {{ font-size: 0.8rem; color: {GREY}; max-width: 16rem; }}
 @media print {{
   @page {{ margin: 14mm; }}
   body {{ font-size: 11pt; max-width: none; margin: 0; padding: 0; }}

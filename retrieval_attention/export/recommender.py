@@ -11,7 +11,8 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from retrieval_attention.export.document import Lesson, LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.blocks import LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.lessons import SCORE_DECIMALS, WEIGHT_DECIMALS, output_mix
 from retrieval_attention.export.specs import corpus_label, inline_spec, lesson_date, made_with, signs
 from retrieval_attention.recommender import RECOMMENDER_TEMPERATURE, TargetAttention, target_attention

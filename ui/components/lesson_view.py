@@ -208,7 +208,8 @@ def build_lesson(snap: ViewSnapshot) -> Lesson:
     Returns:
         The lesson, every text as the page showed it (translated, user text literal).
     """
-    from retrieval_attention.export.document import Lesson, LessonChart, LessonSection, LessonTable
+    from retrieval_attention.export.blocks import LessonChart, LessonSection, LessonTable
+    from retrieval_attention.export.document import Lesson
 
     meta = snap.meta
     heads: dict[str, str] = {"": ""}

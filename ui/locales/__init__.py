@@ -187,7 +187,7 @@ def _known_translations(lang: str) -> dict[object, object]:
 
 
 def _fill_moved(cat: Catalogue, lang: str, known: dict[object, object]) -> int:
-    """Fill the empty entries of ``cat``'s ``lang`` catalogue whose msgid the other catalogue had translated.
+    """Fill the empty or fuzzy entries of ``cat``'s ``lang`` catalogue whose msgid either catalogue had translated.
 
     A string that moves from a page (the app's catalogue) to a library builder (the package's)
     keeps its translation instead of arriving empty. Returns how many entries were filled.
@@ -197,8 +197,9 @@ def _fill_moved(cat: Catalogue, lang: str, known: dict[object, object]) -> int:
     filled = 0
     for m in catalog:
         empty = not any(m.string) if isinstance(m.string, (list, tuple)) else not m.string
-        if m.id and empty and m.id in known:
+        if m.id and (empty or m.fuzzy) and m.id in known:  # pybabel's fuzzy guess loses to the real translation
             m.string, filled = known[m.id], filled + 1
+            m.flags.discard("fuzzy")
     if filled:
         with cat.po(lang).open("wb") as f:
             write_po(f, catalog, width=None, sort_output=True, include_lineno=False, ignore_obsolete=True)

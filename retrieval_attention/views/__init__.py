@@ -1,0 +1,15 @@
+"""One builder per page: the page's inputs in, the page's document out, with no Streamlit.
+
+A page of the app places its widgets, calls its builder and draws what comes back with one
+renderer (``ui/components/document.py``); "Save this view" writes the very same document
+(:func:`retrieval_attention.export.export_html`), the CLI prints or saves it, and a notebook shows
+it (a :class:`~retrieval_attention.export.document.Lesson` displays itself). Each builder returns
+sections with stable keys, so that a widget inside a fragment rebuilds only its section.
+
+* :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
+  weights by content).
+"""
+
+from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
+
+__all__ = ["SmoothingSettings", "smoothing_lesson"]

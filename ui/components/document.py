@@ -1,0 +1,141 @@
+"""The one renderer: a page's document (built in ``retrieval_attention.views``) drawn with ``st.*``, and saved.
+
+A page places its widgets, asks its builder for the document, and hands it here. Each kind of
+block has one way to appear: prose through ``st.markdown`` (our markdown, user data already
+escaped by the builder, never HTML), captions and notes through ``st.caption`` / ``st.info`` ...,
+formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text cells written with
+the document's number signs (so the page and its saved file read the same), charts through
+``st.vega_lite_chart`` with the element height the builder gave. A :class:`Controls` block marks
+where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
+a container the page opened above its widgets.
+
+:func:`save_button` offers the same document as one offline HTML file; it is written only when
+clicked, on Streamlit's download thread, from the document the page drew.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
+from retrieval_attention.export.document import Lesson, format_cell
+from ui.components.i18n import _
+
+__all__ = ["draw_blocks", "draw_intro", "draw_section", "save_button", "table_frame"]
+
+_BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
+
+
+def table_frame(table: LessonTable, decimal: str = ".", thousands: str = ",") -> pd.DataFrame:
+    """A table's cells as the text the saved file shows (numbers with the document's signs and decimals)."""
+    per_column = table.decimals if isinstance(table.decimals, tuple) else ()
+    rows = []
+    for row in table.rows:
+        cells = []
+        for i, value in enumerate(row):
+            decimals = per_column[i] if i < len(per_column) else (3 if per_column else table.decimals)
+            cells.append(format_cell(value, decimal, thousands, decimals))
+        rows.append(cells)
+    return pd.DataFrame(rows, columns=list(table.columns))
+
+
+def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
+    kind = block.kind
+    if kind == "text":
+        if block.style == "body":
+            where.markdown(block.text)
+        elif block.style == "caption":
+            where.caption(block.text)
+        else:
+            getattr(where, _BOXES[block.style])(block.text)
+    elif kind == "formula":
+        where.latex(block.latex)
+    elif kind == "metrics":
+        columns = where.columns(len(block.items))
+        for column, m in zip(columns, block.items):
+            column.metric(m.label, m.value, help=m.help or None)
+    elif kind == "table":
+        decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else (".", ",")
+        if block.caption:
+            where.caption(block.caption)
+        where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
+    elif kind == "chart":
+        height = block.height if block.height is not None else "content"
+        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height)
+    elif kind == "controls":
+        pass  # the page's widgets are already here
+    else:  # pragma: no cover (a new kind of block needs a way to appear)
+        raise TypeError(f"no way to draw a {type(block).__name__}")
+
+
+def draw_blocks(blocks: Sequence[Block], lesson: Lesson | None = None, where: DeltaGenerator | None = None) -> None:
+    """Draw blocks in order, in ``where`` (None: where the page is)."""
+    for block in blocks:
+        _draw(block, where if where is not None else st, lesson)
+
+
+def draw_intro(title: str, intro: Sequence[Block] = ()) -> None:
+    """The page's title and its introduction (the builder's ``*_title`` and ``*_intro``)."""
+    st.title(title)
+    draw_blocks(intro)
+
+
+def draw_section(
+    section: LessonSection,
+    lesson: Lesson | None = None,
+    *,
+    before: DeltaGenerator | None = None,
+    heading: bool = True,
+) -> None:
+    """Draw one section: its heading and blocks; what precedes its :class:`Controls` goes into ``before``.
+
+    Args:
+        section: from the page's builder.
+        lesson: the document it belongs to (its number signs for tables); None: English signs.
+        before: a container the page opened above its widgets; the heading and every block before the
+            section's ``Controls`` are drawn there, the rest where the page is. None: all where the page is.
+        heading: draw the section's heading (``st.header``).
+    """
+    blocks = section.content()
+    split = next((i for i, b in enumerate(blocks) if b.kind == "controls"), 0) if before is not None else 0
+    top = before if before is not None else st
+    if heading and section.heading:
+        top.header(section.heading)
+    draw_blocks(blocks[:split], lesson, top)
+    draw_blocks(blocks[split:], lesson)
+
+
+def save_button(
+    lesson: Callable[[], Lesson], page: str, *, model: str = "", corpus: str = "", where: Any = None
+) -> None:
+    """ "Save this view (HTML)": the document the page drew, as one offline file, written when clicked.
+
+    Args:
+        lesson: makes the page's document from what the page drew last (its settings, which fragments
+            keep up to date); called on the download thread, so it must not call Streamlit.
+        page: the page's name in the file name (``"smoothing"``).
+        model, corpus: their names in the file name ("" for a page without them).
+        where: the container of the button; None for the sidebar.
+    """
+    from retrieval_attention.export.document import export_html
+    from retrieval_attention.export.files import lesson_filename
+
+    (where or st.sidebar).download_button(
+        _("Save this view (HTML)"),
+        data=lambda: export_html(lesson()),
+        file_name=lesson_filename(page, model, corpus, datetime.date.today()),
+        mime="text/html",
+        key="export_html",
+        on_click="ignore",
+        icon=":material/download:",
+        help=_(
+            "One HTML file with this view's query, settings, numbers and every chart, in this language. "
+            "It opens in any browser with no network and no server: for slides, a handout or a learning platform."
+        ),
+    )
