@@ -50,6 +50,7 @@ HEATMAP_TEXT = {
     "key_position": N_("key position"),
     "head": N_("head {h}"),
     "selected": N_("◀ selected"),
+    "pattern": N_("pattern"),
     "score": N_("score"),
     "subtitle": N_("asymmetry ‖A − Aᵀ‖/‖A‖ = {a}"),
     "layer": N_("layer"),
@@ -223,6 +224,7 @@ def heads_grid(
     key_tokens: Sequence[str],
     *,
     selected: int | None = None,
+    names: Sequence[str] | None = None,
     columns: int = 4,
     panel: int = 170,
     text: Mapping[str, str] | None = None,
@@ -234,18 +236,22 @@ def heads_grid(
         query_tokens: L tokens (rows of every panel).
         key_tokens: S tokens (columns of every panel).
         selected: the head shown large elsewhere; its panel title says so.
+        names: h short labels (e.g. each head's measured pattern), a second line under each panel's
+            title; None for none.
         columns: panels per row.
         panel: approximate panel size in pixels.
         text: translations of :data:`HEATMAP_TEXT` (panel names, legend and tooltip titles).
     """
     t = _text(text)
     h, L, S = weights.shape
+    if names is not None and len(names) != h:
+        raise ValueError(f"names must hold one label per head ({h}), got {len(names)}")
     frames = []
     for head in range(h):
         f = attention_frame(weights[head], query_tokens, key_tokens)
-        frames.append(
-            f.assign(head=t["head"].format(h=head) + ("  " + t["selected"] if head == selected else ""), order=head)
-        )
+        title = t["head"].format(h=head) + ("  " + t["selected"] if head == selected else "")
+        name = "" if names is None else str(names[head])
+        frames.append(f.assign(head=title, name=name, panel=title + ("\n" + name if name else ""), order=head))
     f = pd.concat(frames, ignore_index=True)
     c = max(3, panel // max(L, S))
     labelled = c >= 10
@@ -264,6 +270,7 @@ def heads_grid(
             ),
             tooltip=[
                 alt.Tooltip("head:N", title=t["head"].format(h="").strip()),
+                *([alt.Tooltip("name:N", title=t["pattern"])] if names is not None else []),
                 alt.Tooltip("query:N", title=t["query"]),
                 alt.Tooltip("key:N", title=t["key"]),
                 alt.Tooltip("weight:Q", format=".4f", title=t["weight"]),
@@ -272,10 +279,16 @@ def heads_grid(
         .properties(width=c * S, height=c * L)
         .facet(
             facet=alt.Facet(
-                "head:N",
+                "panel:N",
                 title=None,
                 sort=alt.SortField("order"),
-                header=alt.Header(labelFontSize=16, labelFontWeight="bold", labelAnchor="start", labelColor="black"),
+                header=alt.Header(
+                    labelFontSize=16,
+                    labelFontWeight="bold",
+                    labelAnchor="start",
+                    labelColor="black",
+                    labelExpr="split(datum.value, '\\n')",  # the pattern's name on a second line
+                ),
             ),
             columns=columns,
             spacing=12,

@@ -3,10 +3,27 @@
 ``model`` runs our forward pass on a sentence and recomputes its heads; ``results`` holds what comes
 back and the helpers; ``reference`` runs transformers' own model for the check (torch, on demand only);
 ``walkthrough`` is one token's steps (article 001), ``words`` merges WordPiece pieces into words,
-``projections`` draws x, q and k in 2-D and ``positions`` shuffles words with and without positions.
+``patterns`` names heads by what they look at (previous token, [SEP], ...), ``projections`` draws x, q and k in 2-D and ``positions`` shuffles words with and without positions.
 """
 
 from retrieval_attention.inspector.model import TransformerInspector, load_inspector
+from retrieval_attention.inspector.patterns import (
+    MIXED,
+    PATTERN_LABELS,
+    PATTERNS,
+    PRONOUNS,
+    THRESHOLDS,
+    HeadPattern,
+    Link,
+    antecedent_candidates,
+    find_pronoun,
+    head_patterns,
+    link,
+    name_pattern,
+    pair_weight,
+    pattern_scores,
+    strongest_antecedent,
+)
 from retrieval_attention.inspector.positions import PermutationCheck, permutation_check
 from retrieval_attention.inspector.projections import PCA2D, ProjectionPicture, pca_2d, projection_picture
 from retrieval_attention.inspector.results import (
@@ -29,6 +46,21 @@ from retrieval_attention.inspector.walkthrough import (
 from retrieval_attention.inspector.words import WordAttention, merge_vectors, merge_weights, word_groups, word_labels
 
 __all__ = [
+    "MIXED",
+    "PATTERNS",
+    "PATTERN_LABELS",
+    "PRONOUNS",
+    "THRESHOLDS",
+    "HeadPattern",
+    "Link",
+    "antecedent_candidates",
+    "find_pronoun",
+    "head_patterns",
+    "link",
+    "name_pattern",
+    "pair_weight",
+    "pattern_scores",
+    "strongest_antecedent",
     "ORIGINAL_TRANSFORMER",
     "PCA2D",
     "LayerAttention",

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.core.attention import scaled_dot_product_attention
@@ -131,6 +132,23 @@ class TransformerInspector:
             QueryError: empty or non-string sentence.
         """
         return list(self._run(sentence).tokens)
+
+    def special_mask(self, sentence: str) -> NDArray[np.bool_]:
+        """(T,) True for the special tokens ([CLS], [SEP]) of ``sentence``.
+
+        Raises:
+            QueryError: empty or non-string sentence.
+        """
+        return self._run(sentence).special.copy()  # a copy: the run is cached and shared
+
+    def all_weights(self, sentence: str) -> F32:
+        """Every head's self-attention weights on ``sentence``: (n_layers, h, T, T), read-only.
+
+        Example:
+            >>> load_inspector().all_weights("the cat sat").shape
+            (6, 12, 5, 5)
+        """
+        return _frozen(np.stack([self.layer_attention(sentence, layer).weights for layer in range(self.n_layers)]))
 
     def hidden_states(self, sentence: str, layer: int) -> F32:
         """The hidden states entering ``layer`` (0 = the embeddings; ``n_layers`` = final output).

@@ -207,28 +207,6 @@ def cross_section(att: LayerAttention, head: int) -> None:
     )
 
 
-def heads_section(att: LayerAttention, head: int) -> None:
-    """All heads of the layer as small multiples."""
-    n = min(len(att.query_tokens), MAX_TOKENS)
-    st.markdown(
-        _(
-            "{n} heads each run their own softmax(QKᵀ/√d)V on its own 32-number slice of q, k and v, so each head "
-            "can look for something different (the next word, the previous one, [SEP] as a resting place)."
-        ).format(n=att.n_heads)
-    )
-    show_chart(
-        ct.heads_grid,
-        att.weights[:, :n, :n],
-        att.query_tokens[:n],
-        att.key_tokens[:n],
-        selected=head,
-        text=chart_text(),
-        key="tr_heads_grid",
-        width="content",
-        height="content",
-    )
-
-
 def concat_section(att: LayerAttention, check: ModelCheck | None) -> None:
     """One token's head outputs side by side, then the output projection."""
     st.markdown(

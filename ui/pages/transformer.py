@@ -22,6 +22,7 @@ st.markdown(
 from retrieval_attention.config import DEFAULT_MODEL  # noqa: E402  (the imports follow the title, on purpose)
 from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402
 from ui.components import export  # noqa: E402
+from ui.components import heads as head_parts  # noqa: E402
 from ui.components import transformer as parts  # noqa: E402
 from ui.components.query import example_pills  # noqa: E402
 
@@ -113,7 +114,7 @@ def main() -> None:
             st.info(_("Type a second sentence."))
     if v["grid"]:
         export.header(_("Multi-head: all {n} heads of layer {layer}").format(n=ins.n_heads, layer=layer))
-        parts.heads_section(att, head)
+        head_parts.heads_section(ins, sentence, att, head)
     if v["concat"]:
         export.header(_("Concatenate the heads, then project"))
         parts.concat_section(att, check)
