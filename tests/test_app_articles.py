@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention import i18n
-from retrieval_attention.inspector import load_inspector, walkthrough
+from retrieval_attention.inspector import load_inspector, strongest_self_head, walkthrough
 from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, align, riley_parts
 from ui.components.text import md
 
@@ -161,9 +161,65 @@ def test_walkthrough_shows_the_five_steps_with_the_models_numbers():
     w = walkthrough(load_inspector(), "Thinking Machines", 0, 0, 1)
     best = w.tokens[int(w.weights.argmax())]
     assert f"“thinking” gives the most weight to “{md(best)}”: {w.weights.max():.2f}" in shown
-    table = at.table[0].value
+    table = at.table[-1].value  # the matrix form, last (the tables of the hand calculation come first)
     assert list(table.iloc[0]) == ["4 × 384", "2 × 512"], "X: this sentence's shape beside the article's"
     assert "8 × 2 × 64" in set(table.iloc[:, 1]), "the article's 8 heads of 64"
+
+
+@pytest.mark.parametrize(
+    ("lang", "weights", "z"),
+    [
+        ("en", "z = 0.88 · v₁ + 0.12 · v₂ = (0.88; 0.36; 1.88)", ["0.8808", "0.1192"]),
+        ("zh", "z = 0.88 · v₁ + 0.12 · v₂ = (0.88; 0.36; 1.88)", ["0.8808", "0.1192"]),
+        ("es", "z = 0,88 · v₁ + 0,12 · v₂ = (0,88; 0,36; 1,88)", ["0,8808", "0,1192"]),
+    ],
+)
+def test_walkthrough_starts_with_the_articles_numbers_by_hand(lang, weights, z):
+    """Article 001: 112 and 96, ÷ √64 = 8 -> 14 and 12, softmax -> 0.88 / 0.12, z = 0.88·v₁ + 0.12·v₂."""
+    at = open_page(WALK, lang)
+    steps = at.table[0].value
+    assert list(steps.iloc[:, 0]) == ["112", "96"] and list(steps.iloc[:, 1]) == ["14", "12"]
+    assert list(steps.iloc[:, -1]) == z
+    assert weights in text(at)
+    assert (at.number_input(key="aw_calc_s0").value, at.number_input(key="aw_calc_dk").value) == (112.0, 64)
+
+
+def test_walkthrough_calculator_is_editable_and_resets():
+    at = open_page(WALK)
+    at.number_input(key="aw_calc_s1").set_value(112.0)
+    rerun(at)
+    assert list(at.table[0].value.iloc[:, -1]) == ["0.5000", "0.5000"], "equal scores, equal weights"
+    at.number_input(key="aw_calc_dk").set_value(1)
+    at.toggle(key="aw_calc_three").set_value(True)
+    rerun(at)
+    steps = at.table[0].value
+    assert len(steps) == 3 and list(steps.iloc[:, 1]) == ["112", "112", "100"], "÷ √1 leaves the scores"
+    assert "+ 0.00 · v₃" in text(at)
+    at.button(key="aw_calc_reset").click()
+    rerun(at)
+    assert list(at.table[0].value.iloc[:, -1]) == ["0.8808", "0.1192"]
+
+
+def test_walkthrough_says_where_the_word_weighs_itself_most():
+    """The default head rests on [SEP]; the page says so, sets [CLS]/[SEP] aside, and finds the head that agrees."""
+    at = open_page(WALK)
+    w = walkthrough(load_inspector(), "Thinking Machines", 0, 0, 1)
+    shown = text(at)
+    assert "Here “thinking” gives itself 0.15 and its most, 0.39, to “\\[SEP\\]”" in shown
+    assert "the article's numbers are illustrative" in shown
+    assert f"Here they take {w.weights[[0, -1]].sum():.2f} of “thinking”'s weight" in shown
+    best = strongest_self_head(load_inspector(), "Thinking Machines", 1)
+    assert best is not None and best.weight > w.weights[1]
+    assert f"The strongest is layer {best.layer}, head {best.head}, with {best.weight:.2f}." in shown
+    at.toggle(key="aw_hide_special").set_value(True)
+    rerun(at)
+    own = w.weights[1] / w.weights[1:3].sum()
+    assert f"Among the words, “thinking” gives itself {own:.2f}" in text(at)
+    assert "without [CLS], [SEP]" in json.dumps(specs(at))
+    at.button(key="aw_go_self").click()
+    rerun(at)
+    assert (at.slider(key="aw_layer").value, at.slider(key="aw_head").value) == (best.layer, best.head)
+    assert f"Here it does: “thinking” gives itself {best.weight:.2f}" in text(at)
 
 
 def test_walkthrough_token_chip_and_words():

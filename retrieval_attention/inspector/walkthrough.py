@@ -195,6 +195,16 @@ class Walkthrough:
         """The query token's text."""
         return self.tokens[self.token]
 
+    @property
+    def special(self) -> NDArray[np.bool_]:
+        """(T,) True at [CLS] and [SEP] (:func:`special_mask`)."""
+        return special_mask(self.tokens)
+
+    @property
+    def value_lengths(self) -> F32:
+        """(T,) ‖v_j‖: how much each token's value can add to z (a short value adds little, whatever its weight)."""
+        return _frozen(np.linalg.norm(self.V, axis=1))
+
 
 def walkthrough(inspector: TransformerInspector, sentence: str, layer: int, head: int, token: int) -> Walkthrough:
     """The steps of self-attention for one query token, from the model's own q, K, V.
