@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -289,6 +290,44 @@ def test_riley_pair_picker_shows_both_directions_and_the_mix_slider_moves():
     rerun(at)
     assert mix() != before, "the mix follows the slider"
     assert f"tomaría un {i18n.fmt_percent(0.0, 'es')} de otra" in text(at), "and the sentence under it"
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "layer", "head", "other"),
+    [("en", RILEY_EN, 4, 7, "dog"), ("zh", RILEY_EN, 4, 7, "dog"), ("es", RILEY_ES, 2, 4, "perro")],
+)
+def test_riley_carries_parts_2_and_3_to_the_end(lang, sentence, layer, head, other):
+    """The article's pairwise update, its whole-sentence update and part 3's new value, with the numbers."""
+    at = open_page(RILEY, lang)
+    r = riley_parts(load_inspector(), sentence, layer, head)
+    u = r.update(r.index("riley"), r.index(other))
+
+    def num(x: float) -> str:
+        return i18n.fmt_number(float(x), lang, 2)
+
+    shown = text(at)
+    assert "so its relevances lie between 0 and 1" not in shown, "the false sentence is gone"
+    cos = r.cos_kk[np.triu_indices(len(r.labels), k=1)]
+    assert num(cos.min()) in shown and num(cos.max()) in shown, "the measured range of the unit keys' cosines"
+    assert (
+        f"rel(“riley”, “{other}”) = {num(u.relevance)}" in shown
+        or f"rel(«riley», «{other}») = {num(u.relevance)}" in shown
+    )
+    assert num(float(r.qk_row_sums[r.index("riley")])) in shown, "part 3: the sum the article divides by"
+    tables = [t.value for t in at.table]
+    assert len(tables) == 3
+    pair, whole, part3 = tables
+    assert list(pair.iloc[2]) == [num(x) for x in u.pair_value[:8]], "rel · v_riley + (1 − rel) · v_other"
+    assert list(whole.iloc[1]) == [num(x) for x in u.key_value[:8]]
+    assert list(part3.iloc[1]) == [num(x) for x in u.query_value[:8]]
+    assert list(part3.iloc[2]) == [num(x) for x in u.softmax_value[:8]]
+
+
+def test_riley_says_the_articles_relevance_range_needs_non_negative_vectors():
+    shown = text(open_page(RILEY))
+    assert "between −1 and 1" in shown and "needs such non-negative vectors" in shown
+    es = text(open_page(RILEY, "es"))
+    assert "1 de 105 pares quedan por debajo de 0" in es, "the Spanish sentence at layer 2, head 4: one pair below 0"
 
 
 def test_riley_per_token_keeps_the_pieces():
