@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention import i18n
-from retrieval_attention.inspector import load_inspector, walkthrough
+from retrieval_attention.inspector import load_inspector, strongest_self_head, walkthrough
 from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, align, riley_parts
 from ui.components.text import md
 
@@ -161,9 +162,65 @@ def test_walkthrough_shows_the_five_steps_with_the_models_numbers():
     w = walkthrough(load_inspector(), "Thinking Machines", 0, 0, 1)
     best = w.tokens[int(w.weights.argmax())]
     assert f"“thinking” gives the most weight to “{md(best)}”: {w.weights.max():.2f}" in shown
-    table = at.table[0].value
+    table = at.table[-1].value  # the matrix form, last (the tables of the hand calculation come first)
     assert list(table.iloc[0]) == ["4 × 384", "2 × 512"], "X: this sentence's shape beside the article's"
     assert "8 × 2 × 64" in set(table.iloc[:, 1]), "the article's 8 heads of 64"
+
+
+@pytest.mark.parametrize(
+    ("lang", "weights", "z"),
+    [
+        ("en", "z = 0.88 · v₁ + 0.12 · v₂ = (0.88; 0.36; 1.88)", ["0.8808", "0.1192"]),
+        ("zh", "z = 0.88 · v₁ + 0.12 · v₂ = (0.88; 0.36; 1.88)", ["0.8808", "0.1192"]),
+        ("es", "z = 0,88 · v₁ + 0,12 · v₂ = (0,88; 0,36; 1,88)", ["0,8808", "0,1192"]),
+    ],
+)
+def test_walkthrough_starts_with_the_articles_numbers_by_hand(lang, weights, z):
+    """Article 001: 112 and 96, ÷ √64 = 8 -> 14 and 12, softmax -> 0.88 / 0.12, z = 0.88·v₁ + 0.12·v₂."""
+    at = open_page(WALK, lang)
+    steps = at.table[0].value
+    assert list(steps.iloc[:, 0]) == ["112", "96"] and list(steps.iloc[:, 1]) == ["14", "12"]
+    assert list(steps.iloc[:, -1]) == z
+    assert weights in text(at)
+    assert (at.number_input(key="aw_calc_s0").value, at.number_input(key="aw_calc_dk").value) == (112.0, 64)
+
+
+def test_walkthrough_calculator_is_editable_and_resets():
+    at = open_page(WALK)
+    at.number_input(key="aw_calc_s1").set_value(112.0)
+    rerun(at)
+    assert list(at.table[0].value.iloc[:, -1]) == ["0.5000", "0.5000"], "equal scores, equal weights"
+    at.number_input(key="aw_calc_dk").set_value(1)
+    at.toggle(key="aw_calc_three").set_value(True)
+    rerun(at)
+    steps = at.table[0].value
+    assert len(steps) == 3 and list(steps.iloc[:, 1]) == ["112", "112", "100"], "÷ √1 leaves the scores"
+    assert "+ 0.00 · v₃" in text(at)
+    at.button(key="aw_calc_reset").click()
+    rerun(at)
+    assert list(at.table[0].value.iloc[:, -1]) == ["0.8808", "0.1192"]
+
+
+def test_walkthrough_says_where_the_word_weighs_itself_most():
+    """The default head rests on [SEP]; the page says so, sets [CLS]/[SEP] aside, and finds the head that agrees."""
+    at = open_page(WALK)
+    w = walkthrough(load_inspector(), "Thinking Machines", 0, 0, 1)
+    shown = text(at)
+    assert "Here “thinking” gives itself 0.15 and its most, 0.39, to “\\[SEP\\]”" in shown
+    assert "the article's numbers are illustrative" in shown
+    assert f"Here they take {w.weights[[0, -1]].sum():.2f} of “thinking”'s weight" in shown
+    best = strongest_self_head(load_inspector(), "Thinking Machines", 1)
+    assert best is not None and best.weight > w.weights[1]
+    assert f"The strongest is layer {best.layer}, head {best.head}, with {best.weight:.2f}." in shown
+    at.toggle(key="aw_hide_special").set_value(True)
+    rerun(at)
+    own = w.weights[1] / w.weights[1:3].sum()
+    assert f"Among the words, “thinking” gives itself {own:.2f}" in text(at)
+    assert "without [CLS], [SEP]" in json.dumps(specs(at))
+    at.button(key="aw_go_self").click()
+    rerun(at)
+    assert (at.slider(key="aw_layer").value, at.slider(key="aw_head").value) == (best.layer, best.head)
+    assert f"Here it does: “thinking” gives itself {best.weight:.2f}" in text(at)
 
 
 def test_walkthrough_token_chip_and_words():
@@ -233,6 +290,44 @@ def test_riley_pair_picker_shows_both_directions_and_the_mix_slider_moves():
     rerun(at)
     assert mix() != before, "the mix follows the slider"
     assert f"tomaría un {i18n.fmt_percent(0.0, 'es')} de otra" in text(at), "and the sentence under it"
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "layer", "head", "other"),
+    [("en", RILEY_EN, 4, 7, "dog"), ("zh", RILEY_EN, 4, 7, "dog"), ("es", RILEY_ES, 2, 4, "perro")],
+)
+def test_riley_carries_parts_2_and_3_to_the_end(lang, sentence, layer, head, other):
+    """The article's pairwise update, its whole-sentence update and part 3's new value, with the numbers."""
+    at = open_page(RILEY, lang)
+    r = riley_parts(load_inspector(), sentence, layer, head)
+    u = r.update(r.index("riley"), r.index(other))
+
+    def num(x: float) -> str:
+        return i18n.fmt_number(float(x), lang, 2)
+
+    shown = text(at)
+    assert "so its relevances lie between 0 and 1" not in shown, "the false sentence is gone"
+    cos = r.cos_kk[np.triu_indices(len(r.labels), k=1)]
+    assert num(cos.min()) in shown and num(cos.max()) in shown, "the measured range of the unit keys' cosines"
+    assert (
+        f"rel(“riley”, “{other}”) = {num(u.relevance)}" in shown
+        or f"rel(«riley», «{other}») = {num(u.relevance)}" in shown
+    )
+    assert num(float(r.qk_row_sums[r.index("riley")])) in shown, "part 3: the sum the article divides by"
+    tables = [t.value for t in at.table]
+    assert len(tables) == 3
+    pair, whole, part3 = tables
+    assert list(pair.iloc[2]) == [num(x) for x in u.pair_value[:8]], "rel · v_riley + (1 − rel) · v_other"
+    assert list(whole.iloc[1]) == [num(x) for x in u.key_value[:8]]
+    assert list(part3.iloc[1]) == [num(x) for x in u.query_value[:8]]
+    assert list(part3.iloc[2]) == [num(x) for x in u.softmax_value[:8]]
+
+
+def test_riley_says_the_articles_relevance_range_needs_non_negative_vectors():
+    shown = text(open_page(RILEY))
+    assert "between −1 and 1" in shown and "needs such non-negative vectors" in shown
+    es = text(open_page(RILEY, "es"))
+    assert "1 de 105 pares quedan por debajo de 0" in es, "the Spanish sentence at layer 2, head 4: one pair below 0"
 
 
 def test_riley_per_token_keeps_the_pieces():

@@ -1,5 +1,6 @@
-"""The source articles' worked examples: Riley in three parts (article 004) on MiniLM's own q, k, v,
-and 我爱吃苹果 aligned (articles 000/001) on multilingual-e5-small's word vectors."""
+"""The source articles' worked examples: article 001's hand calculation (112 and 96, ÷ 8, softmax),
+Riley in three parts (article 004) on MiniLM's own q, k, v, and 我爱吃苹果 aligned (articles 000/001)
+on multilingual-e5-small's word vectors."""
 
 from __future__ import annotations
 
@@ -16,15 +17,22 @@ from retrieval_attention.lessons import (
     ALIGN_EN,
     ALIGN_ES,
     ALIGN_ZH,
+    ARTICLE_DK,
     ARTICLE_RATIO,
+    ARTICLE_SCORES,
+    EXAMPLE_VALUES,
     MAX_WORDS,
     RILEY_EN,
     RILEY_ES,
     align,
     mix_values,
     normalise_by_sum,
+    pairwise_update,
+    relevance_update,
     riley_parts,
+    score_steps,
     split_words,
+    unit_rows,
     values_mix,
 )
 
@@ -32,6 +40,50 @@ from retrieval_attention.lessons import (
 @pytest.fixture(scope="module")
 def ins() -> TransformerInspector:
     return load_inspector()
+
+
+# ----------------------------------------------------------------------------- article 001 by hand
+
+
+def test_the_articles_worked_example() -> None:
+    """112 and 96, ÷ √64 = 8 -> 14 and 12, softmax -> 0.88 / 0.12, z = 0.88·v₁ + 0.12·v₂."""
+    s = score_steps(ARTICLE_SCORES, ARTICLE_DK, EXAMPLE_VALUES)
+    assert s.sqrt_dk == 8.0
+    assert s.scaled.tolist() == [14.0, 12.0]
+    assert [f"{w:.2f}" for w in s.weights] == ["0.88", "0.12"]
+    e = math.exp(-2.0)  # e^12 / e^14: the stable numerators are 1 and e^-2
+    assert s.shifted_exp.tolist() == pytest.approx([1.0, e])
+    assert s.weights.tolist() == pytest.approx([1 / (1 + e), e / (1 + e)])  # 0.8808, 0.1192
+    v1, v2 = np.array(EXAMPLE_VALUES)
+    np.testing.assert_allclose(s.z, s.weights[0] * v1 + s.weights[1] * v2)
+    np.testing.assert_allclose(s.z.round(2), (0.88 * v1 + 0.12 * v2).round(2))  # the article's z, to 2 decimals
+    np.testing.assert_allclose(s.weighted.sum(axis=0), s.z)
+
+
+def test_worked_example_equals_the_core_softmax_and_a_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    scores, V = rng.normal(scale=30, size=3), rng.normal(size=(3, 4))
+    s = score_steps(scores, 16, V)
+    brute = [math.exp(x / 4) for x in scores]
+    np.testing.assert_allclose(s.weights, [b / sum(brute) for b in brute])
+    np.testing.assert_allclose(s.weights, softmax(scores / 4))
+    np.testing.assert_allclose(s.z, s.weights @ V)
+
+
+@pytest.mark.parametrize(
+    ("scores", "d_k", "V", "match"),
+    [
+        ([1.0, 2.0], 0, [[1.0], [2.0]], "d_k must be"),
+        ([1.0, 2.0], 2.5, [[1.0], [2.0]], "d_k must be"),
+        ([1.0, float("nan")], 4, [[1.0], [2.0]], "finite"),
+        ([1.0, 2.0], 4, [[1.0]], "one value vector per score"),
+        ([], 4, [[1.0]], "non-empty"),
+        ([1.0, 2.0], 4, [[1.0], ["x"]], "numbers"),
+    ],
+)
+def test_worked_example_bad_input(scores, d_k, V, match) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        score_steps(scores, d_k, V)
 
 
 # ----------------------------------------------------------------------------- Riley, part 1
@@ -149,6 +201,60 @@ def test_riley_bad_input(ins) -> None:
         riley_parts(ins, "我爱吃苹果")
     with pytest.raises(QueryError):
         riley_parts(ins, "  ")
+
+
+# ----------------------------------------------------------------------------- Riley, carried to the end
+
+
+def test_pairwise_update_by_hand() -> None:
+    """Keys (1, 0) and (3, 4)/5: rel = 0.6; v_a' = 0.6 · (10, 0) + 0.4 · (0, 10) = (6, 4)."""
+    rel, new = pairwise_update([[1.0, 0.0], [3.0, 4.0]], [[10.0, 0.0], [0.0, 10.0]], 0, 1)
+    assert rel == pytest.approx(0.6)
+    np.testing.assert_allclose(new, [6.0, 4.0], rtol=1e-6)
+    rel, new = pairwise_update([[1.0, 0.0], [-1.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]], 0, 1)
+    assert rel == pytest.approx(-math.sqrt(0.5)), "unit vectors at 135°: a negative relevance"
+    np.testing.assert_allclose(new, [rel, 1 - rel], rtol=1e-6)  # more than all of v_a, less than none of v_b
+    rel, new = pairwise_update([[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [5.0, 6.0]], 0, 1)
+    assert rel == pytest.approx(1.0) and np.allclose(new, [1.0, 2.0]), "rel = 1 keeps v_a, by the formula"
+
+
+def test_relevance_update_by_hand() -> None:
+    w, new = relevance_update([2.0, 1.0, 1.0], [[4.0, 0.0], [0.0, 4.0], [4.0, 4.0]])
+    np.testing.assert_allclose(w, [0.5, 0.25, 0.25])
+    np.testing.assert_allclose(new, [3.0, 2.0])
+    w, new = relevance_update([1.0, -1.0], [[1.0], [2.0]])
+    assert np.isnan(w).all() and np.isnan(new).all(), "relevances summing to 0 cannot be divided by it"
+    with pytest.raises(InvalidParameterError):
+        relevance_update([1.0, 2.0], [[1.0]])
+    with pytest.raises(InvalidParameterError, match="length 0"):
+        unit_rows([[0.0, 0.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize(("sentence", "layer", "head", "other"), [(RILEY_ES, 2, 4, "perro"), (RILEY_EN, 4, 7, "dog")])
+def test_riley_update_equals_a_hand_computation_on_the_models_vectors(ins, sentence, layer, head, other) -> None:
+    r = riley_parts(ins, sentence, layer, head)
+    a, b = r.index("riley"), r.index(other)
+    u = r.update(a, b)
+    K, V, Q = (np.asarray(x, dtype=np.float64) for x in (r.K, r.V, r.Q))
+    ka, kb = K[a] / np.linalg.norm(K[a]), K[b] / np.linalg.norm(K[b])
+    rel = float(ka @ kb)
+    assert u.relevance == pytest.approx(rel, abs=1e-6)
+    np.testing.assert_allclose(u.pair_value, rel * V[a] + (1 - rel) * V[b], rtol=1e-5, atol=1e-6)
+    cos = [float(ka @ (k / np.linalg.norm(k))) for k in K]
+    np.testing.assert_allclose(u.key_weights, [c / sum(cos) for c in cos], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(u.key_value, (np.array(cos) / sum(cos)) @ V, rtol=1e-4, atol=1e-5)
+    qk = Q[a] @ K.T  # the √hd the model divides by cancels when a row is divided by its sum
+    np.testing.assert_allclose(u.query_weights, qk / qk.sum(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(u.query_value, (qk / qk.sum()) @ V, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(u.softmax_value, softmax(qk / math.sqrt(K.shape[1])) @ V, rtol=1e-4, atol=1e-5)
+    assert -1.0 <= r.cos_kk.min() and r.cos_kk.max() <= 1.0 + 1e-6
+    np.testing.assert_allclose(np.diag(r.cos_kk), 1.0, atol=1e-6)
+
+
+def test_the_articles_keys_can_have_a_negative_dot_product(ins) -> None:
+    """The article says unit keys give relevances in [0, 1]; the model's unit keys go below 0."""
+    r = riley_parts(ins, RILEY_ES, 2, 4)
+    assert float(r.cos_kk.min()) < 0
 
 
 # ----------------------------------------------------------------------------- alignment

@@ -38,9 +38,13 @@ from retrieval_attention.inspector.results import (
 from retrieval_attention.inspector.walkthrough import (
     ORIGINAL_TRANSFORMER,
     MatrixShapes,
+    SelfHead,
     Walkthrough,
     check_model_sentence,
+    special_mask,
+    strongest_self_head,
     walkthrough,
+    without_special,
     word_attention,
 )
 from retrieval_attention.inspector.words import WordAttention, merge_vectors, merge_weights, word_groups, word_labels
@@ -70,6 +74,7 @@ __all__ = [
     "PermutationCheck",
     "ProjectionPicture",
     "Relevance",
+    "SelfHead",
     "TransformerInspector",
     "Walkthrough",
     "WordAttention",
@@ -83,7 +88,10 @@ __all__ = [
     "pca_2d",
     "permutation_check",
     "projection_picture",
+    "special_mask",
+    "strongest_self_head",
     "walkthrough",
+    "without_special",
     "word_attention",
     "word_groups",
     "word_labels",

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.config import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from retrieval_attention.core.attention import softmax
 from retrieval_attention.core.validate import check_index, check_sentence
 from retrieval_attention.encoders.base import resolve_model_path
-from retrieval_attention.errors import QueryError, UnknownTokenError
+from retrieval_attention.errors import InvalidParameterError, QueryError, UnknownTokenError
 from retrieval_attention.inspector.model import TransformerInspector
 from retrieval_attention.inspector.results import F32, _frozen
 from retrieval_attention.inspector.words import WordAttention, merge_weights, word_groups, word_labels
@@ -40,10 +41,14 @@ from retrieval_attention.inspector.words import WordAttention, merge_weights, wo
 __all__ = [
     "ORIGINAL_TRANSFORMER",
     "MatrixShapes",
+    "SelfHead",
     "Walkthrough",
     "check_model_sentence",
     "is_cjk",
+    "special_mask",
+    "strongest_self_head",
     "walkthrough",
+    "without_special",
     "word_attention",
 ]
 
@@ -190,6 +195,16 @@ class Walkthrough:
         """The query token's text."""
         return self.tokens[self.token]
 
+    @property
+    def special(self) -> NDArray[np.bool_]:
+        """(T,) True at [CLS] and [SEP] (:func:`special_mask`)."""
+        return special_mask(self.tokens)
+
+    @property
+    def value_lengths(self) -> F32:
+        """(T,) ‖v_j‖: how much each token's value can add to z (a short value adds little, whatever its weight)."""
+        return _frozen(np.linalg.norm(self.V, axis=1))
+
 
 def walkthrough(inspector: TransformerInspector, sentence: str, layer: int, head: int, token: int) -> Walkthrough:
     """The steps of self-attention for one query token, from the model's own q, K, V.
@@ -262,3 +277,105 @@ def word_attention(inspector: TransformerInspector, sentence: str, layer: int) -
         layer=att.layer, tokens=tokens, words=word_labels(tokens, groups), groups=groups,
         weights=merge_weights(att.weights, groups),
     )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- [CLS] and [SEP] set aside
+
+
+def without_special(weights: ArrayLike, special: ArrayLike) -> F32:
+    """Attention weights with the special tokens' share removed and the rest renormalised to sum 1.
+
+    A trained head often parks much of a row's weight on [CLS] or [SEP], a resting place whose
+    value carries little. Setting those columns to 0 and dividing by what is left shows how the
+    head shares its weight among the words: ``w'_j = w_j / Σ_{i not special} w_i`` for the
+    other j. A row that puts all its weight on special tokens has nothing left: it comes back NaN.
+
+    Args:
+        weights: (..., T) rows of weights, each summing to 1.
+        special: (T,) True at the special tokens' positions ([CLS] first and [SEP] last for one sentence).
+
+    Returns:
+        (..., T) float32 weights: 0 at the special positions, the others summing to 1 (or NaN).
+
+    Raises:
+        InvalidParameterError: a mask that does not fit the rows, or that hides every token.
+
+    Example:
+        >>> without_special([0.21, 0.15, 0.25, 0.39], [True, False, False, True]).round(3)
+        array([0.   , 0.375, 0.625, 0.   ], dtype=float32)
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    mask = np.asarray(special, dtype=bool)
+    if w.ndim < 1 or mask.shape != (w.shape[-1],):
+        raise InvalidParameterError(f"need weights (..., T) and a mask (T,), got {w.shape} and {mask.shape}")
+    if mask.all():
+        raise InvalidParameterError("every token is special: no word is left to renormalise over")
+    kept = np.where(mask, 0.0, w)  # (..., T)
+    left = kept.sum(axis=-1, keepdims=True)  # (..., 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(left > 0, kept / left, np.nan)
+    return _frozen(out)
+
+
+def special_mask(tokens: tuple[str, ...]) -> NDArray[np.bool_]:
+    """Where the special tokens are: [CLS] first and [SEP] last (one sentence, never padded).
+
+    Args:
+        tokens: the T tokens of one sentence, as :func:`check_model_sentence` returns them.
+
+    Returns:
+        (T,) bool, True at positions 0 and T-1.
+
+    Example:
+        >>> special_mask(("[CLS]", "thinking", "machines", "[SEP]")).tolist()
+        [True, False, False, True]
+    """
+    mask = np.zeros(len(tokens), dtype=bool)
+    mask[[0, -1]] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class SelfHead:
+    """A head in which a token gives itself more weight than any other token ([CLS]/[SEP] included)."""
+
+    layer: int  # layer index, 0-based
+    head: int  # head index, 0-based
+    weight: float  # the weight the token gives itself there
+    heads: int  # how many heads of the model do the same (the token's largest weight is on itself)
+
+
+def strongest_self_head(inspector: TransformerInspector, sentence: str, token: int) -> SelfHead | None:
+    """Scan every layer and head for the one where ``token`` weighs itself most, as its largest weight.
+
+    Article 001 says the word being encoded usually gets the highest softmax score. In a trained
+    model that holds only in some heads; this finds them by measurement: among the heads whose
+    largest weight (over every token, [CLS] and [SEP] included) is on the token itself, the one
+    where that weight is largest.
+
+    Args:
+        inspector: the model.
+        sentence: one sentence (checked by :func:`check_model_sentence`).
+        token: the query position, 0..T-1.
+
+    Returns:
+        SelfHead, or None when no head of any layer gives the token its own largest weight.
+
+    Raises:
+        QueryError / UnknownTokenError: see :func:`check_model_sentence`; InvalidParameterError: bad token.
+
+    Example:
+        >>> from retrieval_attention.inspector import load_inspector
+        >>> best = strongest_self_head(load_inspector(), "Thinking Machines", 1)
+        >>> (best.layer, best.head), round(best.weight, 2)
+        ((5, 1), 0.81)
+    """
+    tokens = check_model_sentence(inspector, sentence)
+    token = check_index(token, len(tokens), "token")
+    rows = np.stack([t.weights[0, :, token] for t in inspector.trace(sentence).layers])  # (n_layers, h, T)
+    own = rows[..., token]  # (n_layers, h)
+    wins = rows.argmax(axis=-1) == token  # (n_layers, h)
+    if not wins.any():
+        return None
+    layer, head = np.unravel_index(int(np.argmax(np.where(wins, own, -1.0))), own.shape)
+    return SelfHead(layer=int(layer), head=int(head), weight=float(own[layer, head]), heads=int(wins.sum()))

@@ -17,6 +17,17 @@ makes the WEIGHTS asymmetric (each row has its own total), though the relevance 
 Part 3, queries against keys: relevance ``q_a · k_b``, asymmetric: Riley → perro differs from
 perro → Riley (:meth:`RileyParts.pair`). Per token with [CLS] and [SEP] kept, its softmax is the
 model's own attention.
+
+Each part carried to the end, with the article's own formulas (:meth:`RileyParts.update`):
+
+* part 2, one pair: ``rel = k_Riley · k_perro`` with unit keys (the article's keys are unit vectors,
+  so here each key is divided by its length: rel is their cosine, in [−1, 1]), then
+  ``v_Riley' = rel · v_Riley + (1 − rel) · v_perro`` (:func:`pairwise_update`);
+* part 2, the whole sentence: ``relevances = [k_Riley · k for k in keys]``, divided by their sum,
+  then ``v_Riley' = relevances · values`` (:func:`relevance_update`);
+* part 3: ``Q @ K.T``, each row divided by its sum, ``new_V = normalised @ V``; its row for Riley.
+  (The article's numpy line ``relevancias / relevancias.sum(axis=1)`` would divide column j by the
+  sum of row j; its text means each row by its own sum, which is what is computed here.)
 """
 
 from __future__ import annotations
@@ -41,8 +52,12 @@ __all__ = [
     "RileyPair",
     "RileyParts",
     "mix_values",
+    "RileyUpdate",
     "normalise_by_sum",
+    "pairwise_update",
+    "relevance_update",
     "riley_parts",
+    "unit_rows",
     "values_mix",
 ]
 
@@ -126,6 +141,110 @@ def normalise_by_sum(R: ArrayLike) -> tuple[F32, F32]:
     return _frozen(out), _frozen(sums)
 
 
+def unit_rows(X: ArrayLike) -> F32:
+    """Each row divided by its length, so that a row's dot product with itself is 1.
+
+    Args:
+        X: (n, e) vectors.
+
+    Returns:
+        (n, e) unit vectors.
+
+    Raises:
+        InvalidParameterError: not a 2-D array of finite numbers, or a row of length (about) 0.
+
+    Example:
+        >>> unit_rows([[3.0, 4.0], [0.0, 2.0]])
+        array([[0.6, 0.8],
+               [0. , 1. ]], dtype=float32)
+    """
+    A = np.asarray(X, dtype=np.float64)
+    if A.ndim != 2 or not np.isfinite(A).all():
+        raise InvalidParameterError(f"need (n, e) finite vectors, got shape {A.shape}")
+    norms = np.linalg.norm(A, axis=1)  # (n,)
+    if (norms < MIN_ROW_SUM).any():
+        raise InvalidParameterError("a vector of length 0 has no direction: it cannot be made a unit vector")
+    return _frozen(A / norms[:, None])
+
+
+def pairwise_update(K: ArrayLike, V: ArrayLike, a: int, b: int) -> tuple[float, F32]:
+    """Article 004, part 2, one pair: ``rel = k_a · k_b`` with unit keys, ``v_a' = rel · v_a + (1 − rel) · v_b``.
+
+    The article's keys are unit vectors, so its relevance is a cosine: it lies in [−1, 1], and in
+    [0, 1] only for keys less than 90° apart (always so for vectors with no negative numbers).
+    By the formula, rel = 1 keeps v_a and rel = 0 replaces it with v_b; a negative rel pushes
+    v_a away from v_b (a weight above 1 on v_a, below 0 on v_b).
+
+    Args:
+        K: (n, e) keys (divided here by their length).
+        V: (n, hd) values.
+        a: the word that is updated (Riley).
+        b: the word it takes in (perro).
+
+    Returns:
+        (rel, new v_a of shape (hd,)).
+
+    Raises:
+        InvalidParameterError: bad shapes, a key of length 0, or an index out of range.
+
+    Example:
+        >>> rel, new = pairwise_update([[1.0, 0.0], [3.0, 4.0]], [[10.0, 0.0], [0.0, 10.0]], 0, 1)
+        >>> round(rel, 6), new.round(4).tolist()
+        (0.6, [6.0, 4.0])
+    """
+    Kh = unit_rows(K).astype(np.float64)
+    V_ = np.asarray(V, dtype=np.float64)
+    if V_.ndim != 2 or V_.shape[0] != Kh.shape[0]:
+        raise InvalidParameterError(f"need one value per key: K {Kh.shape}, V {V_.shape}")
+    a, b = check_index(a, Kh.shape[0], "word"), check_index(b, Kh.shape[0], "word")
+    rel = float(Kh[a] @ Kh[b])
+    return rel, _frozen(rel * V_[a] + (1.0 - rel) * V_[b])
+
+
+def relevance_update(relevance: ArrayLike, V: ArrayLike) -> tuple[F32, F32]:
+    """Article 004's update of one word from a row of relevances: divide by their sum, weigh the values.
+
+    Part 2: ``relevances = [k_a · k for k in keys]; relevances /= sum(relevances); v_a = relevances · values``.
+    Part 3 is the same with ``q_a · k``, one row of ``Q @ K.T``.
+
+    Args:
+        relevance: (n,) the word's relevance with every word (itself included).
+        V: (n, hd) values.
+
+    Returns:
+        (weights (n,) summing to 1, new value (hd,)); both NaN when the relevances sum to about 0.
+
+    Raises:
+        InvalidParameterError: shapes that do not fit.
+
+    Example:
+        >>> w, new = relevance_update([3.0, 1.0], [[4.0, 0.0], [0.0, 4.0]])
+        >>> w.tolist(), new.tolist()
+        ([0.75, 0.25], [3.0, 1.0])
+    """
+    R = np.asarray(relevance, dtype=np.float64)
+    V_ = np.asarray(V, dtype=np.float64)
+    if R.ndim != 1 or V_.ndim != 2 or V_.shape[0] != R.shape[0]:
+        raise InvalidParameterError(f"need relevances (n,) and values (n, hd), got {R.shape} and {V_.shape}")
+    w = normalise_by_sum(R[None, :])[0][0].astype(np.float64)  # (n,)
+    return _frozen(w), _frozen(w @ V_)
+
+
+@dataclass(frozen=True, eq=False)
+class RileyUpdate:
+    """Word a's new value by each of the article's rules, with the model's vectors (n words, hd numbers)."""
+
+    a: int  # the word that is updated (Riley)
+    b: int  # the word it takes in, in the pairwise update (perro)
+    relevance: float  # part 2, one pair: k̂_a · k̂_b, unit keys (a cosine, in [−1, 1])
+    pair_value: F32  # (hd,) rel · v_a + (1 − rel) · v_b
+    key_weights: F32  # (n,) part 2, whole sentence: k̂_a · k̂_j divided by their sum
+    key_value: F32  # (hd,) key_weights @ V
+    query_weights: F32  # (n,) part 3: q_a · k_j divided by their sum (row a of the normalised Q Kᵀ)
+    query_value: F32  # (hd,) query_weights @ V: row a of new_V
+    softmax_value: F32  # (hd,) softmax(q_a · k_j / √hd) @ V: what attention does instead
+
+
 @dataclass(frozen=True, eq=False)
 class RileyPair:
     """Both directions between two words: a → b is row a, column b."""
@@ -193,6 +312,23 @@ class RileyParts:
     def mix(self, i: int, j: int, ratio: float = ARTICLE_RATIO) -> F32:
         """Part 1: ``ratio · v_i + (1 − ratio) · v_j`` (hd,)."""
         return values_mix(self.V, i, j, ratio)
+
+    @property
+    def cos_kk(self) -> F32:
+        """(n, n) k̂_a · k̂_b: the keys made unit vectors, as the article's (cosines, in [−1, 1])."""
+        Kh = unit_rows(self.K)
+        return _frozen(Kh @ Kh.T)
+
+    def update(self, a: int, b: int) -> RileyUpdate:
+        """Word a's new value by the article's part 2 (with word b, then the whole sentence) and part 3."""
+        a, b = check_index(a, len(self.labels), "word"), check_index(b, len(self.labels), "word")
+        rel, pair_value = pairwise_update(self.K, self.V, a, b)
+        key_weights, key_value = relevance_update(self.cos_kk[a], self.V)
+        query_weights, query_value = relevance_update(self.qk[a], self.V)
+        return RileyUpdate(
+            a=a, b=b, relevance=rel, pair_value=pair_value, key_weights=key_weights, key_value=key_value,
+            query_weights=query_weights, query_value=query_value, softmax_value=_frozen(self.qk_softmax[a] @ self.V),
+        )  # fmt: skip
 
     def pair(self, a: int, b: int) -> RileyPair:
         """Both directions between words ``a`` and ``b`` (indices into ``labels``)."""

@@ -4,6 +4,8 @@ The article builds self-attention in three tries on "El perro de Evan, Riley, es
 nunca deja de moverse": values only (a fixed mix), keys only (k·k, symmetric; normalised by the
 row sum, then by softmax), queries against keys (q·k, asymmetric). Every vector is the model's own
 (all-MiniLM-L6-v2, one head of one layer), from :func:`retrieval_attention.lessons.riley_parts`.
+Parts 2 and 3 are carried to the end with the article's own formulas: the new value of word a
+(:mod:`ui.components.riley_update`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402
 from retrieval_attention.lessons import ARTICLE_RATIO, RILEY_EN, RILEY_ES, RileyParts, riley_parts  # noqa: E402
 from ui.components import articles as ui  # noqa: E402
 from ui.components.i18n import current_lang, fmt_number, fmt_percent  # noqa: E402
+from ui.components.riley_update import key_range, pair_update, query_update, sentence_update  # noqa: E402
 from ui.components.text import md  # noqa: E402
 
 #: A head where the article's pair makes its points, per sentence: (layer, head). Spanish: riley → perro
@@ -157,10 +160,10 @@ def part2(r: RileyParts, a: int, b: int) -> None:
     st.markdown(
         _(
             "Each word also gets a key k; the relevance of two words is k_a · k_b (here divided by √{hd}, as the "
-            "model does). The article's keys are unit vectors, so its relevances lie between 0 and 1; the model's "
-            "are not, and can be negative."
+            "model does, and not made unit vectors: the model's keys are not)."
         ).format(hd=r.K.shape[1])
     )
+    key_range(r)
     st.latex(r"\frac{k_a \cdot k_b}{\sqrt{d_k}} = \frac{k_b \cdot k_a}{\sqrt{d_k}}")
     n = len(r.labels)
     heatmap(
@@ -221,6 +224,9 @@ def part2(r: RileyParts, a: int, b: int) -> None:
             ba=ui.fmt_small(p.kk_weight_ba),
         )
     )
+    u = r.update(a, b)
+    pair_update(r, u)
+    sentence_update(r, u)
 
 
 def part3(r: RileyParts, a: int, b: int, words: bool) -> None:
@@ -278,6 +284,7 @@ def part3(r: RileyParts, a: int, b: int, words: bool) -> None:
         st.caption(
             _("Per token, as the model computes it; [CLS] and [SEP] are left out, as in the article's sentence.")
         )
+    query_update(r, r.update(a, b))
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Page: one token, step by step (article 001, 注意力机制, "Self-Attention单字计算").
 
-The article's five steps for one query token, on all-MiniLM-L6-v2: q, k_j, v_j; q·k_j; ÷√d_k
+First the article's own numbers by hand (112 and 96, ÷ 8, softmax 0.88 / 0.12, z), editable
+(:mod:`ui.components.worked_example`). Then the article's five steps for one query token, on all-MiniLM-L6-v2: q, k_j, v_j; q·k_j; ÷√d_k
 and softmax; w_j·v_j; their sum z. Then the matrix form with this model's shapes beside the
 article's (the original Transformer). Every number comes from
 :func:`retrieval_attention.inspector.walkthrough`, which the tests check against the model's own
@@ -16,8 +17,8 @@ from ui.components.i18n import _
 st.title(_("One token, step by step"))
 st.markdown(
     _(
-        "Article 001 computes self-attention for one word in five steps. Here the same five steps run "
-        "inside a real model, all-MiniLM-L6-v2, for the token you click."
+        "Article 001 computes self-attention for one word in five steps. First its own numbers, by hand; then "
+        "the same five steps inside a real model, all-MiniLM-L6-v2, for the token you click."
     )
 )
 
@@ -37,6 +38,8 @@ from retrieval_attention.lessons import RILEY_EN, RILEY_ES  # noqa: E402
 from ui.components import articles as ui  # noqa: E402
 from ui.components.i18n import N_, fmt_number  # noqa: E402
 from ui.components.text import md  # noqa: E402
+from ui.components.walkthrough_itself import itself_section  # noqa: E402
+from ui.components.worked_example import by_hand_section  # noqa: E402
 
 #: The article's own two words.
 THINKING = "Thinking Machines"
@@ -149,6 +152,7 @@ def scores_section(w: Walkthrough, sentence: str, words: bool, ins: TransformerI
     )
     if words:
         word_weights(w, sentence, ins)
+    itself_section(w, ins)
 
 
 def word_weights(w: Walkthrough, sentence: str, ins: TransformerInspector) -> None:
@@ -241,6 +245,8 @@ def main() -> None:
             "its query against their keys."
         ),
     )
+    by_hand_section()
+    st.header(_("The same steps in a trained model"))
     ins = ui.get_inspector()
     sentence, layer, head = controls_ui(ins)
     if not sentence:
