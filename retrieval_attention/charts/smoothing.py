@@ -10,6 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from retrieval_attention.charts.theme import BLACK, BLUE, GREEN, GREY, ORANGE, VERMILLION
+from retrieval_attention.i18n import N_
 
 __all__ = [
     "SMOOTHING_TEXT",
@@ -21,14 +22,14 @@ __all__ = [
 
 #: The English text of this module's charts; a page passes its translation as ``text`` (any subset).
 SMOOTHING_TEXT = {
-    "time": "time step t",
-    "value": "value",
-    "weight": "weight",
-    "clean": "clean",
-    "smoothed": "smoothed: {name}",
-    "weight_of": "weight: {name}",
-    "subtitle": "grey dots: the noisy series · orange line: step t = {step}",
-    "row_title": "The weight row of step t = {step}: how much of each step it averages",
+    "time": N_("time step t"),
+    "value": N_("value"),
+    "weight": N_("weight"),
+    "clean": N_("clean"),
+    "smoothed": N_("smoothed: {name}"),
+    "weight_of": N_("weight: {name}"),
+    "subtitle": N_("grey dots: the noisy series · orange line: step t = {step}"),
+    "row_title": N_("The weight row of step t = {step}: how much of each step it averages"),
 }
 
 

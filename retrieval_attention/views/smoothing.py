@@ -167,7 +167,8 @@ def _charts(frame: pd.DataFrame, settings: SmoothingSettings, title: str, key: s
 
 def smoothing_title(lang: str = "en") -> str:
     """The page's title."""
-    return _gettext(lang)("Attention as smoothing")
+    _ = _gettext(lang)  # bound to _ so that the string is extracted for translation
+    return _("Attention as smoothing")
 
 
 def smoothing_intro(lang: str = "en") -> tuple[Text, ...]:
