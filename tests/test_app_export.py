@@ -308,3 +308,41 @@ def test_the_recommenders_leave_last_out_table_is_in_the_lesson():
     assert len(ranks.rows) == len(per_persona) and ranks.columns == tuple(per_persona.columns)
     assert any(p.startswith("Settings: softmax, T = 0.1") for p in section.paragraphs)
     assert any(p.startswith("What this measures, honestly.") for p in section.paragraphs)
+
+
+def _page_specs(at: AppTest) -> list[dict[str, Any]]:
+    return [without_data(json.loads(c.proto.spec)) for c in at.get("vega_lite_chart")]
+
+
+def _file_specs(html: str) -> list[dict[str, Any]]:
+    return [without_data(s) for s in html_charts(html)]
+
+
+def _file_metrics(html: str) -> list[str]:
+    rows = "".join(re.findall(r'<dl class="metrics">(.*?)</dl>', html, re.S))
+    return re.findall(r"<dt>[^<]*</dt><dd>([^<]*)</dd>", rows)
+
+
+def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k not in ("width", "height", "autosize")}  # the page sizes these
+
+
+def test_a_built_page_saves_the_document_it_drew_after_a_slider_and_a_fragment_rerun(clicks):
+    """One author: the smoothing page draws views.smoothing's document; the file is that document."""
+    at = open_page("ui/pages/lesson_smoothing.py")
+    name = next(n for n in clicks if n.startswith("smoothing-"))
+    first = click(clicks, name)
+    assert [_comparable(s) for s in _file_specs(first)] == [_comparable(s) for s in _page_specs(at)]
+    assert [m.value for m in at.metric] == _file_metrics(first)
+
+    at.select_slider(key="kernel_width").set_value(16.0).run()  # a full run
+    full, full_metrics = _page_specs(at), [m.value for m in at.metric]
+    assert [_comparable(s) for s in _file_specs(click(clicks, name))] == [_comparable(s) for s in full]
+    at.select_slider(key="content_width").set_value(1.0)
+    fragment_rerun(at, "content_part")  # only section 2 reruns: AppTest's tree then holds only its elements
+    saved = click(clicks, name)
+    assert "σ = 16" in saved and "σ = 1)" in saved
+    fragment = _page_specs(at)
+    assert len(fragment) == 2, "section 2 draws two charts"
+    assert [_comparable(s) for s in _file_specs(saved)] == [_comparable(s) for s in full[:2] + fragment]
+    assert _file_metrics(saved) == full_metrics[:4] + [m.value for m in at.metric]
