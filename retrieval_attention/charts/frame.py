@@ -56,7 +56,7 @@ FRAME_TEXT: dict[str, str] = {
     "feed_forward": N_("feed-forward, each position on its own"),
     "encoder_output": N_("encoder output: one vector per input token"),
     "kv": N_("K, V"),
-    "next_word": N_("next word"),
+    "next_word": N_("next word: {word}"),
 }
 
 _NODE = 'node [shape=box, style="rounded,filled", fillcolor="white", color="{c}", fontname="sans-serif"];'
@@ -79,6 +79,15 @@ def subscript(name: str, *indices: int) -> str:
 def _q(text: str) -> str:
     """``text`` as a DOT quoted string: backslashes and quotes escaped, a newline as DOT's ``\\n``."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _two_lines(label: str) -> str:
+    """``label`` broken after its first colon (``:`` or ``：``), so a wide block draws as two short lines."""
+    for colon in (": ", "："):
+        head, sep, tail = label.partition(colon)
+        if sep:
+            return head + sep.strip() + "\n" + tail
+    return label
 
 
 def _text(given: Mapping[str, str] | None) -> dict[str, str]:
@@ -132,7 +141,7 @@ def rnn_dot(
     lines += ["{rank=same; " + " ".join(f"h{j};" for j in range(1, n + 1)) + "}"]
     lines += [
         "}",
-        f"c [label={_q(t['bottleneck'])}, fillcolor={_q(VERMILLION)}, fontcolor=white, color={_q(VERMILLION)}];",
+        f"c [label={_q(_two_lines(t['bottleneck']))}, fillcolor={_q(VERMILLION)}, fontcolor=white, color={_q(VERMILLION)}];",
     ]
     lines += [f"h{n} -> c [color={_q(BLUE)}, penwidth=2];"]
     lines += ["subgraph cluster_decoder {", f"label={_q(t['decoder_rnn'])}; labelloc=b; color={_q(ORANGE)};"]
@@ -234,15 +243,19 @@ def transformer_dot(
     lines[1] = "rankdir=BT; newrank=true; nodesep=0.6; ranksep=0.35;"
     lines += ["subgraph cluster_encoder {", f"label={_q(t['encoder'])}; color={_q(BLUE)};"]
     lines += [f"enc_in [label={_q(t['inputs'] + chr(10) + ' '.join(xs))}, shape=plaintext, style=solid];"]
-    lines += [f"enc_self [label={_q(t['self_attention'])}, fillcolor={_q(BLUE)}, fontcolor=white, color={_q(BLUE)}];"]
-    lines += [f"enc_ffn [label={_q(t['feed_forward'])}];", f"enc_out [label={_q(t['encoder_output'])}];"]
+    lines += [
+        f"enc_self [label={_q(_two_lines(t['self_attention']))}, fillcolor={_q(BLUE)}, fontcolor=white, color={_q(BLUE)}];"
+    ]
+    lines += [f"enc_ffn [label={_q(t['feed_forward'])}];", f"enc_out [label={_q(_two_lines(t['encoder_output']))}];"]
     lines += ['enc_in -> enc_self [label="Q, K, V"];', "enc_self -> enc_ffn;", "enc_ffn -> enc_out;", "}"]
     lines += ["subgraph cluster_decoder {", f"label={_q(t['decoder'])}; color={_q(ORANGE)};"]
     lines += [f"dec_in [label={_q(t['outputs_so_far'] + chr(10) + so_far)}, shape=plaintext, style=solid];"]
-    lines += [f"dec_causal [label={_q(t['causal_attention'])}, fillcolor={_q(ORANGE)}, color={_q(ORANGE)}];"]
-    lines += [f"dec_cross [label={_q(t['cross_attention'])}, fillcolor={_q(SKY)}, color={_q(SKY)}];"]
+    lines += [
+        f"dec_causal [label={_q(_two_lines(t['causal_attention']))}, fillcolor={_q(ORANGE)}, color={_q(ORANGE)}];"
+    ]
+    lines += [f"dec_cross [label={_q(_two_lines(t['cross_attention']))}, fillcolor={_q(SKY)}, color={_q(SKY)}];"]
     lines += [f"dec_ffn [label={_q(t['feed_forward'])}];"]
-    lines += [f"dec_out [label={_q(t['next_word'] + ': ' + ys[-1])}, shape=plaintext, style=solid];"]
+    lines += [f"dec_out [label={_q(t['next_word'].format(word=ys[-1]))}, shape=plaintext, style=solid];"]
     lines += ['dec_in -> dec_causal [label="Q, K, V"];', 'dec_causal -> dec_cross [label="Q"];']
     lines += ["dec_cross -> dec_ffn;", "dec_ffn -> dec_out;", "}"]
     lines += [f"enc_out -> dec_cross [label={_q(t['kv'])}, color={_q(SKY)}, penwidth=2];"]
