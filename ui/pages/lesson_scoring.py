@@ -19,7 +19,8 @@ st.markdown(
     )
 )
 
-from contextlib import AbstractContextManager, nullcontext  # noqa: E402  (the imports follow the title, on purpose)
+import threading  # noqa: E402  (the imports follow the title, on purpose)
+from contextlib import AbstractContextManager, nullcontext  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -130,21 +131,23 @@ def peakiness() -> PeakinessResult:
 
 
 @st.cache_resource(show_spinner=False)
-def _fits() -> dict[str, AdditiveFit]:
-    """The trained additive scorers of this server, by corpus: filled by :func:`trained_additive`."""
-    return {}
+def _fits() -> tuple[dict[str, AdditiveFit], threading.Lock]:
+    """The trained additive scorers of this server, by corpus (filled by :func:`trained_additive`), and a lock
+    so that two sessions arriving together train once (the second waits behind the first's progress bar)."""
+    return {}, threading.Lock()
 
 
 def trained_additive(store: ra.KeyValueStore) -> AdditiveFit:
     """The additive scorer trained on this corpus (once per server and corpus), with a progress bar the first time."""
-    fits, key = _fits(), corpus_key()
+    (fits, lock), key = _fits(), corpus_key()
     if key not in fits:
         bar = st.progress(0.0, text=_("Training the additive scorer on this corpus (once per server)…"))
-        with _one_thread():
-            fits[key] = fit_additive(
-                store.K, store.value_embeddings, hidden=HIDDEN, steps=FIT_STEPS, seed=SEED,
-                progress=lambda done, total: bar.progress(done / total),
-            )  # fmt: skip
+        with lock, _one_thread():
+            if key not in fits:
+                fits[key] = fit_additive(
+                    store.K, store.value_embeddings, hidden=HIDDEN, steps=FIT_STEPS, seed=SEED,
+                    progress=lambda done, total: bar.progress(done / total),
+                )  # fmt: skip
         bar.empty()
     return fits[key]
 
