@@ -141,12 +141,13 @@ def trained_additive(store: ra.KeyValueStore) -> AdditiveFit:
     """The additive scorer trained on this corpus (once per server and corpus), with a progress bar the first time."""
     (fits, lock), key = _fits(), corpus_key()
     if key not in fits:
-        bar = st.progress(0.0, text=_("Training the additive scorer on this corpus (once per server)…"))
+        label = _("Training the additive scorer on this corpus (once per server)…")
+        bar = st.progress(0.0, text=label)
         with lock, _one_thread():
             if key not in fits:
                 fits[key] = fit_additive(
                     store.K, store.value_embeddings, hidden=HIDDEN, steps=FIT_STEPS, seed=SEED,
-                    progress=lambda done, total: bar.progress(done / total),
+                    progress=lambda done, total: bar.progress(done / total, text=label),  # each call sets the text
                 )  # fmt: skip
         bar.empty()
     return fits[key]
