@@ -43,4 +43,6 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+# expanded=True: with more than twelve pages Streamlit would otherwise show ten and hide the rest behind
+# "View N more", and a student would not see the last articles or the glossary
+st.navigation(PAGES, expanded=True).run()
