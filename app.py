@@ -29,6 +29,7 @@ PAGES = {
         st.Page("ui/pages/recommender.py", title=_("Target attention (DIN)"), icon=":material/recommend:"),
     ],
     _("Inside a transformer"): [
+        st.Page("ui/pages/frame.py", title=_("From RNN to Transformer"), icon=":material/account_tree:"),
         st.Page("ui/pages/transformer.py", title=_("Self, cross and causal attention"), icon=":material/hub:"),
     ],
     _("Lessons"): [
@@ -42,4 +43,6 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+# expanded=True: with more than twelve pages Streamlit would otherwise show ten and hide the rest behind
+# "View N more", and a student would not see the last articles or the glossary
+st.navigation(PAGES, expanded=True).run()

@@ -92,7 +92,8 @@ def scores_strip_chart(frame: pd.DataFrame, top: int = 5, text: Mapping[str, str
     """One strip per scorer: a tick per key at its score; the first scorer's top keys in orange.
 
     Where the orange ticks sit tells whether a scorer ranks keys like the first one: at the right
-    end for the dot-product family, scattered for an untrained additive network. ``text``: translations
+    end for the dot-product family, scattered for an untrained additive network, mostly near the right end for a
+    trained one. ``text``: translations
     of :data:`SCORING_TEXT`.
     """
     t = _text(text)

@@ -8,8 +8,9 @@ Shapes: q is (d,) for one query or (m, d) for m queries, K is (n, d); scores are
 * ``cosine_scores``      q·k / (‖q‖ ‖k‖); equals the dot product on L2-normalised embeddings.
 * ``AdditiveScorer``     Bahdanau's vᵀ tanh(W q + U k): a small network with one hidden layer.
 
-The additive scorer here is **untrained**: W, U and v are seeded random numbers, so its scores
-rank keys arbitrarily. It exists to show the shape of the computation and what it costs. Because
+``AdditiveScorer.random`` gives seeded random W, U and v, whose scores rank keys arbitrarily;
+``retrieval_attention.core.scoring_fit.fit_additive`` trains them to reproduce an encoder's cosine,
+which is what the scoring lesson shows. The cost does not depend on the weights' values. Because
 the tanh sits between q and k, the score cannot be split into "something of q" · "something of k",
 so a network pass is needed for each of the m·n (query, key) pairs. A dot-product score
 (W q)·(U k) projects each side once (m + n projections) and then needs one matrix multiply.

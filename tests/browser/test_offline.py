@@ -18,6 +18,7 @@ PAGES = {
     "Three retrievals": "Attention is soft retrieval",
     "The analogy in 60 seconds": "The analogy in 60 seconds",
     "Target attention (DIN)": "Target attention: the query is the video",
+    "From RNN to Transformer": "The frame: from RNN to Transformer",
     "Self, cross and causal attention": "Inside a real transformer",
     "Scoring functions": "Scoring functions: how a query is compared with a key",
     "Attention as smoothing": "Attention as smoothing",

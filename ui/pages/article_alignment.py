@@ -14,6 +14,7 @@ import streamlit as st
 from ui.components.i18n import _
 
 st.title(_("Bahdanau, and 我爱吃苹果 aligned"))
+st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
 st.markdown(
     _(
         "Articles 000 and 001 start from translation: each English word looks back at the Chinese words. "

@@ -15,6 +15,7 @@ import streamlit as st
 from ui.components.i18n import _
 
 st.title(_("One token, step by step"))
+st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
 st.markdown(
     _(
         "Article 001 computes self-attention for one word in five steps. First its own numbers, by hand; then "

@@ -12,6 +12,7 @@ import streamlit as st
 from ui.components.i18n import N_, _, current_lang
 
 st.title(_("Inside a real transformer"))
+st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
 st.markdown(
     _(
         "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
