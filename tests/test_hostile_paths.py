@@ -212,7 +212,8 @@ def test_app_says_what_is_wrong_with_a_corpus_variable_that_names_no_file(monkey
     monkeypatch.setenv("RETRIEVAL_ATTENTION_CORPUS", f"/tmp/{LONG}/corpus.csv")
     app = AppTest.from_file(APP, default_timeout=300).run()
     assert not app.exception, app.exception
-    assert any("300 bytes long" in e.value for e in app.error), [e.value for e in app.error]
+    errors = [e.value for e in app.error]
+    assert any("Could not load the server's corpus" in e and "300 bytes long" in e for e in errors), errors
 
 
 # -- 2. files the user did not ask to destroy -------------------------------------------------------------
