@@ -46,7 +46,8 @@ def cli(*args: str, timeout: float = 300, cache: Path | None = None, **kwargs) -
     if cache is not None:
         env[CACHE_ENV_VAR] = str(cache)
     env.update(kwargs.pop("env", {}))
-    kwargs.setdefault("capture_output", True)
+    if "stdout" not in kwargs:
+        kwargs["capture_output"] = True
     return subprocess.run(
         [sys.executable, "-m", "retrieval_attention", *args], env=env, timeout=timeout, text=True, **kwargs
     )
