@@ -185,10 +185,10 @@ class _OutputError(Exception):
     """Writing to stdout failed; carries the :class:`OSError`."""
 
 
-def _out(text: str) -> None:
+def _out(text: str, end: str = "\n") -> None:
     """Print ``text`` to stdout and flush it now, so a full disk or a closed pipe shows up here."""
     try:
-        print(text)
+        print(text, end=end)
         sys.stdout.flush()
     except OSError as exc:
         raise _OutputError(exc) from exc
@@ -217,15 +217,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _lang_in(argv)
     try:
-        return _main(argv)
+        try:
+            return _main(argv)
+        finally:  # also after --help, which argparse prints and then exits with
+            _out("", end="")
     except KeyboardInterrupt:
         start = "\n" if sys.stderr.isatty() else ""  # after a progress line, or after the terminal's ^C
         line = load_translations(lang).gettext("interrupted; no file was left half-written")
         print(start + terminal_text(line), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _OutputError as exc:
+    except (_OutputError, BrokenPipeError) as exc:  # argparse's --help and usage print without _out
         _silence_stdout()
-        error = exc.args[0]
+        error = exc.args[0] if isinstance(exc, _OutputError) else exc
         if isinstance(error, BrokenPipeError):
             return EXIT_BROKEN_PIPE
         from retrieval_attention.infra.paths import os_problem

@@ -366,6 +366,13 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_1(corpus_file, cli_cache, ou
     assert p.stderr == "error: cannot write the output: No space left on device\n"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_help_on_a_full_disk_is_not_lost_silently():
+    with open("/dev/full", "w") as full:
+        p = cli("--help", "--lang", "zh", stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert p.returncode == 1 and p.stderr == "error: 无法写出结果：No space left on device\n"
+
+
 def test_ctrl_c_while_embedding_is_one_line_exit_130_and_no_half_file(tmp_path):
     """SIGINT once the progress line shows (stderr on a terminal), with a fresh cache folder."""
     rows = "".join(f"v{i},video number {i} about cats and dogs playing in the garden {i * 7}\n" for i in range(400))
