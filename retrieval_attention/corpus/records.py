@@ -7,6 +7,8 @@ import json
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
+from retrieval_attention.infra.paths import printable_label  # re-exported: its home is the paths module
+
 __all__ = [
     "FIELDS",
     "UNCATEGORISED",
@@ -54,19 +56,6 @@ def unencodable(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"a lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start + 1}"
     return None
-
-
-def printable_label(text: str) -> str:
-    """``text`` with every lone surrogate replaced by U+FFFD, for a file name shown as a label.
-
-    A file name with bytes that are not UTF-8 still opens (the OS gets the original bytes); only the
-    label that the app and the CLI print is cleaned.
-
-    Example:
-        >>> printable_label("caf\\udce9.csv")
-        'caf\\ufffd.csv'
-    """
-    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 @dataclass(frozen=True)

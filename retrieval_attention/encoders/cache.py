@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.config import default_cache_dir
+from retrieval_attention.config import cache_folder
+from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.infra.atomic import atomic_path
+from retrieval_attention.infra.paths import path_stat
 
 if TYPE_CHECKING:
     from retrieval_attention.encoders.base import Encoder, Progress
@@ -56,14 +58,26 @@ _SHA_DTYPE = np.dtype("<U64")  # the stored hex digest, a 0-d unicode array
 # -- model records --------------------------------------------------------------------------
 
 
-def model_record_path(fingerprint: str) -> Path:
-    return default_cache_dir() / "models" / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.json"
+def model_record_path(fingerprint: str) -> Path | None:
+    """Where the record of the model with this fingerprint lives; None if the cache folder is unusable."""
+    folder = cache_folder()
+    name = f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.json"
+    return None if folder is None else folder / "models" / name
+
+
+def _there(path: Path, what: str) -> bool:
+    """True if ``path`` exists; False if not, or (with a warning) if it cannot even be looked at."""
+    try:
+        return path_stat(path) is not None
+    except RetrievalAttentionError as exc:
+        log.warning("%s cannot be read (%s); working without it", what, exc)
+        return False
 
 
 def read_model_record(fingerprint: str) -> tuple[int, int] | None:
     """(dim, max_seq_length) recorded the last time the model with this fingerprint loaded, or None."""
     path = model_record_path(fingerprint)
-    if not path.exists():
+    if path is None or not _there(path, "the model info"):
         return None
     try:
         if path.stat().st_size > _MAX_RECORD_BYTES:
@@ -82,6 +96,8 @@ def read_model_record(fingerprint: str) -> tuple[int, int] | None:
 
 def write_model_record(fingerprint: str, dim: int, max_seq_length: int) -> None:
     path = model_record_path(fingerprint)
+    if path is None:
+        return
     info = {"format": _MODEL_INFO_FORMAT, "fingerprint": fingerprint, "dim": dim, "max_seq_length": max_seq_length}
     try:
         with atomic_path(path) as tmp:
@@ -139,7 +155,7 @@ def _read_cache(path: Path, n: int, dim: int) -> NDArray[np.float32] | None:
     Nothing is allocated from what the file declares: its size, its members and every header are
     checked against (n, dim) float32 first.
     """
-    if not path.exists():
+    if not _there(path, "the embedding cache"):
         return None
     try:
         expected = n * dim * 4
@@ -236,7 +252,9 @@ def _cached(
     """``encode()`` through the on-disk cache (read if intact, else encode and write atomically)."""
     if not use_cache:
         return encode()
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = cache_folder(cache_dir)
+    if folder is None:
+        return encode()
     path = folder / "embeddings" / f"{_cache_key(encoder, texts, kind)}.npz"
     cached = _read_cache(path, len(texts), encoder.dim)
     if cached is not None:

@@ -29,7 +29,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    # the name's start only: a name near the 255-byte limit plus the random part and ".tmp" would pass it
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=path.name[:40] + ".", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:

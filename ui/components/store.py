@@ -56,7 +56,13 @@ def set_session_corpus(corpus: ra.Corpus | None) -> None:
 
 
 def _stop_with(exc: ra.RetrievalAttentionError) -> None:
-    st.error(_("Could not load the encoder: {detail}").format(detail=md(str(exc))))
+    if isinstance(exc, ra.CorpusError):  # the server's corpus file ($RETRIEVAL_ATTENTION_CORPUS), not the model
+        headline = _("Could not load the server's corpus ({var}): {detail}").format(
+            var=md(f"${CORPUS_ENV_VAR}"), detail=md(str(exc))
+        )
+    else:
+        headline = _("Could not load the encoder: {detail}").format(detail=md(str(exc)))
+    st.error(headline)
     st.stop()
 
 
