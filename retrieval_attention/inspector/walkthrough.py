@@ -32,6 +32,7 @@ from retrieval_attention.config import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from retrieval_attention.core.attention import softmax
 from retrieval_attention.core.validate import check_index, check_sentence
 from retrieval_attention.encoders.base import resolve_model_path
+from retrieval_attention.encoders.e5_file import E5_FILE_NAME
 from retrieval_attention.errors import QueryError, UnknownTokenError
 from retrieval_attention.inspector.model import TransformerInspector
 from retrieval_attention.inspector.results import F32, _frozen
@@ -63,6 +64,8 @@ def _model_name(inspector: TransformerInspector) -> str:
     """The model's name for a message: all-MiniLM-L6-v2 for the default folder, else the folder's name."""
     if Path(inspector.path) == Path(resolve_model_path(DEFAULT_MODEL)):
         return DEFAULT_MODEL
+    if Path(inspector.path).name == E5_FILE_NAME:
+        return MULTILINGUAL_MODEL
     return Path(inspector.path).name
 
 
