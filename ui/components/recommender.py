@@ -46,11 +46,12 @@ class RecSettings:
     half_life: float | None  # recency half-life in videos; None = recency off
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def load_personas(_corpus: ra.Corpus, corpus_key: str) -> tuple[ra.Persona, ...]:
-    """The bundled watch histories, once per server and corpus; () if they do not fit the corpus."""
+@st.cache_resource(show_spinner=False, max_entries=12)
+def load_personas(_corpus: ra.Corpus, corpus_key: str, lang: str) -> tuple[ra.Persona, ...]:
+    """The bundled watch histories with names and descriptions in ``lang``, once per server, corpus and
+    language; () if they do not fit the corpus."""
     try:
-        return ra.load_histories(corpus=_corpus)
+        return ra.load_histories(corpus=_corpus, lang=lang)
     except ra.CorpusError:
         return ()
 

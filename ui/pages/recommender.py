@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import _, category_name, fmt_number, fmt_percent, fmt_setting
+from ui.components.i18n import _, category_name, current_lang, fmt_number, fmt_percent, fmt_setting
 
 st.title(_("Target attention: the query is the video"))
 st.markdown(
@@ -204,7 +204,7 @@ def main() -> None:
     model = encoder_ui()
     store = get_store(model)  # the page uses the cached key and value embeddings only
     cache_key = (model, shared_corpus_path() or "bundled")
-    personas = load_personas(store.corpus, cache_key[1])
+    personas = load_personas(store.corpus, cache_key[1], current_lang())
     history = history_ui(store.corpus, personas)
     s = controls_ui()
     if model == ra.MULTILINGUAL_MODEL and s.normalize:
