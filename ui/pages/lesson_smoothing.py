@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import N_, _, fmt_number, fmt_setting
+from ui.components.i18n import N_, _, fmt_number, fmt_setting, setting_labels
 
 st.title(_("Attention as smoothing"))
 st.markdown(
@@ -105,7 +105,7 @@ def position_section(s: NoisySeries, step: int) -> float:
         r"w_{t s} = \mathrm{softmax}_s\!\Big(-\frac{(t - s)^2}{2\sigma^2}\Big), \qquad \hat y_t = \sum_s w_{t s}\, y_s"
     )
     sigma = st.select_slider(
-        _("Kernel width σ (time steps)"), WIDTHS, value=3.0, key="kernel_width", format_func=lambda x: f"{x:g}"
+        _("Kernel width σ (time steps)"), WIDTHS, value=3.0, key="kernel_width", format_func=setting_labels(WIDTHS)
     )
     ys, W, gap = by_position(float(sigma))  # (n,), (n, n), float
     pos = _("by position")
@@ -195,7 +195,7 @@ def content_section(s: NoisySeries, step: int, sigma: float) -> None:
         CONTENT_WIDTHS,
         value=0.3,
         key="content_width",
-        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
+        format_func=setting_labels(CONTENT_WIDTHS),  # built in this run: see setting_labels
     )
     yp, Wp, _gap = by_position(sigma)
     yc, Wc = by_content(int(window), float(width))

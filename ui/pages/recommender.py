@@ -40,6 +40,7 @@ from ui.components.recommender import (  # noqa: E402
     evaluation_section,
     history_ui,
     load_personas,
+    odd_picks_note,
     ranked_column,
     target_metrics,
     target_ui,
@@ -196,6 +197,7 @@ def lists_section(recs: dict[str, Recommendations], corpus: ra.Corpus) -> None:
     n = max(len(recs[m].titles) for m in METHODS)  # the three lists side by side, as the lesson's table
     lists = {_(METHOD_NAMES[m]): [*recs[m].titles, *[""] * (n - len(recs[m].titles))] for m in METHODS}
     export.record_table(pd.DataFrame({_("rank"): range(1, n + 1), **lists}))
+    odd_picks_note(recs["attention"], corpus)
 
 
 def main() -> None:
