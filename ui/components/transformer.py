@@ -17,7 +17,7 @@ from retrieval_attention.inspector import LayerAttention, ModelCheck, Transforme
 from ui.components import export
 from ui.components.charts import show_chart
 from ui.components.controls import model_line
-from ui.components.i18n import _, chart_labels, fmt_number
+from ui.components.i18n import _, chart_labels, fmt_number, number_signs
 from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
@@ -314,6 +314,7 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
             asymmetry=asym,
             cell=cell,
             text=chart_text(),
+            decimal=number_signs()[0],
             key=f"tr_relevance_{name}",
             width="content",
             height="content",
