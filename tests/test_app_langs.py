@@ -4,6 +4,7 @@ recommender says why a pick from another topic, and the model pages can look ins
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -146,3 +147,21 @@ def test_the_topk_metrics_use_decimal_commas_in_spanish() -> None:
     at = open_page("ui/pages/lesson_topk.py", "es")
     values = [m.value for m in at.metric if m.label.startswith(("masa de la cola", "distancia TV"))]
     assert len(values) == 2 and all("," in v and "." not in v for v in values), values
+
+
+def test_the_continuum_charts_now_label_is_written_by_vega_in_the_charts_locale() -> None:
+    """'ahora: T = 0,05': the label is a Vega format() of T, so the chart's number locale gives it its comma."""
+    import numpy as np
+
+    from retrieval_attention.charts.retrieval import continuum_chart
+    from retrieval_attention.charts.theme import with_number_locale
+
+    W = np.full((3, 2), 0.5)
+    chart = with_number_locale(
+        continuum_chart(np.array([0.01, 0.05, 1.0]), W, ["a", "b"], 0.05, text={"now": "ahora: T = {t}"}), ","
+    )
+    spec = chart.to_dict()
+    calcs = [t["calculate"] for layer in spec["layer"] for t in layer.get("transform", []) if "calculate" in t]
+    assert calcs == ['"ahora: T = " + format(datum.T, \'~g\') + ""'] * 2  # the rule and its text
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert "ahora: T = 0.05" not in json.dumps(spec, ensure_ascii=False)  # no label written in Python
