@@ -40,9 +40,12 @@ __all__ = [
     "fmt_list",
     "fmt_number",
     "fmt_percent",
+    "fmt_setting",
+    "fmt_significant",
     "load_translations",
     "normalize_lang",
     "number_signs",
+    "tex_number",
 ]
 
 logger = logging.getLogger(__name__)
@@ -205,6 +208,27 @@ def fmt_setting(value: float, lang: str = DEFAULT_LANG) -> str:
         return text
     digits = len(text.partition(".")[2])
     return fmt_number(value, lang, digits)
+
+
+def fmt_significant(value: float, lang: str = DEFAULT_LANG, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, as ``%.4g`` writes it, with the locale's decimal sign.
+
+    Example:
+        >>> fmt_significant(0.79351, "es"), fmt_significant(1.0, "es"), fmt_significant(3.25e-05, "es", 3)
+        ('0,7935', '1', '3,25e-05')
+    """
+    mantissa, e, exponent = f"{value:.{digits}g}".partition("e")
+    return mantissa.replace(".", number_signs(lang)[0]) + (f"e{exponent}" if e else "")
+
+
+def tex_number(text: str) -> str:
+    """A formatted number made safe for TeX math: a comma (decimal or grouping) in braces, so TeX adds no space.
+
+    Example:
+        >>> tex_number(fmt_number(0.9137, "es", 4)), tex_number(fmt_number(12345.6, "en", 1))
+        ('0{,}9137', '12{,}345.6')
+    """
+    return text.replace(",", "{,}")
 
 
 def number_signs(lang: str = DEFAULT_LANG) -> tuple[str, str]:

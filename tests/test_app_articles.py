@@ -253,7 +253,7 @@ def test_riley_defaults_follow_the_language_and_parts_are_the_librarys():
     shown = text(at)
     assert "Exactly the same number." in shown and f"{p.kk:.3f}" in shown, "part 2: k·k is the same both ways"
     assert "(0.00)" not in shown
-    assert at.slider(key="ar_ratio").value == 0.75, "the article's mix"
+    assert at.select_slider(key="ar_ratio").value == 0.75, "the article's mix"
     got = titles(at)
     for title in (
         "K·Kᵀ: keys only",
@@ -286,7 +286,7 @@ def test_riley_pair_picker_shows_both_directions_and_the_mix_slider_moves():
         raise AssertionError("no values chart")
 
     before = mix()
-    at.slider(key="ar_ratio").set_value(1.0)
+    at.select_slider(key="ar_ratio").set_value(1.0)
     rerun(at)
     assert mix() != before, "the mix follows the slider"
     assert f"tomaría un {i18n.fmt_percent(0.0, 'es')} de otra" in text(at), "and the sentence under it"

@@ -359,3 +359,24 @@ def test_history_attention_refuses_shapes_that_do_not_fit():
     ):
         with pytest.raises(ra.InvalidParameterError):
             history_attention(*args, **kw)
+
+
+def test_personas_are_read_per_language() -> None:
+    """The bundled personas carry their names and descriptions in Chinese and Spanish; the ids and histories stay."""
+    en, zh, es = (ra.load_histories(lang=lang) for lang in ("en", "zh", "es"))
+    assert [p.id for p in en] == [p.id for p in zh] == [p.id for p in es]
+    assert [p.history for p in en] == [p.history for p in es]
+    for p_en, p_zh, p_es in zip(en, zh, es):
+        assert p_zh.name != p_en.name and p_zh.description != p_en.description
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in p_zh.name + p_zh.description)
+        assert p_es.name != p_en.name or p_es.description != p_en.description
+    priya = {p.id: p for p in es}["p8_snake_keeper_pythonista"]
+    assert priya.name == "Priya, cuidadora de serpientes que aprende Python"
+    assert ra.load_histories()[0].name == "Mei, home cook who codes"  # no language: as written
+
+
+def test_persona_translations_must_be_objects(tmp_path) -> None:
+    bad = tmp_path / "h.json"
+    bad.write_text('{"personas": [{"id": "a", "history": ["v001"], "translations": {"zh": "梅"}}]}', encoding="utf-8")
+    with pytest.raises(ra.CorpusError, match="translations"):
+        ra.load_histories(bad)

@@ -37,6 +37,7 @@ def relevance_heatmap(
     asymmetry: float,
     cell: int | None = None,
     text: Mapping[str, str] | None = None,
+    decimal: str = ".",
 ) -> alt.LayerChart:
     """One relevance matrix (K·Kᵀ or Q·Kᵀ) on a diverging scale around 0, the most asymmetric pair outlined.
 
@@ -50,6 +51,8 @@ def relevance_heatmap(
         asymmetry: ‖A − Aᵀ‖_F / ‖A‖_F of ``scores``, shown under the title.
         cell: pixels per cell; default :func:`cell_size` for half a page.
         text: translations of :data:`HEATMAP_TEXT` (subtitle, axis, legend and tooltip titles).
+        decimal: the decimal sign of the subtitle's number (``","`` in Spanish; the subtitle is text, so the
+            chart's number locale does not reach it).
     """
     t = _text(text)
     T = len(tokens)
@@ -59,7 +62,10 @@ def relevance_heatmap(
     f["pair"] = ((f["q"] == i) & (f["k"] == j)) | ((f["q"] == j) & (f["k"] == i))
     lim = float(max(np.abs(np.asarray(scores)).max(), 1e-6))
     base = alt.Chart(
-        f, title=alt.Title(title, subtitle=t["subtitle"].format(a=f"{asymmetry:.2f}"), subtitleFontSize=15)
+        f,
+        title=alt.Title(
+            title, subtitle=t["subtitle"].format(a=f"{asymmetry:.2f}".replace(".", decimal)), subtitleFontSize=15
+        ),
     )
     enc = {
         "x": alt.X("k:O", axis=_token_axis(tokens, t["key"], x=True, font=label_font(c), cell=c)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import altair as alt
@@ -181,8 +182,12 @@ def continuum_chart(
             ],
         )
     )
+    # "now: T = 0.05" is written by Vega's format(), so T gets the chart's number locale (0,05 in Spanish)
+    before, _, after = t["now"].partition("{t}")
+    label = f"{json.dumps(before)} + format(datum.T, '~g') + {json.dumps(after)}"
     rule = (
-        alt.Chart(pd.DataFrame({"T": [current], "label": [t["now"].format(t=f"{current:g}")]}))
+        alt.Chart(pd.DataFrame({"T": [current]}))
+        .transform_calculate(label=label)
         .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
         .encode(x=alt.X("T:Q"))
     )

@@ -164,32 +164,38 @@ def cost_frame(results: Mapping[str, CostResult], text: Mapping[str, str] | None
     return pd.DataFrame(rows)
 
 
-def format_seconds(s: float) -> str:
-    """Seconds as a short label: "1.23 s", "45.6 ms" or "789 µs".
+def format_seconds(s: float, decimal: str = ".") -> str:
+    """Seconds as a short label: "1.23 s", "45.6 ms" or "789 µs", with ``decimal`` as the decimal sign.
 
     Example:
-        >>> format_seconds(0.0123)
-        '12.3 ms'
+        >>> format_seconds(0.0123), format_seconds(0.0123, ",")
+        ('12.3 ms', '12,3 ms')
     """
     if s >= 1:
-        return f"{s:.2f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.1f} ms"
-    return f"{s * 1e6:.0f} µs"
+        text = f"{s:.2f} s"
+    elif s >= 1e-3:
+        text = f"{s * 1e3:.1f} ms"
+    else:
+        text = f"{s * 1e6:.0f} µs"
+    return text.replace(".", decimal)
 
 
 def cost_chart(
-    frame: pd.DataFrame, title: str = "Time to score m queries against n keys", text: Mapping[str, str] | None = None
+    frame: pd.DataFrame,
+    title: str = "Time to score m queries against n keys",
+    text: Mapping[str, str] | None = None,
+    decimal: str = ".",
 ) -> alt.LayerChart:
     """Horizontal bars of measured seconds per method on a log axis, labelled with the time.
 
     Bars start at the decade below the fastest time (a log axis has no zero) and the axis ends
-    a decade above the slowest, leaving room for the labels. ``text``: translations of :data:`SCORING_TEXT`.
+    a decade above the slowest, leaving room for the labels. ``text``: translations of :data:`SCORING_TEXT`;
+    ``decimal``: the labels' decimal sign (``","`` in Spanish).
     """
     t = _text(text)
     lo = 10.0 ** np.floor(np.log10(float(frame["seconds"].min())))
     hi = 10.0 ** np.ceil(np.log10(float(frame["seconds"].max())) + 0.5)
-    f = frame.assign(label=[format_seconds(s) for s in frame["seconds"]], base=lo)
+    f = frame.assign(label=[format_seconds(s, decimal) for s in frame["seconds"]], base=lo)
     order = list(dict.fromkeys(f["method"]))
     base = alt.Chart(f).encode(
         y=alt.Y("method:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),

@@ -272,12 +272,19 @@ def load_corpus(
     return parse_corpus(raw, p.name, source=source, max_rows=max_rows, max_bytes=max_bytes)
 
 
-def load_histories(path: str | Path | None = None, corpus: Corpus | None = None) -> tuple[Persona, ...]:
+def load_histories(
+    path: str | Path | None = None, corpus: Corpus | None = None, lang: str | None = None
+) -> tuple[Persona, ...]:
     """Load user watch histories (``{"personas": [...]}``); the bundled ones by default.
+
+    A persona may carry ``"translations": {"zh": {"name": ..., "description": ...}, "es": {...}}``;
+    the bundled ones do, for the app's languages.
 
     Args:
         path: a JSON file; None for the bundled ``data/histories.json``.
         corpus: if given, every video id must exist in it.
+        lang: a language code: each persona's name and description in that language when the file
+            has them (:meth:`Persona.in_language`); None keeps them as written.
 
     Raises:
         CorpusError: malformed file, empty history, unknown or repeated ids.
@@ -314,6 +321,21 @@ def load_histories(path: str | Path | None = None, corpus: Corpus | None = None)
                 description=text_field(obj.get("description", ""), "description", where),
                 history=tuple(ids),
                 watched_at=tuple(times) if len(times) == len(ids) else (),
+                translations=_persona_translations(obj.get("translations", {}), where),
             )
         )
-    return tuple(personas)
+    return tuple(p.in_language(lang) for p in personas) if lang else tuple(personas)
+
+
+def _persona_translations(obj: object, where: str) -> tuple[tuple[str, str, str], ...]:
+    """``{"zh": {"name": ..., "description": ...}, ...}`` -> ((lang, name, description), ...)."""
+    if not isinstance(obj, dict) or not all(isinstance(v, dict) for v in obj.values()):
+        raise CorpusError(f'{where}: translations must look like {{"zh": {{"name": ..., "description": ...}}}}')
+    return tuple(
+        (
+            text_field(code, "translations", where),
+            text_field(t.get("name", ""), "name", where),
+            text_field(t.get("description", ""), "description", where),
+        )
+        for code, t in obj.items()
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from retrieval_attention.infra.paths import printable_label  # re-exported: its home is the paths module
 
@@ -143,3 +143,17 @@ class Persona:
     description: str
     history: tuple[str, ...]  # video ids, in the order watched
     watched_at: tuple[str, ...] = ()  # ISO timestamps, same length as history (or empty)
+    translations: tuple[tuple[str, str, str], ...] = ()  # (language code, name, description) per language
+
+    def in_language(self, lang: str) -> Persona:
+        """This persona with its name and description in ``lang`` (as written when the file has no translation).
+
+        Example:
+            >>> p = Persona("p", "Mei", "cooks", ("v1",), translations=(("es", "Mei", "cocina"),))
+            >>> p.in_language("es").description, p.in_language("zh").description
+            ('cocina', 'cooks')
+        """
+        for code, name, description in self.translations:
+            if code == lang:
+                return replace(self, name=name or self.name, description=description or self.description)
+        return self

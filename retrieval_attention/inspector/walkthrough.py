@@ -24,15 +24,13 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from retrieval_attention.config import DEFAULT_MODEL, MULTILINGUAL_MODEL
+from retrieval_attention.config import MULTILINGUAL_MODEL
 from retrieval_attention.core.attention import softmax
 from retrieval_attention.core.validate import check_index, check_sentence
-from retrieval_attention.encoders.base import resolve_model_path
 from retrieval_attention.errors import InvalidParameterError, QueryError, UnknownTokenError
 from retrieval_attention.inspector.model import TransformerInspector
 from retrieval_attention.inspector.results import F32, _frozen
@@ -62,13 +60,6 @@ def is_cjk(ch: str) -> bool:
     """
     name = unicodedata.name(ch, "")
     return name.startswith(("CJK ", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "FULLWIDTH"))
-
-
-def _model_name(inspector: TransformerInspector) -> str:
-    """The model's name for a message: all-MiniLM-L6-v2 for the default folder, else the folder's name."""
-    if Path(inspector.path) == Path(resolve_model_path(DEFAULT_MODEL)):
-        return DEFAULT_MODEL
-    return Path(inspector.path).name
 
 
 def check_model_sentence(inspector: TransformerInspector, sentence: object) -> tuple[str, ...]:
@@ -101,7 +92,7 @@ def check_model_sentence(inspector: TransformerInspector, sentence: object) -> t
     unknown = [text[a:b] for tok, (a, b) in zip(enc.tokens, enc.offsets) if tok == "[UNK]"]
     if unknown:
         shown = ", ".join(repr(u) for u in dict.fromkeys(unknown))
-        name = _model_name(inspector)
+        name = inspector.name
         if any(is_cjk(ch) for u in unknown for ch in u):
             raise UnknownTokenError(
                 f"{name} reads {shown} as [UNK] (unknown): its vocabulary has almost no Chinese, Japanese "

@@ -56,6 +56,7 @@ from retrieval_attention.recommender.attention import (
     recency_decay,
     target_attention,
 )
+from retrieval_attention.recommender.odd import CrossTopicPick, cross_topic_picks, shared_words
 from retrieval_attention.recommender.ranking import (
     Explanation,
     LeaveLastOut,
@@ -69,6 +70,7 @@ __all__ = [
     "METHODS",
     "RECOMMENDER_TEMPERATURE",
     "CrossAttention",
+    "CrossTopicPick",
     "Explanation",
     "LeaveLastOut",
     "Method",
@@ -77,9 +79,11 @@ __all__ = [
     "RecommenderError",
     "TargetAttention",
     "cross_attention_matrix",
+    "cross_topic_picks",
     "evaluate_leave_last_out",
     "history_attention",
     "recency_decay",
     "recommend",
+    "shared_words",
     "target_attention",
 ]

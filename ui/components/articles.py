@@ -26,6 +26,7 @@ from retrieval_attention.inspector.walkthrough import is_cjk
 from ui.components import charts
 from ui.components.article_nav import PAGES
 from ui.components.charts import Builder
+from ui.components.controls import inspector_model_ui, model_line
 from ui.components.i18n import _, fmt_number, number_signs
 from ui.components.text import md
 
@@ -68,10 +69,13 @@ def follows(numbers: tuple[str, ...], notice: str) -> None:
 
 
 def get_inspector() -> TransformerInspector:
-    """all-MiniLM-L6-v2's inspector (loaded once per process), or a message and the end of the run."""
+    """The inspector of the model picked in the sidebar (loaded once per process), or a message and the end of the run."""
+    name = inspector_model_ui()
     try:
-        with st.spinner(_("Loading all-MiniLM-L6-v2 (first time only)…")):
-            return load_inspector()
+        with st.spinner(_("Loading {model} (first time only)…").format(model=name)):
+            ins = load_inspector(name)
+        model_line(name, ins)
+        return ins
     except RetrievalAttentionError as exc:
         st.error(_("Could not load the model: {reason}").format(reason=md(str(exc))))
         st.stop()

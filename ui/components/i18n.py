@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import gettext
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,9 @@ __all__ = [
     "fmt_number",
     "fmt_percent",
     "fmt_setting",
+    "fmt_significant",
+    "fmt_tex",
+    "setting_labels",
     "language_switch",
     "ngettext",
     "resolve_lang",
@@ -250,6 +253,49 @@ def fmt_setting(value: float) -> str:
     Sliders call it for each of their options on every rerun: remembered per (value, language).
     """
     return _setting(float(value), current_lang())
+
+
+def fmt_significant(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits in the session's decimal sign (``%.4g`` with ``0,7935``)."""
+    return i18n.fmt_significant(value, current_lang(), digits)
+
+
+def fmt_tex(value: float, decimals: int | None = None, *, significant: int | None = None, setting: bool = False) -> str:
+    """A number for ``st.latex`` in the session's signs (``0{,}9137`` in Spanish: TeX puts no space after it).
+
+    Args:
+        value: the number.
+        decimals: fixed decimals (as :func:`fmt_number`).
+        significant: significant digits instead (as :func:`fmt_significant`).
+        setting: write it as a setting the user picked (as :func:`fmt_setting`), e.g. T.
+    """
+    if setting:
+        return i18n.tex_number(fmt_setting(value))
+    if significant is not None:
+        return i18n.tex_number(fmt_significant(value, significant))
+    return i18n.tex_number(fmt_number(value, decimals))
+
+
+def setting_labels(options: Sequence[float]) -> Callable[[float], str]:
+    """A select_slider's ``format_func`` writing its options in the session's signs (``0,05`` in Spanish).
+
+    Streamlit also calls ``format_func`` outside the script run (when it serialises the widget's
+    value), where the session's language must not be read. So the labels are written here, in the
+    run, and the function returned only looks them up; a value that is not an option (never the
+    case for a select_slider's own value) is written as ``:g`` writes it.
+
+    Args:
+        options: the slider's options.
+
+    Returns:
+        option -> its label.
+    """
+    labels = {float(x): fmt_setting(x) for x in options}
+
+    def label(x: float) -> str:
+        return labels.get(float(x), f"{x:g}")
+
+    return label
 
 
 def fmt_list(items: list[str]) -> str:

@@ -16,10 +16,20 @@ from streamlit.delta_generator import DeltaGenerator
 import retrieval_attention as ra
 from retrieval_attention import i18n
 from retrieval_attention.charts.recommender import REC_TEXT
-from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention
+from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention, cross_topic_picks
 from ui.components import export
 from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
-from ui.components.i18n import N_, _, chart_labels, current_lang, fmt_number, fmt_percent, fmt_setting
+from ui.components.i18n import (
+    N_,
+    _,
+    category_name,
+    chart_labels,
+    current_lang,
+    fmt_number,
+    fmt_percent,
+    fmt_setting,
+    setting_labels,
+)
 from ui.components.text import md
 
 CUSTOM = "__custom__"
@@ -46,11 +56,12 @@ class RecSettings:
     half_life: float | None  # recency half-life in videos; None = recency off
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def load_personas(_corpus: ra.Corpus, corpus_key: str) -> tuple[ra.Persona, ...]:
-    """The bundled watch histories, once per server and corpus; () if they do not fit the corpus."""
+@st.cache_resource(show_spinner=False, max_entries=12)
+def load_personas(_corpus: ra.Corpus, corpus_key: str, lang: str) -> tuple[ra.Persona, ...]:
+    """The bundled watch histories with names and descriptions in ``lang``, once per server, corpus and
+    language; () if they do not fit the corpus."""
     try:
-        return ra.load_histories(corpus=_corpus)
+        return ra.load_histories(corpus=_corpus, lang=lang)
     except ra.CorpusError:
         return ()
 
@@ -173,7 +184,7 @@ def controls_ui() -> RecSettings:
         options=TEMPERATURES,
         value=ra.RECOMMENDER_TEMPERATURE,
         key="rec_temperature",
-        format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
+        format_func=setting_labels(TEMPERATURES),  # built in this run: see setting_labels
         disabled=not normalize,
         help=_(
             "Small T: the target reads one watched video. Large T: every watched video counts the same "
@@ -282,6 +293,51 @@ def ranked_column(rec: Recommendations, corpus: ra.Corpus, other: Recommendation
     if other is not None:
         same = len(set(rec.ids) & set(other.ids))
         st.caption(_("{new} of these {n} are not in the mean list.").format(new=len(rec.ids) - same, n=len(rec.ids)))
+
+
+#: Odd picks explained under the lists, at most this many.
+ODD_SHOWN = 3
+
+
+def odd_picks_note(rec: Recommendations, corpus: ra.Corpus) -> None:
+    """Why a pick from another topic: the watched video it reads most, and the words their titles share."""
+    odd = cross_topic_picks(rec, corpus)
+    if not odd:
+        return
+    heading = _("Why an odd pick?")
+    st.markdown(f"**{heading}**")
+    export.section(heading, key="odd_picks")
+    shared_line = _(
+        "“{pick}” (*{category}*) comes from “{because}” (*{because_category}*, weight {weight}): "
+        "the two titles share “{words}”."
+    )
+    unshared_line = _(
+        "“{pick}” (*{category}*) comes from “{because}” (*{because_category}*, weight {weight}): the titles share "
+        "no word, yet the encoder puts them close (cosine {similarity})."
+    )
+    for o in odd[:ODD_SHOWN]:
+        values = {
+            "category": category_name(o.category),
+            "because_category": category_name(o.because_category),
+            "weight": fmt_number(o.weight, 2),
+            "similarity": fmt_number(o.similarity, 2),
+        }
+        line = shared_line if o.shared else unshared_line
+        words = "”, “".join(o.shared)
+        st.markdown("- " + line.format(pick=md(o.title), because=md(o.because_title), words=md(words), **values))
+        export.note(
+            export.plain(line).format(pick=o.title, because=o.because_title, words=words, **values),
+            key=f"odd_{o.video_id}",
+        )
+    why = _(
+        "A text encoder reads the words, not what they mean in this title: titles that share a word sit close "
+        "together even when the word names two things (Python the snake and Python the language, bass the fish "
+        "and the bass guitar). The keys here are title embeddings and the values title + description "
+        "embeddings; the category is in neither, so nothing tells attention that the topics differ. "
+        "{n} of these {k} picks come from a watched video of another category."
+    ).format(n=len(odd), k=len(rec.ids))
+    st.caption(why)
+    export.note(why, key="odd_picks_why")
 
 
 @st.fragment

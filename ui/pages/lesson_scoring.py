@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import N_, _, current_lang, fmt_number
+from ui.components.i18n import N_, _, current_lang, fmt_number, number_signs
 
 st.title(_("Scoring functions: how a query is compared with a key"))
 st.markdown(
@@ -267,7 +267,10 @@ def cost_question(store: ra.KeyValueStore) -> None:
             f"{fmt_number(r.ratio, 0)}×",
             help=_("additive loop seconds / dot-product seconds"),
         )
-        loop, dot = cl.format_seconds(r.additive_loop_seconds), cl.format_seconds(r.dot_seconds)
+        loop, dot = (
+            cl.format_seconds(r.additive_loop_seconds, number_signs()[0]),
+            cl.format_seconds(r.dot_seconds, number_signs()[0]),
+        )
         explained = _(
             "The additive network ran {pairs} times ({loop}); the dot product projected {m} + {n} vectors once "
             "and multiplied two matrices ({dot}). Counted work alone differs {flops}×. Vectorised in numpy (no "
@@ -335,8 +338,8 @@ def cost_section(store: ra.KeyValueStore) -> None:
             m=fmt_number(r.m), n=fmt_number(r.n), d=r.d, h=r.hidden
         ),
     )
-    c[1].metric(_("additive (one pass per pair)"), cl.format_seconds(r.additive_loop_seconds))
-    c[2].metric(_("dot product (project + matmul)"), cl.format_seconds(r.dot_seconds))
+    c[1].metric(_("additive (one pass per pair)"), cl.format_seconds(r.additive_loop_seconds, number_signs()[0]))
+    c[2].metric(_("dot product (project + matmul)"), cl.format_seconds(r.dot_seconds, number_signs()[0]))
     c[3].metric(
         _("ratio additive / dot"),
         f"{fmt_number(r.ratio, 0)}×",
@@ -345,7 +348,7 @@ def cost_section(store: ra.KeyValueStore) -> None:
     text = chart_text()
     frame = cl.cost_frame({names[keyset]: r}, text=text)
     title = _("Time to score m queries against n keys")
-    show_chart(cl.cost_chart, frame, title, text=text, key="cost_chart", height=260)
+    show_chart(cl.cost_chart, frame, title, text=text, decimal=number_signs()[0], key="cost_chart", height=260)
     download_csv(frame, "scoring_cost.csv", "dl_cost")
     st.caption(
         _(

@@ -7,7 +7,7 @@ import streamlit as st
 from retrieval_attention.views import smoothing as view
 from ui.components.document import draw_intro, draw_section, save_button
 from ui.components.downloads import download_csv
-from ui.components.i18n import N_, _, current_lang
+from ui.components.i18n import N_, _, current_lang, fmt_setting, setting_labels
 from ui.components.predict import guess_line, predict_ui
 
 WIDTHS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 50.0, 100.0]  # σ in time steps
@@ -23,16 +23,12 @@ ANSWERS = [  # fixed codes (the radio's value), shown translated
 DRAWN = "smoothing_drawn"
 
 
-def _g(x: float) -> str:
-    return f"{x:g}"  # language-free: Streamlit also calls format_func outside a run (serialising)
-
-
 @st.fragment
 def wide_question(settings: view.SmoothingSettings, drawn: dict) -> None:
     """What does a very wide kernel do? Asked first, then drawn at σ = 100."""
     question = _(
         "What happens to the weight row of step {step} when the kernel is very wide (σ = {sigma} steps)?"
-    ).format(step=settings.step, sigma=_g(view.WIDE))
+    ).format(step=settings.step, sigma=fmt_setting(view.WIDE))
     choice = predict_ui(question, ANSWERS, key="wide_guess")
     drawn["revealed"] = choice is not None
     if choice is None:
@@ -50,7 +46,11 @@ def content_part(settings: view.SmoothingSettings, drawn: dict) -> None:
     a, b = st.columns(2)
     window = a.select_slider(_("Window length (steps)"), WINDOWS, value=9, key="content_window")
     width = b.select_slider(
-        _("Similarity width σ (units of y)"), CONTENT_WIDTHS, value=0.3, key="content_width", format_func=_g
+        _("Similarity width σ (units of y)"),
+        CONTENT_WIDTHS,
+        value=0.3,
+        key="content_width",
+        format_func=setting_labels(CONTENT_WIDTHS),  # built in this run: see setting_labels
     )
     settings = view.SmoothingSettings(settings.step, settings.sigma, int(window), float(width), settings.lang)
     drawn["settings"] = settings
@@ -65,7 +65,9 @@ def main() -> None:
     n = len(view.series().t)
     step = st.slider(_("Step t to inspect (its weight row is drawn under the series)"), 0, n - 1, 70, key="step")
     head = st.container()
-    sigma = st.select_slider(_("Kernel width σ (time steps)"), WIDTHS, value=3.0, key="kernel_width", format_func=_g)
+    sigma = st.select_slider(
+        _("Kernel width σ (time steps)"), WIDTHS, value=3.0, key="kernel_width", format_func=setting_labels(WIDTHS)
+    )
     window, width = st.session_state.get("content_window", 9), st.session_state.get("content_width", 0.3)
     settings = view.SmoothingSettings(int(step), float(sigma), int(window), float(width), lang)
     drawn["settings"] = settings

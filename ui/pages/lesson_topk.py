@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import N_, _, fmt_number, fmt_percent, fmt_setting
+from ui.components.i18n import N_, _, fmt_number, fmt_percent, fmt_setting, fmt_significant
 
 st.title(_("Top-k retrieval as efficient attention"))
 st.markdown(
@@ -44,7 +44,7 @@ def error_curve(logits: np.ndarray, _V: np.ndarray, corpus_key: tuple[str, str],
 
 def fmt(x: float) -> str:
     """One format for every number that is compared on this page (τ with TV, error with its identity)."""
-    return f"{x:.4g}"  # significant digits, same in every language (the numbers are compared digit by digit)
+    return fmt_significant(x, 4)  # significant digits in the session's signs, compared digit by digit
 
 
 def chart_text() -> dict[str, str]:

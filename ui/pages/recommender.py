@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.components.i18n import _, category_name, fmt_number, fmt_percent, fmt_setting
+from ui.components.i18n import _, category_name, current_lang, fmt_number, fmt_percent, fmt_setting
 
 st.title(_("Target attention: the query is the video"))
 st.markdown(
@@ -40,6 +40,7 @@ from ui.components.recommender import (  # noqa: E402
     evaluation_section,
     history_ui,
     load_personas,
+    odd_picks_note,
     ranked_column,
     target_metrics,
     target_ui,
@@ -196,6 +197,7 @@ def lists_section(recs: dict[str, Recommendations], corpus: ra.Corpus) -> None:
     n = max(len(recs[m].titles) for m in METHODS)  # the three lists side by side, as the lesson's table
     lists = {_(METHOD_NAMES[m]): [*recs[m].titles, *[""] * (n - len(recs[m].titles))] for m in METHODS}
     export.record_table(pd.DataFrame({_("rank"): range(1, n + 1), **lists}))
+    odd_picks_note(recs["attention"], corpus)
 
 
 def main() -> None:
@@ -204,7 +206,7 @@ def main() -> None:
     model = encoder_ui()
     store = get_store(model)  # the page uses the cached key and value embeddings only
     cache_key = (model, shared_corpus_path() or "bundled")
-    personas = load_personas(store.corpus, cache_key[1])
+    personas = load_personas(store.corpus, cache_key[1], current_lang())
     history = history_ui(store.corpus, personas)
     s = controls_ui()
     if model == ra.MULTILINGUAL_MODEL and s.normalize:

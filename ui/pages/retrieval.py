@@ -40,6 +40,7 @@ from ui.components.i18n import (  # noqa: E402
     fmt_number,
     fmt_percent,
     fmt_setting,
+    fmt_tex,
 )
 from ui.components.query import query_ui  # noqa: E402
 from ui.components.store import ensure_query, get_store  # noqa: E402
@@ -228,12 +229,19 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
     rows = []
     for j in range(show):
         rows.append(
-            r"k_{%d} & %.4f & %.3f & %.4g & %.4f \\"
-            % (j + 1, steps.scores[j], steps.logits[j], steps.shifted_exp[j], steps.weights[j])
+            r"k_{%d} & %s & %s & %s & %s \\"
+            % (
+                j + 1,
+                fmt_tex(steps.scores[j], 4),
+                fmt_tex(steps.logits[j], 3),
+                fmt_tex(steps.shifted_exp[j], significant=4),
+                fmt_tex(steps.weights[j], 4),
+            )
         )
+    key_header = _("key").replace("\\", "").replace("{", "").replace("}", "")  # text inside \text{}
     table = (
-        r"\begin{array}{c|c|c|c|c} \text{key} & q\cdot k_i & z_i = q\cdot k_i \times %s / %g & e^{z_i - \max z} & w_i = e^{z_i - \max z} / %.4f \\ \hline "
-        % (scale_tex, soft.temperature, steps.denominator)
+        r"\begin{array}{c|c|c|c|c} \text{%s} & q\cdot k_i & z_i = q\cdot k_i \times %s / %s & e^{z_i - \max z} & w_i = e^{z_i - \max z} / %s \\ \hline "
+        % (key_header, scale_tex, fmt_tex(soft.temperature, setting=True), fmt_tex(steps.denominator, 4))
         + " ".join(rows)
         + r"\end{array}"
     )
@@ -251,10 +259,13 @@ def arithmetic_section(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Non
         return
     lay = store.layout
     durs = store.V[soft.positions[:show], lay.duration_index]
-    terms = " + ".join(r"%.3f \times %.1f" % (w, d) for w, d in zip(steps.weights, durs))
+    terms = " + ".join(r"%s \times %s" % (fmt_tex(w, 3), fmt_tex(d, 1)) for w, d in zip(steps.weights, durs))
     total = float(soft.output[lay.duration_index])
-    st.latex(r"o_{\text{duration (min)}} = %s + \dots = %.2f" % (terms, total))
-    export.note("o_duration (min) = %s + … = %.2f" % (terms.replace(r"\times", "×"), total))
+    duration = _("duration (min)").replace("\\", "").replace("{", "").replace("}", "")
+    st.latex(r"o_{\text{%s}} = %s + \dots = %s" % (duration, terms, fmt_tex(total, 2)))
+    export.note(
+        "o_%s = %s + … = %s" % (duration, terms.replace(r"\times", "×").replace("{,}", ","), fmt_number(total, 2))
+    )
 
 
 def scaling_frame(settings: dict[str, np.ndarray]) -> pd.DataFrame:

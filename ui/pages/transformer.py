@@ -15,16 +15,16 @@ st.title(_("Inside a real transformer"))
 st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
 st.markdown(
     _(
-        "The same soft retrieval, inside **all-MiniLM-L6-v2** (6 layers × 12 heads): every token is a query, "
-        "a key and a value at once. We read the model's weights and recompute its attention with our own numpy code."
+        "The same soft retrieval, inside a real trained model: every token is a query, a key and a value at once. "
+        "We read the model's weights and recompute its attention with our own numpy code."
     )
 )
 
-from retrieval_attention.config import DEFAULT_MODEL  # noqa: E402  (the imports follow the title, on purpose)
-from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402
+from retrieval_attention.errors import RetrievalAttentionError  # noqa: E402  (the imports follow the title, on purpose)
 from ui.components import export  # noqa: E402
 from ui.components import heads as head_parts  # noqa: E402
 from ui.components import transformer as parts  # noqa: E402
+from ui.components.controls import inspector_model_ui  # noqa: E402
 from ui.components.query import example_pills  # noqa: E402
 
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
@@ -37,7 +37,11 @@ EXAMPLES = {
     "it = animal?": "The animal didn't cross the street because it was too tired",
 }
 #: The pills' labels by code (the code is the widget's value); the sentences are data, not translated.
-PILL_LABELS = {"Riley (English)": N_("Riley (English)"), "Riley (español)": N_("Riley (Spanish)")}
+PILL_LABELS = {
+    "Riley (English)": N_("Riley (English)"),
+    "Riley (español)": N_("Riley (Spanish)"),
+    "it = animal?": N_("it = animal?"),
+}
 #: The first sentence per language: the article's Spanish Riley under Español. Under 中文 the English
 #: Riley stays first: all-MiniLM-L6-v2 reads most Chinese characters as [UNK] (the pills offer 我爱吃苹果).
 FIRST_SENTENCE = {"en": RILEY, "zh": RILEY, "es": SPANISH}
@@ -81,7 +85,8 @@ def main() -> None:
     if not sentence:
         st.info(_("Type a sentence to see its attention."))
         return
-    ins = parts.get_inspector()
+    model = inspector_model_ui()
+    ins = parts.get_inspector(model)
     try:
         with st.spinner(_("Running the model on this sentence…")):
             tokens = ins.tokens(sentence)
@@ -91,7 +96,7 @@ def main() -> None:
     parts.tokens_line(tokens)
     export.section(export.plain(_("**Tokens the model sees ({n}):**")).format(n=len(tokens)).rstrip(":："))
     export.note(" · ".join(tokens))
-    check = parts.check_ui(sentence, ins.n_layers, ins.n_heads)
+    check = parts.check_ui(sentence, ins.n_layers, ins.n_heads, model)
     if check is not None:
         export.note(f"{_('Check against the model (transformers)')}: max |Δ| = {check.max_diff:.1e}")
     v = view_ui(ins.n_layers, ins.n_heads)
@@ -127,7 +132,7 @@ def main() -> None:
     settings.append((_("Causal mask"), on if v["causal"] else off))
     title = _("Inside a real transformer")
     export.download_button(
-        view, title=title, model=DEFAULT_MODEL, corpus="", file_corpus="sentence", facts=settings, where=save
+        view, title=title, model=model, corpus="", file_corpus="sentence", facts=settings, where=save
     )
 
 
