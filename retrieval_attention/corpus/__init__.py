@@ -9,6 +9,7 @@ from retrieval_attention.corpus.load import (
     KEY_FIELDS,
     LONG_TITLE_CHARS,
     MAX_DURATION_S,
+    MAX_TITLE_CHARS,
     MAX_VIEWS,
     REFUSED_SUFFIXES,
     bundled_data_path,
@@ -16,6 +17,7 @@ from retrieval_attention.corpus.load import (
     load_corpus,
     load_histories,
     parse_corpus,
+    parse_titles,
 )
 from retrieval_attention.corpus.records import (
     FIELDS,
@@ -34,6 +36,7 @@ __all__ = [
     "LONG_TITLE_CHARS",
     "MAX_CORPUS_BYTES",
     "MAX_DURATION_S",
+    "MAX_TITLE_CHARS",
     "MAX_VIEWS",
     "REFUSED_SUFFIXES",
     "UNCATEGORISED",
@@ -46,6 +49,7 @@ __all__ = [
     "load_histories",
     "normalize_key",
     "parse_corpus",
+    "parse_titles",
     "printable_label",
     "read_capped",
     "unencodable",

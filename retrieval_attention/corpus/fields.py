@@ -7,6 +7,7 @@ Every message names the row and the field, and quotes the value cut to one line 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,13 +58,53 @@ def kind(value: Any) -> str:
     return {str: "text", list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+#: A number written with thousands separators: "1.234", "1,234,567", "12 345" (a space or U+00A0 / U+202F).
+_GROUPED = re.compile(r"\d{1,3}(?:([.,\s\u00a0\u202f])\d{3})(?:\1\d{3})*")
+
+
+def _separator_hint(text: str, integer: bool) -> str:
+    """Why a number as written is refused, when a spreadsheet's number signs explain it; else ''.
+
+    Example:
+        >>> _separator_hint("1.234", integer=True), _separator_hint("1,5", integer=False)
+        (' (a point between thousands? write 1234 with no separator)', ' (write decimals with a point and no thousands separator, e.g. 1234.5)')
+    """
+    grouped = _GROUPED.fullmatch(text)
+    if grouped and (integer or grouped.group(1) not in ".,"):
+        sign = {".": "a point", ",": "a comma"}.get(grouped.group(1), "a space")
+        return f" ({sign} between thousands? write {re.sub(r'[^0-9]', '', text)} with no separator)"
+    if not integer and "," in text:
+        return " (write decimals with a point and no thousands separator, e.g. 1234.5)"
+    return ""
+
+
 def number_field(value: Any, name: str, where: str, limit: float, integer: bool) -> float | int | None:
+    """A count or a measure as a number, or None when the cell is empty.
+
+    Args:
+        value: the cell (text from CSV, a number or text from JSON).
+        name: the field's name, for messages.
+        where: the row, for messages.
+        limit: the largest plausible value.
+        integer: True for a count (views): a value that is not a whole number is refused, never rounded.
+
+    Returns:
+        The number (an int when ``integer``), or None.
+
+    Raises:
+        CorpusError: not a number, NaN, infinite, negative, past ``limit``, a count with a fraction
+            (``2.5`` views), or a count written with thousands separators (``1.234`` in Spanish is
+            one thousand two hundred thirty-four; read as a decimal it would silently become 1).
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise CorpusError(f"{where}: {name} must be a number, got {value!r}")
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and (hint := _separator_hint(text, integer)):
+        raise CorpusError(f"{where}: {name} must be a plain number, got {quote(value)}{hint}")
     try:
-        x = float(value.strip()) if isinstance(value, str) else float(value)
+        x = float(text) if text is not None else float(value)
     except OverflowError:  # an int of more digits than a float can carry
         x = math.inf
     except (TypeError, ValueError):
@@ -73,7 +114,9 @@ def number_field(value: Any, name: str, where: str, limit: float, integer: bool)
         raise CorpusError(f"{where}: {name} must be a finite number >= 0, got {quote(value)}")
     if x > limit:
         raise CorpusError(f"{where}: {name} is implausibly large ({quote(value)}); the limit is {limit:,.0f}")
-    return int(round(x)) if integer else x
+    if integer and not x.is_integer():
+        raise CorpusError(f"{where}: {name} is a count and must be a whole number, got {quote(value)}")
+    return int(x) if integer else x
 
 
 def text_field(value: Any, name: str, where: str) -> str:
