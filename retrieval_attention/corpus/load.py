@@ -75,6 +75,7 @@ __all__ = [
     "MAX_DURATION_S",
     "MAX_VIEWS",
     "REFUSED_SUFFIXES",
+    "RowLimitError",
     "bundled_data_path",
     "corpus_from_titles",
     "load_corpus",
@@ -92,6 +93,22 @@ _LOGGED_WARNINGS = 10
 #: Titles longer than this many characters are kept but flagged: the model reads only its
 #: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
 LONG_TITLE_CHARS = 1000
+#: Most records the app accepts in an upload or a paste, and the CLI's default ``--max-rows``: the
+#: numpy encoder embeds a few hundred short titles a second on a laptop CPU (keys and values: two
+#: passes), so 20,000 rows already take a minute or two; 300,000 one-character lines took minutes.
+MAX_ROWS = 20_000
+
+
+class RowLimitError(CorpusError):
+    """More records than the limit: raised before a row is checked or embedded."""
+
+    def __init__(self, label: str, rows: int, limit: int) -> None:
+        super().__init__(f"{label} has {rows:,} records; the limit is {limit:,}")
+        self.label = label  # the file's name, or "pasted titles"
+        self.rows = rows  # records (or non-blank lines) found
+        self.limit = limit  # the max_rows that was given
+
+
 #: A title or description longer than this is cut to it (whitespace runs first made one space),
 #: and the cut counted in :attr:`Corpus.cut_titles`. The model never reads further: it keeps
 #: max_seq_length tokens (256 for all-MiniLM-L6-v2, 512 for multilingual-e5-small), a WordPiece
@@ -193,7 +210,7 @@ def _table(
     if not rows:
         raise CorpusError(f"{label} has a header but no records")
     if max_rows is not None and len(rows) > max_rows:
-        raise CorpusError(f"{label} has {len(rows)} records; the limit is {max_rows}")
+        raise RowLimitError(label, len(rows), max_rows)
     unused = [h for h in header if h and h not in FIELDS and h != key_field]
     return _build(rows, key_field, source, label, unused)
 
@@ -223,6 +240,8 @@ def parse_titles(text: str, source: str = "pasted", max_rows: int | None = None)
         header, rows = rows_from_csv(text, source, "\t")
         return _table(header, rows, source, source, max_rows)
     numbered = [(n, ln) for n, ln in enumerate(lines(text), start=1) if ln.strip()]
+    if max_rows is not None and len(numbered) > max_rows:  # before a row is built: 2.6 M lines fit in 5 MB
+        raise RowLimitError(source, len(numbered), max_rows)
     tabbed = next(((n, ln) for n, ln in numbered if "\t" in ln.strip()), None)
     if tabbed is not None:
         n, ln = tabbed
@@ -252,10 +271,12 @@ def _build(
         vid = text_field(row.get("id"), "id", where).strip() or f"row{n}"
         if len(title) > MAX_TITLE_CHARS or len(description) > MAX_TITLE_CHARS:
             cut += 1
+            long = [
+                f"{name} of {len(text):,} characters" for name, text in (("title", title), ("description", description))
+            ]
+            long = [what for what, text in zip(long, (title, description)) if len(text) > MAX_TITLE_CHARS]
             warnings.append(
-                f"{where}: title of {len(title):,} characters"
-                + (f" and description of {len(description):,}" if description else "")
-                + f" cut to {MAX_TITLE_CHARS:,} characters each; the model reads only its first tokens"
+                f"{where}: {' and '.join(long)} cut to {MAX_TITLE_CHARS:,}; the model reads only its first tokens"
             )
             title, description = _cut(title), _cut(description)
         elif len(title) > LONG_TITLE_CHARS:
@@ -344,7 +365,7 @@ def corpus_from_titles(
     if not rows:
         raise CorpusError(f"{source}: no titles given")
     if max_rows is not None and len(rows) > max_rows:
-        raise CorpusError(f"{source} has {len(rows)} lines; the limit is {max_rows}")
+        raise RowLimitError(source, len(rows), max_rows)
     return _build(rows, "title", source, source)
 
 
