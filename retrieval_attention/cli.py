@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
-from retrieval_attention.corpus.load import MAX_ROWS, RowLimitError
+from retrieval_attention.corpus.limits import MAX_ROWS, RowLimitError
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
 
@@ -205,7 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             html_path = _html_target(args)
         corpus = load_corpus(args.corpus, max_rows=args.max_rows)
         show = EmbeddingProgress(args.lang)  # live on a terminal; on a pipe only for a long run
-        store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        try:
+            store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        finally:
+            show.close()  # after Ctrl-C or an error, the message starts on its own line
         if args.html is not None:
             return _write_lesson(store, args, html_path)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)

@@ -62,6 +62,7 @@ class EmbeddingProgress:
         self._start: float | None = None  # time of the first call
         self._last = -1e300  # time of the last line written
         self._wrote = False  # a line was written (the final one is then due too)
+        self._open = False  # a live line is drawn and not ended yet
 
     def __call__(self, done: int, total: int) -> None:
         now = self.clock()
@@ -79,9 +80,17 @@ class EmbeddingProgress:
         line = self.line(done, total, elapsed)
         if self.live:
             self.stream.write(f"\r{line}\x1b[K" + ("\n" if finished else ""))
+            self._open = not finished
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        """End a live line left unfinished (Ctrl-C, an error), so what follows starts on its own line."""
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
 
     def line(self, done: int, total: int, elapsed: float) -> str:
         """The progress text: counts, then the time left at the rate so far (once there is a rate)."""

@@ -135,6 +135,13 @@ def test_progress_line_counts_and_estimates_the_time_left():
     assert lines[1] == "embedding corpus: 100/400 · about 3 s left\x1b[K"  # 300 texts at 100 a second
     assert len(lines) == 4, "a redraw at most every quarter second: 110/400 was skipped"
     assert lines[-1] == "embedding corpus: 400/400\x1b[K\n"
+    show.close()
+    assert out.getvalue().endswith("400/400\x1b[K\n"), "a finished line is not ended twice"
+    cut_short = io.StringIO()
+    show = EmbeddingProgress(stream=cut_short, live=True, clock=lambda: 0.0)
+    show(64, 400)
+    show.close()  # Ctrl-C: the error line that follows starts on a line of its own
+    assert cut_short.getvalue() == "\rembedding corpus: 64/400\x1b[K\n"
 
 
 def test_progress_on_a_pipe_is_silent_for_a_short_run_and_alive_for_a_long_one():

@@ -5,15 +5,13 @@ specific message, and nothing is half-loaded.
 """
 
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, read_capped
+from retrieval_attention.corpus.limits import MAX_ROWS, MAX_TITLE_CHARS, RowLimitError, cut_text
 from retrieval_attention.corpus.load import (
     KEY_FIELDS,
     LONG_TITLE_CHARS,
     MAX_DURATION_S,
-    MAX_ROWS,
-    MAX_TITLE_CHARS,
     MAX_VIEWS,
     REFUSED_SUFFIXES,
-    RowLimitError,
     bundled_data_path,
     corpus_from_titles,
     load_corpus,
@@ -49,6 +47,7 @@ __all__ = [
     "Video",
     "bundled_data_path",
     "corpus_from_titles",
+    "cut_text",
     "load_corpus",
     "load_histories",
     "normalize_key",

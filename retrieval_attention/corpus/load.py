@@ -56,6 +56,7 @@ from retrieval_attention.corpus.formats import (
     rows_from_jsonl,
     sniff_delimiter,
 )
+from retrieval_attention.corpus.limits import MAX_TITLE_CHARS, RowLimitError, cut_text
 from retrieval_attention.corpus.records import (
     FIELDS,
     UNCATEGORISED,
@@ -71,11 +72,9 @@ __all__ = [
     "KEY_FIELDS",
     "LONG_TITLE_CHARS",
     "MAX_CORPUS_BYTES",
-    "MAX_TITLE_CHARS",
     "MAX_DURATION_S",
     "MAX_VIEWS",
     "REFUSED_SUFFIXES",
-    "RowLimitError",
     "bundled_data_path",
     "corpus_from_titles",
     "load_corpus",
@@ -93,30 +92,6 @@ _LOGGED_WARNINGS = 10
 #: Titles longer than this many characters are kept but flagged: the model reads only its
 #: first max_seq_length tokens (256 for all-MiniLM-L6-v2), roughly 1,000 characters of English.
 LONG_TITLE_CHARS = 1000
-#: Most records the app accepts in an upload or a paste, and the CLI's default ``--max-rows``: the
-#: numpy encoder embeds a few hundred short titles a second on a laptop CPU (keys and values: two
-#: passes), so 20,000 rows already take a minute or two; 300,000 one-character lines took minutes.
-MAX_ROWS = 20_000
-
-
-class RowLimitError(CorpusError):
-    """More records than the limit: raised before a row is checked or embedded."""
-
-    def __init__(self, label: str, rows: int, limit: int) -> None:
-        super().__init__(f"{label} has {rows:,} records; the limit is {limit:,}")
-        self.label = label  # the file's name, or "pasted titles"
-        self.rows = rows  # records (or non-blank lines) found
-        self.limit = limit  # the max_rows that was given
-
-
-#: A title or description longer than this is cut to it (whitespace runs first made one space),
-#: and the cut counted in :attr:`Corpus.cut_titles`. The model never reads further: it keeps
-#: max_seq_length tokens (256 for all-MiniLM-L6-v2, 512 for multilingual-e5-small), a WordPiece
-#: token covers at most 100 characters (a longer word is one [UNK]), so 256 tokens span at most
-#: 256 × 101 = 25,856 characters, and e5's 512 SentencePiece pieces far fewer. Without the cut a
-#: 3 MB title was tokenised whole (+450 MB in the library, +2.6 GB in the app, where the whole
-#: title went on into every chart, table and fingerprint of every rerun).
-MAX_TITLE_CHARS = 32_768
 
 # -- locating the bundled data ----------------------------------------------------------------
 
@@ -278,7 +253,7 @@ def _build(
             warnings.append(
                 f"{where}: {' and '.join(long)} cut to {MAX_TITLE_CHARS:,}; the model reads only its first tokens"
             )
-            title, description = _cut(title), _cut(description)
+            title, description = cut_text(title), cut_text(description)
         elif len(title) > LONG_TITLE_CHARS:
             warnings.append(
                 f"{where}: title of {len(title):,} characters; the model reads only its first "
@@ -311,17 +286,6 @@ def _build(
     if len(warnings) > _LOGGED_WARNINGS:
         log.warning("... and %d more warnings (all of them are in Corpus.warnings)", len(warnings) - _LOGGED_WARNINGS)
     return Corpus(videos=tuple(videos), source=source, warnings=tuple(warnings), cut_titles=cut)
-
-
-def _cut(text: str) -> str:
-    """``text`` at most :data:`MAX_TITLE_CHARS` long: whitespace runs made one space, then cut.
-
-    Whitespace separates tokens and makes none, so a run of it must not push words the model
-    reads past the cut.
-    """
-    if len(text) <= MAX_TITLE_CHARS:
-        return text
-    return " ".join(text.split())[:MAX_TITLE_CHARS].rstrip()
 
 
 def _collisions(videos: list[Video], label: str) -> list[str]:
