@@ -141,7 +141,11 @@ def test_a_paste_past_the_upload_limit_is_refused_and_keeps_the_corpus(at):
     assert not at.exception, at.exception
     errors = sidebar_errors(at)
     assert errors and "The pasted text is 6.5 MB; the limit is 5 MB, as for an upload" in errors[0], errors
-    assert "3 keys from lectures.csv" in caption_keys(at)
+    assert "3 keys from lectures" in caption_keys(at)
+    at.text_area(key="own_paste").set_value("\n".join(f"title {i}" for i in range(20_001))).run()
+    at.button(key="own_use_paste").click().run()
+    errors = sidebar_errors(at)
+    assert errors and "pasted titles has 20,001 rows; the limit is 20,000" in errors[0], errors
     at.text_area(key="own_paste").set_value("").run()
 
 

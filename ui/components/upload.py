@@ -59,6 +59,18 @@ def _refuse(message: str) -> None:
     st.session_state[_MESSAGE] = ("error", f"{md(message)}  \n{where}")
 
 
+def _refuse_error(exc: ra.CorpusError) -> None:
+    """Refuse with the library's message; the row limit, which the app sets, in the session's language."""
+    if isinstance(exc, ra.corpus.RowLimitError):
+        _refuse(
+            _("{source} has {count} rows; the limit is {limit}").format(
+                source=exc.label, count=fmt_number(exc.rows), limit=fmt_number(exc.limit)
+            )
+        )
+    else:
+        _refuse(str(exc))
+
+
 def _load_upload(upload: UploadedFile) -> None:
     raw = upload.getvalue()
     if len(raw) > MAX_UPLOAD_MB * 1024 * 1024:
@@ -71,7 +83,7 @@ def _load_upload(upload: UploadedFile) -> None:
     try:
         _accept(ra.parse_corpus(raw, upload.name, max_rows=MAX_ROWS))
     except ra.CorpusError as exc:
-        _refuse(str(exc))
+        _refuse_error(exc)
 
 
 def _load_paste(text: str) -> None:
@@ -86,7 +98,7 @@ def _load_paste(text: str) -> None:
     try:
         _accept(ra.corpus.parse_titles(text, source="pasted titles", max_rows=MAX_ROWS))
     except ra.CorpusError as exc:
-        _refuse(str(exc))
+        _refuse_error(exc)
 
 
 def own_data_controls() -> None:
