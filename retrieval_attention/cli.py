@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR
+from retrieval_attention.corpus.fields import SaidCorpusError
 from retrieval_attention.corpus.limits import MAX_ROWS, RowLimitError
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
@@ -234,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     except RetrievalAttentionError as exc:
-        return _fail(str(exc))
+        return _fail(exc.said(args.lang) if isinstance(exc, SaidCorpusError) else str(exc))
     if args.json:
         # A terminal that cannot show UTF-8 still gets valid JSON: every non-ASCII character escaped.
         print(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))

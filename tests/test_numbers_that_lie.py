@@ -108,3 +108,39 @@ def test_float16_attention_matches_torch(spread):
 def test_float16_softmax_of_a_wide_gap_is_one_hot_not_nan():
     w = softmax(np.array([0.0, 20.0, 30.0], dtype=np.float16), temperature=0.01)
     assert w.dtype == np.float16 and w.tolist() == [0.0, 0.0, 1.0]
+
+
+# -- the refusals in the reader's language ----------------------------------------------------------
+
+
+def test_the_new_refusals_are_said_in_chinese_and_spanish():
+    with pytest.raises(ra.corpus.SaidCorpusError) as info:
+        ra.parse_corpus(b"title,views\nCats,1.234\n", "c.csv")
+    assert info.value.said("zh") == (
+        "c.csv, line 2：views 必须是不带格式的数字，而这里是 '1.234'（点号是千位分隔符吗？请写成 1234，不要分隔符）"
+    )
+    assert "(¿un punto entre los miles? escribe 1234 sin separador)" in info.value.said("es")
+    with pytest.raises(ra.corpus.SaidCorpusError) as info:
+        ra.parse_corpus(b"title,views\nCats,2.5\n", "c.csv")
+    assert "views es un recuento y debe ser un número entero, pero es '2.5'" in info.value.said("es")
+    with pytest.raises(ra.corpus.SaidCorpusError) as info:
+        ra.corpus.parse_titles("1\tFunny cats\t100\n", source="t.txt")
+    assert info.value.said("zh").startswith("t.txt, line 1 含有用制表符分隔的单元格（'1', 'Funny cats', '100'）")
+
+
+def test_cli_says_a_misread_count_in_its_language(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "es.csv"
+    bad.write_bytes(b"Title;Views\nGatos;1.234\n")
+    p = subprocess.run(
+        [sys.executable, "-m", "retrieval_attention", "gatos", "--corpus", str(bad), "--lang", "es"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+        timeout=120,
+    )
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "views debe ser un número sin formato, pero es '1.234' (¿un punto entre los miles?" in p.stderr

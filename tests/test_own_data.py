@@ -198,3 +198,15 @@ def test_a_3_mb_title_does_not_grow_the_server_by_gigabytes(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     grew_mb = float(p.stdout.strip().splitlines()[-1])
     assert grew_mb < 300, f"peak RSS grew by {grew_mb:.0f} MB"
+
+
+def test_a_misread_count_is_refused_in_the_sessions_language():
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.query_params["lang"] = "es"
+    app.run()
+    upload(app, "es.csv", b"Title;Views\nGatos;1.234\n")
+    errors = sidebar_errors(app)
+    assert errors and "views debe ser un número sin formato, pero es '1.234' (¿un punto entre los miles?" in errors[0]
+    upload(app, "largo.txt", b"Gatos\n" + b"palabra " * 10_000 + b"\n")
+    ok = [plain(s.value) for s in app.sidebar.success]
+    assert ok and "1 título se recortó a lo que lee el modelo: sus primeros 32.768 caracteres." in ok[0], ok

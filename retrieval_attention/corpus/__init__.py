@@ -4,6 +4,7 @@ Only the key text (``title``) is required; every problem in a file is a :class:`
 specific message, and nothing is half-loaded.
 """
 
+from retrieval_attention.corpus.fields import SaidCorpusError
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, read_capped
 from retrieval_attention.corpus.limits import MAX_ROWS, MAX_TITLE_CHARS, RowLimitError, cut_text
 from retrieval_attention.corpus.load import (
@@ -42,6 +43,7 @@ __all__ = [
     "REFUSED_SUFFIXES",
     "UNCATEGORISED",
     "RowLimitError",
+    "SaidCorpusError",
     "Corpus",
     "Persona",
     "Video",

@@ -13,8 +13,44 @@ from typing import Any
 
 from retrieval_attention.corpus.records import unencodable
 from retrieval_attention.errors import CorpusError
+from retrieval_attention.i18n import N_, load_translations
 
-__all__ = ["MAX_DURATION_S", "MAX_VIEWS", "LongInteger", "kind", "names", "number_field", "quote", "text_field"]
+__all__ = [
+    "MAX_DURATION_S",
+    "MAX_VIEWS",
+    "LongInteger",
+    "SaidCorpusError",
+    "kind",
+    "names",
+    "number_field",
+    "quote",
+    "text_field",
+]
+
+
+class SaidCorpusError(CorpusError):
+    """A :class:`CorpusError` kept as its catalogue template and values, so the app and the CLI say it in
+    the reader's language (``str()`` is the English).
+
+    The values are the file's own text (a row's place such as ``c.csv, line 2``, a cell, a field's
+    name) and are never translated.
+
+    Example:
+        >>> e = SaidCorpusError(N_("{where}: {name} is a count and must be a whole number, got {value}"),
+        ...                     where="c.csv, line 2", name="views", value="'2.5'")
+        >>> str(e) == "c.csv, line 2: views is a count and must be a whole number, got '2.5'", e.said("es")[:24]
+        (True, 'c.csv, line 2: views es ')
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format(**values))
+        self.template = template  # English, marked N_ where it is written
+        self.values = values  # the placeholders' values
+
+    def said(self, lang: str) -> str:
+        """The message in ``lang`` (the English for a language without this string)."""
+        return load_translations(lang).gettext(self.template).format(**self.values)
+
 
 #: Largest plausible view count and duration (about 31 years). They also keep the value vector's
 #: float32 columns finite: 1e300 seconds would be infinity there, and every output NaN.
@@ -62,20 +98,39 @@ def kind(value: Any) -> str:
 _GROUPED = re.compile(r"\d{1,3}(?:([.,\s\u00a0\u202f])\d{3})(?:\1\d{3})*")
 
 
-def _separator_hint(text: str, integer: bool) -> str:
-    """Why a number as written is refused, when a spreadsheet's number signs explain it; else ''.
+#: Why a number as written is refused, by the separator a spreadsheet put in it.
+_THOUSANDS = {
+    ".": N_(
+        "{where}: {name} must be a plain number, got {value} (a point between thousands? write {digits} with no separator)"
+    ),
+    ",": N_(
+        "{where}: {name} must be a plain number, got {value} (a comma between thousands? write {digits} with no separator)"
+    ),
+    " ": N_(
+        "{where}: {name} must be a plain number, got {value} (a space between thousands? write {digits} with no separator)"
+    ),
+}
+_DECIMAL_COMMA = N_(
+    "{where}: {name} must be a plain number, got {value} (write decimals with a point and no thousands separator, "
+    "e.g. 1234.5)"
+)
+
+
+def _misread(text: str, integer: bool) -> str | None:
+    """The template that says why ``text`` would be misread as a number, or None if it reads as written.
 
     Example:
-        >>> _separator_hint("1.234", integer=True), _separator_hint("1,5", integer=False)
-        (' (a point between thousands? write 1234 with no separator)', ' (write decimals with a point and no thousands separator, e.g. 1234.5)')
+        >>> _misread("1.234", integer=True) is _THOUSANDS["."], _misread("1,5", integer=False) is _DECIMAL_COMMA
+        (True, True)
+        >>> _misread("1.234", integer=False), _misread("1234", integer=True)
+        (None, None)
     """
     grouped = _GROUPED.fullmatch(text)
     if grouped and (integer or grouped.group(1) not in ".,"):
-        sign = {".": "a point", ",": "a comma"}.get(grouped.group(1), "a space")
-        return f" ({sign} between thousands? write {re.sub(r'[^0-9]', '', text)} with no separator)"
+        return _THOUSANDS.get(grouped.group(1), _THOUSANDS[" "])
     if not integer and "," in text:
-        return " (write decimals with a point and no thousands separator, e.g. 1234.5)"
-    return ""
+        return _DECIMAL_COMMA
+    return None
 
 
 def number_field(value: Any, name: str, where: str, limit: float, integer: bool) -> float | int | None:
@@ -101,8 +156,8 @@ def number_field(value: Any, name: str, where: str, limit: float, integer: bool)
     if isinstance(value, bool):
         raise CorpusError(f"{where}: {name} must be a number, got {value!r}")
     text = value.strip() if isinstance(value, str) else None
-    if text is not None and (hint := _separator_hint(text, integer)):
-        raise CorpusError(f"{where}: {name} must be a plain number, got {quote(value)}{hint}")
+    if text is not None and (template := _misread(text, integer)):
+        raise SaidCorpusError(template, where=where, name=name, value=quote(value), digits=re.sub(r"[^0-9]", "", text))
     try:
         x = float(text) if text is not None else float(value)
     except OverflowError:  # an int of more digits than a float can carry
@@ -115,7 +170,8 @@ def number_field(value: Any, name: str, where: str, limit: float, integer: bool)
     if x > limit:
         raise CorpusError(f"{where}: {name} is implausibly large ({quote(value)}); the limit is {limit:,.0f}")
     if integer and not x.is_integer():
-        raise CorpusError(f"{where}: {name} is a count and must be a whole number, got {quote(value)}")
+        template = N_("{where}: {name} is a count and must be a whole number, got {value}")
+        raise SaidCorpusError(template, where=where, name=name, value=quote(value))
     return int(x) if integer else x
 
 

@@ -36,6 +36,7 @@ from retrieval_attention.corpus.fields import (
     MAX_DURATION_S,
     MAX_VIEWS,
     LongInteger,
+    SaidCorpusError,
     kind,
     names,
     number_field,
@@ -67,6 +68,7 @@ from retrieval_attention.corpus.records import (
     printable_label,
 )
 from retrieval_attention.errors import CorpusError
+from retrieval_attention.i18n import N_
 
 __all__ = [
     "KEY_FIELDS",
@@ -220,11 +222,11 @@ def parse_titles(text: str, source: str = "pasted", max_rows: int | None = None)
     tabbed = next(((n, ln) for n, ln in numbered if "\t" in ln.strip()), None)
     if tabbed is not None:
         n, ln = tabbed
-        raise CorpusError(
-            f"{source}, line {n} holds tab-separated cells ({names(ln.strip().split(chr(9)), limit=4)}): "
-            "a table copied from a spreadsheet? Give it a first line naming a 'title' column, "
-            "or keep only the titles, one per line"
+        template = N_(
+            "{where} holds tab-separated cells ({cells}): a table copied from a spreadsheet? Give it a first "
+            "line naming a 'title' column, or keep only the titles, one per line"
         )
+        raise SaidCorpusError(template, where=f"{source}, line {n}", cells=names(ln.strip().split("\t"), limit=4))
     return corpus_from_titles(
         (ln for _, ln in numbered), source=source, max_rows=max_rows, lines=[n for n, _ in numbered]
     )

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import retrieval_attention as ra
-from ui.components.i18n import _, fmt_number, ngettext
+from ui.components.i18n import _, current_lang, fmt_number, ngettext
 from ui.components.store import session_corpus, set_session_corpus
 from ui.components.text import md
 
@@ -60,13 +60,15 @@ def _refuse(message: str) -> None:
 
 
 def _refuse_error(exc: ra.CorpusError) -> None:
-    """Refuse with the library's message; the row limit, which the app sets, in the session's language."""
+    """Refuse with the library's message, in the session's language where the library keeps it as a template."""
     if isinstance(exc, ra.corpus.RowLimitError):
         _refuse(
             _("{source} has {count} rows; the limit is {limit}").format(
                 source=exc.label, count=fmt_number(exc.rows), limit=fmt_number(exc.limit)
             )
         )
+    elif isinstance(exc, ra.corpus.SaidCorpusError):
+        _refuse(exc.said(current_lang()))
     else:
         _refuse(str(exc))
 
