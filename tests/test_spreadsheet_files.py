@@ -64,8 +64,13 @@ def test_an_exact_field_name_wins_over_another_case_of_it():
     assert any("not used: 'Title'" in w for w in c.warnings)
 
 
-def test_a_header_without_a_title_column_names_the_columns_read():
-    assert "no 'title' column (columns found: 'name', 'views')" in refused(b"name;views\nCats;1\n", "c.csv")
+def test_a_header_without_a_title_column_says_how_it_was_read():
+    message = refused(b"name;views\nCats;1\n", "c.csv")
+    assert message == (
+        "c.csv has no 'title' column (columns found: 'name', 'views'): "
+        "the header 'name;views' was read as separated by semicolons"
+    )
+    assert "'Titel\\tAufrufe' was read as separated by tabs" in refused(b"Titel\tAufrufe\nx\t1\n", "c.csv")
 
 
 @pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\x85", "\x0c", "\x1e"])

@@ -142,15 +142,18 @@ def parse_corpus(
     fmt = format_of(filename, label)
     check_size(len(raw), label, max_bytes)
     text = decode(raw, label)
+    seen = ""
     if fmt == "csv":
-        header, rows = rows_from_csv(text, label, sniff_delimiter(text, KEY_FIELDS))
+        delimiter = sniff_delimiter(text, KEY_FIELDS)
+        header, rows = rows_from_csv(text, label, delimiter)
+        seen = f"the header {quote(header_line(text), 60)} was read as separated by {DELIMITERS[delimiter]}"
     elif fmt == "json":
         header, rows = rows_from_json(text, label)
     elif fmt == "jsonl":
         header, rows = rows_from_jsonl(text, label)
     else:  # txt
         return parse_titles(text, source=source or label, max_rows=max_rows)
-    return _table(header, rows, label, source or label, max_rows)
+    return _table(header, rows, label, source or label, max_rows, seen)
 
 
 def _known_names(header: Sequence[str]) -> dict[str, str]:
@@ -168,9 +171,17 @@ def _known_names(header: Sequence[str]) -> dict[str, str]:
 
 
 def _table(
-    header: list[str], rows: list[tuple[str, dict[str, Any]]], label: str, source: str, max_rows: int | None
+    header: list[str],
+    rows: list[tuple[str, dict[str, Any]]],
+    label: str,
+    source: str,
+    max_rows: int | None,
+    seen: str = "",
 ) -> Corpus:
-    """A corpus from a table's header and rows (CSV, JSON or JSONL), field names matched in any case."""
+    """A corpus from a table's header and rows (CSV, JSON or JSONL), field names matched in any case.
+
+    ``seen`` says how a text table's header line was read, for the message when it has no title column.
+    """
     rename = _known_names(header)
     if rename:
         header = [rename.get(h, h) for h in header]
@@ -178,12 +189,7 @@ def _table(
     key_field = next((k for k in KEY_FIELDS if k in header), None)
     if key_field is None:
         found = names(header) or "none"
-        hint = ""
-        if len(header) == 1:  # one cell holding another separator: say which one was seen
-            seen = [name for d, name in DELIMITERS.items() if d in header[0]]
-            if seen:
-                hint = f": found the header {quote(header[0], 60)} as one column; is the file separated by {seen[0]}?"
-        raise CorpusError(f"{label} has no 'title' column (columns found: {found}){hint}")
+        raise CorpusError(f"{label} has no 'title' column (columns found: {found}){': ' + seen if seen else ''}")
     if not rows:
         raise CorpusError(f"{label} has a header but no records")
     if max_rows is not None and len(rows) > max_rows:
@@ -215,7 +221,7 @@ def parse_titles(text: str, source: str = "pasted", max_rows: int | None = None)
     cells = header_line(text).split("\t")
     if len(cells) > 1 and any(c.strip().casefold() in KEY_FIELDS for c in cells):
         header, rows = rows_from_csv(text, source, "\t")
-        return _table(header, rows, source, source, max_rows)
+        return _table(header, rows, source, source, max_rows, "its first line was read as separated by tabs")
     numbered = [(n, ln) for n, ln in enumerate(lines(text), start=1) if ln.strip()]
     if max_rows is not None and len(numbered) > max_rows:  # before a row is built: 2.6 M lines fit in 5 MB
         raise RowLimitError(source, len(numbered), max_rows)
@@ -236,7 +242,7 @@ def _build(
     rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, label: str, unused: Sequence[str] = ()
 ) -> Corpus:
     videos, warnings, empty, cut = [], [], 0, 0
-    if unused:  # a misspelt field ("Id", "views "), or a byte-order mark glued to a name, says so here
+    if unused:  # a misspelt field ("ident", "view"), or a byte-order mark glued to a name, says so here
         warnings.append(f"{label}: column(s) not used: {names(unused)} (known: {', '.join(FIELDS)})")
     for n, (where, row) in enumerate(rows, start=1):
         title = text_field(row.get(key_field), key_field, where)
