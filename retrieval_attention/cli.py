@@ -4,6 +4,8 @@ Prints hard lookup, top-k and soft attention in three columns (stacked on a narr
 one JSON document with ``--json``, or writes the lesson as one offline HTML file with ``--html FILE``
 (:func:`retrieval_attention.export.retrieval_lesson`). Errors are one line on stderr and exit status 2;
 the terminal's own failures have their usual statuses (see :func:`main`).
+A corpus of more than ``--max-rows`` records (default 20,000) is refused before it is embedded;
+while it embeds, stderr shows how far it is and about how long is left (:mod:`retrieval_attention.cli_progress`).
 ``--lang zh`` or ``--lang es`` translates the text for people (help, headings, labels, numbers,
 category names) with the package's gettext catalogue; JSON keys and values stay as they are.
 """
@@ -23,6 +25,8 @@ from typing import Any, NoReturn
 
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
 from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR, default_cache_dir
+from retrieval_attention.corpus.fields import SaidCorpusError
+from retrieval_attention.corpus.limits import MAX_ROWS, RowLimitError
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
 
@@ -76,6 +80,15 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     )
     p.add_argument("--no-cache", action="store_true", help=_("re-embed the corpus, ignore the cache"))
     p.add_argument(
+        "--max-rows",
+        type=int,
+        default=MAX_ROWS,
+        metavar="N",
+        help=_("refuse a corpus of more than N records (default {n}: embedding runs at a few hundred a second)").format(
+            n=MAX_ROWS
+        ),
+    )
+    p.add_argument(
         "--lang",
         choices=tuple(LANGUAGES),
         default=DEFAULT_LANG,
@@ -112,11 +125,6 @@ def _undecodable_input(argv: Sequence[str]) -> str | None:
         cut = shown if len(shown) <= 60 else shown[:57] + "..."
         return f"{what} {cut} is not valid UTF-8 ({problem}); retype it, or rename the file to UTF-8"
     return None
-
-
-def _progress(done: int, total: int, lang: str = DEFAULT_LANG) -> None:
-    line = load_translations(lang).gettext("embedding corpus: {done}/{total}").format(done=done, total=total)
-    print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
 def _lang_in(argv: Sequence[str]) -> str:
@@ -246,6 +254,7 @@ def _main(argv: list[str]) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_TerminalFormatter("warning: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    from retrieval_attention.cli_progress import EmbeddingProgress
     from retrieval_attention.core.validate import check_k, check_query, check_whole, effective_factor
     from retrieval_attention.corpus import load_corpus
     from retrieval_attention.store import KeyValueStore
@@ -257,11 +266,15 @@ def _main(argv: list[str]) -> int:
         check_whole(args.top, "--top", 1)
         if not args.no_cache:
             default_cache_dir()  # a $RETRIEVAL_ATTENTION_CACHE that cannot name a folder: said now, exit 2
+        check_whole(args.max_rows, "--max-rows", 1)
         if args.html is not None:
             html_path = _html_target(args)
-        corpus = load_corpus(args.corpus)
-        show = None if args.json or not sys.stderr.isatty() else functools.partial(_progress, lang=args.lang)
-        store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        corpus = load_corpus(args.corpus, max_rows=args.max_rows)
+        show = EmbeddingProgress(args.lang)  # live on a terminal; on a pipe only for a long run
+        try:
+            store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+        finally:
+            show.close()  # after Ctrl-C or an error, the message starts on its own line
         if args.html is not None:
             return _write_lesson(store, args, html_path)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
@@ -275,8 +288,19 @@ def _main(argv: list[str]) -> int:
                 **{mode: result_to_dict(store, res, args.top) for mode, res in results.items()},
             }
             text = json_text(doc)
+    except RowLimitError as exc:
+        return _fail(
+            load_translations(args.lang)
+            .gettext("{source} has {count} records; the limit is {limit}: raise it with --max-rows {n}")
+            .format(
+                source=exc.label,
+                count=fmt_number(exc.rows, args.lang),
+                limit=fmt_number(exc.limit, args.lang),
+                n=exc.rows,
+            )
+        )
     except RetrievalAttentionError as exc:
-        return _fail(str(exc))
+        return _fail(exc.said(args.lang) if isinstance(exc, SaidCorpusError) else str(exc))
     if args.json:
         # A terminal that cannot show UTF-8 still gets valid JSON: every non-ASCII character escaped.
         _out(text if _writes_utf8(sys.stdout) else json.dumps(json.loads(text), indent=2))

@@ -41,7 +41,9 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows_of(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    """The cells of a CSV download, which starts with UTF-8's byte-order mark (Excel's cue for UTF-8)."""
+    assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf" * 2), data[:8]
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def is_number(cell: str) -> bool:
@@ -171,3 +173,13 @@ def test_every_download_button_of_every_page_writes_neutralised_csv(tmp_path, mo
     check(at, "main page, pasted titles")
     titles = {row[2] for row in files["attention_weights.csv"][1:]}
     assert titles == {"'" + t if t.startswith(DANGEROUS) else t for t in PASTED}, titles
+
+
+def test_csv_downloads_start_with_a_byte_order_mark_for_excel():
+    """Excel on a Chinese (GBK) or Spanish (1252) Windows reads a CSV without a BOM in its own code page."""
+    frame = pd.DataFrame({"title": ["猫咪合集", "Gatos en español"], "weight": [0.75, 0.25]})
+    data = csv_bytes(frame)
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    assert rows_of(data)[1:] == [["猫咪合集", "0.75"], ["Gatos en español", "0.25"]]
+    back = pd.read_csv(io.BytesIO(data))
+    assert list(back.columns) == ["title", "weight"], "pandas reads the mark as a mark, not a column name"

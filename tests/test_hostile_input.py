@@ -427,9 +427,11 @@ def test_a_double_byte_order_mark_keeps_the_id_column(name):
 
 
 def test_columns_that_are_not_used_are_named_in_a_warning():
-    c = parse_csv("Id,title,url\nx,Cats,http://a\n")
+    c = parse_csv("Ident,title,url\nx,Cats,http://a\n")
     assert c.ids == ["row1"]
-    assert any("not used: 'Id', 'url'" in w for w in c.warnings), c.warnings
+    assert any("not used: 'Ident', 'url'" in w for w in c.warnings), c.warnings
+    # a known field in another case is that field (issue 24): Excel's "Id" is the id
+    assert parse_csv("Id,title\nx,Cats\n").ids == ["x"]
 
 
 # -- nothing is half-loaded -----------------------------------------------------------------------

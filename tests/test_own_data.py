@@ -117,3 +117,96 @@ def test_json_upload_with_numeric_fields(at):
     upload(at, "pets.json", json.dumps(rows).encode())
     assert "3 keys from pets.json" in caption_keys(at)
     assert any(m.label == "weighted duration" for m in at.metric)
+
+
+# -- issue 24: what one session may hold, and files from spreadsheets -------------------------------
+
+
+def sidebar_success(at: AppTest) -> list[str]:
+    return [plain(s.value) for s in at.sidebar.success]
+
+
+def test_a_multi_megabyte_title_is_cut_and_the_app_says_so(at):
+    upload(at, "long.txt", b"Linear algebra\n" + b"attention " * 300_000 + b"\n")  # 3 MB on line 2
+    ok = sidebar_success(at)
+    assert ok and "2 keys" in ok[0] and "1 title was cut to what the model reads: its first 32,768 characters" in ok[0]
+    assert "2 keys from long.txt" in caption_keys(at)
+    upload(at, "lectures.csv", GOOD)
+
+
+def test_a_paste_past_the_upload_limit_is_refused_and_keeps_the_corpus(at):
+    assert at.text_area(key="own_paste").max_chars == 5 * 1024 * 1024  # the browser stops typing there
+    at.text_area(key="own_paste").set_value("猫咪视频\n" * 500_000).run()  # 2.5 M characters, 6.5 MB of UTF-8
+    at.button(key="own_use_paste").click().run()
+    assert not at.exception, at.exception
+    errors = sidebar_errors(at)
+    assert errors and "The pasted text is 6.5 MB; the limit is 5 MB, as for an upload" in errors[0], errors
+    assert "3 keys from lectures" in caption_keys(at)
+    at.text_area(key="own_paste").set_value("\n".join(f"title {i}" for i in range(20_001))).run()
+    at.button(key="own_use_paste").click().run()
+    errors = sidebar_errors(at)
+    assert errors and "pasted titles has 20,001 rows; the limit is 20,000" in errors[0], errors
+    at.text_area(key="own_paste").set_value("").run()
+
+
+def test_pasted_titles_keep_a_line_separator_and_spreadsheet_cells_are_read_as_a_table(at):
+    at.text_area(key="own_paste").set_value("Intro\u2028to vectors\nMatrix multiplication\n").run()
+    at.button(key="own_use_paste").click().run()
+    assert "2 keys from pasted titles" in caption_keys(at)
+    at.text_area(key="own_paste").set_value("id\tTitle\tViews\n1\tFunny cats\t100\n2\tDog tricks\t7\n").run()
+    at.button(key="own_use_paste").click().run()
+    assert "2 keys from pasted titles" in caption_keys(at)
+    at.text_area(key="own_paste").set_value("1\tFunny cats\t100\n2\tDog tricks\t7\n").run()
+    at.button(key="own_use_paste").click().run()
+    errors = sidebar_errors(at)
+    assert errors and "line 1 holds tab-separated cells ('1', 'Funny cats', '100')" in errors[0], errors
+    at.text_area(key="own_paste").set_value("").run()
+    upload(at, "lectures.csv", GOOD)
+
+
+def test_a_semicolon_csv_with_a_capitalised_header_is_read(at):
+    upload(at, "excel.csv", "\ufeffTitle;Views\r\nLinear algebra;1234\r\nBackprop;7\r\n".encode())
+    assert "2 keys from excel.csv" in caption_keys(at)
+    upload(at, "thousands.csv", b"title;views\nLinear algebra;1.234\n")
+    errors = sidebar_errors(at)
+    assert errors and "views must be a plain number, got '1.234' (a point between thousands?" in errors[0]
+    upload(at, "lectures.csv", GOOD)
+
+
+APP_PEAK = """
+import resource, sys
+from streamlit.testing.v1 import AppTest
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+at = AppTest.from_file(sys.argv[1], default_timeout=300).run()
+at.file_uploader(key="own_file").set_value(("small.txt", b"Cats\\nDogs\\n", "text/plain")).run()
+at.text_input(key="query").set_value("funny cats").run()
+before = rss()
+at.file_uploader(key="own_file").set_value(("long.txt", b"Cats\\n" + b"word " * 600_000 + b"\\n", "text/plain")).run()
+at.run()
+assert not at.exception, at.exception
+print(rss() - before)
+"""
+
+
+@pytest.mark.slow
+def test_a_3_mb_title_does_not_grow_the_server_by_gigabytes(tmp_path):
+    """Measured before the cut: +2.4 GB peak for one upload of one 3 MB title (and ~10 s per rerun)."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", APP_PEAK, APP], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    grew_mb = float(p.stdout.strip().splitlines()[-1])
+    assert grew_mb < 300, f"peak RSS grew by {grew_mb:.0f} MB"
+
+
+def test_a_misread_count_is_refused_in_the_sessions_language():
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.query_params["lang"] = "es"
+    app.run()
+    upload(app, "es.csv", b"Title;Views\nGatos;1.234\n")
+    errors = sidebar_errors(app)
+    assert errors and "views debe ser un número sin formato, pero es '1.234' (¿un punto entre los miles?" in errors[0]
+    upload(app, "largo.txt", b"Gatos\n" + b"palabra " * 10_000 + b"\n")
+    ok = [plain(s.value) for s in app.sidebar.success]
+    assert ok and "1 título se recortó a lo que lee el modelo: sus primeros 32.768 caracteres." in ok[0], ok

@@ -47,6 +47,17 @@ def _float_array(x: ArrayLike, name: str = "scores") -> NDArray[np.floating]:
     return a
 
 
+def _working(a: NDArray[np.floating]) -> NDArray[np.floating]:
+    """``a`` in the type the arithmetic runs in: at least float32.
+
+    float16 carries at most 65,504 and three decimal digits: q·k of two 64-dim vectors with entries
+    near 40 already overflows it, and ``exp`` of a score gap above 11 is infinity, so every output
+    would be NaN. torch computes half-precision attention in float32 internally and returns
+    float16; so does this module (the result is cast back by the caller).
+    """
+    return a.astype(np.float32) if a.dtype.itemsize < 4 else a
+
+
 def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDArray[np.floating]:
     """Numerically stable ``exp(s / T) / sum(exp(s / T))`` along ``axis``.
 
@@ -62,7 +73,8 @@ def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDAr
         axis: the axis that sums to 1; it must not be empty.
 
     Returns:
-        Weights with the shape and float dtype of ``scores``.
+        Weights with the shape and float dtype of ``scores`` (float16 scores are computed in
+        float32, as torch does, and the weights cast back).
 
     Raises:
         InvalidParameterError: temperature is not a finite number > 0, or not a normal number of
@@ -77,7 +89,8 @@ def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDAr
         >>> softmax([1.0, np.nan, 3.0])
         array([nan, nan, nan])
     """
-    s = _float_array(scores)
+    given = _float_array(scores)
+    s = _working(given)
     t = check_temperature(temperature, s.dtype)  # a T that underflows to 0 in s's type would give NaN
     if s.ndim == 0:
         raise InvalidParameterError("scores must have at least one dimension, got a single number")
@@ -96,7 +109,7 @@ def softmax(scores: ArrayLike, temperature: float = 1.0, axis: int = -1) -> NDAr
         total = np.sum(e, axis=axis, keepdims=True)
         np.divide(e, total, out=e, where=total > 0)
     np.copyto(e, np.nan, where=np.broadcast_to(undefined, e.shape))
-    return e
+    return e.astype(given.dtype, copy=False)
 
 
 def scaled_dot_product_attention(
@@ -132,7 +145,9 @@ def scaled_dot_product_attention(
         temperature: T > 0 dividing the scaled scores.
 
     Returns:
-        (output, weights): output of shape (..., L, Ev) and weights of shape (..., L, S).
+        (output, weights): output of shape (..., L, Ev) and weights of shape (..., L, S), in the
+        inputs' common float type. Half-precision inputs are computed in float32 and the results
+        cast back, as torch does: q·k overflows float16 long before the answer does.
 
     Raises:
         InvalidParameterError: bad temperature or scale (scale / T times the largest score must
@@ -150,6 +165,8 @@ def scaled_dot_product_attention(
     t = check_temperature(temperature)
     q, K, V = _float_array(query, "query"), _float_array(key, "key"), _float_array(value, "value")
     _check_shapes(q, K, V)
+    given = np.result_type(q, K, V)  # the type handed back
+    q, K, V = _working(q), _working(K), _working(V)
     if is_causal and attn_mask is not None:
         raise InvalidParameterError("pass either attn_mask or is_causal=True, not both (as in PyTorch)")
     L, S, E = q.shape[-2], K.shape[-2], q.shape[-1]
@@ -167,7 +184,8 @@ def scaled_dot_product_attention(
         with np.errstate(over="ignore"):  # a huge negative bias over a tiny T: -inf, masked
             scores = scores + bias.astype(scores.dtype, copy=False)
     w = softmax(scores, axis=-1)  # (..., L, S)
-    return w @ V, w
+    with np.errstate(over="ignore"):  # an output past float16's 65,504 is inf there, as in torch
+        return (w @ V).astype(given, copy=False), w.astype(given, copy=False)
 
 
 def _check_shapes(q: NDArray[np.floating], K: NDArray[np.floating], V: NDArray[np.floating]) -> None:
@@ -225,7 +243,12 @@ def entropy(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
 
 
 def effective_num_keys(weights: ArrayLike, axis: int = -1) -> NDArray[np.floating] | float:
-    """The effective number of keys ``1 / Σ w²`` (the inverse participation ratio).
+    """The effective number of keys ``1 / Σ p²`` of the shares ``p = |w| / Σ|w|`` (inverse participation ratio).
+
+    For softmax weights (>= 0, summing to 1) ``p = w`` and this is ``1 / Σ w²``. Raw weights
+    (softmax off: cosines, any sign, any sum) are first made shares of the whole, so the count
+    stays between 1 and n: ``(Σ|w|)² / Σ w² <= n`` by Cauchy-Schwarz. Without that, raw cosines
+    of 0.3 over 12 keys would claim 1 / (12 · 0.09) ≈ 0.9 keys, and of 0.1 about 8 keys of 3.
 
     1 when one key takes all the weight, n when the weight is spread evenly over n keys,
     0 for an all-zero weight vector (a dictionary miss).
@@ -233,9 +256,13 @@ def effective_num_keys(weights: ArrayLike, axis: int = -1) -> NDArray[np.floatin
     Example:
         >>> effective_num_keys([0.25, 0.25, 0.25, 0.25])
         4.0
+        >>> effective_num_keys([0.1, 0.1, -0.1])  # raw weights: three keys read equally
+        3.0
     """
-    w = _float_array(weights)
-    sq = np.sum(w * w, axis=axis)
+    w = np.abs(_float_array(weights)).astype(np.float64)
+    total = np.sum(w, axis=axis, keepdims=True)
+    p = np.divide(w, total, out=np.zeros_like(w), where=total > 0)  # shares of the whole
+    sq = np.sum(p * p, axis=axis)
     out = np.divide(1.0, sq, out=np.zeros_like(sq, dtype=np.float64), where=sq > 0)
     return float(out) if np.ndim(out) == 0 else out
 

@@ -4,7 +4,9 @@ Only the key text (``title``) is required; every problem in a file is a :class:`
 specific message, and nothing is half-loaded.
 """
 
+from retrieval_attention.corpus.fields import SaidCorpusError
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, read_capped
+from retrieval_attention.corpus.limits import MAX_ROWS, MAX_TITLE_CHARS, RowLimitError, cut_text
 from retrieval_attention.corpus.load import (
     KEY_FIELDS,
     LONG_TITLE_CHARS,
@@ -16,6 +18,7 @@ from retrieval_attention.corpus.load import (
     load_corpus,
     load_histories,
     parse_corpus,
+    parse_titles,
 )
 from retrieval_attention.corpus.records import (
     FIELDS,
@@ -34,18 +37,24 @@ __all__ = [
     "LONG_TITLE_CHARS",
     "MAX_CORPUS_BYTES",
     "MAX_DURATION_S",
+    "MAX_ROWS",
+    "MAX_TITLE_CHARS",
     "MAX_VIEWS",
     "REFUSED_SUFFIXES",
     "UNCATEGORISED",
+    "RowLimitError",
+    "SaidCorpusError",
     "Corpus",
     "Persona",
     "Video",
     "bundled_data_path",
     "corpus_from_titles",
+    "cut_text",
     "load_corpus",
     "load_histories",
     "normalize_key",
     "parse_corpus",
+    "parse_titles",
     "printable_label",
     "read_capped",
     "unencodable",

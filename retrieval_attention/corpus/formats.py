@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,11 +20,13 @@ from retrieval_attention.corpus.records import printable_label
 from retrieval_attention.errors import CorpusError
 
 __all__ = [
+    "DELIMITERS",
     "FORMATS",
     "REFUSED_SUFFIXES",
     "decode",
     "format_of",
     "json_loads",
+    "lines",
     "rows_from_csv",
     "rows_from_json",
     "rows_from_jsonl",
@@ -35,6 +38,24 @@ REFUSED_SUFFIXES = (".npy", ".npz", ".pkl", ".pickle", ".faiss", ".index", ".job
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "txt"}
 #: A JSON integer with more digits than this is kept as its digits (a LongInteger), never int()-ed.
 JSON_INT_DIGITS = 30
+#: The separators a spreadsheet writes, by name: Excel's "CSV" is comma- or (where the decimal sign
+#: is a comma) semicolon-separated, its "Text (Tab delimited)" is a .txt with tabs.
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def lines(text: str) -> list[str]:
+    """``text`` split at line breaks only: ``\\n``, ``\\r\\n`` and ``\\r``.
+
+    ``str.splitlines`` also splits at U+2028 / U+2029, U+0085, form feeds and a few other
+    characters that JSON allows inside a string and that a title may hold; a file's lines, and
+    the lines pasted into the app, end only where a text editor ends them.
+
+    Example:
+        >>> lines("a\\u2028b\\r\\nc\\rd\\n")
+        ['a\\u2028b', 'c', 'd', '']
+    """
+    return _LINE_BREAK.split(text)
 
 
 def decode(raw: bytes, label: str) -> str:
@@ -65,13 +86,56 @@ def json_int(digits: str) -> int | str:
     return int(digits) if len(digits) <= JSON_INT_DIGITS else LongInteger(digits)
 
 
-def rows_from_csv(text: str, label: str) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+def header_line(text: str) -> str:
+    """The first line of ``text`` that holds a visible character (the header of a table), or ''."""
+    start = 0
+    while True:
+        brk = _LINE_BREAK.search(text, start)
+        line = text[start : brk.start() if brk else len(text)]
+        if line.strip() or brk is None:
+            return line if line.strip() else ""
+        start = brk.end()
+
+
+def sniff_delimiter(text: str, key_fields: Iterable[str]) -> str:
+    """The separator of a table's cells: the one whose header names a key field, else the commonest.
+
+    A spreadsheet saves "CSV" with semicolons where the decimal sign is a comma (Spain, most of
+    Europe) and "Text" with tabs. The header decides: the separator that splits it into cells one of
+    which is a key field (any case) wins; a header that names none is split at whichever of tab,
+    semicolon and comma it holds most of (comma on a tie, and when it holds none).
+
+    Example:
+        >>> sniff_delimiter("Title;Views\\nCats;1.234\\n", ["title"]), sniff_delimiter("id\\ttitle\\n", ["title"])
+        (';', '\\t')
+    """
+    head = header_line(text)
+    keys = {k.casefold() for k in key_fields}
+    for delim in DELIMITERS:
+        try:
+            cells = next(csv.reader([head], delimiter=delim), [])
+        except csv.Error:  # a cell past the csv module's limit: rows_from_csv says so with its line
+            continue
+        if any(c.strip().casefold() in keys for c in cells):
+            return delim
+    counts = {d: head.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
+def rows_from_csv(text: str, label: str, delimiter: str = ",") -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
     """Header and rows of CSV text; blank lines are skipped.
+
+    Args:
+        text: the file's text.
+        label: the file's name, for messages.
+        delimiter: the cells' separator (see :func:`sniff_delimiter`).
 
     Raises:
         CorpusError: empty, duplicate column names, a row with a different number of fields, bad quoting.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
+    sep = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
     try:
         header = next(reader, None)
         while header is not None and not any(c.strip() for c in header):
@@ -90,7 +154,7 @@ def rows_from_csv(text: str, label: str) -> tuple[list[str], list[tuple[str, dic
             if len(cells) != len(header):
                 raise CorpusError(
                     f"{where}: {len(cells)} fields but the header has {len(header)} "
-                    "(an unquoted comma in a title? put the title in double quotes)"
+                    f"(an unquoted {sep} in a title? put the title in double quotes)"
                 )
             rows.append((where, dict(zip(header, cells))))
     except csv.Error as exc:
@@ -148,7 +212,7 @@ def rows_from_jsonl(text: str, label: str) -> tuple[list[str], list[tuple[str, d
     if not text.strip():
         raise CorpusError(f"{label} is empty: expected one JSON object with a 'title' field per line")
     items = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(lines(text), start=1):
         if line.strip():
             items.append((f"{label}, line {n}", json_loads(line, f"{label}, line {n}")))
     return _object_rows(items, label)

@@ -36,6 +36,7 @@ from retrieval_attention.corpus.fields import (
     MAX_DURATION_S,
     MAX_VIEWS,
     LongInteger,
+    SaidCorpusError,
     kind,
     names,
     number_field,
@@ -44,14 +45,19 @@ from retrieval_attention.corpus.fields import (
 )
 from retrieval_attention.corpus.files import MAX_CORPUS_BYTES, check_size, read_capped
 from retrieval_attention.corpus.formats import (
+    DELIMITERS,
     REFUSED_SUFFIXES,
     decode,
     format_of,
+    header_line,
     json_loads,
+    lines,
     rows_from_csv,
     rows_from_json,
     rows_from_jsonl,
+    sniff_delimiter,
 )
+from retrieval_attention.corpus.limits import MAX_TITLE_CHARS, RowLimitError, cut_text
 from retrieval_attention.corpus.records import (
     FIELDS,
     UNCATEGORISED,
@@ -62,6 +68,7 @@ from retrieval_attention.corpus.records import (
     printable_label,
 )
 from retrieval_attention.errors import CorpusError
+from retrieval_attention.i18n import N_
 from retrieval_attention.infra.paths import user_path
 
 __all__ = [
@@ -76,6 +83,7 @@ __all__ = [
     "load_corpus",
     "load_histories",
     "parse_corpus",
+    "parse_titles",
 ]
 
 log = logging.getLogger(__name__)
@@ -135,33 +143,107 @@ def parse_corpus(
     fmt = format_of(filename, label)
     check_size(len(raw), label, max_bytes)
     text = decode(raw, label)
+    seen = ""
     if fmt == "csv":
-        header, rows = rows_from_csv(text, label)
+        delimiter = sniff_delimiter(text, KEY_FIELDS)
+        header, rows = rows_from_csv(text, label, delimiter)
+        seen = f"the header {quote(header_line(text), 60)} was read as separated by {DELIMITERS[delimiter]}"
     elif fmt == "json":
         header, rows = rows_from_json(text, label)
     elif fmt == "jsonl":
         header, rows = rows_from_jsonl(text, label)
     else:  # txt
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        return corpus_from_titles(lines, source=source or label, max_rows=max_rows)
+        return parse_titles(text, source=source or label, max_rows=max_rows)
+    return _table(header, rows, label, source or label, max_rows, seen)
 
+
+def _known_names(header: Sequence[str]) -> dict[str, str]:
+    """Header names that are a known field in another case (``Title``, ``VIEWS``) -> that field.
+
+    A name written exactly as the field is never renamed, and a field written twice in two cases
+    (``title`` and ``Title``) keeps the exact one; the other is then an unused column.
+    """
+    exact, rename = set(header), {}
+    for h in header:
+        known = h.strip().casefold()
+        if known != h and known in (*FIELDS, *KEY_FIELDS) and known not in exact and known not in rename.values():
+            rename[h] = known
+    return rename
+
+
+def _table(
+    header: list[str],
+    rows: list[tuple[str, dict[str, Any]]],
+    label: str,
+    source: str,
+    max_rows: int | None,
+    seen: str = "",
+) -> Corpus:
+    """A corpus from a table's header and rows (CSV, JSON or JSONL), field names matched in any case.
+
+    ``seen`` says how a text table's header line was read, for the message when it has no title column.
+    """
+    rename = _known_names(header)
+    if rename:
+        header = [rename.get(h, h) for h in header]
+        rows = [(where, {rename.get(k, k): v for k, v in row.items()}) for where, row in rows]
     key_field = next((k for k in KEY_FIELDS if k in header), None)
     if key_field is None:
         found = names(header) or "none"
-        raise CorpusError(f"{label} has no 'title' column (columns found: {found})")
+        raise CorpusError(f"{label} has no 'title' column (columns found: {found}){': ' + seen if seen else ''}")
     if not rows:
         raise CorpusError(f"{label} has a header but no records")
     if max_rows is not None and len(rows) > max_rows:
-        raise CorpusError(f"{label} has {len(rows)} records; the limit is {max_rows}")
+        raise RowLimitError(label, len(rows), max_rows)
     unused = [h for h in header if h and h not in FIELDS and h != key_field]
-    return _build(rows, key_field, source or label, label, unused)
+    return _build(rows, key_field, source, label, unused)
+
+
+def parse_titles(text: str, source: str = "pasted", max_rows: int | None = None) -> Corpus:
+    """A corpus from text of one title a line (a ``.txt`` file, or titles pasted into the app).
+
+    Lines end only at ``\\n``, ``\\r\\n`` or ``\\r`` (:func:`~retrieval_attention.corpus.formats.lines`):
+    a U+2028 inside a title stays in it. Text that is a table a spreadsheet saved as "Text (Tab
+    delimited)" (a first line with tab-separated cells, one of them a ``title`` column in any
+    case) is read as that table; tabs in other lines are refused, since each line would otherwise
+    become one key such as ``1\\tFunny cats\\t100``.
+
+    Args:
+        text: the text.
+        source: label of the corpus and of its lines in messages.
+        max_rows: refuse more titles than this.
+
+    Returns:
+        A validated :class:`Corpus`.
+
+    Raises:
+        CorpusError: no title, more than ``max_rows``, or tab-separated cells without a title column.
+    """
+    cells = header_line(text).split("\t")
+    if len(cells) > 1 and any(c.strip().casefold() in KEY_FIELDS for c in cells):
+        header, rows = rows_from_csv(text, source, "\t")
+        return _table(header, rows, source, source, max_rows, "its first line was read as separated by tabs")
+    numbered = [(n, ln) for n, ln in enumerate(lines(text), start=1) if ln.strip()]
+    if max_rows is not None and len(numbered) > max_rows:  # before a row is built: 2.6 M lines fit in 5 MB
+        raise RowLimitError(source, len(numbered), max_rows)
+    tabbed = next(((n, ln) for n, ln in numbered if "\t" in ln.strip()), None)
+    if tabbed is not None:
+        n, ln = tabbed
+        template = N_(
+            "{where} holds tab-separated cells ({cells}): a table copied from a spreadsheet? Give it a first "
+            "line naming a 'title' column, or keep only the titles, one per line"
+        )
+        raise SaidCorpusError(template, where=f"{source}, line {n}", cells=names(ln.strip().split("\t"), limit=4))
+    return corpus_from_titles(
+        (ln for _, ln in numbered), source=source, max_rows=max_rows, lines=[n for n, _ in numbered]
+    )
 
 
 def _build(
     rows: list[tuple[str, dict[str, Any]]], key_field: str, source: str, label: str, unused: Sequence[str] = ()
 ) -> Corpus:
-    videos, warnings, empty = [], [], 0
-    if unused:  # a misspelt field ("Id", "views "), or a byte-order mark glued to a name, says so here
+    videos, warnings, empty, cut = [], [], 0, 0
+    if unused:  # a misspelt field ("ident", "view"), or a byte-order mark glued to a name, says so here
         warnings.append(f"{label}: column(s) not used: {names(unused)} (known: {', '.join(FIELDS)})")
     for n, (where, row) in enumerate(rows, start=1):
         title = text_field(row.get(key_field), key_field, where)
@@ -169,8 +251,19 @@ def _build(
             empty += 1
             continue
         title = title.strip()
+        description = text_field(row.get("description"), "description", where).strip()
         vid = text_field(row.get("id"), "id", where).strip() or f"row{n}"
-        if len(title) > LONG_TITLE_CHARS:
+        if len(title) > MAX_TITLE_CHARS or len(description) > MAX_TITLE_CHARS:
+            cut += 1
+            long = [
+                f"{name} of {len(text):,} characters" for name, text in (("title", title), ("description", description))
+            ]
+            long = [what for what, text in zip(long, (title, description)) if len(text) > MAX_TITLE_CHARS]
+            warnings.append(
+                f"{where}: {' and '.join(long)} cut to {MAX_TITLE_CHARS:,}; the model reads only its first tokens"
+            )
+            title, description = cut_text(title), cut_text(description)
+        elif len(title) > LONG_TITLE_CHARS:
             warnings.append(
                 f"{where}: title of {len(title):,} characters; the model reads only its first "
                 "tokens (about 1,000 characters), the rest is ignored when embedding"
@@ -184,7 +277,7 @@ def _build(
                 duration_s=number_field(row.get("duration_s"), "duration_s", where, MAX_DURATION_S, integer=False),
                 views=number_field(row.get("views"), "views", where, MAX_VIEWS, integer=True),
                 upload_date=text_field(row.get("upload_date"), "upload_date", where).strip(),
-                description=text_field(row.get("description"), "description", where).strip(),
+                description=description,
                 language=text_field(row.get("language"), "language", where).strip(),
             )
         )
@@ -201,7 +294,7 @@ def _build(
         log.warning("%s", w)
     if len(warnings) > _LOGGED_WARNINGS:
         log.warning("... and %d more warnings (all of them are in Corpus.warnings)", len(warnings) - _LOGGED_WARNINGS)
-    return Corpus(videos=tuple(videos), source=source, warnings=tuple(warnings))
+    return Corpus(videos=tuple(videos), source=source, warnings=tuple(warnings), cut_titles=cut)
 
 
 def _collisions(videos: list[Video], label: str) -> list[str]:
@@ -225,17 +318,27 @@ def _collisions(videos: list[Video], label: str) -> list[str]:
     return out
 
 
-def corpus_from_titles(titles: Iterable[str], source: str = "pasted", max_rows: int | None = None) -> Corpus:
+def corpus_from_titles(
+    titles: Iterable[str], source: str = "pasted", max_rows: int | None = None, lines: Sequence[int] | None = None
+) -> Corpus:
     """A corpus from bare titles (one key per line, no payload but the text itself).
+
+    Args:
+        titles: the titles, in order.
+        source: label of the corpus and its rows in messages.
+        max_rows: refuse more titles than this.
+        lines: the line number of each title in its text, for messages (default 1, 2, 3, ...).
 
     Raises:
         CorpusError: no non-empty title, or more than ``max_rows``.
     """
-    rows = [(f"{source}, line {n}", {"title": t}) for n, t in enumerate(titles, start=1)]
+    titles = list(titles)
+    numbers = range(1, len(titles) + 1) if lines is None else lines
+    rows = [(f"{source}, line {n}", {"title": t}) for n, t in zip(numbers, titles)]
     if not rows:
         raise CorpusError(f"{source}: no titles given")
     if max_rows is not None and len(rows) > max_rows:
-        raise CorpusError(f"{source} has {len(rows)} lines; the limit is {max_rows}")
+        raise RowLimitError(source, len(rows), max_rows)
     return _build(rows, "title", source, source)
 
 

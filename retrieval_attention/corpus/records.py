@@ -80,6 +80,9 @@ class Corpus:
     videos: tuple[Video, ...]
     source: str = "bundled"  # file path, "bundled" or "pasted"
     warnings: tuple[str, ...] = field(default=(), compare=False)  # non-fatal findings, for display
+    cut_titles: int = field(
+        default=0, compare=False
+    )  # records whose title or description was cut to what the model reads
 
     def __len__(self) -> int:
         return len(self.videos)

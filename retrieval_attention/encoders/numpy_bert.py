@@ -334,13 +334,17 @@ class NumpyBertEncoder:
             return self.model.embed_ids([ids[i] for i in rows])  # (len(rows), d)
 
         workers = min(len(batches), os.cpu_count() or 1)
-        with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="embed")
+        try:
             done = 0
             for rows, x in zip(batches, pool.map(embed, batches)):
                 out[rows] = x  # (len(rows), d), in the order the batches were made
                 done += len(rows)
                 if progress is not None:
                     progress(done, n)
+        finally:
+            # Ctrl-C (or a failing batch) drops the batches not started: `with` would wait for all of them
+            pool.shutdown(wait=True, cancel_futures=True)
         return out
 
     def __repr__(self) -> str:

@@ -174,12 +174,21 @@ class TargetAttention:
 
     @property
     def entropy(self) -> float:
-        """Entropy of the weights in nats (normalised weights only; 0 for one-hot)."""
-        return float(entropy(np.clip(self.weights, 0, None)))
+        """Entropy in nats of the weights' shares ``|w| / Σ|w|`` (the weights themselves with softmax on).
+
+        Raw weights (softmax off) are cosines that neither sum to 1 nor stay >= 0; their shares are
+        what a reader can compare with softmax's weights. 0 for one-hot, at most log H.
+        """
+        w = np.abs(self.weights)
+        total = w.sum()
+        return float(entropy(w / total)) if total > 0 else 0.0
 
     @property
     def effective_num_keys(self) -> float:
-        """1 / Σ w²: about how many history items the target really reads (normalised weights)."""
+        """About how many history items the target really reads, between 1 and H (0 if no weight).
+
+        ``1 / Σ p²`` of the shares ``p = |w| / Σ|w|``: with softmax on, ``1 / Σ w²``.
+        """
         return float(effective_num_keys(self.weights))
 
     def top(self, m: int = 3) -> list[tuple[str, str, float]]:

@@ -5,6 +5,11 @@ the file in Excel, LibreOffice or Google Sheets. Every download goes through :fu
 which neutralises such text cells the way OWASP recommends (a leading ``'``, which spreadsheets
 read as "this cell is text"); numeric columns are written as numbers, so a negative score stays
 a negative number.
+
+The bytes start with UTF-8's byte-order mark: Excel reads a CSV without one in the system's
+code page (GBK on a Chinese Windows, Windows-1252 in Spain), so every Chinese title and every "ñ"
+would open as mojibake. Pandas, Python's ``csv`` with ``utf-8-sig``, LibreOffice and Google Sheets
+all read the mark as what it is. The JSON downloads stay without one (JSON forbids it).
 """
 
 from __future__ import annotations
@@ -68,16 +73,20 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame, index: bool = False) -> bytes:
-    """``frame`` as UTF-8 CSV with formula-like text neutralised (:func:`safe_frame`).
+    """``frame`` as UTF-8 CSV with a byte-order mark, formula-like text neutralised (:func:`safe_frame`).
 
     Args:
         frame: the data.
         index: True to write the index as the first column (a matrix with labelled rows).
 
     Returns:
-        The file's bytes.
+        The file's bytes, starting with the byte-order mark Excel needs to read UTF-8.
+
+    Example:
+        >>> csv_bytes(pd.DataFrame({"title": ["猫"]}))[:3]
+        b'\\xef\\xbb\\xbf'
     """
-    return safe_frame(frame).to_csv(index=index).encode("utf-8")
+    return safe_frame(frame).to_csv(index=index).encode("utf-8-sig")
 
 
 @st.cache_resource(show_spinner=False)
