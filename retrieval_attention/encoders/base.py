@@ -175,8 +175,15 @@ def _local_path(name: str) -> Path | None:
         raise ModelNotFoundError(f"model {_shown(name)} not found: a path cannot hold a NUL character; {_PATH_HINT}")
     try:
         path = Path(name).expanduser()
+    except RuntimeError:  # ~someone with no such user (or no home folder for ~)
+        user = name.split("/", 1)[0]
+        raise ModelNotFoundError(
+            f"model {_shown(name)} not found: the path cannot be checked (no home folder for {_shown(user)} "
+            f"on this machine); {_PATH_HINT}"
+        ) from None
+    try:
         return path if path.exists() else None
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelNotFoundError(f"model {_shown(name)} not found: {_why(exc)}; {_PATH_HINT}") from None
 
 
