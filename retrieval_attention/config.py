@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_TEMPERATURE",
     "ENCODER_ENV_VAR",
     "MODEL_ENV_VAR",
+    "MODELS_ENV_VAR",
     "MULTILINGUAL_MODEL",
     "UPLOAD_NICE_ENV_VAR",
     "cache_folder",
@@ -38,6 +39,10 @@ DEFAULT_TEMPERATURE = 0.05
 
 #: Environment variable naming the encoder (a sentence-transformers name or a local path).
 MODEL_ENV_VAR = "RETRIEVAL_ATTENTION_MODEL"
+#: Environment variable limiting the app's model box to a list, for class deployments: comma-separated
+#: names or folders (the two bundled models are always offered). Set, the box is a drop-down of these,
+#: so no one can probe the server's files by typing paths; unset, it takes any name or folder.
+MODELS_ENV_VAR = "RETRIEVAL_ATTENTION_MODELS"
 #: Environment variable overriding the on-disk cache folder.
 CACHE_ENV_VAR = "RETRIEVAL_ATTENTION_CACHE"
 #: Environment variable naming a corpus file (CSV/JSON/JSONL) for the app instead of the bundled one.

@@ -69,7 +69,7 @@ def test_custom_corpus(tmp_path, cli_cache):
         (["cats", "--temperature", "nan"], "temperature must be a finite number > 0"),
         (["cats", "--k", "0"], "k must be >= 1"),
         (["cats", "--corpus", "/nonexistent/file.csv"], "corpus file not found"),
-        (["cats", "--model", "/nonexistent/model-dir"], "could not be loaded"),
+        (["cats", "--model", "/nonexistent/model-dir"], "no folder of that name"),  # refused before torch loads
     ],
 )
 def test_errors_are_one_line_and_exit_2(args, message, cli_cache):

@@ -103,11 +103,13 @@ def test_hostile_queries_give_a_message_or_a_result(at, query):
 
 
 def test_missing_model_is_one_line_in_the_app(at):
+    """Said under the box, in one line; the page goes on with the radio's encoder and the upload."""
     at.text_input(key="custom_model").set_value("/nonexistent/model-folder").run()
     assert not at.exception
-    errors = [plain(e.value) for e in at.error]
-    assert errors and "Could not load the encoder" in errors[0] and "/nonexistent/model-folder" in errors[0]
-    assert "\n" not in errors[0]
+    errors = sidebar_errors(at)
+    assert errors and "This model cannot be used" in errors[0] and "/nonexistent/model-folder" in errors[0]
+    assert "\n" not in errors[0] and not at.main.error
+    assert "3 keys from lectures" in caption_keys(at), "the session keeps its upload"
     at.text_input(key="custom_model").set_value("").run()
     assert not at.error
 

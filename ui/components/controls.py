@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from retrieval_attention import RetrievalAttentionError, offered_models, resolve_model_path
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
 from ui.components.i18n import N_, _, current_lang, setting_labels
+from ui.components.text import md
 
 if TYPE_CHECKING:  # the retrieval pages import this module; the inspector loads only on the pages inside a model
     from retrieval_attention.inspector import TransformerInspector
@@ -70,14 +72,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
             "the English one cannot read Chinese."
         ),
     )
-    custom = sb.text_input(
-        _("…or another sentence-transformers model (name or folder)"),
-        key="custom_model",
-        help=_(
-            "Offline by default: a local folder, or a name in your Hugging Face cache. "
-            "Set RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD=1 before starting to allow downloads."
-        ),
-    ).strip()
+    model = _model_box(ENCODERS[label])
     k = sb.slider(_("k (top-k search)"), 1, 20, 5, key="k") if show_k else 5
     t = sb.select_slider(
         _("Temperature T (log scale)"),
@@ -93,7 +88,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
     scale_label = sb.radio(
         _("Scale q·k by"), list(SCALES), key="scale", format_func={code: _(code) for code in SCALES}.__getitem__
     )
-    return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])
+    return Controls(model=model, k=int(k), temperature=float(t), scale=SCALES[scale_label])
 
 
 def inspector_model_ui() -> str:
@@ -132,3 +127,47 @@ def model_line(name: str, ins: TransformerInspector) -> None:
             model=name, layers=ins.n_layers, heads=ins.n_heads
         )
     )
+
+
+def _model_box(chosen: str) -> str:
+    """The box for another model: its model, or ``chosen`` (the radio's) when it is empty or unusable.
+
+    With ``$RETRIEVAL_ATTENTION_MODELS`` set (a class deployment) the box is a drop-down of the
+    listed models, so no one can probe the server's files by typing paths (and with nothing listed
+    beyond the bundled two, there is no box). Otherwise it takes any name or folder; one that is no
+    model is said under the box, in one line, and the page goes on with ``chosen``: a bad name must
+    not cost the session its pages.
+    """
+    sb = st.sidebar
+    offered = offered_models()
+    if offered is not None:
+        if not offered:
+            return chosen
+        none = _("none: the encoder above")  # read now: Streamlit may call format_func outside the script run
+        picked = sb.selectbox(
+            _("…or another model offered on this server"),
+            ["", *offered],
+            key="offered_model",
+            format_func=lambda name: name or none,
+        )
+        return picked or chosen
+    custom = sb.text_input(
+        _("…or another sentence-transformers model (name or folder)"),
+        key="custom_model",
+        help=_(
+            "Offline by default: a local folder, or a name in your Hugging Face cache. "
+            "Set RETRIEVAL_ATTENTION_ALLOW_DOWNLOAD=1 before starting to allow downloads."
+        ),
+    ).strip()
+    if not custom:
+        return chosen
+    try:
+        resolve_model_path(custom)  # file checks only, no import: a typo is refused at once
+    except RetrievalAttentionError as exc:
+        sb.error(
+            _("This model cannot be used: {detail}. The pages use {model} instead.").format(
+                detail=md(str(exc)), model=md(chosen)
+            )
+        )
+        return chosen
+    return custom

@@ -13,13 +13,16 @@ import streamlit as st
 
 import retrieval_attention as ra
 from retrieval_attention import i18n
-from retrieval_attention.config import CORPUS_ENV_VAR, UPLOAD_NICE_ENV_VAR
+from retrieval_attention.config import CORPUS_ENV_VAR, DEFAULT_MODEL, MULTILINGUAL_MODEL, UPLOAD_NICE_ENV_VAR
 from retrieval_attention.infra.threads import configure_threads, lower_priority
 from ui.components.i18n import _, current_lang, fmt_number
 from ui.components.query import ALL_EXAMPLE_QUERIES
 from ui.components.text import md
 
 _CORPUS, _STORES = "own_corpus", "own_stores"  # session state: the upload, and its stores per model
+#: The upload's stores one session keeps (the last used, one per model): each holds the corpus again
+#: with its vectors, so a reader trying models one after another must not pile up copies.
+MAX_SESSION_STORES = 3
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -100,19 +103,27 @@ def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
     It returns while the model may still be loading: call :func:`ensure_query` before a new query.
 
     Args:
-        model: the encoder's name or folder.
+        model: the encoder's name or folder (any spelling: one store per model). With
+            ``$RETRIEVAL_ATTENTION_MODELS`` set, a model not in the list stops the page.
         own_data: True on a page that offers the upload: this session's own corpus (embedded with
             ``model`` once, with a progress bar) if it has one. False: always the shared corpus.
 
     Returns:
         The :class:`~retrieval_attention.KeyValueStore`.
     """
+    model = ra.canonical_model(model)  # one store per model, however its name was spelt
+    offered = ra.offered_models()
+    if offered is not None and model not in (DEFAULT_MODEL, MULTILINGUAL_MODEL, *offered):
+        st.error(_("This server offers only the models in its list."))  # nothing about the name: no probing
+        st.stop()
     shared = _shared_store(model)
     corpus = session_corpus() if own_data else None
     if corpus is None:
         return shared
     stores = st.session_state.setdefault(_STORES, {})
-    if model not in stores:
+    if model in stores:
+        stores[model] = stores.pop(model)  # the most recently used goes last
+    else:
         wait_for_model(shared)
         bar = st.progress(
             0.0, text=_("Embedding {n} titles with {model}…").format(n=fmt_number(len(corpus)), model=md(model))
@@ -130,6 +141,8 @@ def get_store(model: str, own_data: bool = False) -> ra.KeyValueStore:
         with lower_priority(upload_nice()):  # behind replicas: one upload must not take a core from the class
             stores[model] = ra.KeyValueStore.from_corpus(corpus, shared.encoder, progress=progress)
         bar.empty()
+        while len(stores) > MAX_SESSION_STORES:
+            del stores[next(iter(stores))]  # the least recently used
     return stores[model]
 
 
