@@ -72,6 +72,7 @@ from retrieval_attention.recommender import (
     target_attention,
 )
 from retrieval_attention.store import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
+from retrieval_attention.temperature import TEMPERATURE_GRID, EncoderTemperature, encoder_temperature
 
 __version__ = "0.1.0"
 
@@ -92,6 +93,9 @@ __all__ = [
     "DEFAULT_MODEL",
     "MULTILINGUAL_MODEL",
     "DEFAULT_TEMPERATURE",
+    "TEMPERATURE_GRID",
+    "EncoderTemperature",
+    "encoder_temperature",
     # data
     "Corpus",
     "Video",
