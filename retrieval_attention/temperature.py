@@ -169,4 +169,3 @@ def encoder_temperature(
     with _MEASURED_LOCK:
         _MEASURED[encoder.cache_id] = found
     return found
-

