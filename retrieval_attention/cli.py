@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
 from retrieval_attention.config import DEFAULT_MODEL, MODEL_ENV_VAR, MULTILINGUAL_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, fmt_percent, load_translations
+from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, fmt_percent, fmt_setting, load_translations
 
 __all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict", "terminal_text"]
 
@@ -52,7 +52,7 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         help=_(
             "softmax temperature T > 0 (default: the encoder's own, {t} for all-MiniLM-L6-v2 and {t_e5} for "
             "multilingual-e5-small)"
-        ).format(t=0.05, t_e5=0.01),
+        ).format(t=fmt_setting(0.05, lang), t_e5=fmt_setting(0.01, lang)),
     )
     p.add_argument(
         "--scale",
