@@ -136,6 +136,7 @@ class KeyValueStore:
         self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._query_lock = threading.Lock()
         self._temperature: EncoderTemperature | None = None  # the encoder's own T, found on first use
+        self.cache_dir: Path | None = None  # the embedding cache folder (None: the per-user default)
 
     @classmethod
     def from_corpus(
@@ -174,6 +175,7 @@ class KeyValueStore:
         value_texts = [f"{v.title}. {v.description}" if v.description else v.title for v in corpus]
         Ve = embed_documents(enc, value_texts, "value", cache_dir, use_cache, batch_size, part(n))
         store = cls(corpus, enc, K, Ve)
+        store.cache_dir = cache_dir  # where the spread rule (a custom model's own T) finds its vectors
         queries = [check_query(q) for q in dict.fromkeys(remember_queries)]
         if queries:
             for q, vec in zip(queries, embed_queries(enc, queries, cache_dir, use_cache)):
@@ -203,7 +205,7 @@ class KeyValueStore:
         Known models answer at once; another model is measured once (the spread rule) on first use.
         """
         if self._temperature is None:
-            self._temperature = encoder_temperature(self.encoder)
+            self._temperature = encoder_temperature(self.encoder, self.cache_dir)
         return self._temperature
 
     @property

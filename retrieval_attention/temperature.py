@@ -37,13 +37,12 @@ from typing import Literal
 
 import numpy as np
 
-from retrieval_attention.config import DEFAULT_MODEL, MODEL_ENV_VAR
+from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MODEL_ENV_VAR
 from retrieval_attention.core.temperature import TEMPERATURE_GRID, snap_temperature, spread_temperature
 from retrieval_attention.corpus import load_corpus
 from retrieval_attention.encoders.base import _DEFAULT_ALIASES, _MULTILINGUAL_ALIASES, Encoder
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.registry import get_encoder, wait_for_encoder
-from retrieval_attention.i18n import N_, fmt_number, fmt_setting, load_translations
 
 __all__ = [
     "CALIBRATION_QUERIES",
@@ -66,7 +65,12 @@ CALIBRATION_QUERIES: tuple[str, ...] = (
     "home workout without equipment",
 )
 
-Source = Literal["training", "spread rule"]
+Source = Literal["training", "spread rule", "package default"]
+
+
+def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
+    """:func:`retrieval_attention.i18n.N_`, here so that importing the package does not load Babel."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,14 @@ class EncoderTemperature:
     model: str  # the encoder's name, as given
     temperature: float  # T for retrieval: soft attention and the top-k softmax
     recommender: float  # T for target attention over a watch history (twice T, on the grid)
-    source: Source  # "training": the model's own training temperature; "spread rule": measured
+    source: Source  # "training": the model's own; "spread rule": measured; "package default": cannot measure
     why: str  # one sentence (an English msgid of the package catalogue), placeholders {t} and {sigma}
     sigma: float | None = None  # the spread rule's σ; None for a known model
 
     def reason(self, lang: str = "en") -> str:
         """:attr:`why` in ``lang``, its numbers written as the locale does."""
+        from retrieval_attention.i18n import fmt_number, fmt_setting, load_translations  # Babel: only now
+
         text = load_translations(lang).gettext(self.why)
         sigma = "" if self.sigma is None else fmt_number(self.sigma, lang, 3)
         return text.format(t=fmt_setting(self.temperature, lang), sigma=sigma)
@@ -94,6 +100,10 @@ _MINILM_WHY = N_(
 _E5_WHY = N_(
     "T = {t} is multilingual-e5-small's own: E5 models are trained with InfoNCE at temperature 0.01, "
     "which is also why their cosines all sit between about 0.7 and 0.9."
+)
+_DEFAULT_WHY = N_(
+    "T = {t} is the package's default (all-MiniLM-L6-v2's): this encoder cannot embed the queries its own T "
+    "is measured with."
 )
 _SPREAD_WHY = N_(
     "T = {t} is measured for this model: half the typical spread of a query's cosines over the bundled "
@@ -135,7 +145,8 @@ def encoder_temperature(
         encoder: an :class:`Encoder`, a model name or folder, or None (``$RETRIEVAL_ATTENTION_MODEL``
             or all-MiniLM-L6-v2). A known name answers at once; any other model is loaded and, the
             first time, embeds the bundled corpus's titles and :data:`CALIBRATION_QUERIES`
-            (through the on-disk embedding cache).
+            (through the on-disk embedding cache). An object that cannot embed text (a store of
+            hand-made vectors) gets the package default, all-MiniLM-L6-v2's.
         cache_dir: embedding cache folder (None: the per-user default).
         use_cache: False to embed again.
 
@@ -149,13 +160,18 @@ def encoder_temperature(
         >>> encoder_temperature("multilingual-e5-small").recommender
         0.02
     """
-    if not isinstance(encoder, Encoder):
+    if encoder is None or isinstance(encoder, str):
         name = encoder or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
         if (known := known_temperature(name)) is not None:
             return known
         encoder = get_encoder(name)
-    if (known := known_temperature(encoder.name)) is not None:
+    if (known := known_temperature(str(getattr(encoder, "name", "")))) is not None:
         return known
+    if not isinstance(encoder, Encoder):  # e.g. a store built from hand-made vectors
+        return EncoderTemperature(
+            str(getattr(encoder, "name", "")), DEFAULT_TEMPERATURE, _recommender(DEFAULT_TEMPERATURE),
+            "package default", _DEFAULT_WHY,
+        )  # fmt: skip
     with _MEASURED_LOCK:
         if encoder.cache_id in _MEASURED:
             return _MEASURED[encoder.cache_id]

@@ -213,9 +213,15 @@ def _positions(store: KeyValueStore, ids: Sequence[str], what: str) -> NDArray[n
 # -- target attention ---------------------------------------------------------------------------
 
 
-def store_temperature(store: KeyValueStore, temperature: float | None) -> float:
-    """``temperature``, or None: the store's encoder's own for target attention (0.1 for MiniLM, 0.02 for E5)."""
-    return store.temperature_info.recommender if temperature is None else temperature
+def store_temperature(store: KeyValueStore, temperature: float | None, used: bool = True) -> float:
+    """``temperature``, or None: the store's encoder's own for target attention (0.1 for MiniLM, 0.02 for E5).
+
+    ``used=False`` (DIN's raw weights, no softmax): the temperature plays no part, so None is
+    :data:`RECOMMENDER_TEMPERATURE` and the encoder is not asked.
+    """
+    if temperature is not None:
+        return temperature
+    return store.temperature_info.recommender if used else RECOMMENDER_TEMPERATURE
 
 
 def _cross(
@@ -228,7 +234,7 @@ def _cross(
     uniform: bool = False,
 ) -> CrossAttention:
     """Candidates c (C,) attending over history h (H,), as positions."""
-    t, hl = check_temperature(store_temperature(store, temperature)), check_half_life(half_life)
+    t, hl = check_temperature(store_temperature(store, temperature, normalize)), check_half_life(half_life)
     effective_factor(1.0, t)  # the store's rule: cosines times 1 / T must fit float32, T must not underflow
     Kc, Kh = store.K[c], store.K[h]  # (C, d), (H, d)
     Vh = store.value_embeddings[h]  # (H, d)

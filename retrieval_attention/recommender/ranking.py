@@ -105,7 +105,7 @@ def _ranked(
     half_life: float | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], CrossAttention | None]:
     """Every candidate scored: (candidates c (C,), scores (C,), order best first (C,), cross-attention)."""
-    t, hl = check_temperature(store_temperature(store, temperature)), check_half_life(half_life)
+    t, hl = check_temperature(store_temperature(store, temperature, normalize)), check_half_life(half_life)
     all_pos = np.arange(len(store), dtype=np.int64)
     c = np.setdiff1d(all_pos, h) if exclude_seen else all_pos  # (C,) corpus order
     X = None
@@ -202,7 +202,7 @@ def recommend(
         explanations=explanations,
         attention=top,
         n_candidates=len(c),
-        temperature=check_temperature(store_temperature(store, temperature)),
+        temperature=check_temperature(store_temperature(store, temperature, normalize)),
         normalize=normalize,
         half_life=check_half_life(half_life),
     )
@@ -302,7 +302,7 @@ def evaluate_leave_last_out(
         held_out=held_out,
         n_candidates=n_candidates,
         skipped=tuple(skipped),
-        temperature=check_temperature(store_temperature(store, temperature)),
+        temperature=check_temperature(store_temperature(store, temperature, normalize)),
         normalize=normalize,
         half_life=check_half_life(half_life),
     )
