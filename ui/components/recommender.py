@@ -219,7 +219,7 @@ def controls_ui(model: str) -> RecSettings:
         help=_("factor 0.5^(age / half-life); age 0 = the last video watched"),
     )
     if why is not None and normalize:
-        temperature_caption(c1, why, float(t), own)
+        temperature_caption(st.container(), why, float(t), own)  # below the row: in c1 it pushes the toggles down
     return RecSettings(temperature=float(t), normalize=bool(normalize), half_life=float(half) if recency else None)
 
 
