@@ -222,6 +222,9 @@ def test_the_slider_follows_an_encoder_switch_unless_moved():
     at.radio(key="encoder").set_value(multi).run()
     assert not at.exception, at.exception
     assert at.select_slider(key="temperature").value == 0.1, "a T the student chose stays"
+    at.switch_page("ui/pages/lesson_topk.py").run()  # the same key on another page is a new widget
+    assert not at.exception, at.exception
+    assert at.select_slider(key="temperature").value == 0.1, "and it stays on the next page"
 
 
 @needs_e5

@@ -63,18 +63,26 @@ def encoder_temperature_ui(model: str) -> ra.EncoderTemperature | None:
         return None
 
 
-def follow_encoder(key: str, model: str, own: float) -> None:
-    """Set the temperature slider at ``key`` to ``own`` when the encoder changed, unless the student moved it.
+def follow_encoder(key: str, model: str, own: float) -> float | None:
+    """Point the temperature slider at ``key`` to ``own`` when the encoder changed, unless the student moved it.
 
-    Call it before the slider is drawn. The slider starts at the encoder's own T; after a switch
-    of encoder (or of language, whose default encoder differs) it moves to the new encoder's own T
-    if it still stood on the old one's, and stays where the student put it otherwise.
+    Call it just before the slider and pass what it returns as the slider's ``value``. The slider
+    starts at the encoder's own T; after a switch of encoder (or of language, whose default encoder
+    differs) it moves to the new encoder's own T if it still stood on the old one's, and stays where
+    the student put it otherwise.
+
+    Returns:
+        None when the slider's value was just set through the session state (a ``value`` then would
+        clash with it); else the value it holds, as its default: on another page the same key is a new
+        widget, which would otherwise start at its first option.
     """
     ss, owner = st.session_state, f"{key}__own"  # owner: (model, own T) the slider was last set for
     before = ss.get(owner)
+    ss[owner] = (model, own)
     if key not in ss or (before is not None and tuple(before) != (model, own) and ss[key] == before[1]):
         ss[key] = own
-    ss[owner] = (model, own)
+        return None
+    return ss[key]
 
 
 def sidebar_controls(show_k: bool = True) -> Controls:
@@ -113,10 +121,10 @@ def sidebar_controls(show_k: bool = True) -> Controls:
     model = custom or ENCODERS[label]
     info = encoder_temperature_ui(model)
     own = DEFAULT_TEMPERATURE if info is None else info.temperature
-    follow_encoder("temperature", model, own)
     t = sb.select_slider(
         _("Temperature T (log scale)"),
         options=TEMPERATURES,
+        value=follow_encoder("temperature", model, own),
         key="temperature",
         format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
         help=_(

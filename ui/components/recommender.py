@@ -180,7 +180,6 @@ def controls_ui(model: str) -> RecSettings:
     unless the student moved it.
     """
     own, why = own_temperature(model)
-    follow_encoder("rec_temperature", model, own)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 3], gap="large", vertical_alignment="center")
     normalize = c2.toggle(
         "softmax",
@@ -196,6 +195,7 @@ def controls_ui(model: str) -> RecSettings:
     t = c1.select_slider(
         _("Temperature T (log scale)"),
         options=TEMPERATURES,
+        value=follow_encoder("rec_temperature", model, own),
         key="rec_temperature",
         format_func=lambda x: f"{x:g}",  # language-free: Streamlit also calls it outside a run (serialising)
         disabled=not normalize,
