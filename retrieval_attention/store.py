@@ -24,7 +24,6 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.config import DEFAULT_TEMPERATURE
 from retrieval_attention.core.attention import effective_num_keys, entropy, softmax
 from retrieval_attention.core.topk import topk_order
 from retrieval_attention.core.validate import (
@@ -41,6 +40,7 @@ from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.registry import encoder_ready, get_encoder
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.index import VectorIndex
+from retrieval_attention.temperature import EncoderTemperature, encoder_temperature
 from retrieval_attention.values import ValueLayout, ValueSummary, build_values, describe_output
 
 __all__ = [
@@ -135,6 +135,8 @@ class KeyValueStore:
             self._dict.setdefault(normalize_key(v.title), i)  # a dict keeps one value per key
         self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._query_lock = threading.Lock()
+        self._temperature: EncoderTemperature | None = None  # the encoder's own T, found on first use
+        self.cache_dir: Path | None = None  # the embedding cache folder (None: the per-user default)
 
     @classmethod
     def from_corpus(
@@ -173,6 +175,7 @@ class KeyValueStore:
         value_texts = [f"{v.title}. {v.description}" if v.description else v.title for v in corpus]
         Ve = embed_documents(enc, value_texts, "value", cache_dir, use_cache, batch_size, part(n))
         store = cls(corpus, enc, K, Ve)
+        store.cache_dir = cache_dir  # where the spread rule (a custom model's own T) finds its vectors
         queries = [check_query(q) for q in dict.fromkeys(remember_queries)]
         if queries:
             for q, vec in zip(queries, embed_queries(enc, queries, cache_dir, use_cache)):
@@ -194,6 +197,21 @@ class KeyValueStore:
     @property
     def dim(self) -> int:
         return self.encoder.dim
+
+    @property
+    def temperature_info(self) -> EncoderTemperature:
+        """The encoder's own temperatures and why (:func:`~retrieval_attention.temperature.encoder_temperature`).
+
+        Known models answer at once; another model is measured once (the spread rule) on first use.
+        """
+        if self._temperature is None:
+            self._temperature = encoder_temperature(self.encoder, self.cache_dir)
+        return self._temperature
+
+    @property
+    def default_temperature(self) -> float:
+        """The T every retrieval uses when none is given: the encoder's own."""
+        return self.temperature_info.temperature
 
     def embed_query(self, query: str) -> NDArray[np.float32]:
         """The query's unit vector q (d,); the last 256 queries are remembered."""
@@ -260,7 +278,7 @@ class KeyValueStore:
         self,
         query: str,
         k: int = 5,
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
         scale: Scale | float = "none",
     ) -> RetrievalResult:
         """The k nearest keys (FAISS), weighted by a softmax over those k only.
@@ -268,16 +286,17 @@ class KeyValueStore:
         Args:
             query: text.
             k: number of keys kept, >= 1 (capped at the corpus size).
-            temperature: T > 0 for the softmax over the k scores.
+            temperature: T > 0 for the softmax over the k scores; None: the encoder's own
+                (:attr:`default_temperature`).
             scale: "none" (cosine) or "sqrt_d" (÷√d as in transformers) or a number.
         """
         k, (t, s, c) = check_k(k), self._settings(temperature, scale)
         q = self.embed_query(query)
         return self._topk(query, q, self.K @ q, k, t, s, c)
 
-    def _settings(self, temperature: float, scale: Scale | float) -> tuple[float, float, float]:
-        """(T, scale as a number, c = scale / T), checked once for every retrieval."""
-        t = check_temperature(temperature, np.float32)
+    def _settings(self, temperature: float | None, scale: Scale | float) -> tuple[float, float, float]:
+        """(T, scale as a number, c = scale / T), checked once for every retrieval; None is the encoder's T."""
+        t = check_temperature(self.default_temperature if temperature is None else temperature, np.float32)
         c = effective_factor(scale, t, d=self.dim)  # scores are cosines: |q·k| <= 1
         return t, scale_factor(scale, self.dim), c
 
@@ -313,7 +332,7 @@ class KeyValueStore:
     def soft_attention(
         self,
         query: str,
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
         scale: Scale | float = "none",
     ) -> RetrievalResult:
         """Attention over every key: ``w = softmax(q·Kᵀ · scale / T)``, output ``w @ V``.
@@ -321,6 +340,8 @@ class KeyValueStore:
         Args:
             query: text.
             temperature: T > 0. Near 0 this is the hard top-1; large T is average pooling.
+                None: the encoder's own (:attr:`default_temperature`: 0.05 for all-MiniLM-L6-v2,
+                0.01 for multilingual-e5-small).
             scale: "none" (cosine, the default), "sqrt_d" (÷√d, as transformers do: on unit
                 vectors it makes the weights almost uniform) or a number.
         """
@@ -331,7 +352,7 @@ class KeyValueStore:
         self,
         query: str,
         all_scores: NDArray[np.floating],
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
         scale: Scale | float = "none",
     ) -> RetrievalResult:
         """Soft attention from scores already computed (``result.all_scores``): no embedding, no q·K.
@@ -342,7 +363,7 @@ class KeyValueStore:
         Args:
             query: the text the scores belong to (kept on the result).
             all_scores: (n,) raw q·k of every key in corpus order.
-            temperature: T > 0.
+            temperature: T > 0; None: the encoder's own.
             scale: "none", "sqrt_d" or a number, as in :meth:`soft_attention`.
         """
         t, s, c = self._settings(temperature, scale)
@@ -371,7 +392,7 @@ class KeyValueStore:
         self,
         query: str,
         k: int = 5,
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
         scale: Scale | float = "none",
     ) -> dict[Mode, RetrievalResult]:
         """All three retrievals for one query: the query is embedded once and q·K computed once.

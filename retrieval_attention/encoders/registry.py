@@ -20,7 +20,9 @@ from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError
 __all__ = [
     "encoder_choice",
     "encoder_ready",
+    "UNREADABLE_SHARE",
     "get_encoder",
+    "unknown_token_share",
     "wait_for_encoder",
 ]
 
@@ -32,6 +34,8 @@ _CHOICES: tuple[Choice, ...] = ("auto", "numpy", "sentence-transformers")
 _ENCODERS: OrderedDict[tuple[str, str], Encoder] = OrderedDict()  # the last few, per (choice, canonical name)
 _ENCODERS_LOCK = threading.Lock()
 _MAX_ENCODERS = 4
+#: A query with at least this share of [UNK] tokens is one the encoder cannot read: say so where it is typed.
+UNREADABLE_SHARE = 0.5
 
 
 def encoder_choice() -> Choice:
@@ -129,3 +133,40 @@ def wait_for_encoder(encoder: Encoder, timeout: float | None = None) -> None:
     wait = getattr(encoder, "wait", None)
     if wait is not None:
         wait(timeout)
+
+
+def unknown_token_share(encoder: Encoder, text: str) -> float | None:
+    """The share of ``text``'s tokens that ``encoder``'s tokenizer maps to its unknown token ([UNK]).
+
+    What an encoder cannot read, measured rather than guessed from the script: all-MiniLM-L6-v2's
+    WordPiece vocabulary holds a few thousand Chinese characters, so some Chinese survives and much
+    does not ("我爱吃苹果" is 4 of 5 [UNK]). Special tokens ([CLS], [SEP]) are not counted.
+
+    Args:
+        encoder: the encoder; only tokenizers we can read are measured (our numpy BERT, a loaded
+            sentence-transformers model).
+        text: the query.
+
+    Returns:
+        A share in [0, 1] (0 for text with no tokens), or None when the encoder's tokenizer is not
+        one we read (multilingual-e5-small's SentencePiece covers about 100 languages).
+
+    Example:
+        >>> enc = get_encoder()
+        >>> unknown_token_share(enc, "funny cats"), unknown_token_share(enc, "我爱吃苹果")
+        (0.0, 0.8)
+    """
+    if isinstance(encoder, NumpyBertEncoder):
+        tok = encoder.model.tokenizer  # a tokenizers.Tokenizer (WordPiece)
+        unk = tok.token_to_id(getattr(tok.model, "unk_token", "[UNK]"))
+        ids = tok.encode(text, add_special_tokens=False).ids
+    elif isinstance(encoder, SentenceTransformerEncoder) and encoder_ready(encoder) and encoder._model is not None:
+        hf = encoder._model.tokenizer  # a transformers tokenizer
+        unk = getattr(hf, "unk_token_id", None)
+        with encoder._lock:
+            ids = hf(text, add_special_tokens=False)["input_ids"]
+    else:
+        return None
+    if unk is None:
+        return None
+    return sum(i == unk for i in ids) / len(ids) if ids else 0.0

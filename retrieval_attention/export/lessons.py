@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval_attention.config import DEFAULT_TEMPERATURE
 from retrieval_attention.export.blocks import LessonChart, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.specs import corpus_label, inline_spec, lesson_date, made_with, signs
@@ -105,7 +104,7 @@ def retrieval_lesson(
     query: str,
     *,
     k: int = 5,
-    temperature: float = DEFAULT_TEMPERATURE,
+    temperature: float | None = None,
     scale: str | float = "none",
     top: int = 10,
     lang: str = "en",
@@ -117,7 +116,7 @@ def retrieval_lesson(
         store: the key-value store (model and corpus).
         query: the query text.
         k: keys kept by top-k search.
-        temperature: the softmax temperature T > 0 of top-k and soft attention.
+        temperature: the softmax temperature T > 0 of top-k and soft attention; None: the encoder's own.
         scale: ``"none"``, ``"sqrt_d"`` or a number multiplying q·k before dividing by T.
         top: rows of the soft-attention table (the chart shows every key).
         lang: ``"en"``, ``"zh"`` or ``"es"``: every text, category name and number sign.

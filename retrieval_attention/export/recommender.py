@@ -15,7 +15,7 @@ from retrieval_attention.export.blocks import LessonChart, LessonSection, Lesson
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.lessons import SCORE_DECIMALS, WEIGHT_DECIMALS, output_mix
 from retrieval_attention.export.specs import corpus_label, inline_spec, lesson_date, made_with, signs
-from retrieval_attention.recommender import RECOMMENDER_TEMPERATURE, TargetAttention, target_attention
+from retrieval_attention.recommender import TargetAttention, target_attention
 
 if TYPE_CHECKING:
     from retrieval_attention.store import KeyValueStore
@@ -110,7 +110,7 @@ def recommender_lesson(
     target_id: str,
     *,
     compare_to: str | None = None,
-    temperature: float = RECOMMENDER_TEMPERATURE,
+    temperature: float | None = None,
     normalize: bool = True,
     half_life: float | None = None,
     history_name: str = "",
@@ -124,7 +124,7 @@ def recommender_lesson(
         history_ids: watched video ids, oldest first.
         target_id: the candidate video, the query (target A).
         compare_to: a second target (B) over the same history, drawn side by side; None for one.
-        temperature: T > 0 of the softmax over the history.
+        temperature: T > 0 of the softmax over the history; None: the encoder's own for target attention.
         normalize: softmax weights (True) or DIN's raw q·k weights (False).
         half_life: recency half-life in videos; None switches recency off.
         history_name: whose history it is (a persona's name), shown in the facts; "" to leave it out.
@@ -179,7 +179,7 @@ def recommender_lesson(
     facts.append((_("Videos watched"), fmt_number(len(tas["A"].history_ids), lang)))
     facts += [(_("Target {slot}").format(slot=slot), ta.target_title) for slot, ta in tas.items()]
     facts += [
-        (_("Temperature T"), fmt_setting(temperature, lang) if normalize else "—"),
+        (_("Temperature T"), fmt_setting(tas["A"].temperature, lang) if normalize else "—"),
         (_("Weights"), _("softmax") if normalize else _("raw q·k (DIN)")),
         (_("Recency half-life"), _("off") if half_life is None else fmt_number(half_life, lang)),
     ]

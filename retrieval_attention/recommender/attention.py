@@ -34,7 +34,7 @@ __all__ = [
 
 Method = Literal["attention", "mean", "popular"]
 #: Default softmax temperature of target attention over a history (see the module docstring).
-RECOMMENDER_TEMPERATURE = 0.1
+RECOMMENDER_TEMPERATURE = 0.1  # all-MiniLM-L6-v2's; a store uses its encoder's (store.temperature_info.recommender)
 #: The three rankings, comparable on the same history and the same candidates.
 METHODS: tuple[Method, ...] = ("attention", "mean", "popular")
 
@@ -222,17 +222,28 @@ def _positions(store: KeyValueStore, ids: Sequence[str], what: str) -> NDArray[n
 # -- target attention ---------------------------------------------------------------------------
 
 
+def store_temperature(store: KeyValueStore, temperature: float | None, used: bool = True) -> float:
+    """``temperature``, or None: the store's encoder's own for target attention (0.1 for MiniLM, 0.02 for E5).
+
+    ``used=False`` (DIN's raw weights, no softmax): the temperature plays no part, so None is
+    :data:`RECOMMENDER_TEMPERATURE` and the encoder is not asked.
+    """
+    if temperature is not None:
+        return temperature
+    return store.temperature_info.recommender if used else RECOMMENDER_TEMPERATURE
+
+
 def _cross(
     store: KeyValueStore,
     h: NDArray[np.int64],
     c: NDArray[np.int64],
-    temperature: float,
+    temperature: float | None,
     normalize: bool,
     half_life: float | None,
     uniform: bool = False,
 ) -> CrossAttention:
     """Candidates c (C,) attending over history h (H,), as positions."""
-    t, hl = check_temperature(temperature), check_half_life(half_life)
+    t, hl = check_temperature(store_temperature(store, temperature, normalize)), check_half_life(half_life)
     effective_factor(1.0, t)  # the store's rule: cosines times 1 / T must fit float32, T must not underflow
     Kc, Kh = store.K[c], store.K[h]  # (C, d), (H, d)
     Vh = store.value_embeddings[h]  # (H, d)
@@ -267,7 +278,7 @@ def cross_attention_matrix(
     store: KeyValueStore,
     history_ids: Sequence[str],
     candidate_ids: Sequence[str] | None = None,
-    temperature: float = RECOMMENDER_TEMPERATURE,
+    temperature: float | None = None,
     normalize: bool = True,
     half_life: float | None = None,
 ) -> CrossAttention:
@@ -277,7 +288,8 @@ def cross_attention_matrix(
         store: the key-value store (keys ``store.K``, values ``store.value_embeddings``).
         history_ids: watched video ids, oldest first.
         candidate_ids: the targets (rows); None for every video not in the history.
-        temperature: T > 0 of the softmax (default 0.1, see the module docstring).
+        temperature: T > 0 of the softmax; None (default): the encoder's own for target attention
+            (0.1 for all-MiniLM-L6-v2, 0.02 for multilingual-e5-small; see the module docstring).
         normalize: False for DIN-style raw weights (no softmax).
         half_life: recency half-life in videos; None for no recency.
 
@@ -308,7 +320,7 @@ def target_attention(
     store: KeyValueStore,
     history_ids: Sequence[str],
     target_id: str,
-    temperature: float = RECOMMENDER_TEMPERATURE,
+    temperature: float | None = None,
     normalize: bool = True,
     half_life: float | None = None,
 ) -> TargetAttention:
@@ -322,7 +334,7 @@ def target_attention(
         store: the key-value store.
         history_ids: watched video ids, oldest first (a video watched twice counts twice).
         target_id: the candidate video id.
-        temperature: T > 0 (default 0.1). T = 1 makes the weights almost uniform on cosine
+        temperature: T > 0; None (default): the encoder's own (0.1 for MiniLM, 0.02 for E5). T = 1 makes the weights almost uniform on cosine
             scores (the mean baseline); T = 0.05 almost one-hot.
         normalize: True: softmax weights summing to 1. False: DIN's raw weights ``q·kᵢ``
             (times recency), no softmax, temperature unused.

@@ -13,12 +13,12 @@ from retrieval_attention.corpus import Persona, load_histories
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.recommender.attention import (
     METHODS,
-    RECOMMENDER_TEMPERATURE,
     CrossAttention,
     Method,
     RecommenderError,
     _cross,
     _positions,
+    store_temperature,
 )
 from retrieval_attention.store import KeyValueStore
 
@@ -100,12 +100,12 @@ def _ranked(
     h: NDArray[np.int64],
     method: Method,
     exclude_seen: bool,
-    temperature: float,
+    temperature: float | None,
     normalize: bool,
     half_life: float | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], CrossAttention | None]:
     """Every candidate scored: (candidates c (C,), scores (C,), order best first (C,), cross-attention)."""
-    t, hl = check_temperature(temperature), check_half_life(half_life)
+    t, hl = check_temperature(store_temperature(store, temperature, normalize)), check_half_life(half_life)
     all_pos = np.arange(len(store), dtype=np.int64)
     c = np.setdiff1d(all_pos, h) if exclude_seen else all_pos  # (C,) corpus order
     X = None
@@ -144,7 +144,7 @@ def recommend(
     k: int = 10,
     method: Method = "attention",
     exclude_seen: bool = True,
-    temperature: float = RECOMMENDER_TEMPERATURE,
+    temperature: float | None = None,
     normalize: bool = True,
     half_life: float | None = None,
 ) -> Recommendations:
@@ -166,7 +166,7 @@ def recommend(
         method: "attention", "mean" or "popular".
         exclude_seen: True to rank only unseen videos. False ranks every video; a seen candidate
             then does not attend to itself (masked).
-        temperature: T > 0 for attention (default 0.1).
+        temperature: T > 0 for attention; None (default): the encoder's own (0.1 for MiniLM, 0.02 for E5).
         normalize: False for DIN-style raw attention weights (attention only).
         half_life: recency half-life in videos (attention and mean); None for no recency.
 
@@ -202,7 +202,7 @@ def recommend(
         explanations=explanations,
         attention=top,
         n_candidates=len(c),
-        temperature=check_temperature(temperature),
+        temperature=check_temperature(store_temperature(store, temperature, normalize)),
         normalize=normalize,
         half_life=check_half_life(half_life),
     )
@@ -224,7 +224,7 @@ def evaluate_leave_last_out(
     personas: Sequence[Persona] | None = None,
     k: int = 10,
     methods: Sequence[Method] = METHODS,
-    temperature: float = RECOMMENDER_TEMPERATURE,
+    temperature: float | None = None,
     normalize: bool = True,
     half_life: float | None = None,
 ) -> LeaveLastOut:
@@ -302,7 +302,7 @@ def evaluate_leave_last_out(
         held_out=held_out,
         n_candidates=n_candidates,
         skipped=tuple(skipped),
-        temperature=check_temperature(temperature),
+        temperature=check_temperature(store_temperature(store, temperature, normalize)),
         normalize=normalize,
         half_life=check_half_life(half_life),
     )

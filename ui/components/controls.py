@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+import retrieval_attention as ra
 from retrieval_attention import RetrievalAttentionError, offered_models, resolve_model_path
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
-from ui.components.i18n import N_, _, current_lang, setting_labels
+from retrieval_attention.temperature import known_temperature
+from ui.components.i18n import N_, _, current_lang, fmt_setting, setting_labels
 from ui.components.text import md
 
 if TYPE_CHECKING:  # the retrieval pages import this module; the inspector loads only on the pages inside a model
@@ -29,11 +32,9 @@ ENCODER_NAMES = {
 INSPECTOR_MODELS = (DEFAULT_MODEL, MULTILINGUAL_MODEL)
 #: Their radio's widget key, and where its choice is kept while a page without the radio runs.
 INSPECTOR_KEY, INSPECTOR_KEPT = "inspector_model", "inspector_model_kept"
-#: Temperature choices on a log scale, strictly above 0.
-# fmt: off
-TEMPERATURES = [0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75,
-                1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0]
-# fmt: on
+#: Temperature choices on a log scale, strictly above 0: the library's grid, which holds every
+#: encoder's own T (0.05 for all-MiniLM-L6-v2, 0.01 for multilingual-e5-small, the spread rule's).
+TEMPERATURES = list(ra.TEMPERATURE_GRID)
 #: The scale radio's options (fixed codes) -> the library's scale; the codes are msgids, shown translated.
 SCALES = {N_("none: q·k (cosine)"): "none", N_("÷√d, as transformers do"): "sqrt_d"}
 
@@ -46,6 +47,51 @@ class Controls:
     k: int  # keys kept by the top-k search
     temperature: float  # softmax temperature T > 0
     scale: str  # "none" (cosine) or "sqrt_d" (÷√d)
+    own_temperature: float = DEFAULT_TEMPERATURE  # the encoder's own T, where the slider starts
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _measured_temperature(model: str) -> ra.EncoderTemperature:
+    """A custom model's temperature by the spread rule: once per server and model (it loads the model)."""
+    return ra.encoder_temperature(model)
+
+
+def encoder_temperature_ui(model: str) -> ra.EncoderTemperature | None:
+    """The encoder's own temperatures; a custom model is measured once, with a spinner.
+
+    Returns:
+        None if the model cannot be loaded (the page's store says why, in one line).
+    """
+    known = known_temperature(model)
+    if known is not None:
+        return known
+    try:
+        with st.spinner(_("Measuring {model}'s own temperature (first time only)…").format(model=md(model))):
+            return _measured_temperature(model)
+    except ra.RetrievalAttentionError:
+        return None
+
+
+def follow_encoder(key: str, model: str, own: float) -> float | None:
+    """Point the temperature slider at ``key`` to ``own`` when the encoder changed, unless the student moved it.
+
+    Call it just before the slider and pass what it returns as the slider's ``value``. The slider
+    starts at the encoder's own T; after a switch of encoder (or of language, whose default encoder
+    differs) it moves to the new encoder's own T if it still stood on the old one's, and stays where
+    the student put it otherwise.
+
+    Returns:
+        None when the slider's value was just set through the session state (a ``value`` then would
+        clash with it); else the value it holds, as its default: on another page the same key is a new
+        widget, which would otherwise start at its first option.
+    """
+    ss, owner = st.session_state, f"{key}__own"  # owner: (model, own T) the slider was last set for
+    before = ss.get(owner)
+    ss[owner] = (model, own)
+    if key not in ss or (before is not None and tuple(before) != (model, own) and ss[key] == before[1]):
+        ss[key] = own
+        return None
+    return ss[key]
 
 
 def sidebar_controls(show_k: bool = True) -> Controls:
@@ -74,10 +120,12 @@ def sidebar_controls(show_k: bool = True) -> Controls:
     )
     model = _model_box(ENCODERS[label])
     k = sb.slider(_("k (top-k search)"), 1, 20, 5, key="k") if show_k else 5
+    info = encoder_temperature_ui(model)
+    own = DEFAULT_TEMPERATURE if info is None else info.temperature
     t = sb.select_slider(
         _("Temperature T (log scale)"),
         options=TEMPERATURES,
-        value=DEFAULT_TEMPERATURE,
+        value=follow_encoder("temperature", model, own),
         key="temperature",
         format_func=setting_labels(TEMPERATURES),  # built in this run: see setting_labels
         help=_(
@@ -85,10 +133,12 @@ def sidebar_controls(show_k: bool = True) -> Controls:
             "Large T: all keys equal (average pooling)."
         ),
     )
+    if info is not None:
+        temperature_caption(sb, info.reason(current_lang()), float(t), own)
     scale_label = sb.radio(
         _("Scale q·k by"), list(SCALES), key="scale", format_func={code: _(code) for code in SCALES}.__getitem__
     )
-    return Controls(model=model, k=int(k), temperature=float(t), scale=SCALES[scale_label])
+    return Controls(model=model, k=int(k), temperature=float(t), scale=SCALES[scale_label], own_temperature=own)
 
 
 def inspector_model_ui() -> str:
@@ -171,3 +221,11 @@ def _model_box(chosen: str) -> str:
         )
         return chosen
     return custom
+
+
+def temperature_caption(where: DeltaGenerator, reason: str, t: float, own: float) -> None:
+    """Under a temperature slider: which T is the encoder's own and why (``reason``), and whether the student moved it."""
+    text = md(reason)
+    if t != own:
+        text += " " + _("You moved T to {t}: it stays there when you switch encoders.").format(t=fmt_setting(t))
+    where.caption(text)

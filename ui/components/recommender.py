@@ -18,7 +18,14 @@ from retrieval_attention import i18n
 from retrieval_attention.charts.recommender import REC_TEXT
 from retrieval_attention.recommender import LeaveLastOut, Recommendations, TargetAttention, cross_topic_picks
 from ui.components import export
-from ui.components.controls import ENCODER_NAMES, ENCODERS, TEMPERATURES
+from ui.components.controls import (
+    ENCODER_NAMES,
+    ENCODERS,
+    TEMPERATURES,
+    encoder_temperature_ui,
+    follow_encoder,
+    temperature_caption,
+)
 from ui.components.i18n import (
     N_,
     _,
@@ -165,8 +172,25 @@ def history_ui(corpus: ra.Corpus, personas: Sequence[ra.Persona]) -> list[str]:
     return list(history)
 
 
-def controls_ui() -> RecSettings:
-    """Temperature (log scale), softmax on/off, recency on/off + half-life: one row, big enough to project."""
+def own_temperature(model: str) -> tuple[float, str | None]:
+    """The encoder's own T for target attention, and why (None when the model cannot be loaded)."""
+    info = encoder_temperature_ui(model)
+    if info is None:
+        return ra.RECOMMENDER_TEMPERATURE, None
+    why = _(
+        "T = {t} is twice this encoder's own retrieval T: two titles are compared here, and their cosines sit "
+        "closer together than a query's."
+    ).format(t=fmt_setting(info.recommender))
+    return info.recommender, why + " " + info.reason(current_lang())
+
+
+def controls_ui(model: str) -> RecSettings:
+    """Temperature (log scale), softmax on/off, recency on/off + half-life: one row, big enough to project.
+
+    The temperature starts at ``model``'s own for target attention and follows an encoder switch
+    unless the student moved it.
+    """
+    own, why = own_temperature(model)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 3], gap="large", vertical_alignment="center")
     normalize = c2.toggle(
         "softmax",
@@ -182,7 +206,7 @@ def controls_ui() -> RecSettings:
     t = c1.select_slider(
         _("Temperature T (log scale)"),
         options=TEMPERATURES,
-        value=ra.RECOMMENDER_TEMPERATURE,
+        value=follow_encoder("rec_temperature", model, own),
         key="rec_temperature",
         format_func=setting_labels(TEMPERATURES),  # built in this run: see setting_labels
         disabled=not normalize,
@@ -205,6 +229,8 @@ def controls_ui() -> RecSettings:
         disabled=not recency,
         help=_("factor 0.5^(age / half-life); age 0 = the last video watched"),
     )
+    if why is not None and normalize:
+        temperature_caption(st.container(), why, float(t), own)  # below the row: in c1 it pushes the toggles down
     return RecSettings(temperature=float(t), normalize=bool(normalize), half_life=float(half) if recency else None)
 
 
@@ -345,6 +371,7 @@ def evaluation_section(
     store: ra.KeyValueStore, cache_key: tuple[str, str], settings: RecSettings, personas: tuple[ra.Persona, ...]
 ) -> None:
     """Leave-last-out over the personas; a fragment, so its toggle recomputes only this section."""
+    own = store.temperature_info.recommender
     export.header(_("Does attention help? Leave-last-out on the bundled personas"), key="evaluation")
     if not personas:
         st.info(_("The bundled personas do not match this corpus, so there is nothing to evaluate."))
@@ -354,9 +381,11 @@ def evaluation_section(
         _("evaluate at the settings above (each new setting is computed once, ~2 s)"),
         value=False,
         key="rec_eval_live",
-        help=_("Off: the package defaults (softmax, T = 0.1, no recency), computed once per server."),
+        help=_(
+            "Off: the package defaults (softmax, the encoder's own T = {t}, no recency), computed once per server."
+        ).format(t=fmt_setting(own)),
     )
-    s = settings if live else RecSettings(ra.RECOMMENDER_TEMPERATURE, True, None)
+    s = settings if live else RecSettings(own, True, None)
     with st.spinner(_("Ranking every video for every persona, three ways…")):
         ev = evaluate(store, personas, cache_key, s.temperature, s.normalize, s.half_life)
     n = len(ev.held_out)

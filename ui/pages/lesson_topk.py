@@ -78,11 +78,10 @@ def verdict(kept: float) -> str:
 
 
 @st.fragment
-def question(curve: TopKCurve, temperature: float, query: str) -> None:
-    """How much weight does the top 10 keep? Asked first, then computed from ``curve``."""
-    question = _("At T = 0.05, top-{k} keeps how much of the full softmax weight for “{query}”?").format(
-        k=QUESTION_K, query=md(query)
-    )
+def question(curve: TopKCurve, temperature: float, own: float, query: str) -> None:
+    """How much weight does the top 10 keep at the encoder's own T ``own``? Asked first, then computed from ``curve``."""
+    question = _("At T = {t} (this encoder's own), top-{k} keeps how much of the full softmax weight for “{query}”?")
+    question = question.format(t=fmt_setting(own), k=QUESTION_K, query=md(query))
     choice = predict_ui(question, ANSWERS, key="topk_guess")
     if choice is None:
         return
@@ -93,17 +92,17 @@ def question(curve: TopKCurve, temperature: float, query: str) -> None:
             fmt_percent(kept, 2),
         )
         st.markdown(guess_line(choice, verdict(kept)))
-        if temperature != 0.05:
+        if temperature != own:
             st.caption(
-                _("Computed at your current T = {t}; set T = 0.05 in the sidebar for the question.").format(
-                    t=fmt_setting(temperature)
+                _("Computed at your current T = {t}; set T = {own} in the sidebar for the question.").format(
+                    t=fmt_setting(temperature), own=fmt_setting(own)
                 )
             )
         st.markdown(
             _(
-                "At T = 0.05 a cosine gap of 0.1 is a factor e² ≈ 7.4 in weight, so the weight falls off fast down "
+                "At T = {t} a cosine gap of {gap} is a factor e² ≈ 7.4 in weight, so the weight falls off fast down "
                 "the ranking: a handful of keys hold almost everything. Raise T and the tail grows (try T = 1)."
-            )
+            ).format(t=fmt_setting(own), gap=fmt_setting(2 * own))
         )
 
 
@@ -211,7 +210,7 @@ def main() -> None:
     err = ra.topk_attention_error(logits, store.V, k, temperature=T)
     curve = error_curve(logits, store.V, (controls.model, shared_corpus_path() or "bundled"), T)
     same = set(faiss.positions.tolist()) == set(err.kept.tolist())
-    question(curve, T, query)
+    question(curve, T, controls.own_temperature, query)
     identities(err)
     gap = fmt(float(np.max(np.abs(faiss.output - err.output_topk))))
     if same:

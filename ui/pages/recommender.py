@@ -208,14 +208,7 @@ def main() -> None:
     cache_key = (model, shared_corpus_path() or "bundled")
     personas = load_personas(store.corpus, cache_key[1], current_lang())
     history = history_ui(store.corpus, personas)
-    s = controls_ui()
-    if model == ra.MULTILINGUAL_MODEL and s.normalize:
-        st.caption(
-            _(
-                "multilingual-e5 gives every pair of titles a high cosine (about 0.8 to 0.9 on the bundled corpus), "
-                "so the same T gives much flatter weights than with MiniLM: try T = 0.02 with it."
-            )
-        )
+    s = controls_ui(model)
     if not history:
         st.info(_("This history is empty: pick at least one watched video above to see attention over it."))
         return

@@ -35,7 +35,6 @@ from ui.components.downloads import download_csv  # noqa: E402
 from ui.components.i18n import (  # noqa: E402
     category_name,
     chart_labels,
-    current_lang,
     fmt_compact,
     fmt_number,
     fmt_percent,
@@ -314,15 +313,30 @@ def scaling_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, controls_
             "nearly the same number and the weights are almost uniform. Transformers divide by √d because their "
             "q and k are *not* unit vectors: with unit-variance components q·k grows like √d, and the division "
             "keeps the softmax from saturating. For cosine scores the knob that matters is the temperature: "
-            "T = 0.05 turns a 0.1 gap in cosine into a factor e² ≈ 7.4 in weight."
+            "at this encoder's own T = {own}, a gap of {own_gap} in cosine is a factor e² ≈ 7.4 in weight."
         )
+        own = store.default_temperature
         values = {
             "d": store.dim,
             "root": fmt_number(math.sqrt(store.dim), 1),
             "gap": fmt_number(2 / math.sqrt(store.dim), 2),
+            "own": fmt_setting(own),
+            "own_gap": fmt_setting(2 * own),
         }
         st.markdown(template.format(**values))
         export.note(export.plain(template).format(**values))
+
+
+def unread_note(store: ra.KeyValueStore, query: object) -> None:
+    """One line when the encoder's tokenizer reads most of the query as [UNK] (measured, not guessed)."""
+    share = ra.unknown_token_share(store.encoder, query) if isinstance(query, str) and query.strip() else None
+    if share is not None and share >= ra.UNREADABLE_SHARE:
+        st.info(
+            _(
+                "{model} reads {share} of this query's tokens as [UNK] (not in its vocabulary), so its weights say "
+                "little about the query: pick the multilingual encoder in the sidebar."
+            ).format(model=md(store.encoder.name), share=fmt_percent(share))
+        )
 
 
 def weights_frame(store: ra.KeyValueStore, soft: ra.RetrievalResult) -> Lazy:
@@ -363,8 +377,7 @@ def main() -> None:
             n=fmt_number(len(store)), source=md(source), model=md(controls.model), d=store.dim
         )
     )
-    if current_lang() == "zh" and "multilingual" not in controls.model:
-        st.info(_("The English encoder cannot read Chinese: pick the multilingual one in the sidebar."))
+    unread_note(store, query)
     ensure_query(store, query)  # a new query needs the model; the examples are cached
     try:  # the page's one retrieval: the query is embedded once and q·K computed once
         results = store.retrieve(query, k=controls.k, temperature=controls.temperature, scale=controls.scale)
