@@ -6,10 +6,12 @@ renderer (``ui/components/document.py``); "Save this view" writes the very same 
 it (a :class:`~retrieval_attention.export.document.Lesson` displays itself). Each builder returns
 sections with stable keys, so that a widget inside a fragment rebuilds only its section.
 
+* :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 """
 
+from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 
-__all__ = ["SmoothingSettings", "smoothing_lesson"]
+__all__ = ["SmoothingSettings", "analogy_lesson", "smoothing_lesson"]

@@ -49,11 +49,13 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
     kind = block.kind
     if kind == "text":
         if block.style == "body":
-            where.markdown(block.text)
+            where.markdown(f"{block.icon} {block.text}" if block.icon else block.text)
         elif block.style == "caption":
             where.caption(block.text)
+        elif block.style == "subheader":
+            where.subheader(f"{block.icon} {block.text}" if block.icon else block.text)
         else:
-            getattr(where, _BOXES[block.style])(block.text)
+            getattr(where, _BOXES[block.style])(block.text, icon=block.icon or None)
     elif kind == "formula":
         where.latex(block.latex)
     elif kind == "metrics":
@@ -64,10 +66,17 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
         decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else (".", ",")
         if block.caption:
             where.caption(block.caption)
-        where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
+        if block.static:
+            where.table(table_frame(block, decimal, thousands), hide_index=True)
+        else:
+            where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
-        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height)
+        size = {"width": block.width} if block.width is not None else {}
+        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height, **size)
+    elif kind == "columns":
+        for column, blocks in zip(where.columns(len(block.items), border=block.border), block.items):
+            draw_blocks(blocks, lesson, column)
     elif kind == "controls":
         pass  # the page's widgets are already here
     else:  # pragma: no cover (a new kind of block needs a way to appear)

@@ -1,0 +1,95 @@
+"""The page builders of retrieval_attention.views, without Streamlit: keys, the library's numbers, every text.
+
+Each builder returns the document its page draws and saves; here it is built directly, in every
+language, and checked against the library functions it reports on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from retrieval_attention.export.blocks import Columns, Text
+from retrieval_attention.export.document import Lesson, export_html
+from retrieval_attention.export.markup import markup_plain
+from retrieval_attention.views import analogy_lesson
+
+LANGS = ("en", "zh", "es")
+
+
+def texts(lesson: Lesson) -> list[Text]:
+    """Every prose block of the document, the ones inside columns too."""
+    return [b for b in lesson.blocks() if isinstance(b, Text)]
+
+
+def keys(lesson: Lesson) -> list[str]:
+    return [b.key for b in lesson.blocks()]
+
+
+def assert_every_text_translated(build) -> None:
+    """Every text block is non-empty in each language, and the zh and es ones are not the English."""
+    english = {t.key: t.text for t in texts(build("en"))}
+    assert all(english.values()), [k for k, v in english.items() if not v]
+    for lang in ("zh", "es"):
+        lesson = build(lang)
+        assert lesson.lang == lang and lesson.title != build("en").title
+        for t in texts(lesson):
+            assert markup_plain(t.text).strip(), (lang, t.key)
+            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])):  # a sentence, not a number or a symbol
+                assert t.text != english[t.key], (lang, t.key, t.text)
+
+
+def html_charts(html: str) -> list[dict]:
+    blocks = re.findall(r'<script type="application/json" data-lesson-chart="\d+">(.*?)</script>', html, re.S)
+    return [json.loads(b) for b in blocks]
+
+
+def test_a_documents_notebook_display_draws_its_charts():
+    """``_repr_html_`` is the offline file in an iframe's srcdoc, with every chart's JSON (data inline)."""
+    import html as html_lib
+
+    from retrieval_attention.views import SmoothingSettings, smoothing_lesson
+
+    lesson = smoothing_lesson(SmoothingSettings(step=12, sigma=4.0))
+    shown = lesson._repr_html_()
+    assert shown.startswith("<iframe ") and shown.rstrip().endswith("</iframe>")
+    (srcdoc,) = re.findall(r'srcdoc="(.*?)"', shown, re.S)
+    inner = html_lib.unescape(srcdoc)
+    charts = html_charts(inner)
+    assert len(charts) == len(lesson.charts()) == 4
+    for chart, spec in zip(lesson.charts(), charts):
+        assert spec == json.loads(json.dumps(dict(chart.spec))), chart.key
+        assert spec["datasets"], f"{chart.key}: the data travels with the chart"
+    assert "drawLessonCharts" in inner and 'http-equiv="Content-Security-Policy"' in inner
+
+
+# ---- the analogy ----------------------------------------------------------------------------------
+
+
+def test_analogy_has_its_sections_and_blocks():
+    lesson = analogy_lesson("en")
+    assert [s.key for s in lesson.sections] == ["roles", "three_ways", "three_vectors"]
+    (row,) = lesson.section("roles").blocks
+    assert isinstance(row, Columns) and row.border and len(row.items) == 3
+    assert [b.key for column in row.items for b in column] == [
+        "query_name", "query_text", "keys_name", "keys_text", "values_name", "values_text",
+    ]  # fmt: skip
+    assert {"three_ways_list", "three_ways_temperature", "three_vectors_text"} <= set(keys(lesson))
+    assert not lesson.charts() and not lesson.facts
+    assert lesson.section("three_ways").blocks[0].text.count("\n") == 2, "three numbered ways, one per line"
+
+
+def test_analogy_in_every_language():
+    assert_every_text_translated(analogy_lesson)
+    assert analogy_lesson("zh").title == "60 秒看懂这个类比"
+    assert analogy_lesson("es").title == "La analogía en 60 segundos"
+
+
+def test_analogy_file_holds_every_text():
+    lesson = analogy_lesson("es")
+    html = export_html(lesson)
+    assert '<div class="columns bordered">' in html and html.count('<div class="column">') == 3
+    for t in texts(lesson):
+        first = markup_plain(t.text).split("\n")[0][:40]
+        assert first in re.sub("<[^>]+>", "", html), t.key
+    assert "<script>" not in html, "no chart: no JavaScript"
