@@ -79,9 +79,11 @@ def assert_page_draws(at: AppTest, lesson: Lesson) -> None:
     values = [m.value for m in at.metric]
     for m in (m for b in blocks if isinstance(b, Metrics) for m in b.items):
         assert m.value in values, (m.label, m.value, values)
-    charts = [c.proto.id for c in at.get("vega_lite_chart")]
-    keys = [b.key for b in blocks if isinstance(b, LessonChart)]
-    assert len(charts) == len(keys) and all(any(k in c for c in charts) for k in keys), (keys, charts)
+    page = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    ours = [json.loads(json.dumps(dict(b.spec))) for b in blocks if isinstance(b, LessonChart)]
+    assert len(page) == len(ours), (len(page), [b.key for b in blocks if isinstance(b, LessonChart)])
+    for key, mine, theirs in zip([b.key for b in blocks if isinstance(b, LessonChart)], ours, page):
+        assert without_data(mine) == without_data(theirs), key  # in the page's order; data: Arrow there, JSON here
     tables = [b for b in blocks if isinstance(b, LessonTable)]
     drawn = [t.value for t in at.table] + [d.value for d in at.dataframe]
     assert len(drawn) == len(tables)
@@ -95,7 +97,17 @@ def assert_file_is(html: str, lesson: Lesson) -> None:
     assert len(html_charts(html)) == len(lesson.charts())
     for chart, spec in zip(lesson.charts(), html_charts(html)):
         assert without_size(spec) == without_size(json.loads(json.dumps(dict(chart.spec)))), chart.key
-    assert html.count("<table>") == sum(isinstance(b, LessonTable) for b in lesson.blocks())
+    assert len(re.findall("^<table>$", html, re.M)) == sum(isinstance(b, LessonTable) for b in lesson.blocks())
+
+
+def without_data(spec: Any) -> Any:
+    """A specification without its data (Arrow datasets on the page, inline JSON in the document) and size."""
+    if isinstance(spec, dict):
+        drop = ("data", "datasets", "$schema", "width", "height", "autosize")
+        return {k: without_data(v) for k, v in spec.items() if k not in drop}
+    if isinstance(spec, list):
+        return [without_data(v) for v in spec]
+    return spec
 
 
 def without_size(spec: dict[str, Any]) -> dict[str, Any]:
@@ -116,3 +128,44 @@ def test_the_analogy_page_draws_its_document_and_saves_it(lang, clicks):
     assert [h.value for h in at.header] == [s.heading for s in lesson.sections if s.heading]
     assert len(at.get("download_button")) == 1
     assert_file_is(saved(clicks, "analogy"), lesson)
+
+
+# ---- why three vectors per word (projections) ------------------------------------------------------
+
+PROJ = "ui/pages/article_projections.py"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_projections_page_draws_its_document_and_saves_it_after_a_change(lang, clicks):
+    from retrieval_attention.inspector import load_inspector
+    from retrieval_attention.views import ProjectionSettings, projections_lesson
+
+    at = open_page(PROJ, lang)
+    first = ProjectionSettings.first(lang)
+    assert_page_draws(at, projections_lesson(load_inspector(), first))
+    at.slider(key="ap_layer").set_value(3)
+    at.slider(key="ap_head").set_value(7)
+    at.toggle(key="ap_words").set_value(True)
+    at.button(key="ap_shuffle").click().run()
+    assert not at.exception, at.exception
+    changed = ProjectionSettings(first.sentence, 3, 7, first.shuffle_sentence, True, 1, lang)
+    lesson = projections_lesson(load_inspector(), changed)
+    assert_page_draws(at, lesson)
+    assert [m.value for m in at.metric] == [m.value for b in lesson.blocks() if b.kind == "metrics" for m in b.items]
+    html = saved(clicks, "projections")
+    assert_file_is(html, lesson)
+    assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 7
+
+
+def test_the_projections_page_with_a_refused_sentence_saves_the_reason(clicks):
+    from retrieval_attention.inspector import load_inspector
+    from retrieval_attention.views import ProjectionSettings, projections_lesson
+
+    at = open_page(PROJ)
+    at.text_input(key="ap_sentence").set_value("我爱吃苹果").run()
+    assert any("[UNK]" in w.value for w in at.warning), "the page says why, in words"
+    lesson = projections_lesson(load_inspector(), ProjectionSettings(sentence="我爱吃苹果"))
+    assert len(at.get("vega_lite_chart")) == len(lesson.charts()) == 6, "the shuffle's charts stay"
+    html = saved(clicks, "projections")
+    assert_file_is(html, lesson)
+    assert "[UNK]" in html

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from retrieval_attention.export.blocks import Columns, Text
 from retrieval_attention.export.document import Lesson, export_html
 from retrieval_attention.export.markup import markup_plain
@@ -93,3 +95,69 @@ def test_analogy_file_holds_every_text():
         first = markup_plain(t.text).split("\n")[0][:40]
         assert first in re.sub("<[^>]+>", "", html), t.key
     assert "<script>" not in html, "no chart: no JavaScript"
+
+
+# ---- why three vectors per word (projections) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ins():
+    from retrieval_attention.inspector import load_inspector
+
+    return load_inspector()
+
+
+def test_projections_numbers_are_the_librarys(ins):
+    from retrieval_attention.i18n import fmt_number
+    from retrieval_attention.inspector import permutation_check, projection_picture
+    from retrieval_attention.views import ProjectionSettings, projections_lesson
+    from retrieval_attention.views.articles import fmt_small
+
+    settings = ProjectionSettings(layer=2, head=5)
+    lesson = projections_lesson(ins, settings)
+    assert [s.key for s in lesson.sections] == ["projections", "shuffle"]
+    assert [c.key for c in lesson.charts()] == ["ap_pca"] + [f"ap_{k}_{i}" for k in ("nopos", "pos") for i in range(3)]
+    assert {
+        "projections_follows",
+        "projections_notice",
+        "projections_cosine",
+        "shuffle_words",
+        "shuffle_metrics",
+    } <= set(keys(lesson))
+    p = projection_picture(ins, settings.sentence, 2, 5)
+    cosine = next(t for t in texts(lesson) if t.key == "projections_cosine").text
+    assert f"average: {fmt_number(float(p.self_cosine.mean()), 'en', 2)} " in cosine
+    c = permutation_check(ins, settings.shuffle_sentence, 2, seed=0)
+    (metrics,) = [b for b in lesson.blocks() if b.kind == "metrics"]
+    assert [m.value for m in metrics.items] == [
+        fmt_small(c.max_diff_without, "en", 2),
+        fmt_number(c.max_diff_with, "en", 2),
+    ]
+    assert c.max_diff_without < 1e-5 < 0.1 < c.max_diff_with, "a set operation without positions, not with them"
+    shuffled = next(t for t in texts(lesson) if t.key == "shuffle_words").text
+    assert shuffled.startswith("**Shuffled:** ") and len(shuffled.split()) - 1 == len(c.words)
+    heat = lesson.charts()[2].spec
+    cells = [r for d in heat["datasets"].values() for r in d]
+    assert cells, "the heatmap carries its cells"
+    assert dict(lesson.facts)["Layer"] == "2" and dict(lesson.facts)["Model"] == "all-MiniLM-L6-v2"
+
+
+def test_projections_in_every_language(ins):
+    from retrieval_attention.views import ProjectionSettings, projections_lesson
+
+    assert_every_text_translated(lambda lang: projections_lesson(ins, ProjectionSettings.first(lang)))
+    es = projections_lesson(ins, ProjectionSettings.first("es"))
+    assert "," in [b for b in es.blocks() if b.kind == "metrics"][0].items[1].value, "a decimal comma"
+    assert es.charts()[0].spec["config"]["locale"]["number"]["decimal"] == ","
+
+
+def test_projections_refused_and_empty_input(ins):
+    from retrieval_attention.views import ProjectionSettings, projections_lesson
+
+    lesson = projections_lesson(ins, ProjectionSettings(sentence="我爱吃苹果", shuffle_sentence=""))
+    first, second = lesson.sections
+    assert first.blocks[-1].style == "warning" and "[UNK]" in markup_plain(first.blocks[-1].text)
+    assert second.blocks[-1].key == "shuffle_empty" and not lesson.charts()
+    few = projections_lesson(ins, ProjectionSettings(shuffle_sentence="dog"))
+    assert few.section("shuffle").blocks[-1].key == "shuffle_few"
+    assert "<script>" in export_html(few), "the projection chart is still drawn"

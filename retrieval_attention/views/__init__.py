@@ -7,11 +7,14 @@ it (a :class:`~retrieval_attention.export.document.Lesson` displays itself). Eac
 sections with stable keys, so that a widget inside a fragment rebuilds only its section.
 
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
+* :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
+  sentence shuffled without and with position embeddings).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 """
 
 from retrieval_attention.views.analogy import analogy_lesson
+from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 
-__all__ = ["SmoothingSettings", "analogy_lesson", "smoothing_lesson"]
+__all__ = ["ProjectionSettings", "SmoothingSettings", "analogy_lesson", "projections_lesson", "smoothing_lesson"]
