@@ -169,3 +169,20 @@ def test_the_projections_page_with_a_refused_sentence_saves_the_reason(clicks):
     html = saved(clicks, "projections")
     assert_file_is(html, lesson)
     assert "[UNK]" in html
+
+
+# ---- the glossary ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "es"])
+def test_the_glossary_page_draws_its_table_and_saves_it(lang, clicks):
+    from retrieval_attention.views import glossary_lesson
+    from ui.components.document import table_frame
+
+    at = open_page("ui/pages/glossary.py", lang)
+    lesson = glossary_lesson(lang)
+    assert at.title[0].value == lesson.title
+    assert_page_draws(at, lesson)
+    (table,) = [b for b in lesson.blocks() if isinstance(b, LessonTable)]
+    assert at.table[0].value.equals(table_frame(table)), "the page's static table is the document's"
+    assert_file_is(saved(clicks, "glossary"), lesson)

@@ -161,3 +161,27 @@ def test_projections_refused_and_empty_input(ins):
     few = projections_lesson(ins, ProjectionSettings(shuffle_sentence="dog"))
     assert few.section("shuffle").blocks[-1].key == "shuffle_few"
     assert "<script>" in export_html(few), "the projection chart is still drawn"
+
+
+# ---- the glossary ----------------------------------------------------------------------------------
+
+
+def test_glossary_table_is_every_term_in_three_languages():
+    from retrieval_attention.views import glossary_lesson
+    from retrieval_attention.views.glossary import GLOSSARY
+
+    lesson = glossary_lesson("zh")
+    (table,) = [b for b in lesson.blocks() if b.kind == "table"]
+    assert table.static and table.key == "glossary" and len(table.rows) == len(GLOSSARY)
+    assert table.columns == ("English", "中文", "繁体中文（文章 000）", "Español", "含义", "出处")
+    assert all(all(isinstance(c, str) and c for c in row) for row in table.rows)
+    en = glossary_lesson("en")
+    assert [r[:4] for r in table.rows] == [r[:4] for r in en.section("glossary").blocks[0].rows], "terms are data"
+    assert_every_text_translated(glossary_lesson)
+    for lang in ("zh", "es"):  # every meaning and header translated
+        rows = glossary_lesson(lang).section("glossary").blocks[0]
+        english = en.section("glossary").blocks[0]
+        assert all(a[4] != b[4] for a, b in zip(rows.rows, english.rows)), lang
+        assert rows.columns[2] != english.columns[2] and rows.columns[4] != english.columns[4]
+    html = export_html(en)
+    assert len(re.findall("^<tr>", html, re.M)) == len(GLOSSARY) and "因果掩码" in html
