@@ -186,3 +186,43 @@ def test_the_glossary_page_draws_its_table_and_saves_it(lang, clicks):
     (table,) = [b for b in lesson.blocks() if isinstance(b, LessonTable)]
     assert at.table[0].value.equals(table_frame(table)), "the page's static table is the document's"
     assert_file_is(saved(clicks, "glossary"), lesson)
+
+
+# ---- Bahdanau, and 我爱吃苹果 aligned ---------------------------------------------------------------
+
+ALIGN = "ui/pages/article_alignment.py"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_alignment_page_draws_its_document_and_saves_it_after_a_change(lang, clicks):
+    from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES
+    from retrieval_attention.views import AlignmentSettings, alignment_lesson
+
+    at = open_page(ALIGN, lang)
+    assert_page_draws(at, alignment_lesson(AlignmentSettings(lang=lang)))
+    at.text_input(key="al_keys").set_value(ALIGN_ES).run()
+    word = next(s for s in at.selectbox if s.key.startswith("al_word_"))
+    word.set_value(2)
+    at.toggle(key="al_raw").set_value(True).run()
+    assert not at.exception, at.exception
+    lesson = alignment_lesson(AlignmentSettings(ALIGN_EN, ALIGN_ES, 2, True, lang))
+    assert_page_draws(at, lesson)
+    assert [h.value for h in at.header] == [s.heading for s in lesson.sections]
+    html = saved(clicks, "alignment")
+    assert_file_is(html, lesson)
+    assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 2
+    assert "**c₃**" in next(t.text for t in lesson.blocks() if t.key == "alignment_context")
+
+
+def test_the_alignment_page_with_a_refused_pair_saves_the_reason(clicks):
+    from retrieval_attention.lessons import ALIGN_EN
+    from retrieval_attention.views import AlignmentSettings, alignment_lesson
+
+    at = open_page(ALIGN)
+    at.text_input(key="al_keys").set_value("!!! ???").run()
+    assert at.warning and any("no words" in c.value for c in at.caption), "the page says why"
+    lesson = alignment_lesson(AlignmentSettings(ALIGN_EN, "!!! ???"))
+    assert not at.get("vega_lite_chart") and not lesson.charts()
+    html = saved(clicks, "alignment")
+    assert_file_is(html, lesson)
+    assert "no words" in html

@@ -185,3 +185,58 @@ def test_glossary_table_is_every_term_in_three_languages():
         assert rows.columns[2] != english.columns[2] and rows.columns[4] != english.columns[4]
     html = export_html(en)
     assert len(re.findall("^<tr>", html, re.M)) == len(GLOSSARY) and "因果掩码" in html
+
+
+# ---- Bahdanau, and 我爱吃苹果 aligned ---------------------------------------------------------------
+
+
+def test_alignment_numbers_are_the_librarys():
+    from retrieval_attention.i18n import fmt_number
+    from retrieval_attention.lessons import ALIGN_EN, ALIGN_ZH, align
+    from retrieval_attention.views import AlignmentSettings, alignment_lesson
+
+    lesson = alignment_lesson(AlignmentSettings(word=3, raw=True))
+    assert [s.key for s in lesson.sections] == ["bahdanau", "alignment"]
+    assert [c.key for c in lesson.charts()] == ["al_heatmap", "al_raw_heatmap"]
+    assert {"bahdanau_formula", "bahdanau_roles", "alignment_what", "alignment_context", "alignment_best"} <= set(
+        keys(lesson)
+    )
+    al = align(ALIGN_EN, ALIGN_ZH)  # computed afresh, not the builder's cached one
+    context = next(t for t in texts(lesson) if t.key == "alignment_context").text
+    terms = " + ".join(f"{fmt_number(a, 'en', 2)} · h({w})" for a, w in al.context_terms(3))
+    assert context == f"**c₄** = {terms}  →  **{al.query_words[3]}**"
+    best = next(t for t in texts(lesson) if t.key == "alignment_best").text
+    assert "apples → 苹果" in best
+    cosines = next(t for t in texts(lesson) if t.key == "alignment_cosines").text
+    assert (
+        f"from {fmt_number(float(al.scores.min()), 'en', 2)} to {fmt_number(float(al.scores.max()), 'en', 2)}"
+        in cosines
+    )
+    weights = [r["value"] for d in lesson.charts()[0].spec["datasets"].values() for r in d if "value" in r]
+    assert weights and abs(sum(weights) - len(al.query_words)) < 1e-3, "rows sum to 1"
+    (roles,) = [b for b in lesson.blocks() if b.kind == "table"]
+    assert roles.static and [r[2] for r in roles.rows] == ["q", "k_j", "v_j", "q·k_j"]
+
+
+def test_alignment_in_every_language():
+    from retrieval_attention.views import AlignmentSettings, alignment_lesson
+
+    assert_every_text_translated(lambda lang: alignment_lesson(AlignmentSettings(lang=lang)))
+    zh = alignment_lesson(AlignmentSettings(lang="zh"))
+    assert [s.key for s in zh.sections] == ["alignment", "bahdanau"], "in Chinese the example comes first"
+    es = alignment_lesson(AlignmentSettings(lang="es"))
+    assert "0,56 · h(我)" in next(t for t in texts(es) if t.key == "alignment_context").text
+
+
+def test_alignment_refused_and_empty_pairs():
+    from retrieval_attention.errors import InvalidParameterError
+    from retrieval_attention.views import AlignmentSettings, alignment_lesson
+    from retrieval_attention.views.alignment import alignment_section
+
+    empty = alignment_lesson(AlignmentSettings(keys=""))
+    assert empty.section("alignment").blocks[-1].key == "alignment_empty" and not empty.charts()
+    refused = alignment_lesson(AlignmentSettings(keys="!!! ???"))
+    problem = refused.section("alignment").blocks[-1]
+    assert problem.style == "warning" and "no words" in markup_plain(problem.text)
+    with pytest.raises(InvalidParameterError):
+        alignment_section(AlignmentSettings(word=99))

@@ -99,7 +99,7 @@ def draw_section(
     section: LessonSection,
     lesson: Lesson | None = None,
     *,
-    before: DeltaGenerator | None = None,
+    before: DeltaGenerator | Sequence[DeltaGenerator] | None = None,
     heading: bool = True,
 ) -> None:
     """Draw one section: its heading and blocks; what precedes its :class:`Controls` goes into ``before``.
@@ -108,16 +108,23 @@ def draw_section(
         section: from the page's builder.
         lesson: the document it belongs to (its number signs for tables); None: English signs.
         before: a container the page opened above its widgets; the heading and every block before the
-            section's ``Controls`` are drawn there, the rest where the page is. None: all where the page is.
+            section's ``Controls`` are drawn there, the rest where the page is. A section with several
+            ``Controls`` takes one container per group of widgets, in order: the blocks before the
+            first go into the first, those between the first and the second into the second, and so
+            on. None: all where the page is.
         heading: draw the section's heading (``st.header``).
     """
     blocks = section.content()
-    split = next((i for i, b in enumerate(blocks) if b.kind == "controls"), 0) if before is not None else 0
-    top = before if before is not None else st
+    places: list[Any] = [] if before is None else [before] if isinstance(before, DeltaGenerator) else list(before)
+    cuts = [i for i, b in enumerate(blocks) if b.kind == "controls"][: len(places)]
+    top = places[0] if places else st
     if heading and section.heading:
         top.header(section.heading)
-    draw_blocks(blocks[:split], lesson, top)
-    draw_blocks(blocks[split:], lesson)
+    start = 0
+    for place, cut in zip(places, cuts):
+        draw_blocks(blocks[start:cut], lesson, place)
+        start = cut
+    draw_blocks(blocks[start:], lesson)
 
 
 def save_button(
