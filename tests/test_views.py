@@ -13,7 +13,7 @@ import pytest
 
 from retrieval_attention.export.blocks import Columns, Text
 from retrieval_attention.export.document import Lesson, export_html
-from retrieval_attention.export.markup import markup_plain
+from retrieval_attention.export.markup import markup_html, markup_plain
 from retrieval_attention.views import analogy_lesson
 
 LANGS = ("en", "zh", "es")
@@ -240,3 +240,19 @@ def test_alignment_refused_and_empty_pairs():
     assert problem.style == "warning" and "no words" in markup_plain(problem.text)
     with pytest.raises(InvalidParameterError):
         alignment_section(AlignmentSettings(word=99))
+
+
+def test_user_text_stays_text_in_the_documents(ins):
+    """A sentence with markdown and HTML in it shows as those characters, on the page and in the file."""
+    from retrieval_attention.views import AlignmentSettings, ProjectionSettings, alignment_lesson, projections_lesson
+
+    hostile = "the **dog** <b>chased</b> [the](x) cat"
+    lesson = projections_lesson(ins, ProjectionSettings(sentence=hostile, shuffle_sentence=hostile))
+    shuffled = next(t for t in texts(lesson) if t.key == "shuffle_words").text
+    shown = markup_html(shuffled)
+    assert "<" in markup_plain(shuffled) and "&lt;" in shown and "<b>" not in shown
+    assert shown.count("<strong>") == 1 and shown.startswith("<strong>Shuffled:</strong>"), "only our own bold"
+    html = export_html(lesson)
+    assert "<b>chased" not in html and "&lt;b&gt;chased" in html, "the sentence is a fact, escaped"
+    aligned = export_html(alignment_lesson(AlignmentSettings(queries=hostile)))
+    assert "<b>chased" not in aligned and "&lt;b&gt;chased" in aligned
