@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention import i18n
-from ui.components.glossary import GLOSSARY
+from retrieval_attention.views.glossary import GLOSSARY
 from ui.components.i18n import SWITCH_KEY, resolve_lang
 from ui.locales import CATALOGUES, TARGET_LANGS, Catalogue, extract, placeholders, problems
 
@@ -229,7 +229,8 @@ def test_resolve_lang_order():
 def _switch_app() -> None:
     import streamlit as st
 
-    from ui.components.glossary import glossary_rows
+    from retrieval_attention.views.glossary import glossary_table
+    from ui.components.document import table_frame
     from ui.components.i18n import _, category_name, current_lang, fmt_percent, language_switch
 
     language_switch()
@@ -237,7 +238,7 @@ def _switch_app() -> None:
     st.slider("k", 1, 20, 5, key="k")
     st.text_input("query", key="query")
     st.caption(f"{current_lang()} {fmt_percent(0.5)} {category_name('pets')}")
-    st.dataframe(glossary_rows())
+    st.dataframe(table_frame(glossary_table(current_lang())))
 
 
 def run(query: dict | None = None, locale: str | None = None) -> AppTest:

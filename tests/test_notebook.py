@@ -133,3 +133,7 @@ def test_notebook_runs_top_to_bottom_in_a_real_kernel(kernel_env, artifacts):
     assert "Traceback" not in printed and "Warning" not in printed, printed
     assert "max |ours − model's own attention|" in printed and "top-32 via IVF" in printed
     assert "miss: no key equals" in html and "top-k, IVF index" in html  # the side-by-side and timing tables
+    (document,) = [c for c in cells if c.id == "document-code"]
+    (shown,) = [o.data["text/html"] for o in document.outputs if o.output_type == "execute_result"]
+    assert shown.startswith("<iframe ") and "srcdoc=" in shown, shown[:200]  # the offline file, charts inside
+    assert shown.count("data-lesson-chart=") == 4 and "position_series" in _text(document)

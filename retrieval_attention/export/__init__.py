@@ -19,6 +19,7 @@ Example:
 """
 
 from retrieval_attention.export.blocks import (
+    Columns,
     Formula,
     LessonChart,
     LessonSection,
@@ -34,6 +35,7 @@ from retrieval_attention.export.model import model_lesson
 from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
+    "Columns",
     "Formula",
     "Lesson",
     "LessonChart",

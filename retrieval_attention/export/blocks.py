@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Union
 
 __all__ = [
     "Block",
+    "Columns",
     "Controls",
     "Formula",
     "LessonChart",
@@ -30,10 +31,12 @@ __all__ = [
     "Metrics",
     "Text",
     "TextStyle",
+    "walk",
 ]
 
-#: How a piece of prose is set: body text, a small caption, or a coloured box (as ``st.info`` etc.).
-TextStyle = Literal["body", "caption", "info", "success", "warning", "error"]
+#: How a piece of prose is set: body text, a small caption, a coloured box (as ``st.info`` etc.), or a
+#: subheading inside a section (``st.subheader``, ``<h3>``).
+TextStyle = Literal["body", "caption", "info", "success", "warning", "error", "subheader"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Text:
     text: str  # e.g. "**Hit**: the key exists, one weight is 1, all others 0."
     style: TextStyle = "body"
     key: str = ""  # stable name of the block within its document
+    icon: str = ""  # the page's icon for it (":material/visibility:", an emoji); a file leaves it out
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class LessonTable:
     caption: str = ""  # shown above the table
     decimals: int | tuple[int, ...] = 3  # digits after the decimal sign for float cells: one for all, or per column
     key: str = ""
+    static: bool = False  # the page draws it as a static table (``st.table``: every cell wraps, none is cut)
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,37 @@ class LessonChart:
     title: str = ""  # shown above the chart (unless the chart draws this same title), and its aria-label
     key: str = ""
     height: int | None = None  # the page's element height in pixels; None: the spec's own
+    width: int | str | None = None  # the page's element width ("content": the spec's own); None: Streamlit's default
 
 
-Block = Union[Text, Formula, Controls, Metrics, LessonTable, LessonChart]  # noqa: UP007 (a runtime alias, Python 3.10)
+@dataclass(frozen=True)
+class Columns:
+    """Groups of blocks side by side (``st.columns`` on the page, a wrapping row in a file)."""
+
+    kind: ClassVar[str] = "columns"  # what a renderer draws it as
+
+    items: tuple[tuple[Block, ...], ...]  # one tuple of blocks per column, left to right
+    border: bool = False  # each column in a bordered box
+    key: str = ""
+
+
+Block = Union[Text, Formula, Controls, Metrics, LessonTable, LessonChart, Columns]  # noqa: UP007 (a runtime alias, Python 3.10)
+
+
+def walk(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """Every block, the ones inside :class:`Columns` too (after their row), in reading order.
+
+    Example:
+        >>> row = Columns(((Text("a", key="a"),), (Text("b", key="b"),)), key="row")
+        >>> [b.key for b in walk((Text("x", key="x"), row))]
+        ['x', 'row', 'a', 'b']
+    """
+    out: list[Block] = []
+    for block in blocks:
+        out.append(block)
+        if isinstance(block, Columns):
+            out += [b for column in block.items for b in walk(column)]
+    return tuple(out)
 
 
 @dataclass(frozen=True)

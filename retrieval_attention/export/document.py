@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrieval_attention.errors import InvalidParameterError
-from retrieval_attention.export.blocks import Block, LessonChart, LessonSection, LessonTable
+from retrieval_attention.export.blocks import Block, LessonChart, LessonSection, LessonTable, walk
 from retrieval_attention.export.markup import markup_html
 from retrieval_attention.export.page_assets import DRAW_CHARTS_JS, stylesheet
 
@@ -61,7 +61,11 @@ class Lesson:
 
     def charts(self) -> tuple[LessonChart, ...]:
         """Every chart of the document, in order."""
-        return tuple(b for s in self.sections for b in s.content() if isinstance(b, LessonChart))
+        return tuple(b for s in self.sections for b in walk(s.content()) if isinstance(b, LessonChart))
+
+    def blocks(self) -> tuple[Block, ...]:
+        """Every block of the document (the intro's, then each section's; inside columns too), in order."""
+        return walk(self.intro) + tuple(b for s in self.sections for b in walk(s.content()))
 
     def _repr_html_(self) -> str:
         """The document in a Jupyter notebook: the offline HTML file, charts drawn, in a frame of its own."""
@@ -226,6 +230,8 @@ def _block(block: Block, lesson: Lesson, n: int) -> tuple[int, list[str]]:
             return n, [f"<p>{text}</p>"]
         if block.style == "caption":
             return n, [f'<p class="caption">{text}</p>']
+        if block.style == "subheader":
+            return n, [f"<h3>{text}</h3>"]
         return n, [f'<div class="note note-{_e(block.style)}" role="note"><p>{text}</p></div>']
     if kind == "formula":
         return n, [f'<pre class="formula"><code>{_e(block.latex)}</code></pre>']
@@ -241,6 +247,15 @@ def _block(block: Block, lesson: Lesson, n: int) -> tuple[int, list[str]]:
         return n, _table(block, lesson)
     if kind == "chart":
         return n + 1, _chart(block, n + 1)
+    if kind == "columns":
+        out = [f'<div class="columns{" bordered" if block.border else ""}">']
+        for column in block.items:
+            out.append('<div class="column">')
+            for inner in column:
+                n, html_lines = _block(inner, lesson, n)
+                out += html_lines
+            out.append("</div>")
+        return n, [*out, "</div>"]
     raise InvalidParameterError(f"a document cannot hold a {type(block).__name__}")
 
 
@@ -317,7 +332,7 @@ def notebook_html(lesson: Lesson, height: int | None = None) -> str:
         One ``<iframe>`` element (the whole document escaped into its ``srcdoc``).
     """
     if height is None:
-        blocks = [b for s in lesson.sections for b in s.content()] + list(lesson.intro)
+        blocks = [b for b in lesson.blocks() if b.kind != "columns"]
         charts: list[LessonChart] = [b for b in blocks if b.kind == "chart"]
         tables: list[LessonTable] = [b for b in blocks if b.kind == "table"]
         height = 160 + 60 * len(lesson.facts) + 70 * len(lesson.sections) + 60 * (len(blocks) - len(charts))

@@ -62,6 +62,10 @@ div.note {{ border-left: 5px solid {BLUE}; background: #f2f6fb; padding: 0.1rem 
 div.note-warning, div.note-error {{ border-left-color: #c0392b; background: #fdf3f2; }}
 div.note-success {{ border-left-color: #2e8b57; background: #f1f8f4; }}
 pre.formula {{ font-size: 1rem; overflow-x: auto; background: #f7f7f7; padding: 0.5rem 0.8rem; }}
+h3 {{ font-size: 1.15rem; margin: 1.4rem 0 0.4rem; }}
+div.columns {{ display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }}
+div.columns > div.column {{ flex: 1 1 16rem; min-width: 0; }}
+div.columns.bordered > div.column {{ border: 1px solid #d0d0d0; border-radius: 0.5rem; padding: 0 1rem; }}
 dl.metrics {{ display: flex; flex-wrap: wrap; gap: 0.5rem 2.5rem; margin: 0.8rem 0 1.2rem; }}
 dl.metrics dt {{ font-size: 0.9rem; color: {GREY}; }}
 dl.metrics dd {{ margin: 0; font-size: 1.6rem; font-variant-numeric: tabular-nums; }}

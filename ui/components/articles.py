@@ -23,11 +23,14 @@ from retrieval_attention.errors import (
 )
 from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
 from retrieval_attention.inspector.walkthrough import is_cjk
+from retrieval_attention.views import articles as article_view
+from retrieval_attention.views.articles import ARTICLES
 from ui.components import charts
 from ui.components.article_nav import PAGES
 from ui.components.charts import Builder
 from ui.components.controls import inspector_model_ui, model_line
-from ui.components.i18n import _, fmt_number, number_signs
+from ui.components.document import draw_blocks
+from ui.components.i18n import _, current_lang, fmt_number
 from ui.components.text import md
 
 __all__ = [
@@ -45,16 +48,6 @@ __all__ = [
     "words_toggle",
 ]
 
-#: The source articles these pages follow (../shared/seeds/): number -> its title, in its own language.
-ARTICLES = {
-    "000": "注意力機制中的鍵、查詢和值到底是什麼?",
-    "001": "注意力机制",
-    "002": "Transformer 架构中的 Query、Key 和 Value 是什么？它们为什么被使用？",
-    "003": "Transformer中的三种注意力机制",
-    "004": "Motivando la Autoatención",
-}
-
-
 def follows(numbers: tuple[str, ...], notice: str) -> None:
     """The article(s) a view follows, by number and original title, and the one thing to notice.
 
@@ -62,10 +55,7 @@ def follows(numbers: tuple[str, ...], notice: str) -> None:
         numbers: article numbers, e.g. ("001",).
         notice: one translated line: what the student should notice.
     """
-    article, follows_ = _("article"), _("Follows")
-    names = " · ".join(f"{article} {n} «{md(ARTICLES[n])}»" for n in numbers)
-    st.markdown(f":material/menu_book: **{follows_}** {names}")
-    st.info(notice, icon=":material/visibility:")
+    draw_blocks(article_view.follows(numbers, notice, current_lang()))
 
 
 def get_inspector() -> TransformerInspector:
@@ -263,10 +253,7 @@ def fmt_small(value: float, decimals: int = 3) -> str:
     Returns:
         ``0.013``, ``1.5e-07`` (``1,5e-07`` in Spanish).
     """
-    if value == 0 or abs(value) >= 10 ** (-decimals):
-        return fmt_number(value, decimals)
-    decimal, _group = number_signs()
-    return f"{value:.1e}".replace(".", decimal)
+    return article_view.fmt_small(value, current_lang(), decimals)
 
 
 def show_chart(build: Builder, /, *args: Any, key: str, **kwargs: Any) -> None:

@@ -49,11 +49,13 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
     kind = block.kind
     if kind == "text":
         if block.style == "body":
-            where.markdown(block.text)
+            where.markdown(f"{block.icon} {block.text}" if block.icon else block.text)
         elif block.style == "caption":
             where.caption(block.text)
+        elif block.style == "subheader":
+            where.subheader(f"{block.icon} {block.text}" if block.icon else block.text)
         else:
-            getattr(where, _BOXES[block.style])(block.text)
+            getattr(where, _BOXES[block.style])(block.text, icon=block.icon or None)
     elif kind == "formula":
         where.latex(block.latex)
     elif kind == "metrics":
@@ -64,10 +66,17 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
         decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else (".", ",")
         if block.caption:
             where.caption(block.caption)
-        where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
+        if block.static:
+            where.table(table_frame(block, decimal, thousands), hide_index=True)
+        else:
+            where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
-        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height)
+        size = {"width": block.width} if block.width is not None else {}
+        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height, **size)
+    elif kind == "columns":
+        for column, blocks in zip(where.columns(len(block.items), border=block.border), block.items):
+            draw_blocks(blocks, lesson, column)
     elif kind == "controls":
         pass  # the page's widgets are already here
     else:  # pragma: no cover (a new kind of block needs a way to appear)
@@ -90,7 +99,7 @@ def draw_section(
     section: LessonSection,
     lesson: Lesson | None = None,
     *,
-    before: DeltaGenerator | None = None,
+    before: DeltaGenerator | Sequence[DeltaGenerator] | None = None,
     heading: bool = True,
 ) -> None:
     """Draw one section: its heading and blocks; what precedes its :class:`Controls` goes into ``before``.
@@ -99,16 +108,23 @@ def draw_section(
         section: from the page's builder.
         lesson: the document it belongs to (its number signs for tables); None: English signs.
         before: a container the page opened above its widgets; the heading and every block before the
-            section's ``Controls`` are drawn there, the rest where the page is. None: all where the page is.
+            section's ``Controls`` are drawn there, the rest where the page is. A section with several
+            ``Controls`` takes one container per group of widgets, in order: the blocks before the
+            first go into the first, those between the first and the second into the second, and so
+            on. None: all where the page is.
         heading: draw the section's heading (``st.header``).
     """
     blocks = section.content()
-    split = next((i for i, b in enumerate(blocks) if b.kind == "controls"), 0) if before is not None else 0
-    top = before if before is not None else st
+    places: list[Any] = [] if before is None else [before] if isinstance(before, DeltaGenerator) else list(before)
+    cuts = [i for i, b in enumerate(blocks) if b.kind == "controls"][: len(places)]
+    top = places[0] if places else st
     if heading and section.heading:
         top.header(section.heading)
-    draw_blocks(blocks[:split], lesson, top)
-    draw_blocks(blocks[split:], lesson)
+    start = 0
+    for place, cut in zip(places, cuts):
+        draw_blocks(blocks[start:cut], lesson, place)
+        start = cut
+    draw_blocks(blocks[start:], lesson)
 
 
 def save_button(

@@ -1,19 +1,21 @@
-"""The glossary: every term the app uses, in English, 中文 and Español side by side (issue 13)."""
+"""The glossary: every term the app uses, in English, 中文 and Español side by side (issue 13).
+
+The table and its introduction are :mod:`retrieval_attention.views.glossary`; this page draws them.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
-import streamlit as st
+from retrieval_attention.views import glossary as view
+from ui.components.document import draw_intro, draw_section, save_button
+from ui.components.i18n import current_lang
 
-from ui.components.glossary import glossary_rows
-from ui.components.i18n import _
 
-st.title(_("Glossary"))
-st.markdown(
-    _(
-        "The words the app and the articles use, in the three languages. The Chinese terms are the ones "
-        "articles 001-003 use (Simplified); the Traditional column is article 000's; the Spanish terms "
-        "are article 004's."
-    )
-)
-st.table(pd.DataFrame(glossary_rows()), hide_index=True)  # a static table: every meaning wraps, none is cut
+def main() -> None:
+    lesson = view.glossary_lesson(current_lang())
+    draw_intro(lesson.title, lesson.intro)
+    for section in lesson.sections:
+        draw_section(section, lesson)  # a static table: every meaning wraps, none is cut
+    save_button(lambda: lesson, "glossary")
+
+
+main()

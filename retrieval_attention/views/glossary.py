@@ -1,22 +1,29 @@
-"""The glossary: the terms of attention side by side in English, 中文 and Español, as the articles write them.
+"""The glossary page's document: the terms of attention side by side in English, 中文 and Español, as the articles write them.
 
 Simplified Chinese follows articles 001-003 (查询 / 键 / 值, 注意力, 缩放点积, 多头, 因果掩码), the
 Traditional column follows article 000 (查詢 / 鍵 / 值, 多頭注意力, 點積, 單熱向量), and Spanish follows
 article 004 (consulta / clave / valor, autoatención, producto punto, incrustación). The same words
-are used by every page's translation in ``ui/locales``: this table is where a term is chosen.
+are used by every page's translation in ``ui/locales`` and the package's catalogue: this table is
+where a term is chosen.
 
 The terms are data shown in all three languages at once, so they are not translated; the line that
-says what each one is, and the column headers, are (``_()``).
+says what each one is, and the column headers, are.
+
+Example:
+    >>> table = glossary_table("es")
+    >>> table.columns[:4], table.rows[0][:4]
+    (('English', '中文', 'chino tradicional (artículo 000)', 'Español'), ('query', '查询', '查詢', 'consulta'))
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from retrieval_attention.export.blocks import LessonSection, LessonTable, Text
+from retrieval_attention.export.document import Lesson
 from retrieval_attention.i18n import LANGUAGES, N_
-from ui.components.i18n import _
 
-__all__ = ["GLOSSARY", "Term", "glossary_rows"]
+__all__ = ["GLOSSARY", "Term", "glossary_intro", "glossary_lesson", "glossary_table", "glossary_title"]
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,60 @@ GLOSSARY: tuple[Term, ...] = (
 )  # fmt: skip
 
 
-def glossary_rows() -> list[dict[str, str]]:
-    """The glossary as table rows, column headers and the meaning in the session's language.
+def _gettext(lang: str):
+    from retrieval_attention.i18n import load_translations
+
+    return load_translations(lang).gettext
+
+
+def glossary_title(lang: str = "en") -> str:
+    """The page's title."""
+    _ = _gettext(lang)
+    return _("Glossary")
+
+
+def glossary_intro(lang: str = "en") -> tuple[Text, ...]:
+    """What the table holds and where its words come from."""
+    _ = _gettext(lang)
+    return (
+        Text(
+            _(
+                "The words the app and the articles use, in the three languages. The Chinese terms are the ones "
+                "articles 001-003 use (Simplified); the Traditional column is article 000's; the Spanish terms "
+                "are article 004's."
+            ),
+            key="intro",
+        ),
+    )
+
+
+def glossary_table(lang: str = "en") -> LessonTable:
+    """Every :data:`GLOSSARY` term as a row: English, 中文, the Traditional column, Español, the meaning
+    (in ``lang``) and the articles the words come from; a static table (every meaning wraps)."""
+    _ = _gettext(lang)
+    hant, meaning, source = _("Traditional Chinese (article 000)"), _("What it is"), _("Articles")
+    en, zh, es = (LANGUAGES[code] for code in ("en", "zh", "es"))
+    rows = tuple((t.en, t.zh, t.zh_hant, t.es, _(t.meaning), t.source) for t in GLOSSARY)
+    return LessonTable((en, zh, hant, es, meaning, source), rows, key="glossary", static=True)
+
+
+def glossary_lesson(lang: str = "en") -> Lesson:
+    """The whole page as one document: its title, its introduction and the table.
+
+    Args:
+        lang: the language of the headers, the meanings and the introduction.
 
     Returns:
-        One dict per :data:`GLOSSARY` term: English, 中文, the Traditional column, Español, the
-        meaning and the articles the words come from.
+        The :class:`~retrieval_attention.export.document.Lesson` the page draws and saves.
     """
-    hant, meaning, source = _("Traditional Chinese (article 000)"), _("What it is"), _("Articles")
-    en, zh, es = (LANGUAGES[lang] for lang in ("en", "zh", "es"))
-    return [{en: t.en, zh: t.zh, hant: t.zh_hant, es: t.es, meaning: _(t.meaning), source: t.source} for t in GLOSSARY]
+    from retrieval_attention.export.specs import made_with, signs
+
+    return Lesson(
+        title=glossary_title(lang),
+        facts=(),
+        sections=(LessonSection("", blocks=(glossary_table(lang),), key="glossary"),),
+        lang=lang,
+        footer=made_with(lang),
+        intro=glossary_intro(lang),
+        **signs(lang),
+    )
