@@ -30,6 +30,7 @@ from retrieval_attention.charts.spec import RenderCache, fingerprint, resolve
 from retrieval_attention.charts.theme import projector, projector_spec, with_number_locale, with_number_locale_spec
 from ui.components.export import record_chart
 from ui.components.i18n import number_signs
+from ui.components.present import chart_size
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _streamlit_spec
@@ -129,9 +130,12 @@ def show_chart(
     """
     record_chart(build, args, kwargs, key=key, height=height, width=width)  # for "Save this view (HTML)"
     dg = where if where is not None else st
+    size = chart_size()  # presentation mode's larger type, on the page only (the saved lesson re-builds)
     if _streamlit_spec is None:  # pragma: no cover
         chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})
-        dg.altair_chart(projector(with_number_locale(chart, *number_signs())), key=key, height=height, width=width)
+        dg.altair_chart(projector(with_number_locale(chart, *number_signs()), size), key=key, height=height, width=width)
         return
     spec = with_number_locale_spec(chart_spec(build, *args, **kwargs), *number_signs())  # a top-level copy:
+    if size != "projector":
+        spec = projector_spec(spec, size)  # replaces the four sized entries of the config, a copy again
     dg.vega_lite_chart(spec=spec, key=key, height=height, width=width)  # Streamlit pops "datasets"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.components.i18n import _
+from ui.components.present import explain
 
 st.title(_("The analogy in 60 seconds"))
 
@@ -61,7 +62,7 @@ def three_ways_section() -> None:
 def three_vectors_section() -> None:
     """Why a query separate from its key."""
     st.header(_("Why three vectors, not one?"))
-    st.markdown(
+    explain(  # folded in presentation mode
         _(
             "If a word used the same vector to ask and to be found, relevance would be **symmetric**: *Riley → dog* "
             "would be as strong as *dog → Riley*. Real relations are not symmetric, so a transformer gives every "

@@ -7,9 +7,10 @@ import streamlit as st
 
 from ui.components.glossary import glossary_rows
 from ui.components.i18n import _
+from ui.components.present import explain
 
 st.title(_("Glossary"))
-st.markdown(
+explain(  # folded in presentation mode: the table comes up
     _(
         "The words the app and the articles use, in the three languages. The Chinese terms are the ones "
         "articles 001-003 use (Simplified); the Traditional column is article 000's; the Spanish terms "
