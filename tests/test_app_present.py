@@ -36,6 +36,20 @@ def url_flag(at: AppTest) -> str | None:
     return value[0] if isinstance(value, list) else value
 
 
+def _sizes(node: Any, in_title: bool = False) -> list[float]:
+    if isinstance(node, list):
+        return [x for v in node for x in _sizes(v, in_title)]
+    if not isinstance(node, dict):
+        return []
+    own = [v for k, v in node.items() if k.endswith("FontSize") or (in_title and k == "fontSize")]
+    return own + [x for k, v in node.items() if k not in ("datasets", "data") for x in _sizes(v, k == "title")]
+
+
+def text_sizes(at: AppTest) -> list[float]:
+    """Every title, subtitle, axis, legend and header font size of the page's charts."""
+    return [x for c in at.get("vega_lite_chart") for x in _sizes(json.loads(c.proto.spec))]
+
+
 def axis_sizes(at: AppTest) -> set[Any]:
     return {json.loads(c.proto.spec).get("config", {}).get("axis", {}).get("labelFontSize") for c in at.get("vega_lite_chart")}
 
@@ -57,6 +71,7 @@ def test_the_url_turns_it_on_for_the_session_with_big_charts_and_folded_prose():
     shown = open_page(SMOOTHING, "1")
     assert plain.session_state[present.PRESENT_KEY] is False and shown.session_state[present.PRESENT_KEY] is True
     assert axis_sizes(plain) == {15} and axis_sizes(shown) == {18}
+    assert min(text_sizes(plain)) < 16 <= min(text_sizes(shown))  # a builder's own 15 px subtitle too
     assert len(shown.get("vega_lite_chart")) == len(plain.get("vega_lite_chart")) >= 2
     folded = [e for e in shown.expander if e.label == "Explanation"]
     assert folded and not [e for e in plain.expander if e.label == "Explanation"]

@@ -25,6 +25,7 @@ __all__ = [
     "ORANGE",
     "PINK",
     "PRESENT_CONFIG",
+    "PRESENT_MIN_FONT",
     "PROJECTOR_CONFIG",
     "SIZES",
     "SKY",
@@ -65,6 +66,28 @@ PRESENT_CONFIG: dict[str, Any] = {
 
 #: The type sizes by name: ``"projector"`` (every chart, every saved lesson) and ``"present"``.
 SIZES: dict[str, dict[str, Any]] = {"projector": PROJECTOR_CONFIG, "present": PRESENT_CONFIG}
+#: In presentation mode no title, subtitle, axis, legend or header text is smaller than this (px), even
+#: where a builder set its own size (a subtitle at 15 px); the numbers inside cells keep theirs.
+PRESENT_MIN_FONT = 16
+_SIZED_KEYS = ("labelFontSize", "titleFontSize", "subtitleFontSize")
+_SKIPPED = ("data", "datasets", "values")
+
+
+def _at_least(node: Any, least: int, in_title: bool = False) -> Any:
+    """``node`` with every title/axis/legend/header font size raised to ``least`` (a copy of what changes)."""
+    if isinstance(node, list):
+        return [_at_least(v, least, in_title) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k in _SKIPPED:
+            out[k] = v  # the data: never walked
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and (k in _SIZED_KEYS or (in_title and k == "fontSize")):
+            out[k] = max(v, least)
+        else:
+            out[k] = _at_least(v, least, k == "title")
+    return out
 
 
 def _sized(size: str) -> dict[str, Any]:
@@ -92,7 +115,8 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
 
     Altair's ``configure_title`` (and the others) replace the whole ``config.title`` entry, so
     the dictionary form replaces the same four entries and keeps the rest of ``config``; applying
-    it again with another size replaces them again (a themed chart can be re-sized).
+    it again with another size replaces them again (a themed chart can be re-sized). ``"present"``
+    also raises the sizes a builder set itself to :data:`PRESENT_MIN_FONT` (the data is not walked).
 
     Args:
         spec: ``chart.to_dict()`` (not changed).
@@ -109,8 +133,12 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
         15
         >>> projector_spec({"mark": "bar"}, "present")["config"]["axis"]["labelFontSize"]
         18
+        >>> projector_spec({"title": {"text": "t", "subtitleFontSize": 12}}, "present")["title"]["subtitleFontSize"]
+        16
     """
     config = {**(spec.get("config") or {}), **copy.deepcopy(_sized(size))}
+    if size == "present":
+        return _at_least({**spec, "config": config}, PRESENT_MIN_FONT)
     return {**spec, "config": config}
 
 
