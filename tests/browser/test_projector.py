@@ -69,7 +69,6 @@ CUT: dict[tuple[str, str], str] = {
     ('retrieval', 'es'): "metric 'peso de la atención completa que tienen ' 313>169; metric 'duración ponderada' 134>63; metric 'visualizaciones ponderadas' 181>63 (+4 more)",
     ('recommender', 'es'): "metric 'A: peso mayor' 93>51; metric 'A: Σ pesos' 66>51; metric 'A: puntuación' 92>51 (+5 more)",
     ('lesson_scoring', 'es'): "metric 'aditiva (una pasada por par)' 184>177; metric 'producto punto (proyectar + multiplicar ' 325>177",
-    ('lesson_smoothing', 'es'): "metric 'claves que lee el paso 70' 160>152; metric 'diferencia con la fórmula NW' 189>152; metric 'claves que lee el paso 70, por contenido' 260>242",
     ('lesson_topk', 'es'): "metric 'distancia TV ½‖w − w′‖₁' 154>152",
 }  # fmt: skip
 
