@@ -144,3 +144,32 @@ def test_navigation_titles_fit_in_every_language(measured):
     """The sidebar is the same on every page: its titles are checked on all of them at once."""
     for (page, lang), r in measured.items():
         assert not [c for c in r["cut"] if c["kind"] == "navigation"], (page, lang, r["cut"])
+
+
+#: The smallest font size of any text Vega drew into the page's charts (SVG).
+MIN_CHART_FONT_JS = """() => Math.min(...[...document.querySelectorAll('.vega-embed svg text')]
+    .map((t) => parseFloat(t.getAttribute('font-size') || getComputedStyle(t).fontSize)))"""
+
+
+#: How many pixels of the sidebar's width are on screen (0 when it is collapsed).
+SIDEBAR_ON_SCREEN_JS = """() => { const s = document.querySelector('[data-testid="stSidebar"]');
+    if (!s) return 0; const r = s.getBoundingClientRect();
+    return Math.max(0, Math.round(Math.min(r.right, innerWidth) - Math.max(r.left, 0))); }"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_presentation_mode_from_a_link(server, browser, artifacts, lang):
+    """``?present=1``: the sidebar collapsed, every chart text at least 16 px, the prose one click away."""
+    page = browser.new_page(viewport=VIEWPORT)
+    found = {}
+    for query in ("", "&present=1"):
+        r = measure(page, server["url"], "lesson_smoothing", lang, artifacts / f"projector_present{query[1:8]}_{lang}.png", query)
+        page.wait_for_function("() => document.querySelectorAll('.vega-embed svg text').length > 0", timeout=60_000)
+        sidebar = page.evaluate(SIDEBAR_ON_SCREEN_JS)
+        found[query] = (r, sidebar, page.evaluate(MIN_CHART_FONT_JS), page.locator('[data-testid="stExpander"]').count())
+    page.close()
+    (plain, plain_sidebar, plain_font, plain_folds), (shown, shown_sidebar, shown_font, shown_folds) = found.values()
+    assert plain_sidebar > 200 and shown_sidebar == 0, (plain_sidebar, shown_sidebar)
+    assert plain_font < 16 <= shown_font, (plain_font, shown_font)
+    assert shown_folds > plain_folds, "the explanations are folded into expanders"
+    assert shown["picture"]["top"] < plain["picture"]["top"], (shown["picture"], plain["picture"])
