@@ -163,7 +163,7 @@ def test_presentation_mode_from_a_link(server, browser, artifacts, lang):
     page = browser.new_page(viewport=VIEWPORT)
     found = {}
     for query in ("", "&present=1"):
-        r = measure(page, server["url"], "lesson_smoothing", lang, artifacts / f"projector_present{query[1:8]}_{lang}.png", query)
+        r = measure(page, server["url"], "lesson_smoothing", lang, artifacts / f"projector_smoothing{'_present' if query else ''}_{lang}.png", query)
         page.wait_for_function("() => document.querySelectorAll('.vega-embed svg text').length > 0", timeout=60_000)
         sidebar = page.evaluate(SIDEBAR_ON_SCREEN_JS)
         found[query] = (r, sidebar, page.evaluate(MIN_CHART_FONT_JS), page.locator('[data-testid="stExpander"]').count())
