@@ -25,10 +25,12 @@ serve: setup system-deps
 	$(PY) -m deploy.replicas run --replicas $(REPLICAS) --port $(PORT)
 
 # Debian's packages the tests use: Chromium for the real-browser tests, Noto CJK so Chinese renders
-# in it (not boxes), nginx for the replica test; installed only when missing and only as root.
+# in it (not boxes), Noto Color Emoji so the analogy page's 🔍🔑📦 render (not boxes), nginx for the
+# replica test; installed only when missing and only as root.
 system-deps:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing="$$missing fonts-noto-color-emoji"; \
 	  command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -24,7 +24,10 @@ __all__ = [
     "OKABE_ITO",
     "ORANGE",
     "PINK",
+    "PRESENT_CONFIG",
+    "PRESENT_MIN_FONT",
     "PROJECTOR_CONFIG",
+    "SIZES",
     "SKY",
     "VERMILLION",
     "projector",
@@ -52,9 +55,51 @@ PROJECTOR_CONFIG: dict[str, Any] = {
 }
 
 
-def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Big type for a projector (:data:`PROJECTOR_CONFIG`) on an Altair chart."""
-    c = PROJECTOR_CONFIG
+#: Presentation mode's type, for the back row: every chart text at least 18 px (26 px titles), wider
+#: label limits to match. Applied where a chart is drawn (the app), never saved into a lesson.
+PRESENT_CONFIG: dict[str, Any] = {
+    **PROJECTOR_CONFIG,
+    "title": {"fontSize": 26, "anchor": "start", "fontWeight": "bold"},
+    "axis": {"labelFontSize": 18, "titleFontSize": 20, "labelLimit": 380},
+    "legend": {"labelFontSize": 18, "titleFontSize": 18, "labelLimit": 380},
+}
+
+#: The type sizes by name: ``"projector"`` (every chart, every saved lesson) and ``"present"``.
+SIZES: dict[str, dict[str, Any]] = {"projector": PROJECTOR_CONFIG, "present": PRESENT_CONFIG}
+#: In presentation mode no title, subtitle, axis, legend or header text is smaller than this (px), even
+#: where a builder set its own size (a subtitle at 15 px); the numbers inside cells keep theirs.
+PRESENT_MIN_FONT = 16
+_SIZED_KEYS = ("labelFontSize", "titleFontSize", "subtitleFontSize")
+_SKIPPED = ("data", "datasets", "values")
+
+
+def _at_least(node: Any, least: int, in_title: bool = False) -> Any:
+    """``node`` with every title/axis/legend/header font size raised to ``least`` (a copy of what changes)."""
+    if isinstance(node, list):
+        return [_at_least(v, least, in_title) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k in _SKIPPED:
+            out[k] = v  # the data: never walked
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and (k in _SIZED_KEYS or (in_title and k == "fontSize")):
+            out[k] = max(v, least)
+        else:
+            out[k] = _at_least(v, least, k == "title")
+    return out
+
+
+def _sized(size: str) -> dict[str, Any]:
+    try:
+        return SIZES[size]
+    except KeyError:
+        raise ValueError(f"unknown chart size {size!r}; expected one of {sorted(SIZES)}") from None
+
+
+def projector(chart: alt.TopLevelMixin, size: str = "projector") -> alt.TopLevelMixin:
+    """Big type for a projector (:data:`PROJECTOR_CONFIG`, or ``size="present"``) on an Altair chart."""
+    c = _sized(size)
     out = (
         chart.configure_title(**c["title"])
         .configure_axis(**c["axis"])
@@ -65,23 +110,35 @@ def projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return out
 
 
-def projector_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str, Any]:
     """:func:`projector` applied to a chart's Vega-Lite dictionary instead of the chart.
 
     Altair's ``configure_title`` (and the others) replace the whole ``config.title`` entry, so
-    the dictionary form replaces the same four entries and keeps the rest of ``config``.
+    the dictionary form replaces the same four entries and keeps the rest of ``config``; applying
+    it again with another size replaces them again (a themed chart can be re-sized). ``"present"``
+    also raises the sizes a builder set itself to :data:`PRESENT_MIN_FONT` (the data is not walked).
 
     Args:
         spec: ``chart.to_dict()`` (not changed).
+        size: a key of :data:`SIZES`: ``"projector"`` or ``"present"`` (presentation mode).
 
     Returns:
-        A new top-level dictionary with the projector config; the rest is shared with ``spec``.
+        A new top-level dictionary with that config; the rest is shared with ``spec``.
+
+    Raises:
+        ValueError: an unknown size.
 
     Example:
         >>> projector_spec({"mark": "bar"})["config"]["axis"]["labelFontSize"]
         15
+        >>> projector_spec({"mark": "bar"}, "present")["config"]["axis"]["labelFontSize"]
+        18
+        >>> projector_spec({"title": {"text": "t", "subtitleFontSize": 12}}, "present")["title"]["subtitleFontSize"]
+        16
     """
-    config = {**(spec.get("config") or {}), **copy.deepcopy(PROJECTOR_CONFIG)}
+    config = {**(spec.get("config") or {}), **copy.deepcopy(_sized(size))}
+    if size == "present":
+        return _at_least({**spec, "config": config}, PRESENT_MIN_FONT)
     return {**spec, "config": config}
 
 

@@ -22,7 +22,9 @@ from numpy.typing import NDArray
 from retrieval_attention.i18n import N_
 
 __all__ = [
+    "HEAD_PICK",
     "MASKED",
+    "MIN_GRID_FONT",
     "attention_frame",
     "attention_heatmap",
     "cell_size",
@@ -77,6 +79,12 @@ def cell_size(n: int, target: int = 640, lo: int = 12, hi: int = 46) -> int:
         (40, 13, 46)
     """
     return int(max(lo, min(hi, target // max(n, 1))))
+
+
+#: The smallest type in the head grid (px): token labels are left out rather than drawn smaller.
+MIN_GRID_FONT = 12
+#: The head grid's click selection: ``[{"order": head}]`` once a panel is clicked.
+HEAD_PICK = "head_pick"
 
 
 def label_font(cell: int) -> int:
@@ -225,11 +233,18 @@ def heads_grid(
     *,
     selected: int | None = None,
     names: Sequence[str] | None = None,
-    columns: int = 4,
-    panel: int = 170,
+    columns: int = 3,
+    panel: int = 192,
     text: Mapping[str, str] | None = None,
 ) -> alt.FacetChart:
-    """All heads of one layer as small multiples, one shared colour scale.
+    """All heads of one layer as small multiples, one shared colour scale; a click on a panel selects its head.
+
+    Token labels are drawn only when they can be :data:`MIN_GRID_FONT` px or more (a cell at least that
+    tall), so nothing in the grid is smaller than that on a projector: with more tokens the panels show
+    the pattern alone, the tooltip names the tokens, and a click (the ``head_pick`` selection, on the
+    field ``order`` = the head) lets the app show that head large. Three columns of 192 px panels with
+    their labels fit the 760 px a 1280 px wide screen leaves beside the sidebar, so the browser does
+    not scale the grid (and its type) down.
 
     Args:
         weights: (h, L, S) weights of every head.
@@ -254,11 +269,12 @@ def heads_grid(
         frames.append(f.assign(head=title, name=name, panel=title + ("\n" + name if name else ""), order=head))
     f = pd.concat(frames, ignore_index=True)
     c = max(3, panel // max(L, S))
-    labelled = c >= 10
-    font = label_font(min(c, 14))
+    labelled = c >= MIN_GRID_FONT
+    font = max(MIN_GRID_FONT, label_font(min(c, 14)))
+    pick = alt.selection_point(name=HEAD_PICK, fields=["order"], on="click", toggle=False)
     return (
         alt.Chart(f)
-        .mark_rect()
+        .mark_rect(cursor="pointer")
         .encode(
             x=alt.X("k:O", axis=_token_axis(key_tokens, None, x=True, font=font, labels=labelled, cell=c)),
             y=alt.Y("q:O", axis=_token_axis(query_tokens, None, x=False, font=font, labels=labelled)),
@@ -277,6 +293,7 @@ def heads_grid(
             ],
         )
         .properties(width=c * S, height=c * L)
+        .add_params(pick)
         .facet(
             facet=alt.Facet(
                 "panel:N",

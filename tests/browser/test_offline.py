@@ -25,7 +25,7 @@ PAGES = {
     "Top-k as efficient attention": "Top-k retrieval as efficient attention",
     "One token, step by step": "One token, step by step",
     "Riley in three parts": "Riley in three parts",
-    "Bahdanau, and 我爱吃苹果 aligned": "Bahdanau, and 我爱吃苹果 aligned",
+    "Bahdanau aligns 我爱吃苹果": "Bahdanau, and 我爱吃苹果 aligned",
     "Why three vectors per word": "Why three vectors per word",
     "Glossary": "Glossary",
 }

@@ -31,7 +31,7 @@ def article_group() -> dict[str, list[st.Page]]:
     pages = [
         st.Page(PAGES["walkthrough"], title=_("One token, step by step"), icon=":material/footprint:"),
         st.Page(PAGES["riley"], title=_("Riley in three parts"), icon=":material/pets:"),
-        st.Page(PAGES["alignment"], title=_("Bahdanau, and 我爱吃苹果 aligned"), icon=":material/translate:"),
+        st.Page(PAGES["alignment"], title=_("Bahdanau aligns 我爱吃苹果"), icon=":material/translate:"),
         st.Page(PAGES["projections"], title=_("Why three vectors per word"), icon=":material/scatter_plot:"),
     ]
     return {_("The articles, step by step"): pages}

@@ -30,6 +30,7 @@ from retrieval_attention.charts.spec import RenderCache, fingerprint, resolve
 from retrieval_attention.charts.theme import projector, projector_spec, with_number_locale, with_number_locale_spec
 from ui.components.export import record_chart
 from ui.components.i18n import number_signs
+from ui.components.present import chart_size
 
 try:  # what st.altair_chart itself calls; private, so a Streamlit without it falls back to st.altair_chart
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _streamlit_spec
@@ -116,8 +117,9 @@ def show_chart(
     height: int | str = "content",
     width: int | str | None = None,
     where: DeltaGenerator | None = None,
+    on_select: str | Callable[[], None] = "ignore",
     **kwargs: Any,
-) -> None:
+) -> Any:
     """Draw ``projector(build(*args, **kwargs))`` as ``st.altair_chart`` would, from the cached specification.
 
     Args:
@@ -126,12 +128,22 @@ def show_chart(
         key: the element's key, as for ``st.altair_chart``.
         height, width: as for ``st.altair_chart`` (width None: Streamlit's default for the chart kind).
         where: the container to draw in (a column); None for the current one.
+        on_select: as for ``st.altair_chart``: "ignore", "rerun" or a callback (the chart's selection
+            parameters are in its specification; the selection is ``st.session_state[key]``).
+
+    Returns:
+        What ``st.vega_lite_chart`` returns (the selection state when ``on_select`` is not "ignore").
     """
     record_chart(build, args, kwargs, key=key, height=height, width=width)  # for "Save this view (HTML)"
     dg = where if where is not None else st
+    size = chart_size()  # presentation mode's larger type, on the page only (the saved lesson re-builds)
     if _streamlit_spec is None:  # pragma: no cover
         chart = build(*(resolve(a) for a in args), **{k: resolve(v) for k, v in kwargs.items()})
-        dg.altair_chart(projector(with_number_locale(chart, *number_signs())), key=key, height=height, width=width)
-        return
+        chart = projector(with_number_locale(chart, *number_signs()), size)
+        return dg.altair_chart(chart, key=key, height=height, width=width, on_select=on_select)
     spec = with_number_locale_spec(chart_spec(build, *args, **kwargs), *number_signs())  # a top-level copy:
-    dg.vega_lite_chart(spec=spec, key=key, height=height, width=width)  # Streamlit pops "datasets"
+    if size != "projector":
+        spec = projector_spec(spec, size)  # replaces the four sized entries of the config, a copy again
+    return dg.vega_lite_chart(  # Streamlit pops "datasets"
+        spec=spec, key=key, height=height, width=width, on_select=on_select
+    )

@@ -2,7 +2,8 @@
 
 A page places its widgets, asks its builder for the document, and hands it here. Each kind of
 block has one way to appear: prose through ``st.markdown`` (our markdown, user data already
-escaped by the builder, never HTML), captions and notes through ``st.caption`` / ``st.info`` ...,
+escaped by the builder, never HTML; folded into an expander in presentation mode, see
+:mod:`ui.components.present`), captions and notes through ``st.caption`` / ``st.info`` ...,
 formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text cells written with
 the document's number signs (so the page and its saved file read the same), charts through
 ``st.vega_lite_chart`` with the element height the builder gave. A :class:`Controls` block marks
@@ -23,9 +24,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson, format_cell
 from ui.components.i18n import _
+from ui.components.present import chart_size, explain
 
 __all__ = ["draw_blocks", "draw_intro", "draw_section", "save_button", "table_frame"]
 
@@ -49,7 +52,7 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
     kind = block.kind
     if kind == "text":
         if block.style == "body":
-            where.markdown(f"{block.icon} {block.text}" if block.icon else block.text)
+            explain(f"{block.icon} {block.text}" if block.icon else block.text, where)  # folded while presenting
         elif block.style == "caption":
             where.caption(block.text)
         elif block.style == "subheader":
@@ -72,8 +75,10 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
             where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
-        size = {"width": block.width} if block.width is not None else {}
-        where.vega_lite_chart(spec=dict(block.spec), key=block.key or None, height=height, **size)
+        size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
+        spec = dict(block.spec) if size == "projector" else projector_spec(block.spec, size)
+        width = {"width": block.width} if block.width is not None else {}
+        where.vega_lite_chart(spec=spec, key=block.key or None, height=height, **width)
     elif kind == "columns":
         for column, blocks in zip(where.columns(len(block.items), border=block.border), block.items):
             draw_blocks(blocks, lesson, column)
@@ -84,9 +89,19 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
 
 
 def draw_blocks(blocks: Sequence[Block], lesson: Lesson | None = None, where: DeltaGenerator | None = None) -> None:
-    """Draw blocks in order, in ``where`` (None: where the page is)."""
+    """Draw blocks in order, in ``where`` (None: where the page is); consecutive prose as one explanation."""
+    dg = where if where is not None else st
+    prose: list[str] = []
     for block in blocks:
-        _draw(block, where if where is not None else st, lesson)
+        if block.kind == "text" and block.style == "body":
+            prose.append(block.text)  # one expander for a run of paragraphs while presenting
+            continue
+        if prose:
+            explain("\n\n".join(prose), dg)
+            prose = []
+        _draw(block, dg, lesson)
+    if prose:
+        explain("\n\n".join(prose), dg)
 
 
 def draw_intro(title: str, intro: Sequence[Block] = ()) -> None:

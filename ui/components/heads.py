@@ -26,6 +26,9 @@ from ui.components.i18n import _, chart_labels, fmt_number
 from ui.components.text import md
 from ui.components.transformer import MAX_TOKENS, chart_text
 
+#: The grid's element key (its click selection is ``st.session_state[GRID_KEY]``).
+GRID_KEY = "tr_heads_grid"
+
 
 def heads_section(ins: TransformerInspector, sentence: str, att: LayerAttention, head: int) -> None:
     """All heads of the layer as small multiples, each named by its measured pattern."""
@@ -47,10 +50,12 @@ def heads_section(ins: TransformerInspector, sentence: str, att: LayerAttention,
         selected=head,
         names=names,
         text=chart_text(),
-        key="tr_heads_grid",
+        key=GRID_KEY,
         width="content",
         height="content",
+        on_select=_picked,
     )
+    st.caption(_("Click a head to show it large above (the Head slider follows)."))
     legend = _(
         "Each head's name is measured on this sentence, with its score (0 to 1): **previous**, **next** and "
         "**itself** are the average weight a token puts on the token before it, after it and on itself; "
@@ -62,6 +67,14 @@ def heads_section(ins: TransformerInspector, sentence: str, att: LayerAttention,
     head_title = chart_text()["head"]
     export.note(" · ".join(f"{head_title.format(h=p.head)}: {name}" for p, name in zip(patterns, names)))
     pronoun_section(ins, sentence, att.layer, head)
+
+
+def _picked() -> None:
+    """A click on the grid: show that head large (a callback, so before the Head slider is drawn)."""
+    state = st.session_state.get(GRID_KEY)
+    points = ((state or {}).get("selection") or {}).get(ct.HEAD_PICK) or []
+    if points and "order" in points[0]:
+        st.session_state["tr_head"] = int(points[0]["order"])
 
 
 def _jump(layer: int, head: int) -> None:

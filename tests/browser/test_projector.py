@@ -1,0 +1,175 @@
+"""Every page on a projector (issue 25): 1280×720, the sidebar as the app opens it, en, zh and es.
+
+One Chromium tab per language visits all thirteen pages once; for each, the first chart or table's
+top edge (at least 120 px of it must be on the first screen) and every heading, metric label,
+navigation title and toggle label whose text is cut (scrollWidth > clientWidth, or an ellipsis).
+The numbers go to tests/artifacts/projector.json and .md, with a screenshot per page and language.
+
+What does not hold today is an ``xfail(strict=True)`` whose reason is the measured value, per page
+and language: a page that gets fixed makes its test XPASS, which fails the run until the entry below
+is removed. Measured on the real server with the real default model (the user's cache, as
+``make demo`` runs it: this measures layout, not a cold start).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.browser.projector_probe import LANGS, MIN_VISIBLE_PX, PAGES, VIEWPORT, markdown, measure
+from tests.browser.test_browser import start_server, stop_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: Pages with no chart and no table (the analogy is three cards and prose).
+NO_PICTURE = {"analogy"}
+
+#: (page, lang) -> the first picture's measured top edge (px) where less than 120 px of it is on screen
+#: (measured 2026-12-07 on this branch; the layout of these pages is being rewritten: remove an entry
+#: when its test XPASSes).
+LOW_PICTURE: dict[tuple[str, str], str] = {
+    ("retrieval", "en"): "first stTable at 700 px (20 px on screen)",
+    ("recommender", "en"): "first stVegaLiteChart at 880 px (0 px on screen)",
+    ("transformer", "en"): "first stVegaLiteChart at 1130 px (0 px on screen)",
+    ("lesson_smoothing", "en"): "first stVegaLiteChart at 932 px (0 px on screen)",
+    ("lesson_topk", "en"): "first stVegaLiteChart at 1245 px (0 px on screen)",
+    ("article_walkthrough", "en"): "first stTable at 1027 px (0 px on screen)",
+    ("article_riley", "en"): "first stVegaLiteChart at 1211 px (0 px on screen)",
+    ("article_alignment", "en"): "first stTable at 721 px (0 px on screen)",
+    ("article_projections", "en"): "first stVegaLiteChart at 826 px (0 px on screen)",
+    ("retrieval", "zh"): "first stTable at 700 px (20 px on screen)",
+    ("recommender", "zh"): "first stVegaLiteChart at 775 px (0 px on screen)",
+    ("transformer", "zh"): "first stVegaLiteChart at 1171 px (0 px on screen)",
+    ("lesson_smoothing", "zh"): "first stVegaLiteChart at 826 px (0 px on screen)",
+    ("lesson_topk", "zh"): "first stVegaLiteChart at 1185 px (0 px on screen)",
+    ("article_walkthrough", "zh"): "first stTable at 1027 px (0 px on screen)",
+    ("article_riley", "zh"): "first stVegaLiteChart at 1211 px (0 px on screen)",
+    ("article_alignment", "zh"): "first stVegaLiteChart at 1068 px (0 px on screen)",
+    ("article_projections", "zh"): "first stVegaLiteChart at 802 px (0 px on screen)",
+    ("retrieval", "es"): "first stTable at 785 px (0 px on screen)",
+    ("recommender", "es"): "first stVegaLiteChart at 972 px (0 px on screen)",
+    ("transformer", "es"): "first stVegaLiteChart at 1159 px (0 px on screen)",
+    ("lesson_scoring", "es"): "first stVegaLiteChart at 653 px (67 px on screen)",
+    ("lesson_smoothing", "es"): "first stVegaLiteChart at 932 px (0 px on screen)",
+    ("lesson_topk", "es"): "first stVegaLiteChart at 1336 px (0 px on screen)",
+    ("article_walkthrough", "es"): "first stTable at 1084 px (0 px on screen)",
+    ("article_riley", "es"): "first stVegaLiteChart at 1236 px (0 px on screen)",
+    ("article_alignment", "es"): "first stTable at 739 px (0 px on screen)",
+    ("article_projections", "es"): "first stVegaLiteChart at 855 px (0 px on screen)",
+}  # fmt: skip
+#: (page, lang) -> what is cut there today (label, its text width > its box width, px).
+CUT: dict[tuple[str, str], str] = {
+    ('retrieval', 'en'): "metric 'full-attention weight held by these 5' 236>169; metric 'weighted duration' 121>63; metric 'weighted views' 101>63 (+4 more)",
+    ('recommender', 'en'): "metric 'A: top weight' 86>51; metric 'A: Σ weights' 78>51; metric 'B: top weight' 87>51 (+3 more)",
+    ('lesson_scoring', 'en'): "metric 'dot product (project + matmul)' 203>177",
+    ('retrieval', 'zh'): "metric '这 5 个键占完整注意力权重的比例' 235>169; metric '加权播放量' 79>63; metric '熵（奈特）' 79>63 (+1 more)",
+    ('recommender', 'zh'): "metric 'A：最大权重' 87>51; metric 'A：Σ 权重' 67>51; metric 'A：得分' 56>51 (+5 more)",
+    ('retrieval', 'es'): "metric 'peso de la atención completa que tienen ' 313>169; metric 'duración ponderada' 134>63; metric 'visualizaciones ponderadas' 181>63 (+4 more)",
+    ('recommender', 'es'): "metric 'A: peso mayor' 93>51; metric 'A: Σ pesos' 66>51; metric 'A: puntuación' 92>51 (+5 more)",
+    ('lesson_scoring', 'es'): "metric 'aditiva (una pasada por par)' 184>177; metric 'producto punto (proyectar + multiplicar ' 325>177",
+    ('lesson_topk', 'es'): "metric 'distancia TV ½‖w − w′‖₁' 154>152",
+}  # fmt: skip
+
+
+def _name(path: str) -> str:
+    return path or "retrieval"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, artifacts):
+    server = start_server(tmp_path_factory.mktemp("projector"), artifacts)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def measured(server, browser, artifacts) -> dict[tuple[str, str], dict]:
+    """Every page in every language, measured once; the report written beside the screenshots."""
+    t0 = time.perf_counter()
+    results = []
+    for lang in LANGS:
+        page = browser.new_page(viewport=VIEWPORT)
+        for path in PAGES:
+            shot = artifacts / f"projector_{_name(path)}_{lang}.png"
+            results.append(measure(page, server["url"], path, lang, shot))
+        page.close()
+    seconds = time.perf_counter() - t0
+    report = {"viewport": VIEWPORT, "min_visible_px": MIN_VISIBLE_PX, "seconds": round(seconds, 1), "pages": results}
+    (artifacts / "projector.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (artifacts / "projector.md").write_text(
+        f"# Every page at {VIEWPORT['width']}×{VIEWPORT['height']} ({seconds:.0f} s)\n\n" + markdown(results),
+        encoding="utf-8",
+    )
+    return {(r["page"], r["lang"]): r for r in results}
+
+
+def _cases(expected: dict[tuple[str, str], str]) -> list:
+    return [
+        pytest.param(
+            _name(path),
+            lang,
+            id=f"{_name(path)}-{lang}",
+            marks=[pytest.mark.xfail(strict=True, reason=expected[_name(path), lang])]
+            if (_name(path), lang) in expected
+            else [],
+        )
+        for lang in LANGS
+        for path in PAGES
+    ]
+
+
+@pytest.mark.parametrize(("page", "lang"), _cases(LOW_PICTURE))
+def test_the_first_picture_is_on_the_first_screen(measured, page, lang):
+    r = measured[page, lang]
+    assert not r["exception"], f"{page} ({lang}) raised"
+    if page in NO_PICTURE:
+        assert r["picture"] is None, f"{page} now draws a {r['picture']}: measure it (remove it from NO_PICTURE)"
+        return
+    assert r["picture"] is not None, f"{page} ({lang}) drew no chart or table"
+    assert r["visible_px"] >= MIN_VISIBLE_PX, (
+        f"{page} ({lang}): the first {r['picture']['kind']} starts at {r['picture']['top']} px, "
+        f"{r['visible_px']} px of it on a {VIEWPORT['height']} px screen"
+    )
+
+
+@pytest.mark.parametrize(("page", "lang"), _cases(CUT))
+def test_no_heading_metric_navigation_title_or_toggle_is_cut(measured, page, lang):
+    cut = measured[page, lang]["cut"]
+    assert not cut, "; ".join(f"{c['kind']} {c['text']!r} ({c['scrollWidth']} > {c['clientWidth']} px)" for c in cut)
+
+
+def test_navigation_titles_fit_in_every_language(measured):
+    """The sidebar is the same on every page: its titles are checked on all of them at once."""
+    for (page, lang), r in measured.items():
+        assert not [c for c in r["cut"] if c["kind"] == "navigation"], (page, lang, r["cut"])
+
+
+#: The smallest font size of any text Vega drew into the page's charts (SVG).
+MIN_CHART_FONT_JS = """() => Math.min(...[...document.querySelectorAll('.vega-embed svg text')]
+    .map((t) => parseFloat(t.getAttribute('font-size') || getComputedStyle(t).fontSize)))"""
+
+
+#: How many pixels of the sidebar's width are on screen (0 when it is collapsed).
+SIDEBAR_ON_SCREEN_JS = """() => { const s = document.querySelector('[data-testid="stSidebar"]');
+    if (!s) return 0; const r = s.getBoundingClientRect();
+    return Math.max(0, Math.round(Math.min(r.right, innerWidth) - Math.max(r.left, 0))); }"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_presentation_mode_from_a_link(server, browser, artifacts, lang):
+    """``?present=1``: the sidebar collapsed, every chart text at least 16 px, the prose one click away."""
+    page = browser.new_page(viewport=VIEWPORT)
+    found = {}
+    for query in ("", "&present=1"):
+        r = measure(page, server["url"], "lesson_smoothing", lang, artifacts / f"projector_smoothing{'_present' if query else ''}_{lang}.png", query)
+        page.wait_for_function("() => document.querySelectorAll('.vega-embed svg text').length > 0", timeout=60_000)
+        sidebar = page.evaluate(SIDEBAR_ON_SCREEN_JS)
+        found[query] = (r, sidebar, page.evaluate(MIN_CHART_FONT_JS), page.locator('[data-testid="stExpander"]').count())
+    page.close()
+    (plain, plain_sidebar, plain_font, plain_folds), (shown, shown_sidebar, shown_font, shown_folds) = found.values()
+    assert plain_sidebar > 200 and shown_sidebar == 0, (plain_sidebar, shown_sidebar)
+    assert plain_font < 16 <= shown_font, (plain_font, shown_font)
+    assert shown_folds > plain_folds, "the explanations are folded into expanders"
+    assert shown["picture"]["top"] < plain["picture"]["top"], (shown["picture"], plain["picture"])
