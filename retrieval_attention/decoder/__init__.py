@@ -5,7 +5,26 @@ architecture) and Gemma 3 270M (multilingual; Gemma Terms of Use). Only :mod:`.g
 the ``gguf`` package; torch and transformers are used by the tests alone, as the reference.
 """
 
+from retrieval_attention.decoder.generate import (
+    MAX_NEW_TOKENS,
+    GenerationSettings,
+    GenerationStep,
+    KVLookup,
+    plan_generation,
+)
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.decoder.model import DECODERS, MAX_CONTEXT_TOKENS, Decoder, load_decoder
 
-__all__ = ["DECODERS", "MAX_CONTEXT_TOKENS", "Decoder", "KVCache", "LayerTrace", "load_decoder"]
+__all__ = [
+    "DECODERS",
+    "MAX_CONTEXT_TOKENS",
+    "MAX_NEW_TOKENS",
+    "Decoder",
+    "GenerationSettings",
+    "GenerationStep",
+    "KVCache",
+    "KVLookup",
+    "LayerTrace",
+    "load_decoder",
+    "plan_generation",
+]

@@ -22,7 +22,7 @@ import importlib.util
 import logging
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
 from retrieval_attention.decoder import gemma, llama
+from retrieval_attention.decoder.generate import GenerationStep, KVLookup, generate, kv_lookup, plan_generation
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, read_copy, write_copy
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
@@ -253,6 +254,36 @@ class Decoder:
 
         logits, _ = self.run(self.token_ids(text))
         return softmax(logits[-1])
+
+    def generate(
+        self, prompt: str, max_new_tokens: int = 20, temperature: float = 1.0, top_k: int | None = None, seed: int = 0
+    ) -> Iterator[GenerationStep]:
+        """Write text after ``prompt`` one token at a time, with the KV cache; a generator of steps.
+
+        Args:
+            prompt: the text to continue.
+            max_new_tokens: at most this many tokens (capped at
+                :data:`~retrieval_attention.decoder.generate.MAX_NEW_TOKENS`; the steps' settings say so).
+            temperature: 0 for greedy (always the most probable token), else the softmax temperature.
+            top_k: draw among the k most probable tokens only; None for all.
+            seed: the random generator's seed (the same seed, the same text).
+
+        Returns:
+            An iterator of :class:`~retrieval_attention.decoder.generate.GenerationStep`: the token,
+            the next-token distribution, that step's attention row in every layer and head, and the
+            cache. It stops at an end token, after ``max_new_tokens`` or at the context limit.
+
+        Raises:
+            InvalidParameterError: bad settings (checked before anything runs).
+            QueryError: a bad prompt (see :meth:`token_ids`).
+        """
+        settings = plan_generation(max_new_tokens, temperature, top_k, seed)
+        self.token_ids(prompt)  # a bad prompt fails here, before the first step is asked for
+        return generate(self, prompt, settings)
+
+    def kv_lookup(self, step: GenerationStep, layer: int, head: int) -> KVLookup:
+        """One head's retrieval at a generated step: cached keys and values, the query, the weights, the value read."""
+        return kv_lookup(self, step, layer, head)
 
     def _check_layer(self, layer: int) -> None:
         n = self.config.n_layers

@@ -91,7 +91,7 @@ def _byte_level(tokens: Sequence[str], merges: Sequence[str], pre: str) -> Token
     return tok
 
 
-def _sentencepiece(tokens: Sequence[str], unk: str) -> Tokenizer:
+def _sentencepiece(tokens: Sequence[str], unk: str | None) -> Tokenizer:
     respelled = ["▁" * len(t) if " " in t and not t.strip() else t for t in tokens]  # "  " is stored as spaces
     vocab = {t: i for i, t in enumerate(respelled)}
     tok = Tokenizer(
@@ -124,8 +124,7 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
         spelled = set(byte_alphabet().values())
         control = [t for t, ty in zip(tokens, types) if ty == _CONTROL and set(t) <= spelled]
     elif kind == "llama":
-        unk = tokens[int(metadata.get("tokenizer.ggml.unknown_token_id", 3))]
-        tok = _sentencepiece(tokens, unk)
+        tok = _sentencepiece(tokens, _named(tokens, "<unk>", metadata.get("tokenizer.ggml.unknown_token_id")))
         control = [t for t, ty in zip(tokens, types) if ty == _CONTROL]
     else:
         raise ModelNotFoundError(f"cannot build a tokenizer of kind {kind!r} (known: 'gpt2', 'llama')")
@@ -133,12 +132,23 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
     user = [t for t, ty in zip(tokens, types) if ty == _USER_DEFINED]
     if user:
         tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in user])
-    bos_id = metadata.get("tokenizer.ggml.bos_token_id")
     # A byte-level file's flag is not followed: SmolLM2's own tokenizer.json adds no BOS, nor does
     # transformers' conversion (its "BOS" is <|im_start|>, which the chat template writes itself).
-    if kind == "llama" and metadata.get("tokenizer.ggml.add_bos_token") and bos_id is not None:
-        bos = tokens[int(bos_id)]
-        tok.post_processor = processors.TemplateProcessing(
-            single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, int(bos_id))]
-        )
+    if kind == "llama" and metadata.get("tokenizer.ggml.add_bos_token"):
+        bos = _named(tokens, "<bos>", metadata.get("tokenizer.ggml.bos_token_id"))
+        if bos is not None:
+            tok.post_processor = processors.TemplateProcessing(
+                single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, tok.token_to_id(bos))]
+            )
     return tok
+
+
+def _named(tokens: Sequence[str], name: str, file_id: object) -> str | None:
+    """The token called ``name`` when the vocabulary has it, else the one the file's id points at.
+
+    Gemma 3's GGUF gives id 1 (``<eos>``) as its BOS, EOS, UNK and PAD alike; its ``<bos>`` is id 2
+    and ``<unk>`` id 3, and transformers' conversion uses those, so the name wins over the id.
+    """
+    if name in tokens:
+        return name
+    return None if file_id is None else tokens[int(file_id)]
