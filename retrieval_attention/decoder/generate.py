@@ -16,24 +16,38 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.core.attention import softmax
-from retrieval_attention.decoder.layers import KVCache
+from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.errors import InvalidParameterError, QueryError
 
-if TYPE_CHECKING:
-    from retrieval_attention.decoder.model import Decoder
-
-__all__ = ["MAX_NEW_TOKENS", "GenerationSettings", "GenerationStep", "KVLookup", "generate", "kv_lookup", "plan_generation"]
+__all__ = ["MAX_CONTEXT_TOKENS", "MAX_NEW_TOKENS", "GenerationSettings", "GenerationStep", "KVLookup", "generate", "kv_lookup", "plan_generation"]
 
 F32 = NDArray[np.float32]
 
 #: At most this many new tokens per call: a larger request is capped (and the settings say so).
 MAX_NEW_TOKENS = 200
+
+#: The longest text (prompt and generated tokens together) these pages run: attention is (h, T, T)
+#: per layer, and a classroom machine should answer in seconds.
+MAX_CONTEXT_TOKENS = 1024
+
+
+class Decoder(Protocol):
+    """What generation needs of :class:`retrieval_attention.decoder.model.Decoder`."""
+
+    config: Any
+    stop_ids: frozenset[int]
+
+    def token_ids(self, text: str) -> list[int]: ...
+    def token(self, token_id: int) -> str: ...
+    def decode(self, ids: list[int]) -> str: ...
+    def new_cache(self) -> KVCache: ...
+    def run(self, ids: list[int], cache: KVCache | None = None) -> tuple[F32, list[LayerTrace]]: ...
 
 
 @dataclass(frozen=True)
@@ -138,10 +152,8 @@ def generate(decoder: Decoder, prompt: str, settings: GenerationSettings) -> Ite
     """Write up to ``settings.max_new_tokens`` tokens after ``prompt``, one step at a time (see the module doc).
 
     Stops early at a control token (end of text, end of turn) or when the text reaches
-    :data:`~retrieval_attention.decoder.model.MAX_CONTEXT_TOKENS`.
+    :data:`MAX_CONTEXT_TOKENS`.
     """
-    from retrieval_attention.decoder.model import MAX_CONTEXT_TOKENS
-
     ids = decoder.token_ids(prompt)
     if len(ids) >= MAX_CONTEXT_TOKENS:
         raise QueryError(f"the prompt has {len(ids)} tokens: no room is left for new ones (at most {MAX_CONTEXT_TOKENS})")

