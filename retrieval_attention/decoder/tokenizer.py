@@ -129,7 +129,8 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
     else:
         raise ModelNotFoundError(f"cannot build a tokenizer of kind {kind!r} (known: 'gpt2', 'llama')")
     tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in control])
-    user = [t for t, ty in zip(tokens, types) if ty == _USER_DEFINED]
+    # Only those the (respelled) vocabulary has, as transformers does: Gemma's "  " is "▁▁" there.
+    user = [t for t, ty in zip(tokens, types) if ty == _USER_DEFINED and tok.token_to_id(t) is not None]
     if user:
         tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in user])
     # A byte-level file's flag is not followed: SmolLM2's own tokenizer.json adds no BOS, nor does
