@@ -3,20 +3,28 @@
 transformers reads the GGUF on its own (its reader, its dequantisation, its tokenizer conversion,
 its Llama / Gemma 3 code), so agreement checks every step of ours: the un-permuted q/k rows, the
 norms' stored +1, RoPE bases, the sliding window, GQA, the tokenizer. Loading a GGUF into
-transformers takes minutes on a small machine, so each model is loaded once per session and
-every reference number is computed in one place (the fixtures), then compared test by test.
+transformers takes minutes on a small machine, so every reference number is computed in one place,
+once per model, and kept in the per-user cache keyed by the versions of transformers, torch and
+gguf, the GGUF file and these inputs: a later run compares against the same transformers numbers
+without loading transformers again (delete ``<cache>/decoders/reference-*`` to recompute them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from retrieval_attention.config import default_cache_dir
 from retrieval_attention.decoder import load_decoder
+from retrieval_attention.decoder.model import _source
+from retrieval_attention.infra.atomic import atomic_path
 
 pytestmark = pytest.mark.slow
 
@@ -91,12 +99,32 @@ def _reference(name: str, tmp: Path) -> dict:
     return ref
 
 
+def _cached_reference(name: str, tmp: Path) -> dict:
+    """:func:`_reference`, kept in the cache (an .npz without pickles) under a key of everything it depends on."""
+    versions = [importlib.metadata.version(p) for p in ("transformers", "torch", "gguf")]
+    key = json.dumps([versions, _source(name).key, TEXTS[name], PROMPTS[name], GREEDY_STEPS], ensure_ascii=False)
+    path = default_cache_dir() / "decoders" / f"reference-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta["key"] == key:
+                forward = {p: (meta["prompt_ids"][p], z[f"p{i}"], z[f"a{i}"]) for i, p in enumerate(PROMPTS[name])}
+                return {"ids": meta["ids"], "greedy": meta["greedy"], "forward": forward}
+    ref = _reference(name, tmp)
+    meta = {"key": key, "ids": ref["ids"], "greedy": ref["greedy"], "prompt_ids": {p: v[0] for p, v in ref["forward"].items()}}
+    arrays = {f"p{i}": ref["forward"][p][1] for i, p in enumerate(PROMPTS[name])}
+    arrays |= {f"a{i}": ref["forward"][p][2] for i, p in enumerate(PROMPTS[name])}
+    with atomic_path(path) as tmp_file, open(tmp_file, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+    return ref
+
+
 @pytest.fixture(scope="session", params=["smollm2", "gemma3"])
 def pair(request, tmp_path_factory):
-    """(our decoder, transformers' reference numbers) for one model, built once per session."""
+    """(our decoder, transformers' reference numbers) for one model, computed once."""
     name = request.param
     ours = load_decoder(name)
-    return name, ours, _reference(name, tmp_path_factory.mktemp(name))
+    return name, ours, _cached_reference(name, tmp_path_factory.mktemp(name))
 
 
 def test_token_ids_equal_transformers(pair):
