@@ -14,8 +14,10 @@ from retrieval_attention.decoder.generate import (
 )
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.decoder.model import DECODERS, MAX_CONTEXT_TOKENS, Decoder, load_decoder
+from retrieval_attention.decoder.translate import ALIGNMENT_HEAD, Translation
 
 __all__ = [
+    "ALIGNMENT_HEAD",
     "DECODERS",
     "MAX_CONTEXT_TOKENS",
     "MAX_NEW_TOKENS",
@@ -25,6 +27,7 @@ __all__ = [
     "KVCache",
     "KVLookup",
     "LayerTrace",
+    "Translation",
     "load_decoder",
     "plan_generation",
 ]

@@ -42,6 +42,7 @@ from retrieval_attention.decoder.generate import (
 )
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
 from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, read_copy, write_copy
+from retrieval_attention.decoder.translate import Translation, translate
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
 
 __all__ = ["DECODERS", "MAX_CONTEXT_TOKENS", "Decoder", "load_decoder"]
@@ -287,6 +288,13 @@ class Decoder:
     def kv_lookup(self, step: GenerationStep, layer: int, head: int) -> KVLookup:
         """One head's retrieval at a generated step: cached keys and values, the query, the weights, the value read."""
         return kv_lookup(self, step, layer, head)
+
+    def translate(self, sentence: str, source: str, target: str = "en") -> Translation:
+        """Translate one line of Chinese or Spanish into English and align it (Gemma 3 only).
+
+        See :func:`retrieval_attention.decoder.translate.translate`.
+        """
+        return translate(self, sentence, source, target)
 
     def _check_layer(self, layer: int) -> None:
         n = self.config.n_layers
