@@ -76,7 +76,15 @@ def _reference(name: str, tmp: Path) -> dict:
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("accelerate")  # transformers needs it to load a GGUF
     folder, file = _gguf(name, tmp)
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a small shared machine two spinning threads are slower than one
+    try:
+        return _run_reference(name, folder, file, torch, transformers)
+    finally:
+        torch.set_num_threads(threads)  # put back: later tests start with the session's settings
+
+
+def _run_reference(name: str, folder: str, file: str, torch, transformers) -> dict:
     t0 = time.perf_counter()
     tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=file)
     t1 = time.perf_counter()
