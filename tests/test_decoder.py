@@ -277,3 +277,73 @@ def test_bad_prompts_and_settings_are_refused(smollm2):
     for layer in (-1, 30, 1.5, True):
         with pytest.raises(InvalidParameterError):
             smollm2.attention("Hello", layer)
+
+
+# -- a tiny GGUF written here: the whole load path in a second ----------------------------------
+
+
+def _tiny_llama_gguf(path):
+    """A 2-layer Llama GGUF with random weights and a byte-level vocabulary (256 bytes, 'th', an end token)."""
+    import gguf
+
+    from retrieval_attention.decoder.tokenizer import byte_alphabet
+
+    d, h, kv, ff = 16, 4, 2, 32
+    tokens = [byte_alphabet()[b] for b in range(256)] + ["th", "<|endoftext|>"]
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(2)
+    w.add_context_length(64)
+    w.add_embedding_length(d)
+    w.add_feed_forward_length(ff)
+    w.add_head_count(h)
+    w.add_head_count_kv(kv)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("smollm")
+    w.add_token_list(tokens)
+    w.add_token_types([1] * 257 + [3])
+    w.add_token_merges(["t h"])
+    r = np.random.default_rng(1)
+
+    def t(*shape):
+        return (r.standard_normal(shape) * 0.3).astype(np.float32)
+
+    w.add_tensor("token_embd.weight", t(len(tokens), d))
+    w.add_tensor("output_norm.weight", 1 + t(d))
+    for i in range(2):
+        for name, shape in [("attn_norm", (d,)), ("attn_q", (d, d)), ("attn_k", (kv * d // h, d)), ("attn_v", (kv * d // h, d)),
+                            ("attn_output", (d, d)), ("ffn_norm", (d,)), ("ffn_gate", (ff, d)), ("ffn_up", (ff, d)),
+                            ("ffn_down", (d, ff))]:
+            w.add_tensor(f"blk.{i}.{name}.weight", t(*shape))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def test_a_gguf_path_loads_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch, caplog):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    path = _tiny_llama_gguf(tmp_path / "tiny.gguf")
+    m = load_decoder(str(path))
+    assert m.architecture == "llama" and m.config.n_kv_heads == 2 and m.stop_ids == {257}
+    assert m.tokens("the 42") == ["th", "e", "Ġ", "4", "2"]  # the merge, and "smollm": each digit alone
+    a = m.attention("the 42", 1)
+    assert a.shape == (4, 5, 5) and (a[:, np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0).all()
+    before, _ = m.run(m.token_ids("the 42"))
+    # damage one weight file of the converted copy: the next load refuses it and rebuilds from the GGUF
+    npy = max(m.folder.glob("*.npy"), key=lambda p: p.stat().st_size)
+    data = bytearray(npy.read_bytes())
+    data[-2] ^= 0x40
+    npy.write_bytes(bytes(data))
+    monkeypatch.setattr(model, "_LOADED", {})
+    with caplog.at_level("WARNING", logger="retrieval_attention.decoder.store"):
+        again = load_decoder(str(path))
+    assert again is not m and "fails its CRC-32 check" in caplog.text
+    assert npy.read_bytes() != bytes(data)  # rewritten
+    after, _ = again.run(again.token_ids("the 42"))
+    np.testing.assert_array_equal(after, before)  # the same model, never the damaged one
