@@ -17,10 +17,8 @@ Example (not run here: the first load takes a minute)::
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -335,18 +333,3 @@ def load_decoder(name: str = "smollm2", progress: Progress | None = None) -> Dec
         decoder = Decoder(source.name, copy)
         _LOADED[source.key] = decoder
         return decoder
-
-
-def _remove_copy(name: str) -> None:
-    """Delete a decoder's converted copy (tests and benchmarks use it to time a first load)."""
-    source = _source(name)
-    with _LOCK:
-        _LOADED.pop(source.key, None)
-        shutil.rmtree(copy_folder(source.name, source.key), ignore_errors=True)
-
-
-def _version(package: str) -> str:  # pragma: no cover - reported by the benchmark
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
