@@ -170,7 +170,7 @@ def generate(decoder: Decoder, prompt: str, settings: GenerationSettings) -> Ite
             stopped = "stop_token"
         elif index + 1 == settings.max_new_tokens:
             stopped = "max_new_tokens"
-        elif cache.length >= MAX_CONTEXT_TOKENS:
+        elif cache.length + 1 >= MAX_CONTEXT_TOKENS:  # the text now holds MAX_CONTEXT_TOKENS tokens
             stopped = "context"
         yield GenerationStep(
             index=index,
