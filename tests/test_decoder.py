@@ -347,3 +347,18 @@ def test_a_gguf_path_loads_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch, 
     assert npy.read_bytes() != bytes(data)  # rewritten
     after, _ = again.run(again.token_ids("the 42"))
     np.testing.assert_array_equal(after, before)  # the same model, never the damaged one
+
+
+def test_generation_stops_at_the_context_limit(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import generate, model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    m = load_decoder(str(_tiny_llama_gguf(tmp_path / "tiny.gguf")))
+    monkeypatch.setattr(generate, "MAX_CONTEXT_TOKENS", 8)
+    steps = list(m.generate("the 42", max_new_tokens=50, temperature=0))  # 5 prompt tokens
+    assert steps[-1].stopped == "context" and len(steps) == 3 and steps[-1].position == 6  # 5 + 3 = 8 tokens
+    assert all(s.stopped is None for s in steps[:-1])
+    monkeypatch.setattr(generate, "MAX_CONTEXT_TOKENS", 5)
+    with pytest.raises(QueryError, match="no room"):
+        m.generate("the 42", max_new_tokens=1).__next__()
