@@ -5,9 +5,11 @@ Each measurement runs in a fresh process, with its own cache folder under ``.cac
 * first load: no converted copy (the GGUF read and dequantised, the tokenizer built, the copy written);
 * reload: the converted copy checked (CRC-32) and memory-mapped, the tokenizer read (median of 3);
 * per token: greedy decoding with the KV cache after a short prompt, one token at a time: our numpy
-  forward pass (and, beside it, a whole generation step as a page gets it: probabilities over the
-  vocabulary, every layer's attention row, the text so far) against transformers' own model loaded from the same GGUF (``attn_implementation="eager"``,
-  float32, its own KV cache), with the same threads for BLAS and torch; median over the steps;
+  forward pass against transformers' own model loaded from the same GGUF (``attn_implementation="eager"``,
+  float32, its own KV cache), both in one process with the same threads for BLAS and torch, a step
+  of each in turn (so a busy machine slows both alike); medians over the steps. Beside it, in a
+  process of its own, a whole generation step as a page gets it (probabilities over the vocabulary,
+  every layer's attention row, the text so far);
 * memory: resident memory after the load and a generation (ours; transformers' beside it).
 
     python -m benchmarks.bench_decoder                      # both models, 1 thread
@@ -63,7 +65,7 @@ def _worker(kind: str, model: str, threads: int) -> dict:
             "generate_step_ms": 1000 * statistics.median(gen),
             "rss_mb": rss_bytes() / 2**20,
         }
-    if kind == "transformers":
+    if kind == "transformers":  # both models in this process, one token each in turn: the same load for both
         import importlib.util
 
         import torch
@@ -77,23 +79,42 @@ def _worker(kind: str, model: str, threads: int) -> dict:
 
             path = parts.assemble(WORK / "decoder" / parts.MODEL_NAME)
             folder, file = str(path.parent), path.name
-        ours = load_decoder(model)  # the same token ids as ours (its tokenizer is checked equal in the tests)
-        ids = torch.tensor([ours.token_ids(PROMPT)])
+        m = load_decoder(model)
+        rss_ours = rss_bytes()
         t2 = time.perf_counter()
         hf = transformers.AutoModelForCausalLM.from_pretrained(
             folder, gguf_file=file, dtype=torch.float32, attn_implementation="eager"
         ).eval()
         load_s = time.perf_counter() - t2
-        steps = []
+        ids = m.token_ids(PROMPT)
+        cache = m.new_cache()
+        logits, _ = m.run(ids, cache)
+        ours_steps, hf_steps, same = [], [], True
         with torch.no_grad():
-            out = hf(ids, use_cache=True)
-            past, nxt = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True)
+            out = hf(torch.tensor([ids]), use_cache=True)
+            past = out.past_key_values
+            nxt = int(logits[-1].argmax())
             for _ in range(NEW_TOKENS - 1):
                 a = time.perf_counter()
-                out = hf(nxt, past_key_values=past, use_cache=True)
-                past, nxt = out.past_key_values, out.logits[:, -1].argmax(-1, keepdim=True)
-                steps.append(time.perf_counter() - a)
-        return {"per_token_ms": 1000 * statistics.median(steps), "load_s": load_s, "rss_mb": rss_bytes() / 2**20}
+                logits, _ = m.run([nxt], cache)
+                b = time.perf_counter()
+                out = hf(torch.tensor([[nxt]]), past_key_values=past, use_cache=True)
+                c = time.perf_counter()
+                past = out.past_key_values
+                ours_steps.append(b - a)
+                hf_steps.append(c - b)
+                same &= int(out.logits[0, -1].argmax()) == int(logits[-1].argmax())
+                nxt = int(logits[-1].argmax())
+        ours_ms, hf_ms = 1000 * statistics.median(ours_steps), 1000 * statistics.median(hf_steps)
+        return {
+            "ours_per_token_ms": ours_ms,
+            "per_token_ms": hf_ms,
+            "ratio_of_medians": ours_ms / hf_ms,
+            "ratio_step_by_step": statistics.median(o / h for o, h in zip(ours_steps, hf_steps)),
+            "same_greedy_tokens": same,
+            "load_s": load_s,
+            "rss_mb": (rss_bytes() - rss_ours) / 2**20,  # what transformers' model added to this process
+        }
     raise ValueError(kind)
 
 
@@ -129,7 +150,7 @@ def main() -> None:
         for n in args.threads:
             ours = _run("ours", model, n, cache)
             ref = _run("transformers", model, n, cache)
-            r[f"threads_{n}"] = {"ours": ours, "transformers": ref, "ratio": ours["per_token_ms"] / ref["per_token_ms"]}
+            r[f"threads_{n}"] = {"ours": ours, "transformers": ref, "ratio": ref["ratio_of_medians"]}
         r["load_average_at_end"] = round(load_average(), 2)
         results["models"][model] = r
         save_result("decoder", results)
