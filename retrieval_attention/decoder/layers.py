@@ -17,6 +17,7 @@ weight above the diagonal is exactly 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,12 +76,29 @@ def rope(x: F32, positions: NDArray[np.int64], base: float) -> F32:
         (heads, T, hd) rotated, float32.
     """
     hd = x.shape[-1]
-    inv_freq = 1.0 / (base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))  # (hd/2,)
-    angles = positions.astype(np.float64)[:, None] * inv_freq[None, :]  # (T, hd/2)
-    cos = np.cos(angles).astype(np.float32)  # (T, hd/2)
-    sin = np.sin(angles).astype(np.float32)
+    cos_table, sin_table = _rope_table(float(base), hd, _ROPE_TABLE_ROWS)  # (rows, hd/2) each
+    if positions.size and positions.max() < _ROPE_TABLE_ROWS:
+        cos, sin = cos_table[positions], sin_table[positions]  # (T, hd/2)
+    else:
+        cos, sin = _rope_angles(float(base), hd, positions)
     x1, x2 = x[..., : hd // 2], x[..., hd // 2 :]  # (heads, T, hd/2) each
     return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+_ROPE_TABLE_ROWS = 4096  # positions whose cos/sin are computed once per (base, hd) and looked up
+
+
+def _rope_angles(base: float, hd: int, positions: NDArray[np.int64]) -> tuple[F32, F32]:
+    """cos and sin of ``p · base^(-2i/hd)`` for each position p and i < hd/2, computed in float64. (T, hd/2) each."""
+    inv_freq = 1.0 / (base ** (np.arange(0, hd, 2, dtype=np.float64) / hd))  # (hd/2,)
+    angles = positions.astype(np.float64)[:, None] * inv_freq[None, :]  # (T, hd/2)
+    return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _rope_table(base: float, hd: int, rows: int) -> tuple[F32, F32]:
+    """:func:`_rope_angles` for positions 0..rows-1, once per (base, hd): a token step only looks its row up."""
+    return _rope_angles(base, hd, np.arange(rows))
 
 
 def causal_mask(T: int, S: int, window: int | None = None) -> NDArray[np.bool_]:
@@ -121,6 +139,8 @@ def causal_attention(q: F32, K: F32, V: F32, scale: float, window: int | None = 
     kv, S, _ = K.shape
     qg = q.reshape(kv, h // kv, T, hd)  # (kv, g, T, hd): the g query heads sharing one key-value head
     mask = causal_mask(T, S, window)  # (T, S)
+    if mask.all():  # one new token that may read the whole cache: nothing to mask (and no mask to build)
+        mask = None
     out, w = scaled_dot_product_attention(qg, K[:, None], V[:, None], attn_mask=mask, scale=scale)
     return out.reshape(h, T, hd), w.reshape(h, T, S)
 
