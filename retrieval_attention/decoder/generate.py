@@ -126,7 +126,8 @@ class KVLookup:
     keys: F32  # (S, hd) the cached keys K, one per position so far (after RoPE)
     values: F32  # (S, hd) the cached values V
     query: F32  # (hd,) the step's query q
-    scores: F32  # (S,) q·K / √hd (Gemma: / √query_pre_attn_scalar), before the softmax
+    scores: F32  # (S,) q·K / √hd (Gemma: / √query_pre_attn_scalar), before the softmax and before the mask
+    #               (a Gemma local layer reads only the last 512 positions: its weights are 0 further back)
     weights: F32  # (S,) softmax of the scores: the model's own weights (sum to 1)
     read: F32  # (hd,) weights @ V: the value read
 
@@ -200,7 +201,10 @@ def kv_lookup(decoder: Decoder, step: GenerationStep, layer: int, head: int) -> 
         InvalidParameterError: a layer or head the model does not have.
     """
     cfg = decoder.config
-    if not 0 <= layer < cfg.n_layers or not 0 <= head < cfg.n_heads:
+    def whole(n: object, top: int) -> bool:
+        return isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 0 <= n < top
+
+    if not whole(layer, cfg.n_layers) or not whole(head, cfg.n_heads):
         raise InvalidParameterError(
             f"layer must be 0..{cfg.n_layers - 1} and head 0..{cfg.n_heads - 1}, got layer {layer}, head {head}"
         )
