@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import ROOT, WORK, load_average, machine, rss_bytes, save_result, wait_for_quiet
+from benchmarks.common import ROOT, WORK, load_average, load_result, machine, rss_bytes, save_result, wait_for_quiet
 
 PROMPT = "The history of the city begins"
 NEW_TOKENS = 24
@@ -137,7 +137,9 @@ def main() -> None:
     if args.worker:
         print(json.dumps(_worker(args.worker, args.models[0], args.threads[0])))
         return
-    results: dict = {"machine": machine(), "prompt": PROMPT, "new_tokens": NEW_TOKENS, "models": {}}
+    previous = load_result("decoder") or {}
+    kept = {m: r for m, r in previous.get("models", {}).items() if m not in args.models}  # models not re-measured now
+    results: dict = {"machine": machine(), "prompt": PROMPT, "new_tokens": NEW_TOKENS, "models": kept}
     for model in args.models:
         if not args.no_wait:
             wait_for_quiet()
@@ -152,6 +154,7 @@ def main() -> None:
             ref = _run("transformers", model, n, cache)
             r[f"threads_{n}"] = {"ours": ours, "transformers": ref, "ratio": ref["ratio_of_medians"]}
         r["load_average_at_end"] = round(load_average(), 2)
+        r["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results["models"][model] = r
         save_result("decoder", results)
     print(json.dumps(results["models"], indent=1))
