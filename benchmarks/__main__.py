@@ -21,6 +21,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         ("reruns", ["benchmarks.bench_reruns"]),
     ]
     steps.append(("encoder", ["benchmarks.bench_encoder"]))
+    steps.append(("decoder", ["benchmarks.bench_decoder"]))
     if embedding and not quick:
         steps.append(("embedding", ["benchmarks.bench_embedding"]))
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)

@@ -275,6 +275,43 @@ def encoder_headline_rows(enc: dict | None) -> list[list[str]]:
     ]
 
 
+def decoder_section(dec: dict | None) -> str:
+    """The numpy decoders (issue 23): first load, reload, time per token against transformers, memory."""
+    if not dec:
+        return "_Not measured in this run._"
+    rows = []
+    for name, r in dec["models"].items():
+        for key in sorted(k for k in r if k.startswith("threads_")):
+            t = r[key]
+            rows.append([
+                name,
+                key.removeprefix("threads_"),
+                f"{r['first_load']['load_s']:.1f} s",
+                f"{r['reload_median_s']:.2f} s",
+                ms(t["transformers"]["ours_per_token_ms"]),
+                ms(t["ours"]["generate_step_ms"]),
+                ms(t["transformers"]["per_token_ms"]),
+                f"**{t['ratio']:.2f}×**",
+                f"{t['ours']['rss_mb']:.0f} MB / +{t['transformers']['rss_mb']:.0f} MB",
+                f"{r['load_average_at_start']} → {r['load_average_at_end']}",
+            ])
+    return (
+        f"Measured {dec['date']}, each figure in a fresh process (`benchmarks/bench_decoder.py`). First load: the GGUF "
+        "read and dequantised, the tokenizer built, the converted copy written; reload: the copy checked and memory-mapped "
+        f"(median of 3). Per token: greedy, with the KV cache, after the prompt “{dec['prompt']}”, median over "
+        f"{dec['new_tokens'] - 1} steps; transformers loads the same GGUF (eager attention, float32) in the same process "
+        "with the same number of threads, and the two take turns token by token, so a busy machine slows both alike. "
+        "“Generation step” (its own process) adds what a page gets each step (the probabilities over the vocabulary, "
+        "every layer's attention row, the text so far). Memory: ours resident after a generation / what loading "
+        "transformers' model added.\n\n"
+        + table(
+            ["model", "threads", "first load", "reload", "ours per token", "ours, generation step",
+             "transformers per token", "ours / transformers", "memory", "load average"],
+            rows,
+        )
+    )
+
+
 def encoder_section(enc: dict | None) -> str:
     if not enc:
         return "_Not measured in this run._"
@@ -722,6 +759,10 @@ def main() -> None:
         "### The encoder: our numpy forward pass against sentence-transformers",
         "",
         encoder_section(enc),
+        "",
+        "### The decoders: our numpy SmolLM2 and Gemma 3 against transformers",
+        "",
+        decoder_section(load_result("decoder")),
         "",
         "## 3. Many users at once (the server alone)",
         "",

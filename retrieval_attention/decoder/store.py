@@ -1,0 +1,151 @@
+"""The converted copy of a decoder: float32 arrays memory-mapped from the per-user cache, and its tokenizer.
+
+Reading a GGUF file means parsing it and dequantising every block (tens of seconds on a small
+machine), so the first load writes what it produced to
+``<cache>/decoders/<name>-<key>/`` and later loads map those arrays from disk in seconds:
+
+* ``manifest.json``: the format version, the source it came from, the architecture, the metadata
+  the forward pass needs (not the vocabulary) and, per array, its file, shape and CRC-32;
+* ``tokenizer.json``: the tokenizer built from the vocabulary (see :mod:`.tokenizer`);
+* one ``.npy`` per tensor, float32, in the layout the forward pass uses.
+
+The folder is written under a temporary name and renamed when complete, so a crash leaves no half
+copy. Every load checks each file's size and CRC-32 against the manifest: a damaged copy (a disk
+that filled up, a truncated or edited file) is deleted and rebuilt, never used. CRC-32 guards
+against accidents, like the encoders' caches (:mod:`retrieval_attention.encoders.cache`), not
+against someone who can write to the cache folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import zlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from tokenizers import Tokenizer
+
+from retrieval_attention.config import default_cache_dir
+
+__all__ = ["FORMAT_VERSION", "ConvertedCopy", "copy_folder", "read_copy", "write_copy"]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1  # bump when the layout of the converted copy or of any stored array changes
+_CHUNK = 1 << 24  # bytes hashed at a time
+
+
+@dataclass(frozen=True, eq=False)
+class ConvertedCopy:
+    """A decoder as stored in the cache: its description, arrays (memory-mapped) and tokenizer."""
+
+    folder: Path  # where it lives
+    manifest: dict  # format, source, architecture, metadata, arrays -> {file, shape, crc32}
+    arrays: dict[str, NDArray[np.float32]]  # name -> read-only memory-mapped float32 array
+    tokenizer: Tokenizer
+
+
+def copy_folder(name: str, key: str) -> Path:
+    """``<cache>/decoders/<name>-<16 hex digits of the key's crc>``: one folder per source file and format."""
+    digest = format(zlib.crc32(f"{FORMAT_VERSION}|{key}".encode()), "08x") + format(len(key), "08x")
+    return default_cache_dir() / "decoders" / f"{name}-{digest}"
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while block := f.read(_CHUNK):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def write_copy(
+    folder: Path, manifest: Mapping, arrays: Mapping[str, NDArray[np.float32]], tokenizer: Tokenizer
+) -> None:
+    """Write a converted copy atomically (a temporary folder renamed at the end).
+
+    Args:
+        folder: the target, from :func:`copy_folder`.
+        manifest: format, source, architecture and metadata; the array entries are added here.
+        arrays: name -> float32 array.
+        tokenizer: the model's tokenizer.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        entries = {}
+        for i, (name, a) in enumerate(arrays.items()):
+            file = f"a{i:04d}.npy"
+            np.save(tmp / file, np.ascontiguousarray(a, dtype=np.float32))
+            entries[name] = {"file": file, "shape": list(a.shape), "bytes": (tmp / file).stat().st_size}
+            entries[name]["crc32"] = _crc32(tmp / file)
+        tokenizer.save(str(tmp / "tokenizer.json"))
+        full = dict(manifest, format=FORMAT_VERSION, arrays=entries, tokenizer_crc32=_crc32(tmp / "tokenizer.json"))
+        (tmp / "manifest.json").write_text(json.dumps(full), encoding="utf-8")
+        for p in tmp.iterdir():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy, or one another process just wrote
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_copy(folder: Path, progress: Callable[[int, int], None] | None = None) -> ConvertedCopy | None:
+    """The converted copy in ``folder`` if it is complete and undamaged, else None (and it is deleted).
+
+    Args:
+        folder: from :func:`copy_folder`.
+        progress: called as ``progress(done, total)`` while files are checked.
+
+    Returns:
+        The copy with memory-mapped arrays, or None when there is none or it failed a check.
+    """
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise ValueError(f"format {manifest.get('format')} is not {FORMAT_VERSION}")
+        entries = manifest["arrays"]
+        checks = [(folder / "tokenizer.json", manifest["tokenizer_crc32"], None)]
+        checks += [(folder / e["file"], e["crc32"], e["bytes"]) for e in entries.values()]
+        for path, _, size in checks:
+            if size is not None and path.stat().st_size != size:
+                raise ValueError(f"{path.name} has {path.stat().st_size} bytes, the manifest says {size}")
+        done = 0
+
+        def check(item: tuple[Path, int, int | None]) -> None:
+            nonlocal done
+            path, crc, _ = item
+            if _crc32(path) != crc:
+                raise ValueError(f"{path.name} fails its CRC-32 check")
+            done += 1
+            if progress is not None:
+                progress(done, len(checks))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL: two files at once
+            list(pool.map(check, checks))
+        arrays = {}
+        for name, e in entries.items():
+            a = np.load(folder / e["file"], mmap_mode="r")
+            if a.dtype != np.float32 or list(a.shape) != e["shape"]:
+                raise ValueError(f"{e['file']} holds {a.dtype} {a.shape}, the manifest says float32 {e['shape']}")
+            arrays[name] = a
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except Exception as exc:  # any damage (a short file, a bad header, a broken tokenizer.json) means a rebuild
+        log.warning("the converted copy in %s is damaged (%s): rebuilding it", folder, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return ConvertedCopy(folder=folder, manifest=manifest, arrays=arrays, tokenizer=tokenizer)

