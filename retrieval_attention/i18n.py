@@ -20,13 +20,10 @@ import math
 from collections.abc import Mapping
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.lists import format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_compact_decimal, format_decimal
-from babel.support import Translations
+if TYPE_CHECKING:  # Babel loads on the first translation or number, not with the package (N_ needs none of it)
+    from babel import Locale
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -125,6 +122,10 @@ def normalize_lang(value: object) -> str:
 def _cached_translations(lang: str, localedir: str, domain: str) -> gettext.NullTranslations:
     if lang == DEFAULT_LANG:
         return gettext.NullTranslations()  # the source strings are English
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     path = Path(localedir) / lang / "LC_MESSAGES" / f"{domain}.po"
     try:
         with path.open("rb") as f:
@@ -160,6 +161,8 @@ def load_translations(lang: str, localedir: str | Path = LOCALE_DIR, domain: str
 
 
 def _locale(lang: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(_BABEL_LOCALES[normalize_lang(lang)])
 
 
@@ -178,6 +181,8 @@ def fmt_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = No
         >>> fmt_number(1234567, "en"), fmt_number(1234.5, "es", decimals=2), fmt_number(-0.001, "zh", 2)
         ('1,234,567', '1.234,50', '0.00')
     """
+    from babel.numbers import format_decimal
+
     loc = _locale(lang)
     if decimals is None or not math.isfinite(value):
         return format_decimal(value, locale=loc)
@@ -266,6 +271,8 @@ def fmt_percent(fraction: float, lang: str = DEFAULT_LANG, decimals: int = 0) ->
         >>> fmt_percent(0.425, "en", 1), fmt_percent(0.425, "es", 1), fmt_percent(0.5, "zh")
         ('42.5%', '42,5\\xa0%', '50%')
     """
+    from babel.numbers import format_decimal
+
     loc = _locale(lang)
     pattern = copy.copy(loc.percent_formats[None])
     pattern.frac_prec = (decimals, decimals)
@@ -289,6 +296,8 @@ def fmt_compact(value: float, lang: str = DEFAULT_LANG, decimals: int = 1) -> st
         >>> fmt_compact(206630, "en"), fmt_compact(206630, "zh"), fmt_compact(1.0000058, "es")
         ('206.6K', '20.7万', '1')
     """
+    from babel.numbers import format_compact_decimal
+
     # Babel leaves a number below the locale's first compact unit as it came (1.0000058302392834):
     # rounding first keeps the promise of ``decimals`` at every size.
     rounded = round(float(value), decimals) if math.isfinite(value) else value
@@ -309,6 +318,8 @@ def fmt_list(items: list[str], lang: str = DEFAULT_LANG) -> str:
         >>> fmt_list(["pets 60%", "news 30%"], "es"), fmt_list(["宠物 60%", "新闻 30%"], "zh")
         ('pets 60% y news 30%', '宠物 60%和新闻 30%')
     """
+    from babel.lists import format_list
+
     return format_list(list(items), style="standard", locale=_locale(lang)) if items else ""
 
 
