@@ -155,14 +155,17 @@ def test_names_in_the_local_hub_cache_pass_and_downloads_widen_to_hub_names(tmp_
     fake_hub_cache(tmp_path, "someorg/other-model")
     assert ra.resolve_model_path("my-cached-model") == "my-cached-model", "sentence-transformers adds its org"
     assert ra.resolve_model_path("someorg/other-model") == "someorg/other-model"
-    for refused in ("someorg/not-cached", "other-model", "../../etc/passwd"):
+    nowhere = "../no-such-folder-7f3a/passwd"  # path-like, and nothing there whatever the working folder
+    for refused in ("someorg/not-cached", "other-model", nowhere):
         with pytest.raises(ra.ModelNotFoundError, match=ALLOW_DOWNLOAD_ENV_VAR):
             ra.resolve_model_path(refused)
     monkeypatch.setenv(ALLOW_DOWNLOAD_ENV_VAR, "1")
     assert ra.resolve_model_path("someorg/not-cached") == "someorg/not-cached", "opted in: any hub name"
-    for not_a_hub_name in ("../../etc/passwd", "a/b/c", "name with spaces"):
+    for not_a_hub_name in (nowhere, "a/b/c", "name with spaces"):
         with pytest.raises(ra.ModelNotFoundError, match="not a Hugging Face model name"):
             ra.resolve_model_path(not_a_hub_name)
+    with pytest.raises(ra.ModelNotFoundError, match="is a file, not a model folder"):
+        ra.resolve_model_path("/etc/passwd")  # a path that exists is judged as a path, never sent to the hub
 
 
 # ----------------------------------------------------------------------------- family 3: one key per model

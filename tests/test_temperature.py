@@ -95,9 +95,18 @@ def test_the_multilingual_store_uses_e5s_temperature_and_it_concentrates(e5_stor
 
 
 def test_the_spread_rule_gives_back_both_training_temperatures(store, e5_store, cache_dir):
-    """A model the package does not know by name is measured: MiniLM from its folder gives 0.05 again."""
-    folder = ra.resolve_model_path()  # the same weights, as a custom model would be named
-    found = ra.encoder_temperature(ra.get_encoder(folder), cache_dir=cache_dir)
+    """A model the package does not know by name is measured: MiniLM under another name gives 0.05 again."""
+
+    class Renamed:  # the same weights under a name the package does not know (its folder is known: canonical_model)
+        name = "my-own-minilm-copy"
+
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, attr):
+            return getattr(self._inner, attr)
+
+    found = ra.encoder_temperature(Renamed(store.encoder), cache_dir=cache_dir)
     assert (found.source, found.temperature, found.recommender) == ("spread rule", 0.05, 0.1)
     assert found.sigma == pytest.approx(0.102, abs=0.005)
     assert "σ = 0.102" in found.reason("en") and "σ = 0,102" in found.reason("es")
