@@ -373,6 +373,16 @@ def test_help_on_a_full_disk_is_not_lost_silently():
     assert p.returncode == 1 and p.stderr == "error: 无法写出结果：No space left on device\n"
 
 
+def sigint_as_at_a_terminal() -> None:
+    """For a child that a test interrupts: SIGINT with its default action, as Ctrl-C at a terminal finds it.
+
+    A suite started in the background by a non-interactive shell (``make test &``, a CI runner) inherits
+    SIGINT ignored (POSIX), so would the CLI, and Python then installs no KeyboardInterrupt: the
+    child would ignore the test's Ctrl-C and run to its end.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_embedding_is_one_line_exit_130_and_no_half_file(tmp_path):
     """SIGINT once the progress line shows (stderr on a terminal), with a fresh cache folder."""
     rows = "".join(f"v{i},video number {i} about cats and dogs playing in the garden {i * 7}\n" for i in range(400))
@@ -381,7 +391,7 @@ def test_ctrl_c_while_embedding_is_one_line_exit_130_and_no_half_file(tmp_path):
     main, tty = pty.openpty()
     env = dict(os.environ, **{CACHE_ENV_VAR: str(cache)}, LANG="C.UTF-8")
     args = [sys.executable, "-m", "retrieval_attention", "cats", "--corpus", str(tmp_path / "big.csv"), "--lang", "zh"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=tty, env=env)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=tty, env=env, preexec_fn=sigint_as_at_a_terminal)
     os.close(tty)
     seen, deadline = b"", time.monotonic() + 240
     while "正在嵌入语料".encode() not in seen and time.monotonic() < deadline:

@@ -162,6 +162,16 @@ def test_progress_on_a_pipe_is_silent_for_a_short_run_and_alive_for_a_long_one()
     ]
 
 
+def sigint_as_at_a_terminal() -> None:
+    """For a child that a test interrupts: SIGINT with its default action, as Ctrl-C at a terminal finds it.
+
+    A suite started in the background by a non-interactive shell (``make test &``, a CI runner) inherits
+    SIGINT ignored (POSIX), so would the CLI, and Python then installs no KeyboardInterrupt: the
+    child would ignore the test's Ctrl-C and run to its end.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_on_a_terminal(args: list[str], until: bytes, cache: Path) -> tuple[subprocess.Popen, bytes]:
     """Start the CLI with stderr on a pseudo-terminal; return once ``until`` appeared there."""
     master, slave = pty.openpty()
@@ -170,6 +180,7 @@ def run_on_a_terminal(args: list[str], until: bytes, cache: Path) -> tuple[subpr
         stdout=subprocess.DEVNULL,
         stderr=slave,
         env=env(RETRIEVAL_ATTENTION_CACHE=str(cache)),
+        preexec_fn=sigint_as_at_a_terminal,
     )
     os.close(slave)
     seen, deadline = b"", time.monotonic() + 240
