@@ -147,3 +147,23 @@ def installed_wheel(tmp_path_factory) -> tuple[Path, Path]:
     )
     assert inst.returncode == 0, inst.stderr
     return wheel, site
+
+
+@pytest.fixture
+def clicks(monkeypatch) -> dict:
+    """The callable each deferred download registers (what Streamlit runs on a click), by file name.
+
+    For AppTest: a download button whose data is a callable is built only on a click, so a test
+    takes the callable from here and runs it as Streamlit would (tests/test_app_export.py, test_app_views.py).
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    seen: dict = {}
+    real = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        seen[file_name] = (data_callable, mimetype)
+        return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return seen

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import streamlit.testing.v1.local_script_runner as local_script_runner
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.export.blocks import LessonTable
@@ -34,20 +33,6 @@ PAGES = {
     "ui/pages/transformer.py": "model",
     "ui/pages/recommender.py": "recommender",
 }
-
-
-@pytest.fixture
-def clicks(monkeypatch) -> dict[str, Any]:
-    """The callable each deferred download registers (what Streamlit runs on a click), by file name."""
-    seen: dict[str, Any] = {}
-    real = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        seen[file_name] = (data_callable, mimetype)
-        return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return seen
 
 
 def click(clicks: dict[str, Any], name: str) -> str:

@@ -14,27 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.export.blocks import LessonChart, LessonTable, Metrics, Text
 from retrieval_attention.export.document import Lesson, export_html
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture
-def clicks(monkeypatch) -> dict[str, Any]:
-    """The callable each deferred download registers (what Streamlit runs on a click), by file name."""
-    seen: dict[str, Any] = {}
-    real = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        seen[file_name] = (data_callable, mimetype)
-        return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return seen
 
 
 def saved(clicks: dict[str, Any], page: str) -> str:
