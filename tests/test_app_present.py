@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.charts.theme import PRESENT_CONFIG, PROJECTOR_CONFIG, projector_spec
-from tests.test_app_export import APP, click, clicks  # noqa: F401 (clicks is a fixture)
+from tests.test_app_export import APP, click
 from ui.components import present
 
 SMOOTHING = "ui/pages/lesson_smoothing.py"
