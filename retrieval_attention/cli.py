@@ -399,8 +399,8 @@ def _write_lesson(store: Any, args: argparse.Namespace, path: Path) -> int:
     from retrieval_attention.infra.paths import user_path
 
     lesson = retrieval_lesson(
-        store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, top=args.top, lang=args.lang
-    )
+        store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, lang=args.lang
+    )  # the main page's own document (--top sets the rows of the text output only)
     out = save_html(lesson, path, _inputs(args))
     size = out.stat().st_size
     _ = load_translations(args.lang).gettext

@@ -62,7 +62,7 @@ def test_temperature_moves_weights_in_the_right_direction(at):
         at.select_slider(key="temperature").set_value(t).run()
         assert not at.exception
         effs.append(effective_keys(at))
-        held.append(float(metric(at, "full-attention weight held by these 5").rstrip("%")))
+        held.append(float(metric(at, "weight these 5 hold").rstrip("%")))
     assert effs == sorted(effs) and effs[0] < effs[-1] / 10, effs
     assert held == sorted(held, reverse=True), held
 

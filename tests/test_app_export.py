@@ -1,4 +1,6 @@
-""" "Save this view (HTML)" on the main, model and recommender pages, under AppTest with the real model.
+""" "Save this view (HTML)" on the model and recommender pages (recorded), under AppTest with the real model.
+
+The main page draws its builder's document instead of recording: tests/test_app_retrieval.py.
 
 The lesson a page records is compared with what AppTest sees the page draw: the same charts (same
 count and keys, the same specification apart from how the data travels), the same table and metric
@@ -29,7 +31,6 @@ LABEL = "Save this view (HTML)"
 XSS = "<img src=x onerror=alert(1)>"
 #: page file -> (the recording's name, the file name's start).
 PAGES = {
-    "ui/pages/retrieval.py": "retrieval",
     "ui/pages/transformer.py": "model",
     "ui/pages/recommender.py": "recommender",
 }
@@ -51,8 +52,7 @@ def open_page(page: str, lang: str = "en") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["lang"] = lang
     at.run()
-    if page != "ui/pages/retrieval.py":
-        at.switch_page(page).run()
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 
@@ -114,11 +114,6 @@ def facts(lesson: Lesson) -> dict[str, str]:
     return dict(lesson.facts)
 
 
-@pytest.fixture(scope="module")
-def main_page() -> AppTest:
-    return open_page("ui/pages/retrieval.py")
-
-
 @pytest.mark.parametrize("page", list(PAGES))
 def test_each_page_offers_the_button_and_records_exactly_its_charts(page, clicks):
     at = open_page(page)
@@ -131,57 +126,6 @@ def test_each_page_offers_the_button_and_records_exactly_its_charts(page, clicks
     assert facts(lesson)["Model"] == "all-MiniLM-L6-v2"
     html = click(clicks, snap.meta.file_name)
     assert html.startswith("<!DOCTYPE html>") and html.count("data-lesson-chart=") == len(at.get("vega_lite_chart"))
-
-
-def test_the_main_pages_numbers_are_the_pages_numbers(main_page):
-    at = main_page
-    snap, lesson = lesson_of(at, "ui/pages/retrieval.py")
-    (topk,) = [t for t in tables(lesson) if "q·k" in t.columns and "weight" in t.columns]
-    page = at.table[0].value
-    assert topk.columns == tuple(page.columns)
-    assert [tuple(map(str, r)) for r in topk.rows] == [tuple(map(str, r)) for r in page.itertuples(index=False)]
-    assert metrics(lesson) == page_metrics(at), "every metric on the page, with its value, and nothing else"
-    f = facts(lesson)
-    assert (f["Query"], f["k"], f["Temperature T"]) == ("funny cat videos", "5", "0.05")
-    assert f["Corpus"] == "bundled videos" and snap.meta.file_name.endswith(".html")
-
-
-def test_a_slider_change_and_a_fragment_only_rerun_reach_the_export(main_page, clicks):
-    at = main_page
-    at.slider(key="k").set_value(8)
-    at.select_slider(key="temperature").set_value(0.2).run()
-    assert not at.exception, at.exception
-    snap, lesson = lesson_of(at, "ui/pages/retrieval.py")
-    f = facts(lesson)
-    assert (f["k"], f["Temperature T"]) == ("8", "0.2")
-    assert len(at.table[0].value) == 8 and any(len(t.rows) == 8 and "q·k" in t.columns for t in tables(lesson))
-    assert metrics(lesson) == page_metrics(at)
-    assert_same_charts(at, snap, lesson)
-
-    # the log-scale toggle lives in a fragment: only the fragment reruns, the rest of the page does not
-    charts_before = [r.key for r in snap.charts()]
-    at.toggle(key="log_weights").set_value(False)
-    fragment_rerun(at, "weights_chart")
-    assert not at.header, "a fragment-only rerun (the page's headers were not redrawn)"
-    (drawn,) = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    snap, lesson = lesson_of(at, "ui/pages/retrieval.py")
-    assert [r.key for r in snap.charts()] == charts_before, "every other chart is kept"
-    weights = next(r for r in snap.charts() if r.key == "weights_bar")
-    assert weights.kwargs["log"] is False
-    spec = [c.spec for s in lesson.sections for c in s.charts][charts_before.index("weights_bar")]
-    assert spec["height"] == weights.height, "as tall as the page's element"
-    sized = ("width", "height")
-    assert without_data({k: v for k, v in spec.items() if k not in sized}) == without_data(
-        {k: v for k, v in drawn.items() if k not in sized}
-    )
-    html = click(clicks, snap.meta.file_name)  # the button drawn by the last full run
-    in_file = html_charts(html)[charts_before.index("weights_bar")]
-    assert in_file == json.loads(json.dumps(spec)), "the file carries the chart as the fragment redrew it"
-    assert "log" not in json.dumps(without_data(in_file)), "the weights chart is on a linear scale now"
-
-    at.toggle(key="log_weights").set_value(True).run()  # a full run: the tree has every widget again
-    at.slider(key="k").set_value(5)
-    at.select_slider(key="temperature").set_value(0.05).run()
 
 
 def fragment_rerun(at: AppTest, name: str) -> None:
@@ -231,38 +175,6 @@ def test_a_full_rerun_drops_what_the_page_no_longer_draws():
     at.toggle(key="tr_grid").set_value(False).run()
     snap, lesson = lesson_of(at, "ui/pages/transformer.py")
     assert "tr_heads_grid" not in [r.key for r in snap.charts()]
-    assert_same_charts(at, snap, lesson)
-
-
-def test_a_hostile_query_and_pasted_title_appear_only_escaped(main_page, clicks):
-    at = main_page
-    at.text_area(key="own_paste").set_value(f"{XSS}\nFunny cats compilation\nHow to bake bread").run()
-    at.button(key="own_use_paste").click().run()
-    at.text_input(key="query").set_value(XSS).run()
-    assert not at.exception, at.exception
-    assert at.success and at.success[0].value.startswith("Hit"), "the title is a key of the pasted corpus"
-    snap, lesson = lesson_of(at, "ui/pages/retrieval.py")
-    assert facts(lesson)["Query"] == XSS, "the lesson holds the text literally"
-    assert any(XSS in p for s in lesson.sections for p in s.paragraphs)
-    html = click(clicks, snap.meta.file_name)
-    i = html.find(XSS)
-    assert i < 0, html[i - 400 : i + 100]
-    assert "<img src=x" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    at.button(key="own_reset").click().run()
-    at.text_input(key="query").set_value("funny cat videos").run()
-
-
-def test_a_chinese_session_exports_chinese(clicks):
-    at = open_page("ui/pages/retrieval.py", "zh")
-    assert [b.proto.label for b in at.get("download_button")].count("保存此视图（HTML）") == 1
-    snap, lesson = lesson_of(at, "ui/pages/retrieval.py")
-    assert lesson.lang == "zh" and lesson.title == "注意力就是软检索"
-    headings = [s.heading for s in lesson.sections]
-    assert {h.value for h in at.main.header} <= set(headings), "the page's own (Chinese) headings"
-    assert "模型" in facts(lesson) and "日期" in facts(lesson)
-    html = click(clicks, snap.meta.file_name)
-    assert '<html lang="zh">' in html and "<h1>注意力就是软检索</h1>" in html
     assert_same_charts(at, snap, lesson)
 
 

@@ -14,7 +14,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 #: page -> (the Chinese title, the Spanish title): what ``?lang=`` must show first.
 TITLES = {
-    "ui/pages/retrieval.py": ("注意力就是软检索", "La atención es una recuperación suave"),
+    "ui/pages/retrieval.py": ("注意力就是软检索", "Atención: recuperación suave"),
     "ui/pages/analogy.py": ("60 秒看懂这个类比", "La analogía en 60 segundos"),
     "ui/pages/transformer.py": ("真实 Transformer 的内部", "Dentro de un transformer real"),
     "ui/pages/recommender.py": ("目标注意力：查询就是视频", "Atención al objetivo: la consulta es el vídeo"),

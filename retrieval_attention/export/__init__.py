@@ -4,9 +4,10 @@
   tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
   ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
-* :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
-  :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
-  page's three retrievals, the recommender's target attention and one head of the real model;
+* :mod:`~retrieval_attention.export.lessons`: :func:`retrieval_lesson`, the main page's document
+  (built by :mod:`retrieval_attention.views.retrieval`, as the app draws it);
+  :mod:`~retrieval_attention.export.recommender`, :mod:`~retrieval_attention.export.model`: a lesson
+  from the library's own results for the recommender's target attention and one head of the real model;
 * :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
   projector-themed Vega-Lite dict; the facts).
 
@@ -14,8 +15,8 @@ Example:
     >>> import retrieval_attention as ra, tempfile, pathlib
     >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
     >>> path = ra.save_html(ra.retrieval_lesson(store, "funny cat videos"), pathlib.Path(tempfile.mkdtemp()) / "x.html")
-    >>> path.read_text(encoding="utf-8").count('data-lesson-chart="')
-    2
+    >>> path.read_text(encoding="utf-8").count('data-lesson-chart="')  # two output mixes, weights, continuum, ÷√d
+    5
 """
 
 from retrieval_attention.export.blocks import (
