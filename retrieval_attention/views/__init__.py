@@ -11,6 +11,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
+* :mod:`~retrieval_attention.views.recommender`: target attention over a watch history (DIN), the
+  recommendations three ways and leave-last-out.
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 """
@@ -19,15 +21,18 @@ from retrieval_attention.views.alignment import AlignmentSettings, alignment_les
 from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
+from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 
 __all__ = [
     "AlignmentSettings",
     "ProjectionSettings",
+    "RecommenderSettings",
     "SmoothingSettings",
     "alignment_lesson",
     "analogy_lesson",
     "glossary_lesson",
     "projections_lesson",
     "smoothing_lesson",
+    "target_attention_lesson",
 ]
