@@ -269,7 +269,11 @@ def _reading_line(ta: TargetAttention, frame: pd.DataFrame, slot: str, normalize
 
 
 def _target_metrics(ta: TargetAttention, slot: str, lang: str) -> Metrics:
-    """Three numbers for one target: its largest weight, Σ weights, and the score interest·q."""
+    """Three numbers for one target: its largest weight, Σ weights, and the score interest·q.
+
+    Under the target's reading line, which names it: the labels leave the slot out, so that they
+    fit three to a column on a projector in every language.
+    """
     from retrieval_attention.i18n import fmt_number
 
     _ = _gettext(lang)
@@ -277,17 +281,17 @@ def _target_metrics(ta: TargetAttention, slot: str, lang: str) -> Metrics:
     return Metrics(
         (
             Metric(
-                _("{slot}: top weight").format(slot=slot),
+                _("top weight"),
                 fmt_number(top[2], lang, 2),
                 _("on: {title}").format(title=md(top[1])),
             ),
             Metric(
-                _("{slot}: Σ weights").format(slot=slot),
+                _("Σ weights"),
                 fmt_number(float(ta.weights.sum()), lang, 2),
                 _("1 with the softmax; DIN's raw weights do not sum to 1"),
             ),
             Metric(
-                _("{slot}: score").format(slot=slot),
+                _("score"),
                 fmt_number(ta.score, lang, 3),
                 _("interest = Σ wᵢ vᵢ; the target's score is interest · q, which ranks it"),
             ),
@@ -327,7 +331,7 @@ def compare_section(store: KeyValueStore, settings: RecommenderSettings) -> Less
         LessonChart(_spec(chart, lang), key="compare_bars", height=len(s.history) * BAR_STEP + BAR_HEIGHT_EXTRA),
         Columns(
             tuple(
-                (_target_metrics(ta, slot, lang), _reading_line(ta, frames[slot], slot, s.normalize, lang))
+                (_reading_line(ta, frames[slot], slot, s.normalize, lang), _target_metrics(ta, slot, lang))
                 for slot, ta in tas.items()
             ),
             key="compare_targets",
@@ -493,12 +497,20 @@ def _odd_picks(rec: Recommendations, store: KeyValueStore, lang: str) -> tuple[B
 
 
 def lists_section(store: KeyValueStore, settings: RecommenderSettings) -> LessonSection:
-    """Section 3: the top :data:`TOP` three ways (attention, the history's mean, popularity), and odd picks."""
+    """Section 3: the top :data:`TOP` three ways, and odd picks.
+
+    Attention's list comes first, full width with why each pick came; the two baselines (the
+    history's mean, popularity) side by side under it; then why a pick from another topic came.
+    """
     s = settings
     _, lang = _gettext(s.lang), s.lang
     recs = {m: ranked(store, s.history, m, s.temperature, s.normalize, s.half_life) for m in METHODS}
-    columns = tuple(_ranked_column(recs[m], store, recs["mean"] if m == "attention" else None, lang) for m in METHODS)
-    blocks = (Columns(columns, border=True, key="lists"), *_odd_picks(recs["attention"], store, lang))
+    baselines = tuple(_ranked_column(recs[m], store, None, lang) for m in METHODS if m != "attention")
+    blocks = (
+        *_ranked_column(recs["attention"], store, recs["mean"], lang),  # full width: its "why" column is long
+        Columns(baselines, border=True, key="lists_baselines"),
+        *_odd_picks(recs["attention"], store, lang),
+    )
     return LessonSection(_("Top {n}, three ways, same unseen candidates").format(n=TOP), blocks=blocks, key="lists")
 
 
