@@ -9,8 +9,20 @@ helps (section ``evaluation``). Every number comes from :mod:`retrieval_attentio
 The app, "Save this view", :func:`retrieval_attention.recommender_lesson` and a notebook all show
 this one document.
 
-Two caches, both per process and bounded: :func:`ranked` (one method's top :data:`TOP` for a
-history and settings, 64 entries) and :func:`leave_last_out` (the evaluation, ~2 s, 16 entries).
+Caches, per process and bounded (a slider move rebuilds only what it changed; going back costs nothing):
+
+================  ===========================================  ============
+what              key                                          bound
+================  ===========================================  ============
+:func:`ranked`    store, history, method, T, softmax, recency  64 rankings
+leave_last_out    store, personas, T, softmax, recency         16 (~2 s each)
+_bars_spec        store, history, targets, T, softmax,         64 specs
+                  recency, language                            (~0.4 s each)
+_heatmap_spec     store, history, T, softmax, recency,         64 specs
+                  language                                     (~0.1 s each)
+================  ===========================================  ============
+
+A cached chart specification is shared: read it, never change it (the app's renderer copies it).
 
 Example:
     >>> import retrieval_attention as ra
@@ -221,6 +233,52 @@ def _spec(chart, lang: str) -> dict:
     return inline_spec(chart, **signs(lang), validate=False)
 
 
+@functools.lru_cache(maxsize=64)
+def _bars_spec(
+    store: KeyValueStore,
+    history: tuple[str, ...],
+    targets: tuple[str, ...],
+    temperature: float | None,
+    normalize: bool,
+    half_life: float | None,
+    lang: str,
+) -> dict:
+    """The weights of each target over the history, side by side (shared: read only)."""
+    from retrieval_attention.charts.recommender import history_weights_chart, weight_domain
+
+    s = RecommenderSettings(history, targets, temperature, normalize, half_life, lang=lang)
+    frames = list(_frames(store, _attention(store, s), lang).values())
+    recency = half_life is not None
+    chart = history_weights_chart(
+        frames,
+        list(dict.fromkeys(frames[0]["category"])),
+        domain=weight_domain(frames, normalize),
+        recency=recency,
+        normalize=normalize,
+        panel_width=PANEL_WIDTHS[recency, len(frames) > 1],
+        half_life=half_life,
+        text=_chart_text(lang),
+    )
+    return _spec(chart, lang)
+
+
+@functools.lru_cache(maxsize=64)
+def _heatmap_spec(
+    store: KeyValueStore,
+    history: tuple[str, ...],
+    temperature: float | None,
+    normalize: bool,
+    half_life: float | None,
+    lang: str,
+) -> dict:
+    """The top recommendations' weights over the history, one row each (shared: read only)."""
+    from retrieval_attention.charts.recommender import cross_attention_frame, cross_attention_heatmap
+
+    X = ranked(store, history, "attention", temperature, normalize, half_life).attention
+    chart = cross_attention_heatmap(cross_attention_frame(X), normalize=normalize, text=_chart_text(lang))
+    return _spec(chart, lang)
+
+
 def _chart_text(lang: str) -> dict[str, str]:
     from retrieval_attention.charts.recommender import REC_TEXT
     from retrieval_attention.i18n import translated
@@ -307,28 +365,18 @@ def compare_section(store: KeyValueStore, settings: RecommenderSettings) -> Less
         RecommenderError: an empty history, an unknown history or target id.
         InvalidParameterError: no target or more than two, a bad temperature or half-life.
     """
-    from retrieval_attention.charts.recommender import BAR_STEP, history_weights_chart, weight_domain
+    from retrieval_attention.charts.recommender import BAR_STEP
     from retrieval_attention.i18n import fmt_number, fmt_setting
 
     s = _check(settings)
     _, lang = _gettext(s.lang), s.lang
     tas = _attention(store, s)
     frames = _frames(store, tas, lang)
-    cats = list(frames["A"]["category"])
-    recency, compare = s.half_life is not None, len(tas) > 1
-    chart = history_weights_chart(
-        list(frames.values()),
-        list(dict.fromkeys(cats)),
-        domain=weight_domain(list(frames.values()), s.normalize),
-        recency=recency,
-        normalize=s.normalize,
-        panel_width=PANEL_WIDTHS[recency, compare],
-        half_life=s.half_life,
-        text=_chart_text(lang),
-    )
+    recency = s.half_life is not None
+    spec = _bars_spec(store, s.history, s.targets, s.temperature, s.normalize, s.half_life, lang)
     blocks: list[Block] = [
         Controls(key="compare_controls"),
-        LessonChart(_spec(chart, lang), key="compare_bars", height=len(s.history) * BAR_STEP + BAR_HEIGHT_EXTRA),
+        LessonChart(spec, key="compare_bars", height=len(s.history) * BAR_STEP + BAR_HEIGHT_EXTRA),
         Columns(
             tuple(
                 (_reading_line(ta, frames[slot], slot, s.normalize, lang), _target_metrics(ta, slot, lang))
@@ -396,8 +444,6 @@ def compare_section(store: KeyValueStore, settings: RecommenderSettings) -> Less
 
 def cross_section(store: KeyValueStore, settings: RecommenderSettings) -> LessonSection:
     """Section 2: the top recommendations as queries over the same history, one row of weights each."""
-    from retrieval_attention.charts.recommender import cross_attention_frame, cross_attention_heatmap
-
     s = settings
     _, lang = _gettext(s.lang), s.lang
     heading = _("Cross-attention: every recommendation reads the history its own way")
@@ -411,9 +457,9 @@ def cross_section(store: KeyValueStore, settings: RecommenderSettings) -> Lesson
         "(keys), numbered as in the bars above. Each row is one target's weights; the outlined cell is the "
         "*because you watched…* of that row. Hover a cell for the full titles."
     ).format(n=len(X.candidate_ids))
-    chart = cross_attention_heatmap(cross_attention_frame(X), normalize=s.normalize, text=_chart_text(lang))
+    spec = _heatmap_spec(store, s.history, s.temperature, s.normalize, s.half_life, lang)
     height = len(X.candidate_ids) * HEATMAP_ROW + HEATMAP_EXTRA
-    blocks = (Text(text, key="cross_text"), LessonChart(_spec(chart, lang), key="cross_heatmap", height=height))
+    blocks = (Text(text, key="cross_text"), LessonChart(spec, key="cross_heatmap", height=height))
     return LessonSection(heading, blocks=blocks, key="cross")
 
 
