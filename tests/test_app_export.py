@@ -1,6 +1,7 @@
-""" "Save this view (HTML)" on the model and recommender pages (recorded), under AppTest with the real model.
+""" "Save this view (HTML)" on the model page (recorded), under AppTest with the real model.
 
-The main page draws its builder's document instead of recording: tests/test_app_retrieval.py.
+The main and recommender pages draw their builders' documents instead of recording:
+tests/test_app_retrieval.py and tests/test_app_views_recommender.py.
 
 The lesson a page records is compared with what AppTest sees the page draw: the same charts (same
 count and keys, the same specification apart from how the data travels), the same table and metric
@@ -32,7 +33,6 @@ XSS = "<img src=x onerror=alert(1)>"
 #: page file -> (the recording's name, the file name's start).
 PAGES = {
     "ui/pages/transformer.py": "model",
-    "ui/pages/recommender.py": "recommender",
 }
 
 
@@ -150,23 +150,6 @@ def fragment_rerun(at: AppTest, name: str) -> None:
     assert not at.exception, at.exception
 
 
-def test_a_fragment_that_stops_drawing_a_target_drops_it_from_the_export(clicks):
-    at = open_page("ui/pages/recommender.py")
-    snap, lesson = lesson_of(at, "ui/pages/recommender.py")
-    (compare,) = [s for s in lesson.sections if s.heading == "Same history, different targets, different weights"]
-    assert [p[0] for p in compare.paragraphs] == ["A", "B"] and {r[0] for r in compare.tables[0].rows} == {"A", "B"}
-    at.toggle(key="rec_compare").set_value(False)
-    fragment_rerun(at, "compare_section")  # the compare toggle reruns only its section
-    assert len(at.get("vega_lite_chart")) == 1, "only the fragment's chart was redrawn"
-    snap, lesson = lesson_of(at, "ui/pages/recommender.py")
-    (compare,) = [s for s in lesson.sections if s.heading == "Same history, different targets, different weights"]
-    assert [p[0] for p in compare.paragraphs] == ["A"] and {r[0] for r in compare.tables[0].rows} == {"A"}
-    assert [r.key for r in snap.charts()] == ["rec_bars", "rec_heatmap"], "the heatmap outside the fragment stays"
-    bars = next(r for r in snap.charts() if r.key == "rec_bars")
-    assert len(bars.args[0]) == 1, "one target's weights"
-    assert [s.heading for s in lesson.sections][0] == compare.heading, "the section keeps its place"
-
-
 def test_a_full_rerun_drops_what_the_page_no_longer_draws():
     at = open_page("ui/pages/transformer.py")
     at.toggle(key="tr_grid").set_value(True).run()
@@ -189,22 +172,6 @@ def test_the_model_pages_asymmetric_pair_sentence_is_in_the_lesson():
     numbers = re.findall(r"-?\d+\.\d+", shown[0])
     assert numbers and re.findall(r"-?\d+\.\d+", said[0]) == numbers
     assert "**" not in said[0]
-
-
-def test_the_recommenders_leave_last_out_table_is_in_the_lesson():
-    at = open_page("ui/pages/recommender.py")
-    shown = at.table[-1].value  # the page's last table: hit rate and MRR per method
-    _, lesson = lesson_of(at, "ui/pages/recommender.py")
-    (section,) = [s for s in lesson.sections if s.heading.startswith("Does attention help?")]
-    scores, ranks = section.tables
-    assert scores.columns == tuple(str(c) for c in shown.columns)
-    assert [tuple(str(v) for v in r) for r in scores.rows] == [
-        tuple(str(v) for v in r) for r in shown.itertuples(index=False)
-    ]
-    per_persona = at.dataframe[-1].value  # the per-persona ranks, in the section's expander
-    assert len(ranks.rows) == len(per_persona) and ranks.columns == tuple(per_persona.columns)
-    assert any(p.startswith("Settings: softmax, T = 0.1") for p in section.paragraphs)
-    assert any(p.startswith("What this measures, honestly.") for p in section.paragraphs)
 
 
 def _page_specs(at: AppTest) -> list[dict[str, Any]]:

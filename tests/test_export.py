@@ -366,17 +366,20 @@ def test_recommender_lesson_numbers_equal_brute_force(store):
     lesson = ra.recommender_lesson(store, history, target, compare_to="v010", temperature=0.1, when=DAY)
     doc = Parsed(export_html(lesson))
     pos = {v.id: i for i, v in enumerate(store.corpus.videos)}
-    for table, tid in zip(doc.tables, (target, "v010")):
+    table = doc.tables[0]  # the numbers behind the bars: target A's rows, then target B's
+    assert len(table) == 1 + 2 * len(history)
+    for slot, tid in (("A", target), ("B", "v010")):
         k = store.K.astype(np.float64)
         s = k[[pos[h] for h in history]] @ k[pos[tid]]  # (H,) q·k_h, q = the target's key
         keep = np.array([h != tid for h in history])
         w = np.zeros(len(history))
         w[keep] = _softmax(s[keep] / 0.1)
-        assert len(table) == 1 + len(history)
-        for row, sh, wh, h in zip(table[1:], s, w, history):
-            assert abs(_num(row[3]) - sh) <= 0.5e-3 + 1e-6 and abs(_num(row[6]) - wh) <= 0.5e-4 + 1e-6
-            assert ("masked" in row[1]) == (h == tid)
-    assert len(doc.json_blocks()) == 1 and "hconcat" in doc.json_blocks()[0]
+        rows = [row for row in table[1:] if row[0] == slot]
+        assert len(rows) == len(history)
+        for row, sh, wh, h in zip(rows, s, w, history):
+            assert abs(_num(row[3]) - sh) <= 0.5e-4 + 1e-6 and abs(_num(row[6]) - wh) <= 0.5e-4 + 1e-6
+            assert ("masked" in row[2]) == (h == tid)
+    assert len(doc.json_blocks()) == 2 and "hconcat" in doc.json_blocks()[0]
 
 
 def test_model_lesson_is_the_inspectors_head(store):

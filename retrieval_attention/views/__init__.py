@@ -13,6 +13,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
   sentence shuffled without and with position embeddings).
 * :mod:`~retrieval_attention.views.retrieval`: the main page's three retrievals (hard lookup, top-k,
   soft attention), the temperature continuum, the softmax arithmetic and the ÷√d comparison.
+* :mod:`~retrieval_attention.views.recommender`: target attention over a watch history (DIN), the
+  recommendations three ways and leave-last-out.
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 """
@@ -21,12 +23,14 @@ from retrieval_attention.views.alignment import AlignmentSettings, alignment_les
 from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
+from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 
 __all__ = [
     "AlignmentSettings",
     "ProjectionSettings",
+    "RecommenderSettings",
     "RetrievalSettings",
     "SmoothingSettings",
     "alignment_lesson",
@@ -35,4 +39,5 @@ __all__ = [
     "projections_lesson",
     "retrieval_document",
     "smoothing_lesson",
+    "target_attention_lesson",
 ]
