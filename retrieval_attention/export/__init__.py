@@ -4,9 +4,9 @@
   tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
   ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
-* :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
-  :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
-  page's three retrievals, the recommender's target attention and one head of the real model;
+* :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`: a
+  lesson from the library's own results, for the main page's three retrievals and the recommender's
+  target attention (the model page's document is :func:`retrieval_attention.views.model.model_lesson`);
 * :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
   projector-themed Vega-Lite dict; the facts).
 
@@ -31,7 +31,6 @@ from retrieval_attention.export.blocks import (
 from retrieval_attention.export.document import Lesson, export_html, notebook_html
 from retrieval_attention.export.files import lesson_filename, save_html
 from retrieval_attention.export.lessons import retrieval_lesson
-from retrieval_attention.export.model import model_lesson
 from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "Text",
     "export_html",
     "lesson_filename",
-    "model_lesson",
     "notebook_html",
     "recommender_lesson",
     "retrieval_lesson",

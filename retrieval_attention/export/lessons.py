@@ -4,8 +4,8 @@
 :class:`~retrieval_attention.export.document.Lesson`: the facts (model, corpus, date, query, k, T),
 hard lookup, top-k and soft attention as tables with their numbers, every key's weight and the
 temperature continuum as charts, and what each retrieval returns. Every string a person reads goes
-through the package's gettext catalogue in ``lang``. The recommender's and the model's lessons are
-in :mod:`~retrieval_attention.export.recommender` and :mod:`~retrieval_attention.export.model`.
+through the package's gettext catalogue in ``lang``. The recommender's lesson is in
+:mod:`~retrieval_attention.export.recommender`; the model page's is :func:`retrieval_attention.views.model.model_lesson`.
 """
 
 from __future__ import annotations

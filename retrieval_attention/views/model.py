@@ -135,11 +135,10 @@ def model_title(lang: str = "en") -> str:
 
 
 def model_intro(lang: str = "en") -> tuple[Text, ...]:
-    """What the page is about, in one paragraph."""
+    """What the page is about, in one sentence (where the numbers come from is said beside the picture)."""
     _ = _gettext(lang)
     text = _(
-        "The same soft retrieval, inside a real trained model: every token is a query, a key and a value at once. "
-        "We read the model's weights and recompute its attention with our own numpy code."
+        "The same soft retrieval, inside a real trained model: every token is a query, a key and a value at once."
     )
     return (Text(text, key="intro"),)
 
@@ -236,13 +235,12 @@ def _attention_section(ins: TransformerInspector, settings: ModelSettings) -> Le
     head = check_index(settings.head, ins.n_heads, "head")
     att = ins.layer_attention(settings.sentence, settings.layer, causal=settings.causal)
     n = min(len(att.query_tokens), MAX_TOKENS)
-    title = _("Layer {layer}, head {head}: attention weights").format(layer=att.layer, head=head)
     chart = ct.attention_heatmap(
         att.weights[head, :n, :n],
         att.query_tokens[:n],
         att.key_tokens[:n],
         mask=att.mask[:n, :n],
-        title=title,
+        title="",  # the section's subheading names the layer and head, right above
         text=_chart_text(lang),
         cell=ct.cell_size(n, target=MAIN_WIDTH, lo=8, hi=30),
     )
@@ -267,7 +265,7 @@ def _attention_section(ins: TransformerInspector, settings: ModelSettings) -> Le
     blocks = (
         Text(_heading(settings, att.layer), style="subheader", key="attention_heading"),
         Controls(key="attention_picture"),
-        replace(article_chart(chart, lang, "tr_heatmap"), title=title),
+        article_chart(chart, lang, "tr_heatmap"),
         Formula(formula, key="attention_formula"),
         Controls(key="attention_controls"),
         Text(notice, style="info", icon=":material/visibility:", key="attention_notice"),

@@ -59,7 +59,7 @@ def check_ui(sentence: str, model: str = DEFAULT_MODEL) -> view.CheckNumbers | N
     if model != DEFAULT_MODEL:
         return None
     on = st.toggle(
-        _("Check against the model (transformers)"),
+        _("Check against transformers"),
         key="tr_check",
         value=st.session_state.get("tr_check_kept", False),  # kept while the page shows no sentence
         on_change=lambda: st.session_state.update(tr_check_kept=st.session_state["tr_check"]),
