@@ -1,4 +1,6 @@
-""" "Save this view (HTML)" on the main, model and recommender pages, under AppTest with the real model.
+""" "Save this view (HTML)" on the main and recommender pages, under AppTest with the real model.
+
+(The model page draws its builder's document: tests/test_app_model.py.)
 
 The lesson a page records is compared with what AppTest sees the page draw: the same charts (same
 count and keys, the same specification apart from how the data travels), the same table and metric
@@ -30,7 +32,6 @@ XSS = "<img src=x onerror=alert(1)>"
 #: page file -> (the recording's name, the file name's start).
 PAGES = {
     "ui/pages/retrieval.py": "retrieval",
-    "ui/pages/transformer.py": "model",
     "ui/pages/recommender.py": "recommender",
 }
 
@@ -223,17 +224,6 @@ def test_a_fragment_that_stops_drawing_a_target_drops_it_from_the_export(clicks)
     assert [s.heading for s in lesson.sections][0] == compare.heading, "the section keeps its place"
 
 
-def test_a_full_rerun_drops_what_the_page_no_longer_draws():
-    at = open_page("ui/pages/transformer.py")
-    at.toggle(key="tr_grid").set_value(True).run()
-    snap, _ = lesson_of(at, "ui/pages/transformer.py")
-    assert "tr_heads_grid" in [r.key for r in snap.charts()]
-    at.toggle(key="tr_grid").set_value(False).run()
-    snap, lesson = lesson_of(at, "ui/pages/transformer.py")
-    assert "tr_heads_grid" not in [r.key for r in snap.charts()]
-    assert_same_charts(at, snap, lesson)
-
-
 def test_a_hostile_query_and_pasted_title_appear_only_escaped(main_page, clicks):
     at = main_page
     at.text_area(key="own_paste").set_value(f"{XSS}\nFunny cats compilation\nHow to bake bread").run()
@@ -264,19 +254,6 @@ def test_a_chinese_session_exports_chinese(clicks):
     html = click(clicks, snap.meta.file_name)
     assert '<html lang="zh">' in html and "<h1>注意力就是软检索</h1>" in html
     assert_same_charts(at, snap, lesson)
-
-
-def test_the_model_pages_asymmetric_pair_sentence_is_in_the_lesson():
-    at = open_page("ui/pages/transformer.py")
-    shown = [m.value for m in at.markdown if "Most asymmetric pair" in m.value]
-    assert len(shown) == 1, "the page states its most asymmetric pair once"
-    _, lesson = lesson_of(at, "ui/pages/transformer.py")
-    said = [p for s in lesson.sections for p in s.paragraphs if p.startswith("Most asymmetric pair (outlined):")]
-    assert len(said) == 1
-    # the same numbers as the page, without the page's markdown
-    numbers = re.findall(r"-?\d+\.\d+", shown[0])
-    assert numbers and re.findall(r"-?\d+\.\d+", said[0]) == numbers
-    assert "**" not in said[0]
 
 
 def test_the_recommenders_leave_last_out_table_is_in_the_lesson():
