@@ -32,7 +32,6 @@ NO_PICTURE = {"analogy"}
 LOW_PICTURE: dict[tuple[str, str], str] = {
     ("retrieval", "en"): "first stTable at 700 px (20 px on screen)",
     ("recommender", "en"): "first stVegaLiteChart at 880 px (0 px on screen)",
-    ("transformer", "en"): "first stVegaLiteChart at 1130 px (0 px on screen)",
     ("lesson_smoothing", "en"): "first stVegaLiteChart at 932 px (0 px on screen)",
     ("lesson_topk", "en"): "first stVegaLiteChart at 1245 px (0 px on screen)",
     ("article_walkthrough", "en"): "first stTable at 1027 px (0 px on screen)",
@@ -41,7 +40,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("article_projections", "en"): "first stVegaLiteChart at 826 px (0 px on screen)",
     ("retrieval", "zh"): "first stTable at 700 px (20 px on screen)",
     ("recommender", "zh"): "first stVegaLiteChart at 775 px (0 px on screen)",
-    ("transformer", "zh"): "first stVegaLiteChart at 1171 px (0 px on screen)",
     ("lesson_smoothing", "zh"): "first stVegaLiteChart at 826 px (0 px on screen)",
     ("lesson_topk", "zh"): "first stVegaLiteChart at 1185 px (0 px on screen)",
     ("article_walkthrough", "zh"): "first stTable at 1027 px (0 px on screen)",
@@ -50,7 +48,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("article_projections", "zh"): "first stVegaLiteChart at 802 px (0 px on screen)",
     ("retrieval", "es"): "first stTable at 785 px (0 px on screen)",
     ("recommender", "es"): "first stVegaLiteChart at 972 px (0 px on screen)",
-    ("transformer", "es"): "first stVegaLiteChart at 1159 px (0 px on screen)",
     ("lesson_scoring", "es"): "first stVegaLiteChart at 653 px (67 px on screen)",
     ("lesson_smoothing", "es"): "first stVegaLiteChart at 932 px (0 px on screen)",
     ("lesson_topk", "es"): "first stVegaLiteChart at 1336 px (0 px on screen)",
