@@ -137,9 +137,7 @@ def model_title(lang: str = "en") -> str:
 def model_intro(lang: str = "en") -> tuple[Text, ...]:
     """What the page is about, in one sentence (where the numbers come from is said beside the picture)."""
     _ = _gettext(lang)
-    text = _(
-        "The same soft retrieval, inside a real trained model: every token is a query, a key and a value at once."
-    )
+    text = _("The same soft retrieval, inside a real trained model: every token is a query, a key and a value at once.")
     return (Text(text, key="intro"),)
 
 
@@ -309,7 +307,6 @@ def _cross_section(ins: TransformerInspector, settings: ModelSettings) -> Lesson
     )
     blocks = (
         Controls(key="cross_sentence"),
-        Text(_("Sentence B (gives the keys and values)") + ": " + md(second), style="caption", key="cross_second"),
         Text(
             _(
                 "In a translator the decoder's queries read the encoder's keys and values, as 我爱吃苹果 → *I love "
