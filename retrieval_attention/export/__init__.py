@@ -4,10 +4,10 @@
   tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
   ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
-* :mod:`~retrieval_attention.export.lessons`: :func:`retrieval_lesson`, the main page's document
-  (built by :mod:`retrieval_attention.views.retrieval`, as the app draws it);
-  :mod:`~retrieval_attention.export.recommender`, :mod:`~retrieval_attention.export.model`: a lesson
-  from the library's own results for the recommender's target attention and one head of the real model;
+* :mod:`~retrieval_attention.export.lessons` (:func:`retrieval_lesson`) and
+  :mod:`~retrieval_attention.export.recommender` (:func:`recommender_lesson`): keyword-argument fronts
+  of the main page's and the recommender's builders (:mod:`retrieval_attention.views`), returning the
+  very document the app draws; the model page's is :func:`retrieval_attention.views.model.model_lesson`;
 * :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
   projector-themed Vega-Lite dict; the facts).
 
@@ -32,7 +32,6 @@ from retrieval_attention.export.blocks import (
 from retrieval_attention.export.document import Lesson, export_html, notebook_html
 from retrieval_attention.export.files import lesson_filename, save_html
 from retrieval_attention.export.lessons import retrieval_lesson
-from retrieval_attention.export.model import model_lesson
 from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
@@ -47,7 +46,6 @@ __all__ = [
     "Text",
     "export_html",
     "lesson_filename",
-    "model_lesson",
     "notebook_html",
     "recommender_lesson",
     "retrieval_lesson",

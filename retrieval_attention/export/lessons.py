@@ -3,8 +3,9 @@
 :func:`retrieval_lesson` is the keyword-argument front of the main page's builder
 (:func:`retrieval_attention.views.retrieval.retrieval_document`): it returns the very document the
 app draws and "Save this view" writes, in the given language. :func:`output_mix` reads a blended
-output back in one line (the recommender's lesson uses it). The recommender's and the model's
-lessons are in :mod:`~retrieval_attention.export.recommender` and :mod:`~retrieval_attention.export.model`.
+output back in one line (the recommender's lesson uses it). The recommender's lesson is
+:func:`retrieval_attention.export.recommender.recommender_lesson`; the model page's is
+:func:`retrieval_attention.views.model.model_lesson`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.alignment`: Bahdanau in Q/K/V terms, and 我爱吃苹果 aligned.
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
+* :mod:`~retrieval_attention.views.model`: self, cross and causal attention inside the real model
+  (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
 * :mod:`~retrieval_attention.views.retrieval`: the main page's three retrievals (hard lookup, top-k,
@@ -22,6 +24,7 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 from retrieval_attention.views.alignment import AlignmentSettings, alignment_lesson
 from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.glossary import glossary_lesson
+from retrieval_attention.views.model import ModelSettings, model_lesson, transformer_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
@@ -29,6 +32,7 @@ from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_les
 
 __all__ = [
     "AlignmentSettings",
+    "ModelSettings",
     "ProjectionSettings",
     "RecommenderSettings",
     "RetrievalSettings",
@@ -36,8 +40,10 @@ __all__ = [
     "alignment_lesson",
     "analogy_lesson",
     "glossary_lesson",
+    "model_lesson",
     "projections_lesson",
     "retrieval_document",
     "smoothing_lesson",
     "target_attention_lesson",
+    "transformer_lesson",
 ]
