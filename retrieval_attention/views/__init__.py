@@ -13,6 +13,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
   sentence shuffled without and with position embeddings).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
+* :mod:`~retrieval_attention.views.walkthrough`: one token, step by step (article 001's numbers by
+  hand, then the same five steps in the model, then the matrix form).
 """
 
 from retrieval_attention.views.alignment import AlignmentSettings, alignment_lesson
@@ -20,14 +22,17 @@ from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
+from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrough_lesson
 
 __all__ = [
     "AlignmentSettings",
     "ProjectionSettings",
     "SmoothingSettings",
+    "WalkthroughSettings",
     "alignment_lesson",
     "analogy_lesson",
     "glossary_lesson",
     "projections_lesson",
     "smoothing_lesson",
+    "walkthrough_lesson",
 ]
