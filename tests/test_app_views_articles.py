@@ -35,3 +35,26 @@ def test_the_walkthrough_page_draws_its_document_and_saves_it_after_a_change(cli
     html = saved(clicks, "walkthrough")
     assert_file_is(html, lesson)
     assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 7
+
+
+SCORING = "ui/pages/lesson_scoring.py"
+
+
+def test_the_scoring_page_draws_its_document_and_saves_it_after_a_change(store, clicks):
+    """The timings and the trained scorer are measured inputs (taken from the session); the rest is rebuilt here."""
+    from retrieval_attention.views import ScoringSettings, scoring_lesson
+
+    at = open_page(SCORING, "es")
+    at.text_input(key="scoring_query").set_value("recetas de cocina").run()
+    at.select_slider(key="cost_m").set_value(100).run()
+    at.radio(key="peak_metric").set_value("entropy").run()
+    assert not at.exception, at.exception
+    drawn = at.session_state["scoring_drawn"]
+    settings = ScoringSettings("recetas de cocina", "corpus", 100, "entropy", "es")
+    assert drawn["settings"] == settings and drawn["cost"].m == 100
+    lesson = scoring_lesson(store, drawn["fit"], settings, cost=drawn["cost"])
+    assert_page_draws(at, lesson)
+    assert [m.value for m in at.metric] == [m.value for b in lesson.blocks() if b.kind == "metrics" for m in b.items]
+    html = saved(clicks, "scoring")
+    assert_file_is(html, lesson)
+    assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 3

@@ -7,6 +7,7 @@ document's language, and a sentence a student types stays text.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -143,3 +144,95 @@ def test_walkthrough_refused_sentence_and_user_text(ins):
     assert "<b>chased" not in html and "&lt;b&gt;chased" in html, "the sentence is a fact, escaped"
     assert len(html_charts(html)) == len(lesson.charts()) == 6
     assert "model_controls" in keys(lesson)
+
+
+# ---- scoring functions ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fit(store):
+    from retrieval_attention.core.scoring_fit import fit_additive
+    from retrieval_attention.views import scoring as sc
+
+    return fit_additive(store.K, store.value_embeddings, hidden=sc.HIDDEN, steps=sc.FIT_STEPS, seed=sc.SEED)
+
+
+@pytest.fixture(scope="module")
+def timed(store):
+    """One real timing of 10 queries and one of 1,000 against the corpus (machine-dependent, so measured once)."""
+    from retrieval_attention.views import scoring as sc
+
+    return sc.measure("corpus", 10, store.K), sc.measure("corpus", 1_000, store.K)
+
+
+def test_scoring_numbers_are_the_librarys(store, fit, timed):
+    from retrieval_attention.charts.scoring import format_seconds
+    from retrieval_attention.core.scoring import cosine_scores, peakiness_vs_dim
+    from retrieval_attention.core.scoring_fit import spearman
+    from retrieval_attention.views import ScoringSettings, scoring_lesson
+
+    cost, reveal = timed
+    query = "funny cat videos"
+    lesson = scoring_lesson(store, fit, ScoringSettings(query=query), cost=cost, reveal=reveal)
+    assert [s.key for s in lesson.sections] == ["scores", "cost", "reveal", "measure", "scaling"]
+    assert [c.key for c in lesson.charts()] == ["scores_strip", "cost_chart", "peak_chart"]
+    metrics = {m.label: m.value for b in lesson.blocks() if b.kind == "metrics" for m in b.items}
+    q = store.embed_query(query)
+    cosine = cosine_scores(q, store.K)
+    assert metrics["Spearman: this query"] == f"{spearman(fit.scorer.scores(q, store.K), cosine):.2f}"
+    assert metrics["Spearman: held-out titles"] == f"{fit.spearman_trained:.2f}"
+    assert metrics["pairs m·n"] == f"{10 * len(store):,}" and cost.pairs == 10 * len(store)
+    assert metrics["additive"] == format_seconds(cost.additive_loop_seconds)
+    assert metrics["dot product"] == format_seconds(cost.dot_seconds)
+    assert metrics["ratio additive / dot"] == f"{cost.ratio:,.0f}×"
+    assert metrics["dot product is faster by"] == f"{reveal.ratio:,.0f}×" and reveal.m == 1_000
+    top = table_of(lesson, "scores_top")
+    best = [store.corpus.titles[i] for i in np.argsort(-cosine, kind="stable")[:5]]
+    assert [r[1] for r in top.rows] == best, "the cosine's five best keys, in order"
+    assert [r[1] for r in top.rows] == [r[2] for r in top.rows], "unit vectors: the dot product ranks the same"
+    g = peakiness_vs_dim().curve("gaussian", scaled=False)
+    assert f"largest weight {g.max_weight[0]:.2f} at d = " in text_of(lesson, "scaling_text")
+    assert f"{len(store)} keys (video titles)" in text_of(lesson, "scores_corpus")
+
+
+def test_scoring_in_every_language(store, fit, timed):
+    from retrieval_attention.charts.scoring import SCORING_TEXT
+    from retrieval_attention.i18n import translated
+    from retrieval_attention.views import ScoringSettings, scoring_lesson
+
+    def build(lang):
+        return scoring_lesson(
+            store, fit, ScoringSettings(query="funny cat videos", lang=lang), cost=timed[0], reveal=timed[1]
+        )
+
+    english = {t.key: t.text for t in texts(build("en"))}
+    for lang in ("zh", "es"):
+        lesson = build(lang)
+        assert lesson.title != build("en").title
+        for t in texts(lesson):
+            if t.key in english and re.search("[A-Za-z]{4,}", markup_plain(english[t.key])):
+                assert t.text != english[t.key], (lang, t.key)
+        for chart in lesson.charts():
+            spec = json.dumps(dict(chart.spec), ensure_ascii=False)
+            assert "The same query" not in spec and "How peaked" not in spec and "seconds per call" not in spec, (
+                chart.key
+            )
+        strips = json.dumps(dict(lesson.charts()[0].spec), ensure_ascii=False)
+        assert translated(SCORING_TEXT, lang)["strips_title"] in strips
+        (row,) = [b for b in lesson.blocks() if b.key == "measure_metrics"]
+        assert all(len(m.label) <= 24 for m in row.items), row  # none cut in a row of four on a projector
+    zh = build("zh")
+    assert "scores_zh" in keys(zh), "Chinese readers are told to type the query in English"
+    es = build("es")
+    assert es.decimal == "," and "," in next(m.value for b in es.blocks() if b.kind == "metrics" for m in b.items)
+
+
+def test_scoring_refused_query_and_user_text(store, fit):
+    from retrieval_attention.views import ScoringSettings, scoring_lesson
+
+    empty = scoring_lesson(store, fit, ScoringSettings(query="   "))
+    assert "scores_problem" in keys(empty) and "scores_strip" not in [c.key for c in empty.charts()]
+    assert [c.key for c in empty.charts()] == ["peak_chart"], "no measurement made: only the peakiness chart"
+    hostile = "<b>cats</b> **now**"
+    html = export_html(scoring_lesson(store, fit, ScoringSettings(query=hostile)))
+    assert "<b>cats" not in html and "&lt;b&gt;cats" in html
