@@ -17,8 +17,12 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
   soft attention), the temperature continuum, the softmax arithmetic and the ÷√d comparison.
 * :mod:`~retrieval_attention.views.recommender`: target attention over a watch history (DIN), the
   recommendations three ways and leave-last-out.
+* :mod:`~retrieval_attention.views.scoring`: scoring functions (four scores of one query, what the
+  additive score costs, measured, and why ÷√d).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
+* :mod:`~retrieval_attention.views.walkthrough`: one token, step by step (article 001's numbers by
+  hand, then the same five steps in the model, then the matrix form).
 """
 
 from retrieval_attention.views.alignment import AlignmentSettings, alignment_lesson
@@ -28,7 +32,9 @@ from retrieval_attention.views.model import ModelSettings, model_lesson, transfo
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
+from retrieval_attention.views.scoring import ScoringSettings, scoring_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
+from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrough_lesson
 
 __all__ = [
     "AlignmentSettings",
@@ -36,14 +42,19 @@ __all__ = [
     "ProjectionSettings",
     "RecommenderSettings",
     "RetrievalSettings",
+    "ScoringSettings",
     "SmoothingSettings",
+    "WalkthroughSettings",
     "alignment_lesson",
     "analogy_lesson",
     "glossary_lesson",
     "model_lesson",
     "projections_lesson",
     "retrieval_document",
+    "scoring_lesson",
+    "smoothing_lesson",
     "smoothing_lesson",
     "target_attention_lesson",
     "transformer_lesson",
+    "walkthrough_lesson",
 ]
