@@ -1,13 +1,9 @@
-"""A lesson saved as one self-contained offline HTML file: the document model, its renderer and builders.
+"""A lesson saved as one self-contained offline HTML file: the document model and its renderer.
 
 * :mod:`~retrieval_attention.export.document`: :class:`Lesson` (title, facts, sections of text,
   tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
   ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
-* :mod:`~retrieval_attention.export.lessons` (:func:`retrieval_lesson`) and
-  :mod:`~retrieval_attention.export.recommender` (:func:`recommender_lesson`): keyword-argument fronts
-  of the main page's and the recommender's builders (:mod:`retrieval_attention.views`), returning the
-  very document the app draws; the model page's is :func:`retrieval_attention.views.model.model_lesson`;
 * :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
   projector-themed Vega-Lite dict; the facts).
 
@@ -31,8 +27,6 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.document import Lesson, export_html, notebook_html
 from retrieval_attention.export.files import lesson_filename, save_html
-from retrieval_attention.export.lessons import retrieval_lesson
-from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
     "Columns",
@@ -47,7 +41,5 @@ __all__ = [
     "export_html",
     "lesson_filename",
     "notebook_html",
-    "recommender_lesson",
-    "retrieval_lesson",
     "save_html",
 ]

@@ -8,6 +8,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 
 * :mod:`~retrieval_attention.views.alignment`: Bahdanau in Q/K/V terms, and 我爱吃苹果 aligned.
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
+* :mod:`~retrieval_attention.views.documents`: the main page's and the recommender's documents by
+  keyword (:func:`retrieval_lesson`, :func:`recommender_lesson`), for scripts, the CLI and notebooks.
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.model`: self, cross and causal attention inside the real model
   (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
@@ -52,7 +54,6 @@ __all__ = [
     "projections_lesson",
     "retrieval_document",
     "scoring_lesson",
-    "smoothing_lesson",
     "smoothing_lesson",
     "target_attention_lesson",
     "transformer_lesson",

@@ -1,8 +1,10 @@
-"""The recommender page's document from the library: :func:`recommender_lesson`, for the CLI and notebooks.
+"""The pages' documents by keyword, for a script, the CLI's ``--html`` or a notebook.
 
-The page and this function show one document, built by
-:func:`retrieval_attention.views.recommender.target_attention_lesson`; here only the arguments
-are spelled for a caller without the page's widgets.
+:func:`retrieval_lesson` (the main page) and :func:`recommender_lesson` (target attention) spell
+the page's settings as keyword arguments and return the very document the app draws and "Save this
+view" writes, built by the page's own builder (:mod:`~retrieval_attention.views.retrieval`,
+:mod:`~retrieval_attention.views.recommender`). The model page's is
+:func:`retrieval_attention.views.model.model_lesson`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,57 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from retrieval_attention.export.specs import lesson_date
+from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
+from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
+
 if TYPE_CHECKING:
     from retrieval_attention.corpus import Persona
     from retrieval_attention.export.document import Lesson
     from retrieval_attention.store import KeyValueStore
 
-__all__ = ["recommender_lesson"]
+__all__ = ["recommender_lesson", "retrieval_lesson"]
+
+
+def retrieval_lesson(
+    store: KeyValueStore,
+    query: str,
+    *,
+    k: int = 5,
+    temperature: float | None = None,
+    scale: str | float = "none",
+    lang: str = "en",
+    when: datetime.date | datetime.datetime | None = None,
+) -> Lesson:
+    """One query's three retrievals: the main page's document (the same the app draws and saves).
+
+    Args:
+        store: the key-value store (model and corpus).
+        query: the query text.
+        k: keys kept by top-k search.
+        temperature: the softmax temperature T > 0 of top-k and soft attention; None: the encoder's own.
+        scale: ``"none"``, ``"sqrt_d"`` or a number multiplying q·k before dividing by T.
+        lang: ``"en"``, ``"zh"`` or ``"es"``: every text, category name and number sign.
+        when: the date the lesson names; today for None.
+
+    Returns:
+        The :class:`~retrieval_attention.export.document.Lesson`; write it with
+        :func:`~retrieval_attention.export.files.save_html`.
+
+    Raises:
+        QueryError: an empty or unusable query.
+        InvalidParameterError: a bad k, temperature or scale.
+
+    Example:
+        >>> import retrieval_attention as ra
+        >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
+        >>> lesson = retrieval_lesson(store, "funny cat videos", k=3)
+        >>> [s.heading for s in lesson.sections][1:3]
+        ['The continuum: one knob from lookup to average', 'The arithmetic, with the real numbers']
+    """
+    day = lesson_date(when)
+    settings = RetrievalSettings(query, k, temperature, scale, lang=lang, when=day)
+    return retrieval_document(store, settings)
 
 
 def recommender_lesson(
@@ -66,8 +113,6 @@ def recommender_lesson(
         >>> lesson.section("compare").blocks[-1].rows[0][2]
         'Funny Cats Compilation 2024'
     """
-    from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
-
     settings = RecommenderSettings(
         history=tuple(history_ids),
         targets=(target_id,) if compare_to is None else (target_id, compare_to),
