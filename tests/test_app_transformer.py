@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import widget_state
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "ui/pages/transformer.py"
 RILEY = "Evan's dog Riley is so hyperactive, she never stops moving"
@@ -22,7 +24,7 @@ BADGE = re.compile(r"max difference ([0-9.]+e[-+]?\d+)")
 
 
 @pytest.fixture(scope="module")
-def at() -> AppTest:
+def session() -> tuple[AppTest, dict]:
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
     app.switch_page(PAGE).run()
@@ -30,7 +32,14 @@ def at() -> AppTest:
     assert not _badges(app), "the check against transformers waits for the toggle"
     app.toggle(key="tr_check").set_value(True).run()  # the badge tests below compare with transformers
     assert not app.exception, app.exception
-    return app
+    return app, widget_state.remember(app)
+
+
+@pytest.fixture
+def at(session) -> AppTest:
+    """The module's app, with every widget back where the first run left it (any test order works)."""
+    app, start = session
+    return widget_state.restore(app, start)
 
 
 def _markdown(app: AppTest) -> str:
