@@ -13,6 +13,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
   (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
+* :mod:`~retrieval_attention.views.topk`: top-k retrieval as efficient attention (what the k best
+  keys keep, both error identities, the error for every k).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 """
@@ -23,17 +25,20 @@ from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.model import ModelSettings, model_lesson, transformer_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
+from retrieval_attention.views.topk import TopKSettings, topk_lesson
 
 __all__ = [
     "AlignmentSettings",
     "ModelSettings",
     "ProjectionSettings",
     "SmoothingSettings",
+    "TopKSettings",
     "alignment_lesson",
     "analogy_lesson",
     "glossary_lesson",
     "model_lesson",
     "projections_lesson",
     "smoothing_lesson",
+    "topk_lesson",
     "transformer_lesson",
 ]
