@@ -38,6 +38,7 @@ TOPK_TEXT = {
     "weight": N_("weight"),
     "rank": N_("rank"),
     "title": N_("title"),
+    "value": N_("value"),
 }
 
 
@@ -88,7 +89,11 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | 
             strokeDash=alt.StrokeDashValue(
                 **alt.condition(alt.datum.quantity == order[2], alt.value([4, 4]), alt.value([1, 0]))
             ),
-            tooltip=[alt.Tooltip("quantity:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".3g")],
+            tooltip=[
+                alt.Tooltip("quantity:N", title=" "),  # the line's name is its own label
+                alt.Tooltip("k:Q"),
+                alt.Tooltip("value:Q", format=".3g", title=t["value"]),
+            ],
         )
     )
     rose = (
@@ -97,7 +102,7 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | 
         .encode(
             x=enc_x,
             y=alt.Y("value:Q"),
-            tooltip=[alt.Tooltip("k:Q", title=t["rose"]), alt.Tooltip("value:Q", format=".3g")],
+            tooltip=[alt.Tooltip("k:Q", title=t["rose"]), alt.Tooltip("value:Q", format=".3g", title=t["value"])],
         )
     )
     rule = (
