@@ -84,7 +84,7 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | 
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=[BLUE, VERMILLION, GREY]),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="top", columns=2),  # three long names: two rows, none clipped (es, 1280 px)
             ),
             strokeDash=alt.StrokeDashValue(
                 **alt.condition(alt.datum.quantity == order[2], alt.value([4, 4]), alt.value([1, 0]))

@@ -33,7 +33,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("retrieval", "en"): "first stTable at 700 px (20 px on screen)",
     ("recommender", "en"): "first stVegaLiteChart at 880 px (0 px on screen)",
     ("lesson_smoothing", "en"): "first stVegaLiteChart at 932 px (0 px on screen)",
-    ("lesson_topk", "en"): "first stVegaLiteChart at 1245 px (0 px on screen)",
     ("article_walkthrough", "en"): "first stTable at 1027 px (0 px on screen)",
     ("article_riley", "en"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "en"): "first stTable at 721 px (0 px on screen)",
@@ -41,7 +40,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("retrieval", "zh"): "first stTable at 700 px (20 px on screen)",
     ("recommender", "zh"): "first stVegaLiteChart at 775 px (0 px on screen)",
     ("lesson_smoothing", "zh"): "first stVegaLiteChart at 826 px (0 px on screen)",
-    ("lesson_topk", "zh"): "first stVegaLiteChart at 1185 px (0 px on screen)",
     ("article_walkthrough", "zh"): "first stTable at 1027 px (0 px on screen)",
     ("article_riley", "zh"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "zh"): "first stVegaLiteChart at 1068 px (0 px on screen)",
@@ -50,7 +48,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("recommender", "es"): "first stVegaLiteChart at 972 px (0 px on screen)",
     ("lesson_scoring", "es"): "first stVegaLiteChart at 653 px (67 px on screen)",
     ("lesson_smoothing", "es"): "first stVegaLiteChart at 932 px (0 px on screen)",
-    ("lesson_topk", "es"): "first stVegaLiteChart at 1336 px (0 px on screen)",
     ("article_walkthrough", "es"): "first stTable at 1084 px (0 px on screen)",
     ("article_riley", "es"): "first stVegaLiteChart at 1236 px (0 px on screen)",
     ("article_alignment", "es"): "first stTable at 739 px (0 px on screen)",
@@ -66,7 +63,6 @@ CUT: dict[tuple[str, str], str] = {
     ('retrieval', 'es'): "metric 'peso de la atención completa que tienen ' 313>169; metric 'duración ponderada' 134>63; metric 'visualizaciones ponderadas' 181>63 (+4 more)",
     ('recommender', 'es'): "metric 'A: peso mayor' 93>51; metric 'A: Σ pesos' 66>51; metric 'A: puntuación' 92>51 (+5 more)",
     ('lesson_scoring', 'es'): "metric 'aditiva (una pasada por par)' 184>177; metric 'producto punto (proyectar + multiplicar ' 325>177",
-    ('lesson_topk', 'es'): "metric 'distancia TV ½‖w − w′‖₁' 154>152",
 }  # fmt: skip
 
 
