@@ -137,6 +137,7 @@ def retrieval_lesson(
         >>> [s.heading for s in lesson.sections][:3]
         ['Hard lookup (a dict)', 'Top-3 search (FAISS, cosine)', 'Soft attention (T = 0.05)']
     """
+    from retrieval_attention.core.topk import kept_weight
     from retrieval_attention.core.validate import check_whole
     from retrieval_attention.i18n import category_name, fmt_number, fmt_percent, fmt_setting, load_translations
 
@@ -145,7 +146,7 @@ def retrieval_lesson(
     hard, topk, soft = results["hard"], results["topk"], results["soft"]
     _ = load_translations(lang).gettext
     n = len(store)
-    kept = float(soft.weights[topk.positions].sum())  # the soft weight of the keys top-k keeps
+    kept = kept_weight(soft.weights, topk.positions)  # the soft weight of the keys top-k keeps
     columns = (_("rank"), _("title"), _("category"), "q·k", _("weight"))
     decimals = (0, 0, 0, SCORE_DECIMALS, WEIGHT_DECIMALS)
 

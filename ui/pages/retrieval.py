@@ -28,6 +28,7 @@ import retrieval_attention as ra  # noqa: E402
 from retrieval_attention.charts import retrieval as charts  # noqa: E402
 from retrieval_attention.charts.spec import Lazy  # noqa: E402
 from retrieval_attention.core.attention import softmax_breakdown, temperature_sweep  # noqa: E402
+from retrieval_attention.core.topk import kept_weight  # noqa: E402
 from ui.components import export  # noqa: E402
 from ui.components.charts import show_chart  # noqa: E402
 from ui.components.controls import SCALES, sidebar_controls  # noqa: E402
@@ -126,7 +127,7 @@ def topk_column(store: ra.KeyValueStore, res: ra.RetrievalResult, soft: ra.Retri
         }
     )
     export.table(frame)
-    kept = float(soft.weights[res.positions].sum())
+    kept = kept_weight(soft.weights, res.positions)
     export.metric(
         st,
         _("full-attention weight held by these {k}").format(k=k),
@@ -204,7 +205,7 @@ def continuum_section(store: ra.KeyValueStore, soft: ra.RetrievalResult, topk: r
         key="continuum",
         height=440,
     )
-    kept = float(soft.weights[topk.positions].sum())
+    kept = kept_weight(soft.weights, topk.positions)
     template = _(
         "At **T = {t}** the top-{k} keys hold **{kept}** of the weight; "
         "a top-{k} retrieval throws away the other **{tail}** (the tail). "
