@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, SKY, VERMILLION
 from retrieval_attention.core.scoring import PeakinessResult
 from retrieval_attention.core.scoring_cost import CostResult
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.i18n import N_
 
 __all__ = [
@@ -40,12 +41,12 @@ def scores_frame(scores: Mapping[str, NDArray[np.floating]], titles: Sequence[st
     """
     names = list(scores)
     first = np.asarray(scores[names[0]])
-    flagged = set(np.argsort(-first, kind="stable")[:top].tolist())
+    flagged = set(topk_order(first)[:top].tolist())
     rows = []
     for name in names:
         s = np.asarray(scores[name], dtype=np.float64)  # (n,)
         rank = np.empty(s.size, dtype=np.int64)
-        rank[np.argsort(-s, kind="stable")] = np.arange(1, s.size + 1)
+        rank[topk_order(s)] = np.arange(1, s.size + 1)
         rows.append(
             pd.DataFrame(
                 {

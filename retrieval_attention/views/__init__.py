@@ -21,6 +21,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
   recommendations three ways and leave-last-out.
 * :mod:`~retrieval_attention.views.scoring`: scoring functions (four scores of one query, what the
   additive score costs, measured, and why ÷√d).
+* :mod:`~retrieval_attention.views.topk`: top-k retrieval as efficient attention (what the k best
+  keys keep, both error identities, the error for every k).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
 * :mod:`~retrieval_attention.views.walkthrough`: one token, step by step (article 001's numbers by
@@ -36,6 +38,7 @@ from retrieval_attention.views.recommender import RecommenderSettings, target_at
 from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
 from retrieval_attention.views.scoring import ScoringSettings, scoring_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
+from retrieval_attention.views.topk import TopKSettings, topk_lesson
 from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrough_lesson
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "RetrievalSettings",
     "ScoringSettings",
     "SmoothingSettings",
+    "TopKSettings",
     "WalkthroughSettings",
     "alignment_lesson",
     "analogy_lesson",
@@ -56,6 +60,7 @@ __all__ = [
     "scoring_lesson",
     "smoothing_lesson",
     "target_attention_lesson",
+    "topk_lesson",
     "transformer_lesson",
     "walkthrough_lesson",
 ]
