@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
+from retrieval_attention import i18n
 from retrieval_attention.core.temperature import TEMPERATURE_GRID, snap_temperature, spread_temperature
 from retrieval_attention.temperature import CALIBRATION_QUERIES, known_temperature
 from ui.components.controls import TEMPERATURES
@@ -208,8 +209,9 @@ def test_at_the_defaults_attention_concentrates_in_every_language(lang):
     assert at.select_slider(key="temperature").value == want
     caption = " ".join(c.value for c in at.sidebar.caption)
     assert "1/20" in caption if lang == "en" else "InfoNCE" in caption
-    eff_label = _tr(lang, "effective keys")
-    kept_label = _tr(lang, "full-attention weight held by these {k}").format(k=5)
+    page = i18n.load_translations(lang).gettext  # the page's texts come from its builder (the package catalogue)
+    eff_label = page("effective keys")
+    kept_label = page("weight these {k} hold").format(k=5)
     for query in QUERIES[lang]:
         at.text_input(key="query").set_value(query).run()
         assert not at.exception, at.exception

@@ -66,6 +66,8 @@ def test_a_documents_notebook_display_draws_its_charts():
         assert spec == json.loads(json.dumps(dict(chart.spec))), chart.key
         assert spec["datasets"], f"{chart.key}: the data travels with the chart"
     assert "drawLessonCharts" in inner and 'http-equiv="Content-Security-Policy"' in inner
+    # its plain-text view is one line, not every block and dataset
+    assert repr(lesson) == "Lesson('Attention as smoothing', lang='en', sections=['position', 'content'], charts=4)"
 
 
 # ---- the analogy ----------------------------------------------------------------------------------

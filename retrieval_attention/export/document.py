@@ -71,6 +71,15 @@ class Lesson:
         """The document in a Jupyter notebook: the offline HTML file, charts drawn, in a frame of its own."""
         return notebook_html(self)
 
+    def __repr__(self) -> str:
+        """One line (what a console, or a notebook's plain-text view, shows): the title, sections and charts.
+
+        The dataclass's own repr would print every block and every chart's data (about 180,000
+        characters for the main page).
+        """
+        keys = [s.key or s.heading for s in self.sections]
+        return f"Lesson({self.title!r}, lang={self.lang!r}, sections={keys!r}, charts={len(self.charts())})"
+
 
 #: No request of any kind, and no eval: only the inline scripts and styles and data: images. Vega
 #: compiles its expressions with ``new Function`` unless told otherwise; the snippet passes
