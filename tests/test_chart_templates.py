@@ -202,3 +202,33 @@ def test_the_main_page_document_for_a_new_query_equals_the_same_document_built_c
         for w, c in zip(warm_charts, cold_charts):
             assert w.title == c.title
             assert normalised(w.spec) == normalised(c.spec), f"{lang}: {w.title}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_recommender_bars_for_a_new_temperature_are_the_template_filled_and_equal_a_fresh_build(
+    store, lang
+) -> None:
+    from retrieval_attention.charts import recommender as rc
+    from retrieval_attention.views import recommender as vrec
+
+    history = ("v270", "v010", "v028", "v101", "v150")
+    text = translated(rc.REC_TEXT, lang)
+    for targets, half_life, normalize in (
+        (("v252", "v030"), None, True),
+        (("v252",), 3.0, True),
+        (("v030",), None, False),
+    ):
+        hits = None
+        for temperature in (0.05, 0.1, 0.3):
+            s = vrec.RecommenderSettings(history, targets, temperature, normalize, half_life, lang=lang)
+            frames = list(vrec._frames(store, vrec._attention(store, s), lang).values())
+            args = (frames, list(dict.fromkeys(frames[0]["category"])), rc.weight_domain(frames, normalize))
+            kw = {"recency": half_life is not None, "normalize": normalize, "half_life": half_life, "text": text}
+            before = TEMPLATES.hits
+            filled = filled_spec(rc.history_weights_view, rc.history_weights_parts(*args, **kw), **signs(lang))
+            built = inline_spec(rc.history_weights_chart(*args, **kw), **signs(lang), validate=False)
+            assert normalised(filled) == normalised(built), f"{targets}, T = {temperature}, {lang}"
+            assert normalised(projector_spec(filled, "present")) == normalised(projector_spec(built, "present"))
+            if normalize and hits is not None:  # softmax: the x range stays (0, 1), a new T is a fill
+                assert TEMPLATES.hits == before + 1, f"{targets}: T = {temperature} fills the template"
+            hits = TEMPLATES.hits
