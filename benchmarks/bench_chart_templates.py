@@ -12,7 +12,8 @@ same machine load:
   options and language, warm from the earlier queries) filled with the query's rows.
 
 Wall and CPU time per document, medians over the queries, and their ratio; the first document of a
-cold process (templates empty) apart. Results: ``.cache/benchmarks/results/chart_templates.json``.
+cold process (templates empty) apart. Then the recommender's bars for a new temperature (two
+targets over six watched videos), both ways. Results: ``.cache/benchmarks/results/chart_templates.json``.
 
     python -m benchmarks.bench_chart_templates           # measure, store, print
     python -m benchmarks.bench_chart_templates --quiet   # first wait for a quiet machine
@@ -83,6 +84,34 @@ def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, float]:
     return (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000
 
 
+def recommender_bars(store: Any) -> dict[str, Any]:
+    """The recommender's bars for a temperature the page has not drawn (its per-input cache bypassed), both ways.
+
+    Timed: the page's ``_bars_spec`` whole, the targets' attention over the history included.
+    """
+    from retrieval_attention.views import recommender as vrec
+
+    build = vrec._bars_spec.__wrapped__  # the page's builder without its lru_cache
+    history, targets = ("v270", "v010", "v028", "v101", "v150", "v200"), ("v252", "v030")
+    temperatures = [round(0.03 + 0.01 * i, 2) for i in range(24)]
+    build(store, history, targets, 0.02, True, None, "en")  # the template
+    before, after = [], []
+    for i, t in enumerate(temperatures):
+        for way in ("before", "after") if i % 2 == 0 else ("after", "before"):
+            if way == "before":
+                with fresh_builds():
+                    before.append(timed(build, store, history, targets, t, True, None, "en")[0])
+            else:
+                after.append(timed(build, store, history, targets, t, True, None, "en")[0])
+    b, a = statistics.median(before), statistics.median(after)
+    return {
+        "charts_per_way": len(before),
+        "before_wall_ms_median": b,
+        "after_wall_ms_median": a,
+        "ratio_before_over_after_wall": b / a,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quiet", action="store_true", help="wait for the load average to fall to 2.5 first")
@@ -127,8 +156,14 @@ def main() -> None:
             "ratio_before_over_after_cpu": b_cpu / a_cpu,
             "templates": len(TEMPLATES),
         }
+    result["recommender_bars_new_temperature"] = recommender_bars(store)
     path = save_result("chart_templates", result)
     print(f"main page's document, new query ({len(QUERIES) - 1} per way, load {load:.2f}); results in {path}")
+    r = result["recommender_bars_new_temperature"]
+    print(
+        f"  recommender bars, new T ({r['charts_per_way']} per way): before {r['before_wall_ms_median']:.1f} ms, "
+        f"after {r['after_wall_ms_median']:.1f} ms: {r['ratio_before_over_after_wall']:.1f}x"
+    )
     for lang in LANGS:
         r = result[lang]
         b, a = r["before_fresh_builds"], r["after_templates"]
