@@ -86,35 +86,39 @@ def weights_parts(frame: pd.DataFrame, k: int, log: bool = True, title: str = "W
         frame, k, log, title, text: as for :func:`weights_bar`.
 
     Returns:
-        The rows with their ``kept`` label and plotted weight; the options hold the labels, k, the
-        number of keys and the log axis's floor (a power of ten under the smallest positive weight).
+        The rows with their ``kept`` label and plotted weight (on a log axis: at least the floor, a
+        power of ten under the smallest positive weight, which is also each bar's ``base``); the
+        options hold the labels, k, the number of keys and the axis kind.
     """
     t = _text(WEIGHTS_LABELS, text)
     kept, tail = t["kept"].format(k=k), t["tail"]
     f = frame.assign(kept=np.where(frame["rank"] <= k, kept, tail))
-    floor = None
     if log:
         positive = f.loc[f["weight"] > 0, "weight"]
         floor = 10.0 ** np.floor(np.log10(max(float(positive.min()) if len(positive) else 1e-12, 1e-12)))
         f = f.assign(weight_plot=np.maximum(f["weight"], floor), base=floor)
     else:
         f = f.assign(weight_plot=f["weight"])
-    options = {"k": int(k), "n": len(f), "floor": None if floor is None else float(floor), "title": title, "text": t}
+    options = {"k": int(k), "n": len(f), "log": bool(log), "title": title, "text": t}
     return ChartParts({"weights": f}, options)
 
 
 def weights_view(
-    data: Mapping[str, pd.DataFrame], *, k: int, n: int, floor: float | None, title: str, text: Mapping[str, str]
+    data: Mapping[str, pd.DataFrame], *, k: int, n: int, log: bool, title: str, text: Mapping[str, str]
 ) -> alt.Chart:
-    """:func:`weights_bar` from :func:`weights_parts`'s rows and options."""
+    """:func:`weights_bar` from :func:`weights_parts`'s rows and options.
+
+    The log axis runs from the rows' floor (their ``base``, on the same scale) to 1: its range comes
+    from the data, so one specification serves every query.
+    """
     t = text
     kept, tail = t["kept"].format(k=k), t["tail"]
     y2 = None
-    if floor is not None:
+    if log:
         y = alt.Y(
             "weight_plot:Q",
             title=t["y_log"],
-            scale=alt.Scale(type="log", domain=[floor, 1.0]),
+            scale=alt.Scale(type="log", domain=alt.DomainUnionWith(unionWith=[1.0])),  # [floor, 1]
             axis=alt.Axis(format=".0e", tickCount=6),
         )
         y2 = alt.Y2("base:Q")
