@@ -66,9 +66,12 @@ def test_rows_are_the_records_altair_writes_for_every_dtype() -> None:
             "text": ["a", None, "猫", "ñ", np.nan],
             "objects": [np.array([1, 2]), np.float64(0.25), np.int64(3), "x", None],
             "category": pd.Categorical(["a", "b", None, "a", "b"]),
+            "string": pd.array(["a", None, "b", "c", None], dtype="string"),
+            "str": pd.Series(["a", "b", None, "猫", "d"], dtype="str"),
+            "nullable": pd.array([1, None, 3, 4, 5], dtype="Int64"),
         }
     )
-    for columns in (list(frame.columns), ["int", "float", "text"], ["category", "int"]):
+    for columns in (list(frame.columns), ["int", "float", "text"], ["category", "int"], ["str", "string", "float"]):
         part = frame[columns]
         assert _rows(part) == to_values(part)["values"], columns
         assert _rows(part.iloc[:0]) == to_values(part.iloc[:0])["values"]

@@ -86,7 +86,12 @@ def dataset_name(name: str) -> str:
 def _column(values: pd.Series) -> list[Any] | None:
     """One column as the values Altair's sanitizer writes (None for a dtype it treats otherwise)."""
     import numpy as np
+    import pandas as pd
 
+    if isinstance(values.dtype, pd.StringDtype):  # pandas' text dtype: str or missing, nothing else
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    if not isinstance(values.dtype, np.dtype):  # nullable numbers, categories, dates with a zone ...
+        return None
     kind = values.dtype.kind
     if kind in "iub":  # numpy ints and bools: Python ints and bools
         return values.to_numpy().tolist()
@@ -104,7 +109,7 @@ def _column(values: pd.Series) -> list[Any] | None:
             None if m else v.tolist() if isinstance(v, np.ndarray) else v.item() if isinstance(v, np.generic) else v
             for v, m in zip(values.tolist(), missing)
         ]
-    return None  # categories, nullable and string dtypes, dates: Altair's own converter
+    return None  # dates, durations: Altair's own converter
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
