@@ -15,6 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from retrieval_attention.charts.template import ChartParts
 from retrieval_attention.charts.theme import OKABE_ITO
 from retrieval_attention.i18n import N_
 from retrieval_attention.recommender import CrossAttention, TargetAttention
@@ -26,6 +27,8 @@ __all__ = [
     "history_label",
     "history_weights_chart",
     "history_weights_frame",
+    "history_weights_parts",
+    "history_weights_view",
     "truncate",
     "weight_by_category",
     "weight_domain",
@@ -128,6 +131,7 @@ def _y(order: list[str], labels: bool) -> alt.Y:
 
 def _target_panel(
     frame: pd.DataFrame,
+    panel: tuple[tuple[str, ...], str, str],
     categories: Sequence[str],
     domain: tuple[float, float],
     recency: bool,
@@ -137,7 +141,7 @@ def _target_panel(
     t: Mapping[str, str],
 ) -> alt.LayerChart:
     """One target's bars: filled = final weight, coloured by category; outline = relevance before recency."""
-    order = list(frame["label"])
+    order, slot, target = list(panel[0]), panel[1], panel[2]
     scale = alt.Scale(domain=list(domain), nice=False, clamp=True)
     name = t["weight_softmax"] if normalize else t["weight_raw"]
     base = alt.Chart().encode(y=_y(order, labels), tooltip=_tooltip(t))  # data once, on the layer
@@ -163,14 +167,15 @@ def _target_panel(
         .mark_text(align="left", dx=4, fontSize=15, clip=True)
         .encode(x=alt.X("end:Q", scale=scale), text=alt.Text("weight:Q", format=".2f"))
     )
-    slot, target = str(frame["slot"].iloc[0]), str(frame["target"].iloc[0])
     title = alt.TitleParams(f"{slot}: {truncate(target, max(width // 10, 20))}", fontSize=17, anchor="start")
     return alt.layer(*layers, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
-def _recency_panel(frame: pd.DataFrame, half_life: float | None, width: int, t: Mapping[str, str]) -> alt.LayerChart:
+def _recency_panel(
+    frame: pd.DataFrame, order: Sequence[str], half_life: float | None, width: int, t: Mapping[str, str]
+) -> alt.LayerChart:
     """The recency factor 0.5^(age / half-life) of each history item: the same for every target."""
-    order = list(frame["label"])
+    order = list(order)
     scale = alt.Scale(domain=[0.0, 1.0], nice=False)
     base = alt.Chart().encode(y=_y(order, True), tooltip=_tooltip(t))
     bars = base.mark_bar(color=_GREY, height={"band": 0.75}).encode(
@@ -182,6 +187,74 @@ def _recency_panel(frame: pd.DataFrame, half_life: float | None, width: int, t: 
     hl = "" if half_life is None else f" (h = {half_life:g})"
     title = alt.TitleParams(f"{t['recency']}{hl}", fontSize=17, anchor="start")
     return alt.layer(bars, text, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
+
+
+def history_weights_parts(
+    frames: Sequence[pd.DataFrame],
+    categories: Sequence[str],
+    domain: tuple[float, float] = (0.0, 1.0),
+    recency: bool = False,
+    normalize: bool = True,
+    panel_width: int = 360,
+    half_life: float | None = None,
+    text: Mapping[str, str] | None = None,
+) -> ChartParts:
+    """:func:`history_weights_chart`'s rows (dataset ``target_i`` per target) and options.
+
+    The options hold every value the specification writes outside the rows: each panel's history
+    labels (the bars' order), slot and target title, the categories, the x range and the labels.
+    A temperature change keeps them all: its chart is the template filled with the new weights.
+
+    Args:
+        frames, categories, domain, recency, normalize, panel_width, half_life, text: as for
+            :func:`history_weights_chart`.
+    """
+    panels = tuple((tuple(map(str, f["label"])), str(f["slot"].iloc[0]), str(f["target"].iloc[0])) for f in frames)
+    options = {
+        "panels": panels,
+        "categories": tuple(map(str, categories)),
+        "domain": (float(domain[0]), float(domain[1])),
+        "recency": bool(recency),
+        "normalize": bool(normalize),
+        "panel_width": int(panel_width),
+        "half_life": None if half_life is None else float(half_life),
+        "text": _text(text),
+    }
+    return ChartParts({f"target_{i}": f for i, f in enumerate(frames)}, options)
+
+
+def history_weights_view(
+    data: Mapping[str, pd.DataFrame],
+    *,
+    panels: Sequence[tuple[tuple[str, ...], str, str]],
+    categories: Sequence[str],
+    domain: tuple[float, float],
+    recency: bool,
+    normalize: bool,
+    panel_width: int,
+    half_life: float | None,
+    text: Mapping[str, str],
+) -> alt.HConcatChart:
+    """:func:`history_weights_chart` from :func:`history_weights_parts`'s rows and options."""
+    frames = [data[f"target_{i}"] for i in range(len(panels))]
+    charts: list[alt.LayerChart] = []
+    if recency:
+        charts.append(_recency_panel(frames[0], panels[0][0], half_life, width=110, t=text))
+    for i, (f, panel) in enumerate(zip(frames, panels)):
+        charts.append(
+            _target_panel(
+                f,
+                panel,
+                categories,
+                domain,
+                recency,
+                normalize,
+                labels=not recency and i == 0,
+                width=panel_width,
+                t=text,
+            )
+        )
+    return alt.hconcat(*charts, spacing=18).resolve_scale(color="shared")
 
 
 def history_weights_chart(
@@ -212,17 +285,8 @@ def history_weights_chart(
         half_life: shown in the recency panel's title.
         text: translations of :data:`REC_TEXT` (axis and tooltip titles).
     """
-    t = _text(text)
-    panels: list[alt.LayerChart] = []
-    if recency:
-        panels.append(_recency_panel(frames[0], half_life, width=110, t=t))
-    for i, f in enumerate(frames):
-        panels.append(
-            _target_panel(
-                f, categories, domain, recency, normalize, labels=not recency and i == 0, width=panel_width, t=t
-            )
-        )
-    return alt.hconcat(*panels, spacing=18).resolve_scale(color="shared")
+    parts = history_weights_parts(frames, categories, domain, recency, normalize, panel_width, half_life, text)
+    return history_weights_view(parts.data, **parts.options)
 
 
 def cross_attention_frame(X: CrossAttention, label_chars: int = 26, row_chars: int = 44) -> pd.DataFrame:

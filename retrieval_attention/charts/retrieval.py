@@ -1,4 +1,10 @@
-"""Charts of the main page: every key's weight, the temperature continuum, the output's category mix, ÷√d."""
+"""Charts of the main page: every key's weight, the temperature continuum, the output's category mix, ÷√d.
+
+Each chart comes in three functions each: ``*_parts`` (the rows and
+options), ``*_view`` (the Altair chart from them) and the builder that chains the two. A page that
+draws them through :func:`~retrieval_attention.charts.template.filled_spec` builds each chart's
+specification once per options and language; a new query then costs its rows.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from retrieval_attention.charts.template import ChartParts
 from retrieval_attention.charts.theme import DROPPED, KEPT
 from retrieval_attention.i18n import N_
 
@@ -18,9 +25,17 @@ __all__ = [
     "SCALING_LABELS",
     "WEIGHTS_LABELS",
     "category_mix_chart",
+    "category_mix_parts",
+    "category_mix_view",
     "continuum_chart",
+    "continuum_parts",
+    "continuum_view",
     "scaling_chart",
+    "scaling_parts",
+    "scaling_view",
     "weights_bar",
+    "weights_parts",
+    "weights_view",
 ]
 
 
@@ -63,46 +78,58 @@ def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[
     return {**defaults, **(given or {})}
 
 
-def weights_bar(
-    frame: pd.DataFrame,
-    k: int,
-    log: bool = True,
-    title: str = "Weight of every key, sorted",
-    text: Mapping[str, str] | None = None,
-) -> alt.Chart:
-    """Sorted attention weights of all keys, the top-k highlighted: the long tail stays visible.
+def weights_parts(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Weight of every key, sorted",
+                  text: Mapping[str, str] | None = None) -> ChartParts:  # fmt: skip
+    """:func:`weights_bar`'s rows (dataset ``weights``) and options: see :mod:`~retrieval_attention.charts.template`.
 
     Args:
-        frame: columns ``rank`` (1..n), ``weight``, ``title``, ``category``, ``score``.
-        k: keys a top-k retrieval keeps (coloured); the rest is the tail it throws away.
-        log: log-scale weight axis, so that weights of 1e-6 are as visible as weights of 0.5.
-        title: the chart's title.
-        text: translations of :data:`WEIGHTS_LABELS` (any subset; the rest stays English).
+        frame, k, log, title, text: as for :func:`weights_bar`.
+
+    Returns:
+        The rows with their ``kept`` label and plotted weight (on a log axis: at least the floor, a
+        power of ten under the smallest positive weight, which is also each bar's ``base``); the
+        options hold the labels, k, the number of keys and the axis kind.
     """
     t = _text(WEIGHTS_LABELS, text)
     kept, tail = t["kept"].format(k=k), t["tail"]
     f = frame.assign(kept=np.where(frame["rank"] <= k, kept, tail))
-    y2 = None
     if log:
         positive = f.loc[f["weight"] > 0, "weight"]
         floor = 10.0 ** np.floor(np.log10(max(float(positive.min()) if len(positive) else 1e-12, 1e-12)))
         f = f.assign(weight_plot=np.maximum(f["weight"], floor), base=floor)
+    else:
+        f = f.assign(weight_plot=f["weight"])
+    options = {"k": int(k), "n": len(f), "log": bool(log), "title": title, "text": t}
+    return ChartParts({"weights": f}, options)
+
+
+def weights_view(
+    data: Mapping[str, pd.DataFrame], *, k: int, n: int, log: bool, title: str, text: Mapping[str, str]
+) -> alt.Chart:
+    """:func:`weights_bar` from :func:`weights_parts`'s rows and options.
+
+    The log axis runs from the rows' floor (their ``base``, on the same scale) to 1: its range comes
+    from the data, so one specification serves every query.
+    """
+    t = text
+    kept, tail = t["kept"].format(k=k), t["tail"]
+    y2 = None
+    if log:
         y = alt.Y(
             "weight_plot:Q",
             title=t["y_log"],
-            scale=alt.Scale(type="log", domain=[floor, 1.0]),
+            scale=alt.Scale(type="log", domain=alt.DomainUnionWith(unionWith=[1.0])),  # [floor, 1]
             axis=alt.Axis(format=".0e", tickCount=6),
         )
         y2 = alt.Y2("base:Q")
     else:
-        f = f.assign(weight_plot=f["weight"])
         y = alt.Y("weight_plot:Q", title=t["y"], axis=alt.Axis(format=".0%"))
     enc = {"y2": y2} if y2 is not None else {}
     return (
-        alt.Chart(f, title=title)
+        alt.Chart(data["weights"], title=title)
         .mark_bar(clip=True)
         .encode(
-            x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(domain=[0.5, len(f) + 0.5], nice=False)),
+            x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(domain=[0.5, n + 0.5], nice=False)),
             y=y,
             **enc,
             color=alt.Color(
@@ -121,6 +148,109 @@ def weights_bar(
         )
         .properties(height=300)
     )
+
+
+def weights_bar(
+    frame: pd.DataFrame,
+    k: int,
+    log: bool = True,
+    title: str = "Weight of every key, sorted",
+    text: Mapping[str, str] | None = None,
+) -> alt.Chart:
+    """Sorted attention weights of all keys, the top-k highlighted: the long tail stays visible.
+
+    Args:
+        frame: columns ``rank`` (1..n), ``weight``, ``title``, ``category``, ``score``.
+        k: keys a top-k retrieval keeps (coloured); the rest is the tail it throws away.
+        log: log-scale weight axis, so that weights of 1e-6 are as visible as weights of 0.5.
+        title: the chart's title.
+        text: translations of :data:`WEIGHTS_LABELS` (any subset; the rest stays English).
+    """
+    parts = weights_parts(frame, k, log, title, text)
+    return weights_view(parts.data, **parts.options)
+
+
+def continuum_parts(
+    temperatures: NDArray[np.floating],
+    weights: NDArray[np.floating],
+    labels: Sequence[str],
+    current: float,
+    top: int = 5,
+    text: Mapping[str, str] | None = None,
+) -> ChartParts:
+    """:func:`continuum_chart`'s rows (datasets ``lines`` and ``now``) and options (labels, colours).
+
+    Args:
+        temperatures, weights, labels, current, top, text: as for :func:`continuum_chart`.
+
+    Returns:
+        ``lines``: one row per (line, T), the line's number in ``line`` (its colour and legend place);
+        ``now``: the temperature in use. The options hold the labels and one colour per line.
+    """
+    t = _text(CONTINUUM_LABELS, text)
+    n = weights.shape[1]
+    rows = []
+    for j in range(min(top, n)):
+        rows.append(pd.DataFrame({"T": temperatures, "weight": weights[:, j], "key": f"{j + 1}. {labels[j]}"}))
+    if n > top:
+        rows.append(
+            pd.DataFrame(
+                {"T": temperatures, "weight": weights[:, top:].sum(axis=1), "key": t["others"].format(n=n - top)}
+            )
+        )
+    rows.append(pd.DataFrame({"T": temperatures, "weight": 1.0 / n, "key": t["uniform"]}))
+    f = pd.concat([r.assign(line=i) for i, r in enumerate(rows)], ignore_index=True)
+    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"][: min(top, n)]
+    colours += ["#D55E00"] if n > top else []
+    colours += ["#666666"]
+    return ChartParts({"lines": f, "now": pd.DataFrame({"T": [float(current)]})}, {"colours": colours, "text": t})
+
+
+def continuum_view(
+    data: Mapping[str, pd.DataFrame], *, colours: Sequence[str], text: Mapping[str, str]
+) -> alt.LayerChart:
+    """:func:`continuum_chart` from :func:`continuum_parts`'s rows and options.
+
+    The lines keep their order (colour and legend) by their number, not by their titles, so the
+    specification is the same for every query.
+    """
+    t = text
+    lines = (
+        alt.Chart(data["lines"], title=t["title"])
+        .mark_line(strokeWidth=3)
+        .encode(
+            x=alt.X("T:Q", scale=alt.Scale(type="log"), title=t["x"]),
+            y=alt.Y("weight:Q", title=t["y"], axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "key:N",
+                title=t["key"],
+                sort=alt.EncodingSortField("line", op="min"),
+                scale=alt.Scale(range=list(colours)),
+                legend=alt.Legend(orient="right", labelLimit=300),
+            ),
+            strokeDash=alt.StrokeDashValue(
+                **alt.condition(alt.datum.key == t["uniform"], alt.value([6, 4]), alt.value([1, 0]))
+            ),
+            tooltip=[
+                alt.Tooltip("key:N", title=t["key"]),
+                alt.Tooltip("T:Q", format=".3g"),
+                alt.Tooltip("weight:Q", format=".2%", title=t["y"]),
+            ],
+        )
+    )
+    # "now: T = 0.05" is written by Vega's format(), so T gets the chart's number locale (0,05 in Spanish)
+    before, _, after = t["now"].partition("{t}")
+    label = f"{json.dumps(before)} + format(datum.T, '~g') + {json.dumps(after)}"
+    rule = (
+        alt.Chart(data["now"])
+        .transform_calculate(label=label)
+        .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
+        .encode(x=alt.X("T:Q"))
+    )
+    note = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
+        text=alt.Text("label:N"), y=alt.YValue(12)
+    )
+    return alt.layer(lines, rule, note).properties(height=340)
 
 
 def continuum_chart(
@@ -142,75 +272,22 @@ def continuum_chart(
         top: lines for the ``top`` best keys; all other keys are summed into one line.
         text: translations of :data:`CONTINUUM_LABELS` (any subset; the rest stays English).
     """
-    t = _text(CONTINUUM_LABELS, text)
-    n = weights.shape[1]
-    rows = []
-    for j in range(min(top, n)):
-        rows.append(pd.DataFrame({"T": temperatures, "weight": weights[:, j], "key": f"{j + 1}. {labels[j]}"}))
-    if n > top:
-        rows.append(
-            pd.DataFrame(
-                {"T": temperatures, "weight": weights[:, top:].sum(axis=1), "key": t["others"].format(n=n - top)}
-            )
-        )
-    rows.append(pd.DataFrame({"T": temperatures, "weight": 1.0 / n, "key": t["uniform"]}))
-    f = pd.concat(rows, ignore_index=True)
-    order = list(dict.fromkeys(f["key"]))
-    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"][: min(top, n)]
-    colours += ["#D55E00"] if n > top else []
-    colours += ["#666666"]
-    lines = (
-        alt.Chart(f, title=t["title"])
-        .mark_line(strokeWidth=3)
-        .encode(
-            x=alt.X("T:Q", scale=alt.Scale(type="log"), title=t["x"]),
-            y=alt.Y("weight:Q", title=t["y"], axis=alt.Axis(format=".0%")),
-            color=alt.Color(
-                "key:N",
-                title=t["key"],
-                sort=order,
-                scale=alt.Scale(domain=order, range=colours),
-                legend=alt.Legend(orient="right", labelLimit=300),
-            ),
-            strokeDash=alt.StrokeDashValue(
-                **alt.condition(alt.datum.key == order[-1], alt.value([6, 4]), alt.value([1, 0]))
-            ),
-            tooltip=[
-                alt.Tooltip("key:N", title=t["key"]),
-                alt.Tooltip("T:Q", format=".3g"),
-                alt.Tooltip("weight:Q", format=".2%", title=t["y"]),
-            ],
-        )
-    )
-    # "now: T = 0.05" is written by Vega's format(), so T gets the chart's number locale (0,05 in Spanish)
-    before, _, after = t["now"].partition("{t}")
-    label = f"{json.dumps(before)} + format(datum.T, '~g') + {json.dumps(after)}"
-    rule = (
-        alt.Chart(pd.DataFrame({"T": [current]}))
-        .transform_calculate(label=label)
-        .mark_rule(color="#000000", strokeWidth=2, strokeDash=[2, 2])
-        .encode(x=alt.X("T:Q"))
-    )
-    note = rule.mark_text(align="left", dx=6, fontSize=15, color="#000000", fontWeight="bold").encode(
-        text=alt.Text("label:N"), y=alt.YValue(12)
-    )
-    return alt.layer(lines, rule, note).properties(height=340)
+    parts = continuum_parts(temperatures, weights, labels, current, top, text)
+    return continuum_view(parts.data, **parts.options)
 
 
-def category_mix_chart(
+def category_mix_parts(
     mix: dict[str, float], title: str = "Output: category mix", x_title: str = "share of the output"
-) -> alt.Chart:
-    """The category block of an output vector as bars (shares sum to 1); categories under 0.5% omitted.
-
-    Args:
-        mix: category display name -> share.
-        title: the chart's title.
-        x_title: the share axis's title.
-    """
+) -> ChartParts:
+    """:func:`category_mix_chart`'s rows (dataset ``mix``, shares of 0.5% or more) and options (its titles)."""
     f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
-    f = f[f["share"] >= 0.005]
+    return ChartParts({"mix": f[f["share"] >= 0.005]}, {"title": title, "x_title": x_title})
+
+
+def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: str) -> alt.Chart:
+    """:func:`category_mix_chart` from :func:`category_mix_parts`'s rows and options."""
     return (
-        alt.Chart(f, title=title)
+        alt.Chart(data["mix"], title=title)
         .mark_bar(color=KEPT)
         .encode(
             x=alt.X(
@@ -226,16 +303,30 @@ def category_mix_chart(
     )
 
 
-def scaling_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> alt.Chart:
-    """Sorted weights under two settings, e.g. transformer ÷√d at T = 1 vs cosine at T = 0.05.
+def category_mix_chart(
+    mix: dict[str, float], title: str = "Output: category mix", x_title: str = "share of the output"
+) -> alt.Chart:
+    """The category block of an output vector as bars (shares sum to 1); categories under 0.5% omitted.
 
     Args:
-        frame: columns ``rank``, ``weight``, ``setting``.
-        text: translations of :data:`SCALING_LABELS` (any subset; the rest stays English).
+        mix: category display name -> share.
+        title: the chart's title.
+        x_title: the share axis's title.
     """
-    t = _text(SCALING_LABELS, text)
+    parts = category_mix_parts(mix, title, x_title)
+    return category_mix_view(parts.data, **parts.options)
+
+
+def scaling_parts(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> ChartParts:
+    """:func:`scaling_chart`'s rows (dataset ``curves``: the frame as given) and options (its labels)."""
+    return ChartParts({"curves": frame}, {"text": _text(SCALING_LABELS, text)})
+
+
+def scaling_view(data: Mapping[str, pd.DataFrame], *, text: Mapping[str, str]) -> alt.Chart:
+    """:func:`scaling_chart` from :func:`scaling_parts`'s rows and options."""
+    t = text
     return (
-        alt.Chart(frame, title=t["title"])
+        alt.Chart(data["curves"], title=t["title"])
         .mark_line(strokeWidth=3, interpolate="step-after")
         .encode(
             x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(type="log")),
@@ -249,3 +340,14 @@ def scaling_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) ->
         )
         .properties(height=300)
     )
+
+
+def scaling_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> alt.Chart:
+    """Sorted weights under two settings, e.g. transformer ÷√d at T = 1 vs cosine at T = 0.05.
+
+    Args:
+        frame: columns ``rank``, ``weight``, ``setting``.
+        text: translations of :data:`SCALING_LABELS` (any subset; the rest stays English).
+    """
+    parts = scaling_parts(frame, text)
+    return scaling_view(parts.data, **parts.options)

@@ -22,9 +22,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import altair as alt
 
+    from retrieval_attention.charts.template import ChartParts
     from retrieval_attention.corpus import Corpus
 
-__all__ = ["corpus_label", "corpus_name", "inline_spec", "is_single_view", "lesson_date", "made_with", "signs"]
+__all__ = [
+    "corpus_label",
+    "corpus_name",
+    "filled_spec",
+    "inline_spec",
+    "is_single_view",
+    "lesson_date",
+    "made_with",
+    "signs",
+]
 
 #: Altair's theme and data transformer are process-wide: one conversion at a time.
 _ALTAIR_LOCK = threading.Lock()
@@ -83,6 +93,44 @@ def inline_spec(
     if container_width and is_single_view(spec) and "width" not in spec:
         spec["width"] = "container"
     return spec
+
+
+def filled_spec(
+    view: Any,
+    parts: ChartParts,
+    /,
+    decimal: str = ".",
+    thousands: str = ",",
+    *,
+    container_width: bool = True,
+) -> dict[str, Any]:
+    """:func:`inline_spec` of ``view(parts.data, **parts.options)``, built once per view, options and signs.
+
+    A new query's chart costs its rows: the specification is a template
+    (:mod:`retrieval_attention.charts.template`) filled with ``parts.data``.
+
+    Args:
+        view: a chart kind's view function, e.g. :func:`~retrieval_attention.charts.retrieval.weights_view`.
+        parts: from the kind's parts function, e.g. :func:`~retrieval_attention.charts.retrieval.weights_parts`.
+        decimal, thousands: the number signs of the chart's language.
+        container_width: as for :func:`inline_spec`.
+
+    Returns:
+        What :func:`inline_spec` returns for the fresh build (not validated), its datasets under stable
+        names; shared below its top level: read it, never change it.
+
+    Example:
+        >>> from retrieval_attention.charts.retrieval import category_mix_parts, category_mix_view
+        >>> spec = filled_spec(category_mix_view, category_mix_parts({"pets": 0.75, "news": 0.25}), ",", ".")
+        >>> spec["datasets"]["data-mix"], spec["config"]["locale"]["number"]["decimal"]
+        ([{'category': 'pets', 'share': 0.75}, {'category': 'news', 'share': 0.25}], ',')
+    """
+    from retrieval_attention.charts.template import filled
+
+    def convert(chart: alt.TopLevelMixin) -> dict[str, Any]:
+        return inline_spec(chart, decimal, thousands, validate=False, container_width=container_width)
+
+    return filled(view, parts, convert, decimal, thousands, container_width)
 
 
 def signs(lang: str) -> dict[str, str]:

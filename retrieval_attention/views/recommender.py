@@ -17,7 +17,8 @@ what              key                                          bound
 :func:`ranked`    store, history, method, T, softmax, recency  64 rankings
 leave_last_out    store, personas, T, softmax, recency         16 (~2 s each)
 _bars_spec        store, history, targets, T, softmax,         64 specs
-                  recency, language                            (~0.4 s each)
+                  recency, language                            (a template's fill
+                                                               for a new T)
 _heatmap_spec     store, history, T, softmax, recency,         64 specs
                   language                                     (~0.1 s each)
 ================  ===========================================  ============
@@ -244,12 +245,13 @@ def _bars_spec(
     lang: str,
 ) -> dict:
     """The weights of each target over the history, side by side (shared: read only)."""
-    from retrieval_attention.charts.recommender import history_weights_chart, weight_domain
+    from retrieval_attention.charts.recommender import history_weights_parts, history_weights_view, weight_domain
+    from retrieval_attention.export.specs import filled_spec, signs
 
     s = RecommenderSettings(history, targets, temperature, normalize, half_life, lang=lang)
     frames = list(_frames(store, _attention(store, s), lang).values())
     recency = half_life is not None
-    chart = history_weights_chart(
+    parts = history_weights_parts(
         frames,
         list(dict.fromkeys(frames[0]["category"])),
         domain=weight_domain(frames, normalize),
@@ -259,7 +261,7 @@ def _bars_spec(
         half_life=half_life,
         text=_chart_text(lang),
     )
-    return _spec(chart, lang)
+    return filled_spec(history_weights_view, parts, **signs(lang))  # a new T: the template, new weights
 
 
 @functools.lru_cache(maxsize=64)

@@ -125,10 +125,11 @@ def _chart(kind: str, make: Any, *parts: Any) -> dict[str, Any]:
     return chart_cache().get((kind, fingerprint(parts)), lambda: make(*parts))
 
 
-def _inline(chart: Any, lang: str) -> dict[str, Any]:
-    from retrieval_attention.export.specs import inline_spec, signs
+def _filled(view: Any, parts: Any, lang: str) -> dict[str, Any]:
+    """The chart kind's specification template (built once per options and language) filled with ``parts``' rows."""
+    from retrieval_attention.export.specs import filled_spec, signs
 
-    return inline_spec(chart, **signs(lang), validate=False)
+    return filled_spec(view, parts, **signs(lang))
 
 
 # -- title and introduction ------------------------------------------------------------------------------
@@ -212,9 +213,9 @@ def _payload(store: KeyValueStore, video: Any, lang: str) -> str:
 
 
 def _mix_chart(mix: tuple[tuple[str, float], ...], title: str, x_title: str, lang: str) -> dict[str, Any]:
-    from retrieval_attention.charts.retrieval import category_mix_chart
+    from retrieval_attention.charts.retrieval import category_mix_parts, category_mix_view
 
-    return _inline(category_mix_chart(dict(mix), title=title, x_title=x_title), lang)
+    return _filled(category_mix_view, category_mix_parts(dict(mix), title=title, x_title=x_title), lang)
 
 
 def _output(store: KeyValueStore, res: RetrievalResult, key: str, lang: str) -> tuple[Block, ...]:
@@ -335,13 +336,13 @@ def weights_table(store: KeyValueStore, soft: RetrievalResult) -> dict[str, Any]
 def _weights_spec(columns: dict[str, Any], k: int, log: bool, lang: str) -> dict[str, Any]:
     import pandas as pd
 
-    from retrieval_attention.charts.retrieval import WEIGHTS_LABELS, weights_bar
+    from retrieval_attention.charts.retrieval import WEIGHTS_LABELS, weights_parts, weights_view
     from retrieval_attention.i18n import translated
 
     _ = _gettext(lang)
     title = _("Weight of every key, sorted")
-    chart = weights_bar(pd.DataFrame(columns), k, log=log, title=title, text=translated(WEIGHTS_LABELS, lang))
-    return _inline(chart, lang)
+    parts = weights_parts(pd.DataFrame(columns), k, log=log, title=title, text=translated(WEIGHTS_LABELS, lang))
+    return _filled(weights_view, parts, lang)
 
 
 def weights_chart(store: KeyValueStore, soft: RetrievalResult, k: int, log: bool, lang: str = "en") -> LessonChart:
@@ -403,12 +404,17 @@ def retrievals_section(store: KeyValueStore, results: Results, settings: Retriev
 
 
 def _continuum_spec(scores: np.ndarray, labels: tuple[str, ...], current: float, lang: str) -> dict[str, Any]:
-    from retrieval_attention.charts.retrieval import CONTINUUM_LABELS, CONTINUUM_TEMPERATURES, continuum_chart
+    from retrieval_attention.charts.retrieval import (
+        CONTINUUM_LABELS,
+        CONTINUUM_TEMPERATURES,
+        continuum_parts,
+        continuum_view,
+    )
     from retrieval_attention.i18n import translated
 
     W = temperature_sweep(scores, CONTINUUM_TEMPERATURES)  # (m, n), columns best first
     text = translated(CONTINUUM_LABELS, lang)
-    return _inline(continuum_chart(CONTINUUM_TEMPERATURES, W, list(labels), current, text=text), lang)
+    return _filled(continuum_view, continuum_parts(CONTINUUM_TEMPERATURES, W, list(labels), current, text=text), lang)
 
 
 def continuum_section(store: KeyValueStore, results: Results, settings: RetrievalSettings) -> LessonSection:
@@ -514,7 +520,7 @@ def arithmetic_section(store: KeyValueStore, results: Results, settings: Retriev
 def _scaling_spec(settings: tuple[tuple[str, np.ndarray], ...], lang: str) -> dict[str, Any]:
     import pandas as pd
 
-    from retrieval_attention.charts.retrieval import SCALING_LABELS, scaling_chart
+    from retrieval_attention.charts.retrieval import SCALING_LABELS, scaling_parts, scaling_view
     from retrieval_attention.i18n import translated
 
     frame = pd.concat(  # each setting's sorted weights, floored at 1e-12 for the log axis
@@ -523,7 +529,7 @@ def _scaling_spec(settings: tuple[tuple[str, np.ndarray], ...], lang: str) -> di
             for name, w in settings
         ]
     )
-    return _inline(scaling_chart(frame, text=translated(SCALING_LABELS, lang)), lang)
+    return _filled(scaling_view, scaling_parts(frame, text=translated(SCALING_LABELS, lang)), lang)
 
 
 def scaling_section(store: KeyValueStore, results: Results, settings: RetrievalSettings) -> LessonSection:

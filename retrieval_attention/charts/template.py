@@ -1,0 +1,204 @@
+"""A chart's Vega-Lite specification built once per kind, options and language; a new query brings only its rows.
+
+Turning an Altair chart into an inline, themed Vega-Lite dictionary
+(:func:`~retrieval_attention.export.specs.inline_spec`) costs tens of milliseconds per chart, most
+of it Altair wrapping and walking every channel; the numbers of a new query change none of that
+structure. So a chart kind is written in two parts:
+
+* a *parts* function (e.g. :func:`~retrieval_attention.charts.retrieval.weights_parts`) turns the
+  page's results into :class:`ChartParts`: the rows of each dataset, by a stable name, and the
+  *options*, every other value the specification reads (labels in the page's language, k, a log
+  axis's floor ...). Plain pandas, no Altair;
+* a *view* function (e.g. :func:`~retrieval_attention.charts.retrieval.weights_view`) builds the
+  Altair chart from those datasets and options; each of its charts takes one of the frames as it
+  is (no transform of the rows in pandas inside the view).
+
+:func:`filled` builds the view once per (view, options, number signs, dataset columns) and
+keeps it as a *template*: the specification with its top-level ``datasets`` renamed to the stable
+names (``data-weights``). Every later call with the same options copies the template's top level
+and puts the new rows under those names: Vega-Lite reads named datasets, so the result draws
+exactly as a fresh build would (the tests compare them, dataset names aside). The rows are the values
+Altair's own converter (:func:`altair.utils.data.to_values`) writes, so they are the ones a fresh
+build writes. :func:`~retrieval_attention.export.specs.filled_spec` is this with the lesson's theme
+and number signs (what :func:`~retrieval_attention.export.specs.inline_spec` gives a fresh build).
+
+A view whose specification would depend on the rows themselves would be drawn wrong from a
+template: such a value belongs in the options (the parts function computes it), which makes it part
+of the template's key.
+
+Cache (per process, bounded, shared by every session; a template holds no rows):
+
+=================  =====================================================  ===========
+what               key                                                    bound
+=================  =====================================================  ===========
+:data:`TEMPLATES`  view, fingerprint of options, dataset names /         512 entries
+                   columns / dtypes, number signs, width
+=================  =====================================================  ===========
+
+No streamlit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retrieval_attention.charts.spec import RenderCache, fingerprint
+
+if TYPE_CHECKING:
+    import altair as alt
+    import pandas as pd
+
+__all__ = ["TEMPLATES", "ChartParts", "dataset_name", "filled", "template_key"]
+
+#: The specification templates of this process (a template is a few kB: no rows).
+TEMPLATES = RenderCache(max_entries=512, max_bytes=64 * 1024 * 1024)
+
+View = Callable[..., "alt.TopLevelMixin"]
+
+
+@dataclass(frozen=True)
+class ChartParts:
+    """What one chart is made of: its datasets' rows by name and every other value its specification reads.
+
+    Attributes:
+        data: dataset name -> the frame a chart of the view takes as it is.
+        options: the view's keyword arguments (labels, k, sizes, values derived from the rows that
+            the specification writes outside its data); hashed into the template's key.
+    """
+
+    data: Mapping[str, pd.DataFrame]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Template:
+    spec: Mapping[str, Any]  # without "datasets"
+    names: tuple[tuple[str, str], ...]  # (stable dataset name, key of ChartParts.data)
+
+
+def dataset_name(name: str) -> str:
+    """The stable name a template gives the dataset ``name`` (``"weights"`` -> ``"data-weights"``)."""
+    return f"data-{name}"
+
+
+def _column(values: pd.Series) -> list[Any] | None:
+    """One column as the values Altair's sanitizer writes (None for a dtype it treats otherwise)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.StringDtype):  # pandas' text dtype: str or missing, nothing else
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    if not isinstance(values.dtype, np.dtype):  # nullable numbers, categories, dates with a zone ...
+        return None
+    kind = values.dtype.kind
+    if kind in "iub":  # numpy ints and bools: Python ints and bools
+        return values.to_numpy().tolist()
+    if kind == "f":  # Python floats; NaN and ±inf as None
+        a = values.to_numpy()
+        out = a.tolist()
+        bad = ~np.isfinite(a)
+        if bad.any():
+            for i in np.flatnonzero(bad):
+                out[i] = None
+        return out
+    if kind == "O":  # text and objects: arrays as lists, missing values as None, numpy scalars as Python's
+        missing = values.isna().to_numpy()
+        return [
+            None if m else v.tolist() if isinstance(v, np.ndarray) else v.item() if isinstance(v, np.generic) else v
+            for v, m in zip(values.tolist(), missing)
+        ]
+    return None  # dates, durations: Altair's own converter
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame`` as the records Altair's default data transformer writes for it (the same values, faster)."""
+    import pandas as pd
+    from altair.utils.data import to_values
+
+    names = list(frame.columns)
+    if isinstance(frame.index, pd.MultiIndex) or not all(type(n) is str for n in names):
+        return to_values(frame)["values"]  # Altair's errors and conversions
+    columns = [_column(frame.iloc[:, i]) for i in range(len(names))]
+    if any(c is None for c in columns):
+        return to_values(frame)["values"]
+    return [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in range(len(frame))]
+
+
+def template_key(view: View, parts: ChartParts, *more: Hashable) -> tuple[Hashable, ...]:
+    """What identifies a template: the view, its options, the datasets' names, columns and dtypes, and ``more``."""
+    shape = tuple(
+        (name, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes))) for name, frame in parts.data.items()
+    )
+    return (f"{view.__module__}.{view.__qualname__}", fingerprint(dict(parts.options)), shape, *more)
+
+
+def _rename(node: Any, names: Mapping[str, str]) -> Any:
+    """``node`` with every ``"data": {"name": old}`` pointing at ``names[old]`` (a copy of what changes)."""
+    if isinstance(node, list):
+        return [_rename(x, names) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k == "data" and isinstance(v, dict) and v.get("name") in names:
+            out[k] = {**v, "name": names[v["name"]]}
+        else:
+            out[k] = _rename(v, names)
+    return out
+
+
+def _template(spec: Mapping[str, Any], rows: Mapping[str, list[dict[str, Any]]]) -> _Template | None:
+    """``spec`` (a fresh build) as a template, or None when its datasets cannot be told apart by their rows."""
+    names: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    for altair_name, values in (spec.get("datasets") or {}).items():
+        same = [name for name, r in rows.items() if r == values]
+        if len(same) != 1:  # rows no frame has (the view changed them), or two frames alike: no template
+            return None
+        names[altair_name] = dataset_name(same[0])
+        pairs.append((names[altair_name], same[0]))
+    body = _rename({k: v for k, v in spec.items() if k != "datasets"}, names)
+    return _Template(spec=body, names=tuple(pairs))
+
+
+def filled(
+    view: View, parts: ChartParts, convert: Callable[[alt.TopLevelMixin], dict[str, Any]], *more: Hashable
+) -> dict[str, Any]:
+    """``convert(view(parts.data, **parts.options))``, its structure built once per view, options and ``more``.
+
+    Args:
+        view: a chart kind's view function (datasets and options in, Altair chart out).
+        parts: the chart's rows and options, from the kind's parts function.
+        convert: turns the chart into its final Vega-Lite dict (theme, number signs, width), e.g.
+            :func:`~retrieval_attention.export.specs.inline_spec` with the language's signs.
+        more: whatever else ``convert`` depends on (the signs, the width rule): part of the key.
+
+    Returns:
+        What ``convert`` returns for a fresh build, with the datasets under stable names
+        (:func:`dataset_name`). Its top level is new; everything else is the template's, shared:
+        read it, never change it.
+
+    Example:
+        >>> import altair as alt, pandas as pd
+        >>> def bars(data, colour):
+        ...     return alt.Chart(data["w"]).mark_bar(color=colour).encode(x="w:Q")
+        >>> parts = ChartParts({"w": pd.DataFrame({"w": [0.25]})}, {"colour": "red"})
+        >>> spec = filled(bars, parts, lambda chart: chart.to_dict(validate=False))
+        >>> spec["data"], spec["datasets"]
+        ({'name': 'data-w'}, {'data-w': [{'w': 0.25}]})
+    """
+    rows = {name: _rows(frame) for name, frame in parts.data.items()}
+    fresh: dict[str, Any] = {}
+
+    def build() -> _Template | None:
+        fresh["spec"] = convert(view(parts.data, **parts.options))
+        return _template(fresh["spec"], rows)
+
+    template = TEMPLATES.get(template_key(view, parts, *more), build)
+    if template is None:  # this view's datasets cannot be named apart: the fresh build, every time
+        if not fresh:
+            build()
+        return fresh["spec"]
+    return {**template.spec, "datasets": {stable: rows[name] for stable, name in template.names}}
