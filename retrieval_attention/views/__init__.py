@@ -11,6 +11,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
+* :mod:`~retrieval_attention.views.riley`: Riley in three parts (article 004: values only, keys only,
+  queries against keys, on the model's own vectors).
 * :mod:`~retrieval_attention.views.scoring`: scoring functions (four scores of one query, what the
   additive score costs, measured, and why ÷√d).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
@@ -23,6 +25,7 @@ from retrieval_attention.views.alignment import AlignmentSettings, alignment_les
 from retrieval_attention.views.analogy import analogy_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
+from retrieval_attention.views.riley import RileySettings, riley_lesson
 from retrieval_attention.views.scoring import ScoringSettings, scoring_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrough_lesson
@@ -30,6 +33,7 @@ from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrou
 __all__ = [
     "AlignmentSettings",
     "ProjectionSettings",
+    "RileySettings",
     "ScoringSettings",
     "SmoothingSettings",
     "WalkthroughSettings",
@@ -37,6 +41,7 @@ __all__ = [
     "analogy_lesson",
     "glossary_lesson",
     "projections_lesson",
+    "riley_lesson",
     "scoring_lesson",
     "smoothing_lesson",
     "walkthrough_lesson",
