@@ -273,8 +273,9 @@ def _vectors(r: RileyParts, rows: Sequence[tuple[str, NDArray[np.floating]]], ke
     n = min(SHOWN, hd)
     table = LessonTable(
         (_("vector"), *(f"[{i}]" for i in range(n))),
-        tuple((name, *(float(v[i]) for i in range(n))) for name, v in rows),
-        decimals=2,
+        tuple(
+            (name, *(_fmt(float(v[i]), lang, 2) for i in range(n))) for name, v in rows
+        ),  # written as the page shows them
         key=f"{key}_table",
         static=True,
     )

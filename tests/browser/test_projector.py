@@ -35,7 +35,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("transformer", "en"): "first stVegaLiteChart at 1130 px (0 px on screen)",
     ("lesson_smoothing", "en"): "first stVegaLiteChart at 932 px (0 px on screen)",
     ("lesson_topk", "en"): "first stVegaLiteChart at 1245 px (0 px on screen)",
-    ("article_riley", "en"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "en"): "first stTable at 721 px (0 px on screen)",
     ("article_projections", "en"): "first stVegaLiteChart at 826 px (0 px on screen)",
     ("retrieval", "zh"): "first stTable at 700 px (20 px on screen)",
@@ -43,7 +42,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("transformer", "zh"): "first stVegaLiteChart at 1171 px (0 px on screen)",
     ("lesson_smoothing", "zh"): "first stVegaLiteChart at 826 px (0 px on screen)",
     ("lesson_topk", "zh"): "first stVegaLiteChart at 1185 px (0 px on screen)",
-    ("article_riley", "zh"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "zh"): "first stVegaLiteChart at 1068 px (0 px on screen)",
     ("article_projections", "zh"): "first stVegaLiteChart at 802 px (0 px on screen)",
     ("retrieval", "es"): "first stTable at 785 px (0 px on screen)",
@@ -51,7 +49,6 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
     ("transformer", "es"): "first stVegaLiteChart at 1159 px (0 px on screen)",
     ("lesson_smoothing", "es"): "first stVegaLiteChart at 932 px (0 px on screen)",
     ("lesson_topk", "es"): "first stVegaLiteChart at 1336 px (0 px on screen)",
-    ("article_riley", "es"): "first stVegaLiteChart at 1236 px (0 px on screen)",
     ("article_alignment", "es"): "first stTable at 739 px (0 px on screen)",
     ("article_projections", "es"): "first stVegaLiteChart at 855 px (0 px on screen)",
 }  # fmt: skip
