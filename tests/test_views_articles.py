@@ -294,9 +294,9 @@ def test_riley_pair_words_and_refusals(ins):
     r = riley_parts(ins, RILEY_EN, 4, 7, words=False)
     assert default_pair(r.labels) == (r.index("riley"), r.index("dog"))
     tokens = riley_lesson(ins, RileySettings(RILEY_EN, 4, 7, words=False, a=1, b=0))
-    assert dict(tokens.facts)["Word a (it attends)"] == r.labels[1] and "sentence_words" not in keys(tokens)
+    assert dict(tokens.facts)["Word a (it attends)"] == r.labels[1] and not {"sentence_words_split", "sentence_words_none"} & set(keys(tokens))
     words = riley_lesson(ins, RileySettings(RILEY_EN, 4, 7))
-    assert "hyper + ##active" in markup_plain(text_of(words, "sentence_words"))
+    assert "hyper + ##active" in markup_plain(text_of(words, "sentence_words_split"))
     for bad, key in ((RileySettings("我爱吃苹果"), "sentence_problem"), (RileySettings(RILEY_EN, 9), "sentence_problem"),
                      (RileySettings("riley"), "sentence_few"), (RileySettings(RILEY_EN, a=99), "sentence_problem")):  # fmt: skip
         lesson = riley_lesson(ins, bad)

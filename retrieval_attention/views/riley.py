@@ -21,30 +21,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import (
     Block,
-    Columns,
     Controls,
     Formula,
-    LessonChart,
     LessonSection,
-    LessonTable,
-    Metric,
-    Metrics,
     Text,
 )
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
 from retrieval_attention.lessons import ARTICLE_RATIO, RILEY_EN, RILEY_ES
-from retrieval_attention.views.articles import article_chart, fmt_small, follows
+from retrieval_attention.views import riley_blocks as rb
+from retrieval_attention.views.articles import fmt_small, follows, split_words
 
 if TYPE_CHECKING:
     from retrieval_attention.inspector import TransformerInspector
-    from retrieval_attention.lessons import RileyParts, RileyUpdate
+    from retrieval_attention.lessons import RileyParts
 
 __all__ = [
     "RATIOS",
@@ -71,10 +66,6 @@ RATIOS = tuple(round(0.05 * i, 2) for i in range(21))
 #: weighs 0.29 after the softmax, perro → riley 0.045; English: riley → dog 0.31, dog → riley 0.016, and
 #: part 2's row-normalised weights differ too (0.009 and 0.34), though k·k is the same both ways.
 SUGGESTED = {RILEY_ES: (2, 4), RILEY_EN: (4, 7)}
-#: Matrices with at most this many words are drawn side by side.
-SIDE_BY_SIDE = 12
-#: How many of a value's numbers the tables write out (the charts draw all of them).
-SHOWN = 8
 
 
 @dataclass(frozen=True)
@@ -202,96 +193,9 @@ def sentence_section(
     elif few:
         blocks.append(Text(_("This needs at least two words."), style="info", key="sentence_few"))
     elif words and tokens:
-        blocks.append(_words_line(tuple(tokens), lang))
+        blocks.append(split_words(tuple(tokens), lang, "sentence_words")[0])
     blocks.append(Controls(key="pair_controls"))
     return LessonSection(sentence_heading(lang), blocks=tuple(blocks), key="sentence")
-
-
-def _words_line(tokens: tuple[str, ...], lang: str) -> Text:
-    """Which words the tokenizer split into pieces."""
-    from retrieval_attention.inspector import word_groups, word_labels
-
-    _ = _gettext(lang)
-    groups = word_groups(tokens)
-    split = [(w, [tokens[i] for i in g]) for w, g in zip(word_labels(tokens, groups), groups) if len(g) > 1]
-    if not split:
-        text = _("No word of this sentence is split into pieces: the word view equals the token view.")
-        return Text(text, style="caption", key="sentence_words")
-    shown = "; ".join(f"{md(w)} = {' + '.join(md(p) for p in pieces)}" for w, pieces in split)
-    return Text(_("Words split into pieces: {words}").format(words=shown), style="caption", key="sentence_words")
-
-
-# ---- charts and tables ----------------------------------------------------------------------------
-
-
-def _heatmap(
-    r: RileyParts, M: NDArray[np.floating], title: str, subtitle: str, signed: bool, pair: tuple[int, int],
-    key: str, value_title: str, lang: str, cell: int | None = None,
-) -> LessonChart:  # fmt: skip
-    """One n × n matrix of the sentence, with the pair's two cells outlined."""
-    from retrieval_attention.charts import articles as ca
-
-    _ = _gettext(lang)
-    c = cell or ca.row_height(len(r.labels), most=46, least=14, total=640)
-    a, b = pair
-    chart = ca.matrix_heatmap(
-        M, r.labels, r.labels, title=title, subtitle=subtitle, row_title=_("a: attends (row)"),
-        col_title=_("b: is attended to (column)"), value_title=value_title, signed=signed, cell=c,
-        highlight=[(a, b), (b, a)],
-    )  # fmt: skip
-    return article_chart(chart, lang, key)
-
-
-def _two(r: RileyParts, first: LessonChart, second: LessonChart, key: str) -> Block:
-    """Two matrices side by side when they are small, else one under the other (one Columns of one column)."""
-    if len(r.labels) <= SIDE_BY_SIDE:
-        return Columns(((first,), (second,)), key=key)
-    return Columns(((first, second),), key=key)
-
-
-def _two_cell(r: RileyParts) -> int:
-    from retrieval_attention.charts import articles as ca
-
-    n = len(r.labels)
-    if n <= SIDE_BY_SIDE:
-        return ca.row_height(n, most=40, least=14, total=420)
-    return ca.row_height(n, most=46, least=14, total=640)
-
-
-def _mix(rows: Sequence[tuple[str, NDArray[np.floating]]], title: str, key: str, lang: str) -> LessonChart:
-    from retrieval_attention.charts import articles as ca
-
-    _ = _gettext(lang)
-    chart = ca.mix_chart(list(rows), title=title, x_title=_("dimension"), y_title=_("value"), series_title=_("vector"))
-    return article_chart(chart, lang, key)
-
-
-def _vectors(r: RileyParts, rows: Sequence[tuple[str, NDArray[np.floating]]], key: str, title: str, lang: str):
-    """The vectors as lines over all their numbers, then the first few written out, and how many."""
-    _ = _gettext(lang)
-    hd = r.V.shape[1]
-    n = min(SHOWN, hd)
-    table = LessonTable(
-        (_("vector"), *(f"[{i}]" for i in range(n))),
-        tuple(
-            (name, *(_fmt(float(v[i]), lang, 2) for i in range(n))) for name, v in rows
-        ),  # written as the page shows them
-        key=f"{key}_table",
-        static=True,
-    )
-    caption = Text(
-        _("The first {n} of {hd} numbers of each vector.").format(n=n, hd=hd), style="caption", key=f"{key}_first"
-    )
-    return (_mix(rows, title, key, lang), table, caption)
-
-
-def _weights_line(r: RileyParts, weights: NDArray[np.floating], lang: str) -> str:
-    """“word” 0.12, “word” 0.08 ...: the three largest weights."""
-    _ = _gettext(lang)
-    top = np.argsort(-weights)[:3]
-    return ", ".join(
-        _("“{word}” {weight}").format(word=md(r.labels[j]), weight=_fmt(float(weights[j]), lang, 2)) for j in top
-    )
 
 
 # ---- the three parts ------------------------------------------------------------------------------
@@ -317,7 +221,7 @@ def part1_section(r: RileyParts, settings: RileySettings) -> LessonSection:
     )
     blocks = (
         Text(notice, style="info", icon=":material/visibility:", key="part1_notice"),
-        _mix(rows, title, "ar_mix", lang),  # the picture first: on a projector's first screen
+        rb.mix(rows, title, "ar_mix", lang),  # the picture first: on a projector's first screen
         Controls(key="part1_ratio"),
         Text(
             _(
@@ -338,87 +242,6 @@ def part1_section(r: RileyParts, settings: RileySettings) -> LessonSection:
     return LessonSection(part_headings(lang)[0], blocks=blocks, key="part1")
 
 
-def _key_range(r: RileyParts, lang: str) -> Text:
-    """The article says unit keys give relevances between 0 and 1: what is true, measured on this head."""
-    _ = _gettext(lang)
-    upper = r.cos_kk[np.triu_indices(len(r.labels), k=1)]  # every pair once
-    return Text(
-        _(
-            "The article's keys are unit vectors, and it says their dot products lie between 0 and 1. A dot "
-            "product of unit vectors is the cosine of their angle: it lies between −1 and 1, and stays at 0 or "
-            "above only for keys at most 90° apart, which vectors with no negative numbers always are. The "
-            "article's claim needs such non-negative vectors. Made unit vectors, the model's keys have cosines "
-            "from {low} to {high} in this head; {neg} of {pairs} pairs are below 0."
-        ).format(
-            low=_fmt(float(upper.min()), lang, 2),
-            high=_fmt(float(upper.max()), lang, 2),
-            neg=_fmt(int((upper < 0).sum()), lang),
-            pairs=_fmt(upper.size, lang),
-        ),
-        key="part2_range",
-    )
-
-
-def _pair_update(r: RileyParts, u: RileyUpdate, lang: str) -> list[Block]:
-    """Part 2, one pair, with the article's formula: rel = k_a · k_b, v_a' = rel · v_a + (1 − rel) · v_b."""
-    _ = _gettext(lang)
-    a, b = md(r.labels[u.a]), md(r.labels[u.b])
-    rows = [
-        (f"v · {r.labels[u.a]}", r.V[u.a]),
-        (f"v · {r.labels[u.b]}", r.V[u.b]),
-        (_("new v · {a}").format(a=r.labels[u.a]), u.pair_value),
-    ]
-    title = _("Part 2, one pair: layer {layer}, head {head}").format(layer=r.layer, head=r.head)
-    return [
-        Text(_("The article's update, carried to the end"), style="subheader", key="pair_heading"),
-        Formula(
-            r"\mathrm{rel} = \hat k_a \cdot \hat k_b,\qquad v_a' = \mathrm{rel}\; v_a + (1 - \mathrm{rel})\; v_b",
-            key="pair_formula",
-        ),
-        Text(
-            _(
-                "With the keys made unit vectors, rel(“{a}”, “{b}”) = {rel}, so new v_{a} = {rel} · v_{a} + "
-                "{rest} · v_{b}."
-            ).format(a=a, b=b, rel=_fmt(u.relevance, lang, 2), rest=_fmt(1 - u.relevance, lang, 2)),
-            key="pair_text",
-        ),
-        *_vectors(r, rows, "ar_pair_update", title, lang),
-        Text(
-            _(
-                "By the formula, rel = 1 keeps v_a as it is and rel = 0 replaces it with v_b; the article says the "
-                "opposite (“if the relevance is 1, v_Riley is completely replaced by v_dog”). A negative rel would "
-                "push v_a away from v_b."
-            ),
-            style="caption",
-            key="pair_opposite",
-        ),
-    ]
-
-
-def _sentence_update(r: RileyParts, u: RileyUpdate, lang: str) -> list[Block]:
-    """Part 2, the whole sentence: k_a · k_j for every word, divided by their sum, weighing every value."""
-    from retrieval_attention.charts import articles as ca
-
-    _ = _gettext(lang)
-    chart = ca.steps_chart(
-        r.labels, [(_("k̂_a·k̂_j ÷ sum"), u.key_weights, False)],
-        title=_("Part 2, the whole sentence: the weights of “{a}”").format(a=r.labels[u.a]), row_title=_("word j"),
-    )  # fmt: skip
-    rows = [(f"v · {r.labels[u.a]}", r.V[u.a]), (_("new v · {a}").format(a=r.labels[u.a]), u.key_value)]
-    title = _("Part 2, the whole sentence: the new value of “{a}”").format(a=r.labels[u.a])
-    return [
-        Text(
-            _(
-                "Then the article relates “{a}” to every word at once, itself included: the relevances k_a · k_j, "
-                "divided by their sum, weigh every value. The largest weights: {top}."
-            ).format(a=md(r.labels[u.a]), top=_weights_line(r, u.key_weights, lang)),
-            key="sentence_update_text",
-        ),
-        article_chart(chart, lang, "ar_key_update"),
-        *_vectors(r, rows, "ar_key_value", title, lang),
-    ]
-
-
 def part2_section(r: RileyParts, settings: RileySettings) -> LessonSection:
     """Part 2, keys only: k·k relevance (symmetric), normalised by the row sum, then by softmax; the update."""
     _, lang = _gettext(settings.lang), settings.lang
@@ -431,20 +254,20 @@ def part2_section(r: RileyParts, settings: RileySettings) -> LessonSection:
     own = int(np.sum(np.argmax(r.kk, axis=1) == np.arange(n)))
     negative = int(np.sum(np.nan_to_num(r.kk_by_sum, nan=0.0) < 0))
     low, high = float(np.min(r.kk_row_sums)), float(np.max(r.kk_row_sums))
-    cell = _two_cell(r)
-    kk = _heatmap(
+    cell = rb.two_cell(r)
+    kk = rb.heatmap(
         r, r.kk, _("K·Kᵀ: keys only"),
         _("symmetric: asymmetry ‖A − Aᵀ‖/‖A‖ = {x}").format(x=_fmt(r.asymmetry_kk, lang, 2)),
         True, (a, b), "ar_kk", _("relevance"), lang,
     )  # fmt: skip
-    by_sum = _heatmap(
+    by_sum = rb.heatmap(
         r, r.kk_by_sum, _("÷ row sum (the article's step)"),
         _("{neg} of {total} weights are negative; row sums {low} to {high}").format(
             neg=_fmt(negative, lang), total=_fmt(n * n, lang), low=_fmt(low, lang, 2), high=_fmt(high, lang, 2)
         ),
         True, (a, b), "ar_kk_sum", _("weight"), lang, cell,
     )  # fmt: skip
-    soft = _heatmap(
+    soft = rb.heatmap(
         r, r.kk_softmax, _("softmax of each row"), _("every weight positive, every row sums to 1"),
         False, (a, b), "ar_kk_softmax", _("weight"), lang, cell,
     )  # fmt: skip
@@ -457,7 +280,7 @@ def part2_section(r: RileyParts, settings: RileySettings) -> LessonSection:
             ).format(hd=r.K.shape[1]),
             key="part2_text",
         ),
-        _key_range(r, lang),
+        rb.key_range(r, lang),
         Formula(r"\frac{k_a \cdot k_b}{\sqrt{d_k}} = \frac{k_b \cdot k_a}{\sqrt{d_k}}", key="part2_formula"),
         kk,
         Text(
@@ -483,7 +306,7 @@ def part2_section(r: RileyParts, settings: RileySettings) -> LessonSection:
             ),
             key="weights_text",
         ),
-        _two(r, by_sum, soft, "part2_weights"),
+        rb.two(r, by_sum, soft, "part2_weights"),
     ]
     if np.isnan(r.kk_by_sum).any():
         blocks.append(
@@ -508,58 +331,8 @@ def part2_section(r: RileyParts, settings: RileySettings) -> LessonSection:
         )
     )
     u = r.update(a, b)
-    blocks += _pair_update(r, u, lang) + _sentence_update(r, u, lang)
+    blocks += rb.pair_update(r, u, lang) + rb.sentence_update(r, u, lang)
     return LessonSection(part_headings(lang)[1], blocks=tuple(blocks), key="part2")
-
-
-def _query_update(r: RileyParts, u: RileyUpdate, lang: str) -> list[Block]:
-    """Part 3: q_a · k_j divided by their sum (the article), beside the softmax (attention), and the new value."""
-    from retrieval_attention.charts import articles as ca
-
-    _ = _gettext(lang)
-    a = md(r.labels[u.a])
-    total = float(r.qk_row_sums[u.a])
-    if np.isnan(u.query_weights).any():
-        sums = _("The relevances of “{a}” sum to about 0: the article's division cannot be done for it.").format(a=a)
-    elif total < 0:
-        sums = _(
-            "The relevances q_a·k_j of “{a}” sum to {total}, a negative number: dividing by it flips every sign, "
-            "so the words “{a}” relates to least get the largest weights ({top}). A softmax cannot do that."
-        ).format(a=a, total=_fmt(total, lang, 2), top=_weights_line(r, u.query_weights, lang))
-    else:
-        sums = _("The relevances q_a·k_j of “{a}” sum to {total}; the largest weights: {top}.").format(
-            a=a, total=_fmt(total, lang, 2), top=_weights_line(r, u.query_weights, lang)
-        )
-    chart = ca.steps_chart(
-        r.labels, [(_("q_a·k_j ÷ sum"), u.query_weights, True), (_("softmax"), r.qk_softmax[u.a], False)],
-        title=_("Part 3: the weights of “{a}”").format(a=r.labels[u.a]), row_title=_("word j"),
-    )  # fmt: skip
-    rows = [
-        (f"v · {r.labels[u.a]}", r.V[u.a]),
-        (_("÷ sum (the article)"), u.query_value),
-        (_("softmax (attention)"), u.softmax_value),
-    ]
-    return [
-        Text(_("The new value of “{a}”").format(a=a), style="subheader", key="new_heading"),
-        Text(
-            _(
-                "The article ends with Q @ K.T, each row divided by its sum, times V: the row of “{a}” in new_V. "
-                "Attention divides by √d_k and takes a softmax instead; both are shown."
-            ).format(a=a),
-            key="new_text",
-        ),
-        Text(sums, key="new_sums"),
-        article_chart(chart, lang, "ar_query_update"),
-        *_vectors(r, rows, "ar_query_value", _("Part 3: the new value of “{a}”").format(a=r.labels[u.a]), lang),
-        Text(
-            _(
-                "The article's numpy line relevancias / relevancias.sum(axis=1) would divide column j by the sum of "
-                "row j; its text means each row by its own sum (keepdims=True), which is what is computed here."
-            ),
-            style="caption",
-            key="new_numpy",
-        ),
-    ]
 
 
 def part3_section(r: RileyParts, settings: RileySettings) -> LessonSection:
@@ -570,32 +343,15 @@ def part3_section(r: RileyParts, settings: RileySettings) -> LessonSection:
     notice = _(
         "Notice: q_a·k_b is not q_b·k_a: how much “{a}” looks for “{b}” differs from how much “{b}” looks for “{a}”."
     ).format(a=md(r.labels[a]), b=md(r.labels[b]))
-    weight = _("its weight after the softmax")
-    left = (
-        Metrics(
-            (Metric(_("“{a}” → “{b}”: q_a·k_b").format(a=p.labels[0], b=p.labels[1]), _fmt(p.qk_ab, lang, 2),
-                    _("row a, column b")),),
-            key="part3_ab",
-        ),
-        Metrics((Metric(weight, fmt_small(p.qk_weight_ab, lang)),), key="part3_ab_weight"),
-    )  # fmt: skip
-    right = (
-        Metrics(
-            (Metric(_("“{b}” → “{a}”: q_b·k_a").format(a=p.labels[0], b=p.labels[1]), _fmt(p.qk_ba, lang, 2),
-                    _("row b, column a")),),
-            key="part3_ba",
-        ),
-        Metrics((Metric(weight, fmt_small(p.qk_weight_ba, lang)),), key="part3_ba_weight"),
-    )  # fmt: skip
-    cell = _two_cell(r)
-    qk = _heatmap(
+    cell = rb.two_cell(r)
+    qk = rb.heatmap(
         r, r.qk, _("Q·Kᵀ: queries against keys"),
         _("asymmetric: ‖A − Aᵀ‖/‖A‖ = {x} (K·Kᵀ: {y})").format(
             x=_fmt(r.asymmetry_qk, lang, 2), y=_fmt(r.asymmetry_kk, lang, 2)
         ),
         True, (a, b), "ar_qk", _("relevance"), lang, cell,
     )  # fmt: skip
-    soft = _heatmap(
+    soft = rb.heatmap(
         r, r.qk_softmax, _("softmax of each row: the attention weights"), _("every row sums to 1"),
         False, (a, b), "ar_qk_softmax", _("weight"), lang, cell,
     )  # fmt: skip
@@ -616,10 +372,10 @@ def part3_section(r: RileyParts, settings: RileySettings) -> LessonSection:
             key="part3_text",
         ),
         Formula(r"\mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V", key="part3_formula"),
-        Columns((left, right), key="part3_pair"),
-        _two(r, qk, soft, "part3_matrices"),
+        rb.pair_metrics(p, lang),
+        rb.two(r, qk, soft, "part3_matrices"),
         Text(pieces, style="caption", key="part3_pieces"),
-        *_query_update(r, r.update(a, b), lang),
+        *rb.query_update(r, r.update(a, b), lang),
     ]
     return LessonSection(part_headings(lang)[2], blocks=tuple(blocks), key="part3")
 

@@ -32,7 +32,7 @@ from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
 from retrieval_attention.i18n import N_
 from retrieval_attention.lessons import ARTICLE_DK, ARTICLE_SCORES, ARTICLE_WORDS, EXAMPLE_VALUES, RILEY_EN, RILEY_ES
-from retrieval_attention.views.articles import article_chart, follows
+from retrieval_attention.views.articles import article_chart, follows, split_words
 
 if TYPE_CHECKING:
     from retrieval_attention.inspector import MatrixShapes, SelfHead, TransformerInspector, Walkthrough
@@ -430,25 +430,19 @@ def scores_section(ins: TransformerInspector, w: Walkthrough, settings: Walkthro
 def _words(ins: TransformerInspector, w: Walkthrough, lang: str) -> list[Block]:
     """The row merged to words, with the words the tokenizer split; only a line when none is split."""
     from retrieval_attention.charts import articles as ca
-    from retrieval_attention.inspector import word_attention, word_groups, word_labels
+    from retrieval_attention.inspector import word_attention
 
     _ = _gettext(lang)
-    groups = word_groups(w.tokens)
-    split = [(word, [w.tokens[i] for i in g]) for word, g in zip(word_labels(w.tokens, groups), groups) if len(g) > 1]
+    line, split = split_words(tuple(w.tokens), lang)
     if not split:
-        text = _("No word of this sentence is split into pieces: the word view equals the token view.")
-        return [Text(text, style="caption", key="words_none")]
-    shown = "; ".join(f"{md(word)} = {' + '.join(md(p) for p in pieces)}" for word, pieces in split)
+        return [line]
     wa = word_attention(ins, w.sentence, w.layer)
     a = next(i for i, g in enumerate(wa.groups) if w.token in g)
     chart = ca.steps_chart(
         wa.words, [(_("w per word"), wa.weights[w.head, a], False)],
         title=_("Merged to words: the row of “{word}”").format(word=wa.words[a]), row_title=_("key word"),
     )  # fmt: skip
-    return [
-        Text(_("Words split into pieces: {words}").format(words=shown), style="caption", key="words_split"),
-        article_chart(chart, lang, "aw_words"),
-    ]
+    return [line, article_chart(chart, lang, "aw_words")]
 
 
 def _itself(ins: TransformerInspector, w: Walkthrough, aside: bool, lang: str) -> list[Block]:

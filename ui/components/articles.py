@@ -21,7 +21,7 @@ from retrieval_attention.errors import (
     RetrievalAttentionError,
     UnknownTokenError,
 )
-from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
+from retrieval_attention.inspector import TransformerInspector, load_inspector
 from retrieval_attention.inspector.walkthrough import is_cjk
 from retrieval_attention.views import articles as article_view
 from retrieval_attention.views.articles import ARTICLES
@@ -44,9 +44,9 @@ __all__ = [
     "sentence_ui",
     "show_chart",
     "token_chips",
-    "words_line",
     "words_toggle",
 ]
+
 
 def follows(numbers: tuple[str, ...], notice: str) -> None:
     """The article(s) a view follows, by number and original title, and the one thing to notice.
@@ -229,18 +229,6 @@ def words_toggle(key: str, value: bool = False) -> bool:
             "is the sum over its pieces, its row as a query the mean of its pieces' rows, so rows still sum to 1."
         ),
     )
-
-
-def words_line(tokens: tuple[str, ...]) -> bool:
-    """Say which words the tokenizer split into pieces; returns True when there is at least one."""
-    groups = word_groups(tokens)
-    split = [(word, [tokens[i] for i in g]) for word, g in zip(word_labels(tokens, groups), groups) if len(g) > 1]
-    if not split:
-        st.caption(_("No word of this sentence is split into pieces: the word view equals the token view."))
-        return False
-    shown = "; ".join(f"{md(w)} = {' + '.join(md(p) for p in pieces)}" for w, pieces in split)
-    st.caption(_("Words split into pieces: {words}").format(words=shown))
-    return True
 
 
 def fmt_small(value: float, decimals: int = 3) -> str:
