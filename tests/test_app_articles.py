@@ -432,3 +432,20 @@ def test_a_layer_out_of_range_is_a_message():
     rerun(at)
     assert any("Layer 9 does not exist" in w.value for w in at.warning)
     assert at.slider(key="aw_layer").value == 0
+
+
+@pytest.mark.parametrize(
+    ("page", "pills", "label", "boxes"),
+    [
+        (RILEY, "ar_sentence_examples", "The article's sentence (Spanish)", {"ar_sentence": RILEY_ES}),
+        (ALIGN, "al_examples", "English → Spanish", {"al_queries": ALIGN_EN, "al_keys": ALIGN_ES}),
+    ],
+    ids=["one box", "two boxes"],
+)
+def test_one_example_pills_fills_one_box_or_several(page, pills, label, boxes):
+    """ui.components.query.example_pills is the app's one home for examples: one text per box."""
+    at = open_page(page)
+    at.pills(key=pills).set_value(label)
+    rerun(at)
+    for key, text in boxes.items():
+        assert at.text_input(key=key).value == text, key
