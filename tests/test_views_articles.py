@@ -343,3 +343,23 @@ def test_riley_user_text_stays_text(ins):
     html = export_html(lesson)
     assert "<b>chased" not in html and "&lt;b&gt;chased" in html
     assert len(html_charts(html)) == len(lesson.charts()) == 11
+
+
+# ---- a refused query, said once -------------------------------------------------------------------
+
+
+def test_a_refused_query_is_said_one_way_in_every_language():
+    from retrieval_attention.errors import InvalidParameterError, QueryError
+    from retrieval_attention.i18n import load_translations
+    from retrieval_attention.views.problems import query_problem
+
+    reason = "<b>no</b> **words**"
+    en = query_problem(QueryError(reason))
+    assert en.startswith("This query cannot be used: ") and markup_plain(en).endswith(reason)
+    assert "<b>" not in markup_html(en) and "&lt;b&gt;" in markup_html(en), "the reason stays text"
+    for lang in ("zh", "es"):
+        said = query_problem(QueryError(reason), lang)
+        assert said == load_translations(lang).gettext("This query cannot be used: {detail}").format(
+            detail=en.split(": ", 1)[1]
+        ) and not said.startswith("This query"), lang
+    assert markup_plain(query_problem(InvalidParameterError("k must be >= 1"), "es")) == "k must be >= 1"

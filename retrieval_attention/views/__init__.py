@@ -9,6 +9,7 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.alignment`: Bahdanau in Q/K/V terms, and 我爱吃苹果 aligned.
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
+* :mod:`~retrieval_attention.views.problems`: what a page says when the library refuses a query.
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
 * :mod:`~retrieval_attention.views.riley`: Riley in three parts (article 004: values only, keys only,

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_MODEL
-from retrieval_attention.errors import QueryError, RetrievalAttentionError
+from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import (
     Block,
     Controls,
@@ -38,6 +38,7 @@ from retrieval_attention.export.blocks import (
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
 from retrieval_attention.i18n import N_
+from retrieval_attention.views.problems import query_problem
 
 if TYPE_CHECKING:
     from retrieval_attention.core.scoring import AdditiveScorer, PeakinessResult
@@ -276,15 +277,9 @@ def scores_section(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSett
     heading = _("1 · One query, four scores")
     try:
         (cosine, _dot, _scaled, additive), frame = _scored(store, fit, settings)
-    except QueryError as exc:
-        text = _("This query cannot be used: {detail}").format(detail=md(str(exc)))
-        return LessonSection(
-            heading, blocks=(*_scores_head(lang), Text(text, style="info", key="scores_problem")), key="scores"
-        )
     except RetrievalAttentionError as exc:
-        return LessonSection(
-            heading, blocks=(*_scores_head(lang), Text(md(str(exc)), style="info", key="scores_problem")), key="scores"
-        )
+        text = Text(query_problem(exc, lang), style="info", key="scores_problem")
+        return LessonSection(heading, blocks=(*_scores_head(lang), text), key="scores")
     names = _names(store.dim, lang)
     best = frame[frame["rank"] <= 5].sort_values(["scorer", "rank"])
     top = best.pivot(index="rank", columns="scorer", values="title")[list(names)]
