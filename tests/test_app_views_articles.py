@@ -58,3 +58,35 @@ def test_the_scoring_page_draws_its_document_and_saves_it_after_a_change(store, 
     html = saved(clicks, "scoring")
     assert_file_is(html, lesson)
     assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 3
+
+
+RILEY = "ui/pages/article_riley.py"
+
+
+def test_the_riley_page_draws_its_document_and_saves_it_after_a_change(clicks):
+    from retrieval_attention.inspector import load_inspector
+    from retrieval_attention.lessons import RILEY_ES
+    from retrieval_attention.views import RileySettings, riley_lesson
+    from retrieval_attention.views.riley import parts
+
+    ins = load_inspector()
+    at = open_page(RILEY, "es")
+    assert_page_draws(at, riley_lesson(ins, RileySettings(RILEY_ES, 2, 4, lang="es"), ins.name))
+    at.slider(key="ar_layer").set_value(3)
+    at.toggle(key="ar_words").set_value(False).run()
+    r = parts(ins, RILEY_ES, 3, 4, False)
+    (a_key,) = [w.key for w in at.selectbox if w.key.startswith("ar_a_")]
+    (b_key,) = [w.key for w in at.selectbox if w.key.startswith("ar_b_")]
+    at.selectbox(key=a_key).set_value(r.index("evan"))
+    at.selectbox(key=b_key).set_value(r.index("riley"))
+    at.select_slider(key="ar_ratio").set_value(0.4).run()
+    assert not at.exception, at.exception
+    settings = RileySettings(RILEY_ES, 3, 4, False, r.index("evan"), r.index("riley"), 0.4, "es")
+    lesson = riley_lesson(ins, settings, ins.name)
+    assert dict(lesson.facts)["Palabra a (atiende)"] == "evan"
+    assert_page_draws(at, lesson)
+    assert [m.value for m in at.metric] == [m.value for b in lesson.blocks() if b.kind == "metrics" for m in b.items]
+    assert [t.label for t in at.tabs] == [s.heading for s in lesson.sections[1:]]
+    html = saved(clicks, "riley")
+    assert_file_is(html, lesson)
+    assert len(html_charts(html)) == len(at.get("vega_lite_chart")) == 11

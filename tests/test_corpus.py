@@ -58,6 +58,18 @@ def test_content_hash_changes_with_any_field(tiny_corpus):
     assert tiny_corpus.content_hash == parse(tiny_corpus_csv()).content_hash
 
 
+def test_content_hash_is_computed_once_per_corpus(corpus, monkeypatch):
+    """The cache identity of a corpus: the bundled one's sha256 is built once, then read (pages ask on every run)."""
+    import hashlib
+
+    first = corpus.content_hash
+    monkeypatch.setattr(hashlib, "sha256", lambda *a: pytest.fail("hashed again"))
+    assert corpus.content_hash is first
+    monkeypatch.undo()
+    fresh = ra.Corpus(corpus.videos, source="pasted")
+    assert fresh.content_hash == first, "the records, not the source, name the corpus"
+
+
 def tiny_corpus_csv() -> str:
     from conftest import TINY_CSV
 

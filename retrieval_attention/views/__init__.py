@@ -13,18 +13,21 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.model`: self, cross and causal attention inside the real model
   (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
+* :mod:`~retrieval_attention.views.problems`: what a page says when the library refuses a query.
 * :mod:`~retrieval_attention.views.projections`: why three vectors per word (x, q and k in 2-D; the
   sentence shuffled without and with position embeddings).
-* :mod:`~retrieval_attention.views.retrieval`: the main page's three retrievals (hard lookup, top-k,
-  soft attention), the temperature continuum, the softmax arithmetic and the ÷√d comparison.
 * :mod:`~retrieval_attention.views.recommender`: target attention over a watch history (DIN), the
   recommendations three ways and leave-last-out.
+* :mod:`~retrieval_attention.views.retrieval`: the main page's three retrievals (hard lookup, top-k,
+  soft attention), the temperature continuum, the softmax arithmetic and the ÷√d comparison.
+* :mod:`~retrieval_attention.views.riley`: Riley in three parts (article 004: values only, keys only,
+  queries against keys, on the model's own vectors).
 * :mod:`~retrieval_attention.views.scoring`: scoring functions (four scores of one query, what the
   additive score costs, measured, and why ÷√d).
-* :mod:`~retrieval_attention.views.topk`: top-k retrieval as efficient attention (what the k best
-  keys keep, both error identities, the error for every k).
 * :mod:`~retrieval_attention.views.smoothing`: attention as smoothing (the Gaussian kernel, then
   weights by content).
+* :mod:`~retrieval_attention.views.topk`: top-k retrieval as efficient attention (what the k best
+  keys keep, both error identities, the error for every k).
 * :mod:`~retrieval_attention.views.walkthrough`: one token, step by step (article 001's numbers by
   hand, then the same five steps in the model, then the matrix form).
 """
@@ -36,6 +39,7 @@ from retrieval_attention.views.model import ModelSettings, model_lesson, transfo
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
 from retrieval_attention.views.recommender import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views.retrieval import RetrievalSettings, retrieval_document
+from retrieval_attention.views.riley import RileySettings, riley_lesson
 from retrieval_attention.views.scoring import ScoringSettings, scoring_lesson
 from retrieval_attention.views.smoothing import SmoothingSettings, smoothing_lesson
 from retrieval_attention.views.topk import TopKSettings, topk_lesson
@@ -47,6 +51,7 @@ __all__ = [
     "ProjectionSettings",
     "RecommenderSettings",
     "RetrievalSettings",
+    "RileySettings",
     "ScoringSettings",
     "SmoothingSettings",
     "TopKSettings",
@@ -57,6 +62,7 @@ __all__ = [
     "model_lesson",
     "projections_lesson",
     "retrieval_document",
+    "riley_lesson",
     "scoring_lesson",
     "smoothing_lesson",
     "target_attention_lesson",

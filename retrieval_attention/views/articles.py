@@ -15,7 +15,7 @@ from retrieval_attention.export.markup import md
 if TYPE_CHECKING:
     import altair as alt
 
-__all__ = ["ARTICLES", "article_chart", "fmt_small", "follows"]
+__all__ = ["ARTICLES", "article_chart", "fmt_small", "follows", "split_words"]
 
 #: The source articles these pages follow (../shared/seeds/): number -> its title, in its own language.
 ARTICLES = {
@@ -80,3 +80,31 @@ def fmt_small(value: float, lang: str = "en", decimals: int = 3) -> str:
         return fmt_number(value, lang, decimals)
     decimal, _group = number_signs(lang)
     return f"{value:.1e}".replace(".", decimal)
+
+
+def split_words(tokens: tuple[str, ...], lang: str = "en", key: str = "words") -> tuple[Text, bool]:
+    """A caption naming the words the tokenizer split into pieces (or saying none is split).
+
+    Args:
+        tokens: the sentence's tokens.
+        lang: the document's language.
+        key: the block's key prefix (``{key}_split``, or ``{key}_none`` when no word is split).
+
+    Returns:
+        The caption, and whether at least one word is split.
+
+    Example:
+        >>> text, split = split_words(("[CLS]", "hip", "##era", "[SEP]"))
+        >>> text.key, split
+        ('words_split', True)
+    """
+    from retrieval_attention.inspector import word_groups, word_labels
+
+    _ = _gettext(lang)
+    groups = word_groups(tokens)
+    split = [(w, [tokens[i] for i in g]) for w, g in zip(word_labels(tokens, groups), groups) if len(g) > 1]
+    if not split:
+        text = _("No word of this sentence is split into pieces: the word view equals the token view.")
+        return Text(text, style="caption", key=f"{key}_none"), False
+    shown = "; ".join(f"{md(w)} = {' + '.join(md(p) for p in pieces)}" for w, pieces in split)
+    return Text(_("Words split into pieces: {words}").format(words=shown), style="caption", key=f"{key}_split"), True

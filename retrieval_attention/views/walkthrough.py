@@ -8,35 +8,43 @@ same five steps on a trained model for one query token (sections ``model``, ``ve
 tests check against the model's own attention weights and head output; section ``scores`` also
 answers the article's "the word weighs itself most" with the head's numbers and the head where it
 holds (:func:`~retrieval_attention.inspector.strongest_self_head`). Last the matrix form, this
-model's shapes beside the article's (section ``matrix``).
+model's shapes beside the article's (section ``matrix``). The article's own arithmetic (sections
+``hand`` and ``matrix``) is built in :mod:`~retrieval_attention.views.walkthrough_article`, the
+answer to "does the word weigh itself most?" in :mod:`~retrieval_attention.views.walkthrough_self`.
 
 Example:
     >>> [s.key for s in walkthrough_lesson(None, WalkthroughSettings(sentence="")).sections]
     ['hand', 'model']
-    >>> hand_section(WalkthroughSettings()).blocks[1].rows[0][1:3]
+    >>> hand_section(WalkthroughSettings()).blocks[0].rows[0][1:3]
     ('112', '14')
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.export.blocks import Block, Controls, Formula, LessonSection, LessonTable, Text
+from retrieval_attention.export.blocks import Block, Controls, Formula, LessonSection, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.i18n import N_
-from retrieval_attention.lessons import ARTICLE_DK, ARTICLE_SCORES, ARTICLE_WORDS, EXAMPLE_VALUES, RILEY_EN, RILEY_ES
-from retrieval_attention.views.articles import article_chart, follows
+from retrieval_attention.lessons import RILEY_EN, RILEY_ES
+from retrieval_attention.views.articles import article_chart, follows, split_words
+from retrieval_attention.views.walkthrough_article import (
+    THINKING,
+    THIRD,
+    WalkthroughSettings,
+    hand_head,
+    hand_section,
+    matrix_section,
+    steps,
+    word_names,
+)
+from retrieval_attention.views.walkthrough_self import itself, self_head
 
 if TYPE_CHECKING:
-    from retrieval_attention.inspector import MatrixShapes, SelfHead, TransformerInspector, Walkthrough
-    from retrieval_attention.lessons import ScoreSteps
+    from retrieval_attention.inspector import TransformerInspector, Walkthrough
 
 __all__ = [
     "THINKING",
@@ -44,6 +52,7 @@ __all__ = [
     "WalkthroughSettings",
     "default_token",
     "examples",
+    "hand_head",
     "hand_section",
     "matrix_section",
     "model_head",
@@ -60,32 +69,8 @@ __all__ = [
     "word_names",
 ]
 
-#: The article's own two words.
-THINKING = "Thinking Machines"
-#: A third word the student can add: its score and value (ours, like the other values).
-THIRD = (100.0, (2.0, 2.0, 0.0))
 #: How many of the head's numbers the vector views show (the length is always stated).
 DIMS = 8
-#: Decimals of the hand calculation's weights and sums.
-DECIMALS = 4
-#: The matrix form's stage names (:attr:`MatrixShapes.stages`) that have words in them, to translate.
-_STAGES = (N_("Q, K, V (per head)"), N_("heads = weights V"))
-
-
-@dataclass(frozen=True)
-class WalkthroughSettings:
-    """The page's widget values."""
-
-    scores: tuple[float, ...] = ARTICLE_SCORES  # the calculator's q·k_j, one per word (2 or 3)
-    d_k: int = ARTICLE_DK  # the calculator's width of q and k
-    values: tuple[tuple[float, ...], ...] = EXAMPLE_VALUES  # the calculator's v_j, one per word
-    sentence: str = THINKING  # the model's sentence ("" for none)
-    layer: int = 0  # 0-based
-    head: int = 0  # 0-based
-    token: int | None = None  # the query token's position; None: :func:`default_token`
-    words: bool = False  # also draw the row merged to words
-    aside: bool = False  # also draw the row with [CLS] and [SEP] set aside
-    lang: str = "en"  # the language of every text and number sign
 
 
 def _gettext(lang: str):
@@ -116,28 +101,6 @@ def default_token(tokens: tuple[str, ...]) -> int:
     return tokens.index("riley") if "riley" in tokens else min(1, len(tokens) - 1)
 
 
-def word_names(n: int, lang: str = "en") -> list[str]:
-    """The calculator's rows: the article's two words, then the optional third."""
-    return [*ARTICLE_WORDS, _gettext(lang)("a third word")][:n]
-
-
-def v_name(j: int) -> str:
-    """v₁, v₂, v₃: the article's names of the values (j from 0)."""
-    return "v" + chr(0x2081 + j)
-
-
-@functools.lru_cache(maxsize=64)
-def steps(scores: tuple[float, ...], d_k: int, values: tuple[tuple[float, ...], ...]) -> ScoreSteps:
-    """The calculator's steps (:func:`~retrieval_attention.lessons.score_steps`), once per input.
-
-    Raises:
-        ~retrieval_attention.errors.InvalidParameterError: numbers the steps cannot use.
-    """
-    from retrieval_attention.lessons import score_steps
-
-    return score_steps(scores, d_k, values)
-
-
 @functools.lru_cache(maxsize=32)
 def walk(ins: TransformerInspector, sentence: str, layer: int, head: int, token: int | None) -> Walkthrough:
     """:func:`~retrieval_attention.inspector.walkthrough` once per input; ``token`` None: :func:`default_token`.
@@ -150,14 +113,6 @@ def walk(ins: TransformerInspector, sentence: str, layer: int, head: int, token:
     if token is None:
         token = default_token(tuple(ins.tokens(sentence)))
     return walkthrough(ins, sentence, layer, head, token)
-
-
-@functools.lru_cache(maxsize=32)
-def self_head(ins: TransformerInspector, sentence: str, token: int) -> SelfHead | None:
-    """:func:`~retrieval_attention.inspector.strongest_self_head` once per sentence and token."""
-    from retrieval_attention.inspector import strongest_self_head
-
-    return strongest_self_head(ins, sentence, token)
 
 
 def walkthrough_title(lang: str = "en") -> str:
@@ -184,99 +139,6 @@ def _fmt(value: float, lang: str, decimals: int | None = None) -> str:
     from retrieval_attention.i18n import fmt_number
 
     return fmt_number(float(value), lang, decimals)
-
-
-def _vector(v, lang: str) -> str:
-    """(0.88; 0.36; 1.88) in the language's format (a semicolon: Spanish writes 0,88 with a comma)."""
-    return "(" + "; ".join(_fmt(x, lang, 2) for x in v) + ")"
-
-
-def hand_head(lang: str = "en", problem: str = "") -> LessonSection:
-    """The calculator's section for numbers the library refused: its lead, the boxes, the library's reason."""
-    _ = _gettext(lang)
-    reason: tuple[Block, ...] = ()
-    if problem:
-        reason = (
-            Text(_("The library says: {reason}").format(reason=md(problem)), style="warning", key="hand_problem"),
-        )
-    return LessonSection(
-        _("The article's numbers, by hand"),
-        blocks=(*_hand_lead(lang), Controls(key="hand_inputs"), *reason),
-        key="hand",
-    )
-
-
-def _hand_lead(lang: str) -> tuple[Block, ...]:
-    _ = _gettext(lang)
-    text = _(
-        "Article 001's figure scores “Thinking” against itself and against “Machines”: q·k = 112 and 96, "
-        "with d_k = 64. Change any number and follow each step: scale, exp, normalise, weighted sum."
-    )
-    return (Text(text, key="hand_text"),)
-
-
-def hand_section(settings: WalkthroughSettings) -> LessonSection:
-    """The article's numbers by hand: the steps table, what it shows, the boxes (``Controls``), the weighted sum.
-
-    Raises:
-        ~retrieval_attention.errors.InvalidParameterError: numbers the steps cannot use.
-    """
-    _, lang = _gettext(settings.lang), settings.lang
-    s = steps(tuple(settings.scores), int(settings.d_k), tuple(tuple(v) for v in settings.values))
-    names = word_names(len(s.scores), lang)
-    columns = (
-        _("word j"),
-        _("score q·k_j"),
-        _("scale: ÷ √{dk}").format(dk=_fmt(s.d_k, lang)),
-        _("exp: e^(scaled − {top})").format(top=_fmt(s.top, lang)),
-        _("normalise: ÷ {total}").format(total=_fmt(s.total, lang, DECIMALS)),
-    )
-    rows = tuple(
-        (names[j], _fmt(s.scores[j], lang), _fmt(s.scaled[j], lang), _fmt(s.shifted_exp[j], lang, DECIMALS),
-         _fmt(s.weights[j], lang, DECIMALS))
-        for j in range(len(names))
-    )  # fmt: skip
-    total = ("Σ", "", "", _fmt(s.total, lang, DECIMALS), _fmt(s.weights.sum(), lang, DECIMALS))  # what is divided by; 1
-    terms = " + ".join(f"{_fmt(w, lang, 2)} · {v_name(j)}" for j, w in enumerate(s.weights))
-    sums = tuple(
-        (label, *(_fmt(x, lang, DECIMALS) for x in v))
-        for label, v in zip(
-            [f"{_fmt(w, lang, 2)} · {v_name(j)}" for j, w in enumerate(s.weights)] + ["z"], [*s.weighted, s.z]
-        )
-    )
-    blocks = (
-        LessonTable(
-            columns, (*rows, total), key="hand_steps", static=True
-        ),  # the picture first: on a projector's first screen
-        *_hand_lead(lang),
-        Controls(key="hand_inputs"),
-        Text(
-            _(
-                "**Scale.** Each score is divided by √{dk} = {root}. **Exp.** e to the power of each scaled score; "
-                "the largest ({top}) is subtracted first, which changes no weight and keeps the numbers small. "
-                "**Normalise.** Each exp is divided by their sum, {total}, so the weights add up to 1."
-            ).format(
-                dk=_fmt(s.d_k, lang),
-                root=_fmt(s.sqrt_dk, lang),
-                top=_fmt(s.top, lang),
-                total=_fmt(s.total, lang, DECIMALS),
-            ),
-            key="hand_steps_text",
-        ),
-        Text(
-            _("**Weighted sum.** z = {weights} = {z}").format(weights=terms, z=_vector(s.z, lang)), key="hand_sum_text"
-        ),
-        LessonTable((_("row"), *(f"[{i}]" for i in range(s.z.size))), sums, key="hand_sum", static=True),
-        Text(
-            _(
-                "The article draws v₁ and v₂ as boxes without numbers: the values here are ours, so that the sum can be "
-                "followed. Its scores are illustrative too; below, the same steps run on a trained model."
-            ),
-            style="caption",
-            key="hand_values",
-        ),
-    )
-    return LessonSection(_("The article's numbers, by hand"), blocks=blocks, key="hand")
 
 
 def model_head(lang: str = "en") -> LessonSection:
@@ -423,118 +285,26 @@ def scores_section(ins: TransformerInspector, w: Walkthrough, settings: Walkthro
     ]
     if settings.words:
         blocks += _words(ins, w, lang)
-    blocks += _itself(ins, w, settings.aside, lang)
+    blocks += itself(ins, w, settings.aside, lang, _row_title(w, lang))
     return LessonSection(_("2 · Score every token: q·k_j"), blocks=tuple(blocks), key="scores")
 
 
 def _words(ins: TransformerInspector, w: Walkthrough, lang: str) -> list[Block]:
     """The row merged to words, with the words the tokenizer split; only a line when none is split."""
     from retrieval_attention.charts import articles as ca
-    from retrieval_attention.inspector import word_attention, word_groups, word_labels
+    from retrieval_attention.inspector import word_attention
 
     _ = _gettext(lang)
-    groups = word_groups(w.tokens)
-    split = [(word, [w.tokens[i] for i in g]) for word, g in zip(word_labels(w.tokens, groups), groups) if len(g) > 1]
+    line, split = split_words(tuple(w.tokens), lang)
     if not split:
-        text = _("No word of this sentence is split into pieces: the word view equals the token view.")
-        return [Text(text, style="caption", key="words_none")]
-    shown = "; ".join(f"{md(word)} = {' + '.join(md(p) for p in pieces)}" for word, pieces in split)
+        return [line]
     wa = word_attention(ins, w.sentence, w.layer)
     a = next(i for i, g in enumerate(wa.groups) if w.token in g)
     chart = ca.steps_chart(
         wa.words, [(_("w per word"), wa.weights[w.head, a], False)],
         title=_("Merged to words: the row of “{word}”").format(word=wa.words[a]), row_title=_("key word"),
     )  # fmt: skip
-    return [
-        Text(_("Words split into pieces: {words}").format(words=shown), style="caption", key="words_split"),
-        article_chart(chart, lang, "aw_words"),
-    ]
-
-
-def _itself(ins: TransformerInspector, w: Walkthrough, aside: bool, lang: str) -> list[Block]:
-    """Does the word weigh itself most, as the article says? This head, [CLS]/[SEP] set aside, the head where it does."""
-    from retrieval_attention.charts import articles as ca
-    from retrieval_attention.inspector import without_special
-
-    _ = _gettext(lang)
-    token, own = md(w.query_token), float(w.weights[w.token])
-    best = int(w.weights.argmax())
-    if best == w.token:
-        verdict = _(
-            "Article 001 says the word being encoded gets the highest softmax score. Here it does: "
-            "“{token}” gives itself {own}, more than any other token."
-        ).format(token=token, own=_fmt(own, lang, 2))
-    else:
-        verdict = _(
-            "Article 001 says the word being encoded gets the highest softmax score. Here “{token}” gives itself "
-            "{own} and its most, {top}, to “{best}”. Both are true to their source: the article's numbers are "
-            "illustrative, made up to show the arithmetic; this head was trained."
-        ).format(token=token, own=_fmt(own, lang, 2), top=_fmt(w.weights[best], lang, 2), best=md(w.tokens[best]))
-    special, lengths = w.special, w.value_lengths
-    resting = float(w.weights[special].sum())
-    rest, words = float(lengths[special].mean()), float(lengths[~special].mean())
-    if rest < words:
-        parked = _(
-            "A trained head often parks weight on [CLS] and [SEP]: a resting place. Here they take {share} of "
-            "“{token}”'s weight, but their value vectors are shorter than the words' (‖v‖ {rest} against {words} "
-            "on average), so they add less to z than their weight suggests."
-        )
-    else:
-        parked = _(
-            "A trained head often parks weight on [CLS] and [SEP]: a resting place. Here they take {share} of "
-            "“{token}”'s weight; their value vectors are not shorter than the words' here (‖v‖ {rest} against "
-            "{words} on average)."
-        )
-    parked = parked.format(
-        share=_fmt(resting, lang, 2), token=token, rest=_fmt(rest, lang, 2), words=_fmt(words, lang, 2)
-    )
-    blocks: list[Block] = [
-        Text(_("Does the word weigh itself most?"), style="subheader", key="itself_heading"),
-        Text(verdict, key="itself_verdict"),
-        Text(parked, key="itself_parked"),
-        Controls(key="itself_aside"),
-    ]
-    if aside:
-        hidden = without_special(w.weights, special)
-        shown = np.where(special, np.nan, hidden)  # grey cells: set aside, not a weight of 0
-        chart = ca.steps_chart(
-            w.tokens, [(_("softmax → w_j"), w.weights, False), (_("without [CLS], [SEP]"), shown, False)],
-            title=_row_title(w, lang), row_title=_("key token j"),
-        )  # fmt: skip
-        blocks.append(article_chart(chart, lang, "aw_hidden"))
-        if np.isnan(hidden).all():
-            text = _("This head gives all of “{token}”'s weight to [CLS] and [SEP]: nothing is left.").format(
-                token=token
-            )
-            blocks.append(Text(text, style="caption", key="itself_nothing"))
-        else:
-            top = int(np.nanargmax(np.where(special, np.nan, hidden)))
-            blocks.append(
-                Text(
-                    _("Among the words, “{token}” gives itself {own}; its most, {top}, goes to “{best}”.").format(
-                        token=token,
-                        own=_fmt(hidden[w.token], lang, 2) if not special[w.token] else "—",
-                        top=_fmt(hidden[top], lang, 2),
-                        best=md(w.tokens[top]),
-                    ),
-                    key="itself_words",
-                )
-            )
-    found = self_head(ins, w.sentence, w.token)
-    total = _fmt(ins.n_layers * ins.n_heads, lang)
-    if found is None:
-        text = _("Measured in all {total} heads: in none of them does “{token}” give itself its largest weight.")
-        blocks.append(Text(text.format(total=total, token=token), key="itself_found"))
-        return blocks
-    text = _(
-        "Measured in all {total} heads for this sentence: in {n} of them “{token}” gives itself its largest "
-        "weight, as the article says. The strongest is layer {layer}, head {head}, with {weight}."
-    ).format(
-        total=total, n=_fmt(found.heads, lang), token=token, layer=found.layer, head=found.head,
-        weight=_fmt(found.weight, lang, 2),
-    )  # fmt: skip
-    blocks += [Text(text, key="itself_found"), Controls(key="itself_go")]
-    return blocks
+    return [line, article_chart(chart, lang, "aw_words")]
 
 
 def sum_section(w: Walkthrough, lang: str = "en") -> LessonSection:
@@ -573,54 +343,12 @@ def sum_section(w: Walkthrough, lang: str = "en") -> LessonSection:
     return LessonSection(_("4 · Weigh each value, 5 · add them up"), blocks=blocks, key="sum")
 
 
-def _shape(shape: tuple[int, ...], lang: str) -> str:
-    """(12, 24, 32) -> "12 × 24 × 32"."""
-    return " × ".join(_fmt(s, lang) for s in shape)
-
-
-def matrix_section(shapes: MatrixShapes, model: str = DEFAULT_MODEL, lang: str = "en") -> LessonSection:
-    """The matrix form: every token at once, this model's shapes beside the article's (the original Transformer)."""
-    from retrieval_attention.inspector import ORIGINAL_TRANSFORMER
-
-    _ = _gettext(lang)
-    ours = _("this model, this sentence (T = {T})").format(T=shapes.n_tokens)
-    theirs = _("the article: original Transformer, “Thinking Machines” (T = 2)")
-    rows = tuple(
-        (_(name) if name in _STAGES else name, _shape(s, lang), _shape(o, lang))
-        for (name, s), (_name, o) in zip(shapes.stages, ORIGINAL_TRANSFORMER.stages)
-    )
-    blocks = (
-        Text(
-            _(
-                "In practice all tokens are computed together: the rows of X are the tokens. Each of the {h} heads "
-                "runs the five steps on its own {hd} columns; their outputs are put side by side and W_O mixes them."
-            ).format(h=shapes.n_heads, hd=shapes.head_dim),
-            key="matrix_text",
-        ),
-        Formula(r"Z = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V", key="matrix_formula"),
-        LessonTable((_("matrix"), ours, theirs), rows, key="matrix_shapes", static=True),
-        Text(
-            _(
-                "The article's embeddings have {d0} numbers and its q, k, v {hd0} ({h0} heads); {model} has "
-                "{d} and {hd} ({h} heads). Same steps, different sizes."
-            ).format(
-                model=md(model),
-                d0=ORIGINAL_TRANSFORMER.d_model,
-                hd0=ORIGINAL_TRANSFORMER.head_dim,
-                h0=ORIGINAL_TRANSFORMER.n_heads,
-                d=shapes.d_model,
-                hd=shapes.head_dim,
-                h=shapes.n_heads,
-            ),
-            style="caption",
-            key="matrix_sizes",
-        ),
-    )
-    return LessonSection(_("The matrix form: every token at once"), blocks=blocks, key="matrix")
+#: The page as it opens (the frozen settings, shared).
+_DEFAULTS = WalkthroughSettings()
 
 
 def walkthrough_lesson(
-    ins: TransformerInspector | None, settings: WalkthroughSettings = WalkthroughSettings(), model: str = DEFAULT_MODEL
+    ins: TransformerInspector | None, settings: WalkthroughSettings = _DEFAULTS, model: str = DEFAULT_MODEL
 ) -> Lesson:
     """The whole page as one document: title, intro, the settings as facts, the calculator and the model's steps.
 

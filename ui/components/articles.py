@@ -1,15 +1,13 @@
 """What the "The articles, step by step" pages share: the article each view follows, the model, the
-sentence box, token chips, the word toggle, a clear message for bad input, and charts in the
-session's language, drawn from the render cache like every other page's. Widgets and rendering
-only; the maths is in ``retrieval_attention``.
+sentence box (with :func:`ui.components.query.example_pills`, the app's one home for examples),
+token chips, the word toggle and a clear message for bad input. Widgets only; the content is built
+in ``retrieval_attention.views`` and drawn by ``ui.components.document``.
 
 Every string a student reads goes through ``_()``; the articles' own titles are data, shown in
 their own language (Chinese or Spanish) whatever the session's language is.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import streamlit as st
 
@@ -21,32 +19,29 @@ from retrieval_attention.errors import (
     RetrievalAttentionError,
     UnknownTokenError,
 )
-from retrieval_attention.inspector import TransformerInspector, load_inspector, word_groups, word_labels
+from retrieval_attention.inspector import TransformerInspector, load_inspector
 from retrieval_attention.inspector.walkthrough import is_cjk
 from retrieval_attention.views import articles as article_view
 from retrieval_attention.views.articles import ARTICLES
-from ui.components import charts
 from ui.components.article_nav import PAGES
-from ui.components.charts import Builder
 from ui.components.controls import inspector_model_ui, model_line
 from ui.components.document import draw_blocks
 from ui.components.i18n import _, current_lang, fmt_number
+from ui.components.query import example_pills
 from ui.components.text import md
 
 __all__ = [
     "ARTICLES",
-    "example_pills",
     "fmt_small",
     "follows",
     "get_inspector",
     "layer_head_ui",
     "problem",
     "sentence_ui",
-    "show_chart",
     "token_chips",
-    "words_line",
     "words_toggle",
 ]
+
 
 def follows(numbers: tuple[str, ...], notice: str) -> None:
     """The article(s) a view follows, by number and original title, and the one thing to notice.
@@ -113,24 +108,6 @@ def problem(exc: RetrievalAttentionError, text: str | None = None) -> None:
     st.caption(_("The library says: {reason}").format(reason=md(str(exc))))
 
 
-def example_pills(examples: dict[str, tuple[str, ...]], box_keys: tuple[str, ...], pills_key: str) -> None:
-    """One-click examples under one or more text boxes: picking one fills every box.
-
-    Args:
-        examples: pill label (translated, or data such as a Chinese sentence) -> one text per box.
-        box_keys: the boxes' widget keys, in the order of the texts.
-        pills_key: the pills' own widget key.
-    """
-
-    def fill() -> None:
-        choice = st.session_state.get(pills_key)
-        if choice:
-            for box, text in zip(box_keys, examples[choice]):
-                st.session_state[box] = text
-
-    st.pills(_("Try an example"), list(examples), key=pills_key, on_change=fill, help=_("One click fills the box."))
-
-
 def sentence_ui(key: str, default: str, examples: dict[str, str], label: str | None = None) -> str:
     """A sentence box (its own key per page) with one-click examples.
 
@@ -150,7 +127,7 @@ def sentence_ui(key: str, default: str, examples: dict[str, str], label: str | N
         max_chars=MAX_SENTENCE_CHARS,
         placeholder=_("type a sentence"),
     )
-    example_pills({label: (text,) for label, text in examples.items()}, (key,), f"{key}_examples")
+    example_pills(examples, key, f"{key}_examples", labels={})
     return str(st.session_state[key]).strip()
 
 
@@ -231,18 +208,6 @@ def words_toggle(key: str, value: bool = False) -> bool:
     )
 
 
-def words_line(tokens: tuple[str, ...]) -> bool:
-    """Say which words the tokenizer split into pieces; returns True when there is at least one."""
-    groups = word_groups(tokens)
-    split = [(word, [tokens[i] for i in g]) for word, g in zip(word_labels(tokens, groups), groups) if len(g) > 1]
-    if not split:
-        st.caption(_("No word of this sentence is split into pieces: the word view equals the token view."))
-        return False
-    shown = "; ".join(f"{md(w)} = {' + '.join(md(p) for p in pieces)}" for w, pieces in split)
-    st.caption(_("Words split into pieces: {words}").format(words=shown))
-    return True
-
-
 def fmt_small(value: float, decimals: int = 3) -> str:
     """A number in the session's format, in scientific notation when it would round to 0 (a tiny weight).
 
@@ -254,17 +219,3 @@ def fmt_small(value: float, decimals: int = 3) -> str:
         ``0.013``, ``1.5e-07`` (``1,5e-07`` in Spanish).
     """
     return article_view.fmt_small(value, current_lang(), decimals)
-
-
-def show_chart(build: Builder, /, *args: Any, key: str, **kwargs: Any) -> None:
-    """Draw ``build(*args, **kwargs)`` at its own size, projector-themed, with the session's number format.
-
-    The specification comes from the server's render cache (:func:`ui.components.charts.show_chart`):
-    built once per distinct input, so a rerun that leaves a chart's inputs as they were costs a hash.
-
-    Args:
-        build: a chart builder of :mod:`retrieval_attention.charts.articles`; its inputs are the rest
-            (a builder's own ``width`` cannot be passed: that name is the element's).
-        key: the element's key.
-    """
-    charts.show_chart(build, *args, key=key, width="content", height="content", **kwargs)

@@ -11,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 import retrieval_attention as ra
 from retrieval_attention import RetrievalAttentionError, offered_models, resolve_model_path
 from retrieval_attention.config import DEFAULT_MODEL, DEFAULT_TEMPERATURE, MULTILINGUAL_MODEL
+from retrieval_attention.encoders.base import encoder_for_lang
 from retrieval_attention.temperature import known_temperature
 from ui.components.i18n import N_, _, current_lang, fmt_setting, setting_labels
 from ui.components.text import md
@@ -105,8 +106,7 @@ def sidebar_controls(show_k: bool = True) -> Controls:
     """
     sb = st.sidebar
     sb.header(_("Controls"))
-    # Chinese or Spanish: the multilingual encoder first (the English one reads most Chinese as [UNK])
-    default = 0 if current_lang() == "en" else 1
+    default = list(ENCODERS.values()).index(encoder_for_lang(current_lang()))  # the language's encoder first
     label = sb.radio(
         _("Encoder"),
         list(ENCODERS),

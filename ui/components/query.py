@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from ui.components.i18n import N_, _, current_lang
@@ -42,22 +44,31 @@ ALL_EXAMPLE_QUERIES = tuple(
 MAIN_KEY = "query"
 
 
-def example_pills(examples: dict[str, str], box_key: str, pills_key: str, labels: dict[str, str] | None = None) -> None:
-    """One-click examples under a text box: picking one fills the box (the widget at ``box_key``).
+def example_pills(
+    examples: Mapping[str, str | tuple[str, ...]],
+    box_key: str | tuple[str, ...],
+    pills_key: str,
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """One-click examples under one or more text boxes: picking one fills every box.
 
     Args:
-        examples: pill code (the widget's value) -> the text it puts in the box.
-        box_key: the text box's widget key.
+        examples: pill code (the widget's value) -> the text it puts in the box, or one text per box.
+        box_key: the text box's widget key, or the boxes' keys in the order of the texts.
         pills_key: the pills' own widget key.
-        labels: code -> English msgid of its label, shown translated; a code not in it is its own label.
-            None: the main page's :data:`PILL_LABELS`.
+        labels: code -> English msgid of its label, shown translated; a code not in it is its own label
+            (a label already translated, or data such as a Chinese sentence). None: the main page's
+            :data:`PILL_LABELS`.
     """
     names = PILL_LABELS if labels is None else labels
+    boxes = (box_key,) if isinstance(box_key, str) else tuple(box_key)
 
     def fill() -> None:
         choice = st.session_state.get(pills_key)
         if choice:
-            st.session_state[box_key] = examples[choice]
+            texts = examples[choice]
+            for box, text in zip(boxes, (texts,) if isinstance(texts, str) else texts):
+                st.session_state[box] = text
 
     st.pills(
         _("Try an example"),

@@ -14,6 +14,7 @@ from retrieval_attention.views import alignment as view
 from ui.components import articles as ui
 from ui.components.document import draw_intro, draw_section, save_button
 from ui.components.i18n import _, current_lang
+from ui.components.query import example_pills
 
 SCORING_PAGE = "ui/pages/lesson_scoring.py"
 QUERY_KEY, KEYS_KEY = "al_queries", "al_keys"
@@ -26,7 +27,7 @@ def pair_ui(lang: str) -> tuple[str, str]:
     left, right = st.columns(2, gap="large")
     left.text_input(_("Queries: the sentence being written (one row per word)"), key=QUERY_KEY, max_chars=400)
     right.text_input(_("Keys and values: the sentence being read (one column per word)"), key=KEYS_KEY, max_chars=400)
-    ui.example_pills(view.examples(lang), (QUERY_KEY, KEYS_KEY), "al_examples")
+    example_pills(view.examples(lang), (QUERY_KEY, KEYS_KEY), "al_examples", labels={})
     st.caption(
         _(
             "Words are split at spaces or “/”, punctuation dropped. Chinese with no spaces is read one character "
@@ -74,7 +75,9 @@ def alignment_part(lang: str) -> view.AlignmentSettings:
 def main() -> None:
     lang = current_lang()
     draw_intro(view.alignment_title(lang), view.alignment_intro(lang))
-    st.page_link("ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
+    st.page_link(
+        "ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:"
+    )
     if lang == "zh":  # the Chinese article's own example first
         settings = alignment_part(lang)
         bahdanau_part(lang)

@@ -22,7 +22,7 @@ from ui.components.downloads import download_csv
 from ui.components.i18n import N_, _, current_lang, fmt_number
 from ui.components.predict import guess_line, predict_ui
 from ui.components.query import query_ui
-from ui.components.store import ensure_query, get_store, shared_corpus_path
+from ui.components.store import ensure_query, get_store
 
 ANSWERS = [  # fixed codes (the radio's value), shown translated; view.verdict gives the closest one's position
     N_("Additive, about 2× faster"),
@@ -36,7 +36,8 @@ DRAWN = "scoring_drawn"
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def measure(keyset: str, m: int, _K: np.ndarray, corpus_key: str) -> CostResult:
-    """:func:`view.measure`, once per server and parameter set (``_K``: the keys ``corpus_key`` names, not hashed)."""
+    """:func:`view.measure`, once per server and parameter set (``_K``: the keys of the corpus ``corpus_key``
+    names, :func:`corpus_key`; not hashed)."""
     return view.measure(keyset, m, _K)
 
 
@@ -49,7 +50,7 @@ def _fits() -> tuple[dict[str, AdditiveFit], threading.Lock]:
 
 def trained_additive(store: ra.KeyValueStore) -> AdditiveFit:
     """The additive scorer trained on this corpus (once per server and corpus), with a progress bar the first time."""
-    (fits, lock), key = _fits(), corpus_key()
+    (fits, lock), key = _fits(), corpus_key(store)
     if key not in fits:
         label = _("Training the additive scorer on this corpus (once per server)…")
         bar = st.progress(0.0, text=label)
@@ -63,9 +64,9 @@ def trained_additive(store: ra.KeyValueStore) -> AdditiveFit:
     return fits[key]
 
 
-def corpus_key() -> str:
-    """What names this page's corpus in its caches: the server's corpus file, or the bundled one."""
-    return shared_corpus_path() or "bundled"
+def corpus_key(store: ra.KeyValueStore) -> str:
+    """What names this page's keys in its caches: the encoder and the corpus's content (Corpus.content_hash)."""
+    return f"{store.encoder.name}:{store.corpus.content_hash}"
 
 
 @st.fragment
@@ -107,7 +108,7 @@ def reveal_part(store: ra.KeyValueStore, drawn: dict, lang: str) -> None:
             )  # fmt: skip
             return
         with st.spinner(_("Timing {n} network passes…").format(n=fmt_number(view.REVEAL_M * len(store)))):
-            r = measure("corpus", view.REVEAL_M, store.K, corpus_key())
+            r = measure("corpus", view.REVEAL_M, store.K, corpus_key(store))
         drawn["reveal"] = r
         st.markdown(guess_line(choice, ANSWERS[view.verdict(r.ratio)]))
         draw_section(view.reveal_section(r, lang), heading=False)
@@ -144,7 +145,7 @@ def cost_part(store: ra.KeyValueStore, drawn: dict) -> None:
         draw_section(view.measure_section(None, settings, len(store)), before=head)
         return
     with st.spinner(_("Timing both scorings…")):
-        r = measure(keyset, m, store.K, corpus_key())
+        r = measure(keyset, m, store.K, corpus_key(store))
     drawn["cost"] = r
     draw_section(view.measure_section(r, settings, len(store)), before=head)
     download_csv(view.measure_frame(r, settings), "scoring_cost.csv", "dl_cost")
