@@ -5,15 +5,16 @@ Widgets only; the page's content is built by :mod:`retrieval_attention.views.rec
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import retrieval_attention as ra
 from retrieval_attention import i18n
+from retrieval_attention.encoders.base import encoder_for_lang
 from retrieval_attention.views.recommender import personas_for
 from ui.components.controls import (
     ENCODER_NAMES,
@@ -42,41 +43,31 @@ class RecSettings:
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def load_personas(_corpus: ra.Corpus, corpus_key: str, lang: str) -> tuple[ra.Persona, ...]:
+def load_personas(_corpus: ra.Corpus, corpus_hash: str, lang: str) -> tuple[ra.Persona, ...]:
     """The bundled watch histories with names and descriptions in ``lang``, once per server, corpus and
     language; () if they do not fit the corpus."""
     return personas_for(_corpus, lang)
 
 
-@dataclass(frozen=True)
-class _VideoLabels:
-    corpus: weakref.ref[ra.Corpus]  # the corpus they label (a cache keyed by id() must check it is the same)
-    by_id: Mapping[str, str]  # video id -> "title  ·  category", read-only
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _video_labels(_corpus: ra.Corpus, corpus_id: int, lang: str) -> _VideoLabels:
-    labels = {v.id: f"{v.title}  ·  {i18n.category_name(v.category, lang)}" for v in _corpus}
-    return _VideoLabels(weakref.ref(_corpus), labels)
+def _video_labels(_corpus: ra.Corpus, corpus_hash: str, lang: str) -> Mapping[str, str]:
+    return MappingProxyType({v.id: f"{v.title}  ·  {i18n.category_name(v.category, lang)}" for v in _corpus})
 
 
 def video_labels(corpus: ra.Corpus) -> Mapping[str, str]:
     """Every video's picker label, ``title  ·  category`` in the session's language, built once per corpus and language.
 
-    The pickers list every unseen video (~300) on every rerun; the labels are made once per server.
+    The pickers list every unseen video (~300) on every rerun; the labels are made once per server,
+    keyed by the corpus's content (:attr:`~retrieval_attention.corpus.Corpus.content_hash`, the one
+    identity of a corpus in every cache).
 
     Args:
-        corpus: the page's corpus (the store's, one object per server and model).
+        corpus: the page's corpus.
 
     Returns:
         Video id -> label; shared, so read-only.
     """
-    lang = current_lang()
-    labels = _video_labels(corpus, id(corpus), lang)
-    if labels.corpus() is not corpus:  # that corpus is gone and this one has its address: label this one
-        _video_labels.clear()
-        labels = _video_labels(corpus, id(corpus), lang)
-    return labels.by_id
+    return _video_labels(corpus, corpus.content_hash, current_lang())
 
 
 def encoder_ui() -> str:
@@ -85,7 +76,7 @@ def encoder_ui() -> str:
     label = st.sidebar.radio(
         _("Embeds titles into keys and values"),
         list(ENCODERS),
-        index=0 if current_lang() == "en" else 1,
+        index=list(ENCODERS.values()).index(encoder_for_lang(current_lang())),  # the language's encoder, one home
         key="rec_encoder",
         format_func={code: _(name) for code, name in ENCODER_NAMES.items()}.__getitem__,
         help=_("The multilingual one links Lucía's Chinese and Spanish titles to English ones."),

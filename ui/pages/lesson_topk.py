@@ -13,6 +13,7 @@ import streamlit as st
 import retrieval_attention as ra
 from retrieval_attention.export.specs import corpus_name
 from retrieval_attention.views import topk as view
+from retrieval_attention.views.problems import query_problem
 from ui.components.controls import sidebar_controls
 from ui.components.document import draw_intro, draw_section, save_button
 from ui.components.downloads import download_csv
@@ -20,7 +21,6 @@ from ui.components.i18n import N_, _, current_lang
 from ui.components.predict import guess_line, predict_ui
 from ui.components.query import query_ui
 from ui.components.store import ensure_query, get_store
-from ui.components.text import md
 
 #: The question's options (the radio's values), from the least to the most weight kept; shown translated.
 ANSWERS = [N_("About 10%"), N_("About half"), N_("About 90%"), N_("More than 99%")]
@@ -56,11 +56,8 @@ def main() -> None:
     )
     try:  # the page's one retrieval: FAISS's top k, carrying the q·k of every key
         view.searched(store, query, int(k), controls.temperature, controls.scale)
-    except ra.QueryError as exc:
-        st.info(_("This query cannot be used: {detail}").format(detail=md(str(exc))))
-        return
     except ra.RetrievalAttentionError as exc:
-        st.info(md(str(exc)))
+        st.info(query_problem(exc, lang))  # one wording for a refused query (views.problems)
         return
     drawn = st.session_state.setdefault(DRAWN, {})
     draw_section(view.weights_section(store, settings))  # the picture first: on a projector's first screen

@@ -27,7 +27,7 @@ from ui.components.recommender import (
     target_ui,
     temperature_note,
 )
-from ui.components.store import get_store, shared_corpus_path
+from ui.components.store import get_store
 from ui.components.text import md
 
 #: session_state: {"settings": what the page drew last}; the evaluation's fragment updates it, the save reads it.
@@ -65,7 +65,7 @@ def main() -> None:
     lang = current_lang()
     model = encoder_ui()
     store = get_store(model)  # the page uses the cached key and value embeddings only
-    personas = load_personas(store.corpus, shared_corpus_path() or "bundled", lang)
+    personas = load_personas(store.corpus, store.corpus.content_hash, lang)
     signs = Lesson("", (), (), lang, *number_signs())  # the tables' number signs, as the saved file writes them
     draw_intro(view.recommender_title(lang), view.recommender_intro(lang))
     head = st.container()  # the first section's heading, above its widgets

@@ -17,13 +17,13 @@ import retrieval_attention as ra
 from retrieval_attention.charts.spec import Lazy
 from retrieval_attention.export.specs import corpus_name
 from retrieval_attention.views import retrieval as view
+from retrieval_attention.views.problems import query_problem
 from ui.components.controls import sidebar_controls
 from ui.components.document import draw_blocks, draw_intro, draw_section, save_button
 from ui.components.downloads import download_csv
 from ui.components.i18n import _, current_lang
 from ui.components.query import query_ui
 from ui.components.store import ensure_query, get_store
-from ui.components.text import md
 from ui.components.upload import own_data_controls
 
 #: session_state: the settings the page drew last (the fragment updates the log toggle); the save reads it.
@@ -73,10 +73,10 @@ def main() -> None:
         if isinstance(query, str) and not query.strip():
             st.info(_("The query is empty: type a few words, or pick an example."))
         else:
-            st.info(_("This query cannot be used: {detail}").format(detail=md(str(exc))))
+            st.info(query_problem(exc, lang))
         return
     except ra.RetrievalAttentionError as exc:
-        st.info(md(str(exc)))
+        st.info(query_problem(exc, lang))  # one wording for a refused query (views.problems)
         return
     drawn["settings"] = settings
     retrievals(store, results, drawn)
