@@ -29,6 +29,7 @@ PAGES = (
     "lesson_scoring",
     "lesson_smoothing",
     "lesson_topk",
+    "decoder_next_word",
     "article_walkthrough",
     "article_riley",
     "article_alignment",
