@@ -61,9 +61,6 @@ from retrieval_attention.export import (
     LessonTable,
     export_html,
     lesson_filename,
-    model_lesson,
-    recommender_lesson,
-    retrieval_lesson,
     save_html,
 )
 from retrieval_attention.index import VectorIndex
@@ -77,6 +74,8 @@ from retrieval_attention.recommender import (
 )
 from retrieval_attention.store import KeyValueStore, RetrievalResult, ValueLayout, ValueSummary
 from retrieval_attention.temperature import TEMPERATURE_GRID, EncoderTemperature, encoder_temperature
+from retrieval_attention.views.documents import recommender_lesson, retrieval_lesson
+from retrieval_attention.views.model import model_lesson
 
 __version__ = "0.1.0"
 

@@ -395,12 +395,13 @@ def _html_target(args: argparse.Namespace) -> Path:
 
 def _write_lesson(store: Any, args: argparse.Namespace, path: Path) -> int:
     """Write the retrieval lesson to ``path`` and say where (a link's target, named as such), and how large."""
-    from retrieval_attention.export import retrieval_lesson, save_html
+    from retrieval_attention.export import save_html
     from retrieval_attention.infra.paths import user_path
+    from retrieval_attention.views.documents import retrieval_lesson
 
     lesson = retrieval_lesson(
-        store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, top=args.top, lang=args.lang
-    )
+        store, args.query, k=args.k, temperature=args.temperature, scale=args.scale, lang=args.lang
+    )  # the main page's own document (--top sets the rows of the text output only)
     out = save_html(lesson, path, _inputs(args))
     size = out.stat().st_size
     _ = load_translations(args.lang).gettext

@@ -13,6 +13,7 @@ import unicodedata
 from itertools import zip_longest
 from typing import Any
 
+from retrieval_attention.core.topk import kept_weight
 from retrieval_attention.i18n import DEFAULT_LANG, category_name, fmt_list, fmt_number, fmt_percent, load_translations
 
 __all__ = ["json_text", "render_text", "result_to_dict", "terminal_text"]
@@ -163,7 +164,7 @@ def _columns(store: Any, results: dict[str, Any], k: int, top: int, lang: str) -
     c2 += [
         f"{r}. {fmt_number(s, lang, 3)} {titles.by_id(i).title}" for r, (i, s, _w) in enumerate(topk.top(k), start=1)
     ]
-    share = fmt_percent(float(soft.weights[topk.positions].sum()), lang)
+    share = fmt_percent(kept_weight(soft.weights, topk.positions), lang)
     c2 += [_("weight kept by top-{k}: {share}").format(k=kept, share=share)]
     c2 += _describe(store, topk, lang)
     c3 = [_("SOFT ATTENTION (T={t})").format(t=f"{soft.temperature:g}")]  # T as typed on the command line

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.corpus import Corpus
 
 __all__ = ["ValueLayout", "ValueSummary", "build_values", "describe_output"]
@@ -111,7 +112,7 @@ def describe_output(
     near: list[tuple[str, float]] = []
     if norm > 0:
         cos = value_embeddings @ (emb / norm)  # (n,)
-        top = np.argsort(-cos, kind="stable")[:nearest]
+        top = topk_order(cos)[:nearest]
         near = [(corpus.videos[i].id, float(cos[i])) for i in top]
     dur = float(output[layout.duration_index]) * 60 if corpus.has_numeric("duration_s") and total > 0 else None
     views = 10 ** float(output[layout.log_views_index]) - 1 if corpus.has_numeric("views") and total > 0 else None

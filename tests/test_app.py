@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
+from tests import widget_state
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EXAMPLES = ["exact title", "paraphrase", "ambiguous", "中文", "español", "nonsense"]
@@ -25,13 +26,22 @@ def effective_keys(at: AppTest) -> float:
 
 
 @pytest.fixture(scope="module")
-def at() -> AppTest:
+def session() -> tuple[AppTest, dict]:
     app = AppTest.from_file(APP, default_timeout=180).run()
     assert not app.exception, app.exception
-    return app
+    return app, widget_state.remember(app)
 
 
-def test_first_render_has_three_columns(at):
+@pytest.fixture
+def at(session) -> AppTest:
+    """The module's app, with every widget back where the first run left it (any test order works)."""
+    app, start = session
+    return widget_state.restore(app, start)
+
+
+def test_first_render_has_three_columns():
+    at = AppTest.from_file(APP, default_timeout=180).run()  # a first render, not the module's shared app
+    assert not at.exception, at.exception
     assert [s.value for s in at.subheader] == ["1 · Hard lookup", "2 · Top-5 search", "3 · Soft attention"]
     assert at.text_input(key="query").value == "funny cat videos"
     assert len(at.latex) >= 2, "the arithmetic is shown with st.latex"
@@ -62,7 +72,7 @@ def test_temperature_moves_weights_in_the_right_direction(at):
         at.select_slider(key="temperature").set_value(t).run()
         assert not at.exception
         effs.append(effective_keys(at))
-        held.append(float(metric(at, "full-attention weight held by these 5").rstrip("%")))
+        held.append(float(metric(at, "weight these 5 hold").rstrip("%")))
     assert effs == sorted(effs) and effs[0] < effs[-1] / 10, effs
     assert held == sorted(held, reverse=True), held
 

@@ -163,8 +163,8 @@ def test_walkthrough_shows_the_five_steps_with_the_models_numbers():
     best = w.tokens[int(w.weights.argmax())]
     assert f"“thinking” gives the most weight to “{md(best)}”: {w.weights.max():.2f}" in shown
     table = at.table[-1].value  # the matrix form, last (the tables of the hand calculation come first)
-    assert list(table.iloc[0]) == ["4 × 384", "2 × 512"], "X: this sentence's shape beside the article's"
-    assert "8 × 2 × 64" in set(table.iloc[:, 1]), "the article's 8 heads of 64"
+    assert list(table.iloc[0]) == ["X", "4 × 384", "2 × 512"], "X: this sentence's shape beside the article's"
+    assert "8 × 2 × 64" in set(table.iloc[:, 2]), "the article's 8 heads of 64"
 
 
 @pytest.mark.parametrize(
@@ -178,9 +178,9 @@ def test_walkthrough_shows_the_five_steps_with_the_models_numbers():
 def test_walkthrough_starts_with_the_articles_numbers_by_hand(lang, weights, z):
     """Article 001: 112 and 96, ÷ √64 = 8 -> 14 and 12, softmax -> 0.88 / 0.12, z = 0.88·v₁ + 0.12·v₂."""
     at = open_page(WALK, lang)
-    steps = at.table[0].value
-    assert list(steps.iloc[:, 0]) == ["112", "96"] and list(steps.iloc[:, 1]) == ["14", "12"]
-    assert list(steps.iloc[:, -1]) == z
+    steps = at.table[0].value  # one row per word, then Σ
+    assert list(steps.iloc[:2, 1]) == ["112", "96"] and list(steps.iloc[:2, 2]) == ["14", "12"]
+    assert list(steps.iloc[:2, -1]) == z
     assert weights in text(at)
     assert (at.number_input(key="aw_calc_s0").value, at.number_input(key="aw_calc_dk").value) == (112.0, 64)
 
@@ -189,16 +189,16 @@ def test_walkthrough_calculator_is_editable_and_resets():
     at = open_page(WALK)
     at.number_input(key="aw_calc_s1").set_value(112.0)
     rerun(at)
-    assert list(at.table[0].value.iloc[:, -1]) == ["0.5000", "0.5000"], "equal scores, equal weights"
+    assert list(at.table[0].value.iloc[:2, -1]) == ["0.5000", "0.5000"], "equal scores, equal weights"
     at.number_input(key="aw_calc_dk").set_value(1)
     at.toggle(key="aw_calc_three").set_value(True)
     rerun(at)
     steps = at.table[0].value
-    assert len(steps) == 3 and list(steps.iloc[:, 1]) == ["112", "112", "100"], "÷ √1 leaves the scores"
+    assert len(steps) == 4 and list(steps.iloc[:3, 2]) == ["112", "112", "100"], "÷ √1 leaves the scores"
     assert "+ 0.00 · v₃" in text(at)
     at.button(key="aw_calc_reset").click()
     rerun(at)
-    assert list(at.table[0].value.iloc[:, -1]) == ["0.8808", "0.1192"]
+    assert list(at.table[0].value.iloc[:2, -1]) == ["0.8808", "0.1192"]
 
 
 def test_walkthrough_says_where_the_word_weighs_itself_most():

@@ -14,10 +14,10 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 #: page -> (the Chinese title, the Spanish title): what ``?lang=`` must show first.
 TITLES = {
-    "ui/pages/retrieval.py": ("注意力就是软检索", "La atención es una recuperación suave"),
+    "ui/pages/retrieval.py": ("注意力就是软检索", "Atención: recuperación suave"),
     "ui/pages/analogy.py": ("60 秒看懂这个类比", "La analogía en 60 segundos"),
     "ui/pages/transformer.py": ("真实 Transformer 的内部", "Dentro de un transformer real"),
-    "ui/pages/recommender.py": ("目标注意力：查询就是视频", "Atención al objetivo: la consulta es el vídeo"),
+    "ui/pages/recommender.py": ("目标注意力（DIN）", "Atención al objetivo (DIN)"),
     "ui/pages/lesson_topk.py": ("top-k 检索：高效的注意力", "La recuperación top-k como atención eficiente"),
     "ui/pages/lesson_smoothing.py": ("注意力即平滑", "La atención como suavizado"),
     "ui/pages/lesson_scoring.py": (

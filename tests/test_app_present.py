@@ -100,7 +100,7 @@ def test_the_toggle_turns_it_on_and_off_and_mirrors_it_into_the_url():
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_the_smoothing_lesson_is_the_same_file_with_and_without_presentation_mode(clicks, lang):  # noqa: F811
+def test_the_smoothing_lesson_is_the_same_file_with_and_without_presentation_mode(clicks, lang):
     files = []
     for flag in (None, "1"):
         clicks.clear()
@@ -112,7 +112,7 @@ def test_the_smoothing_lesson_is_the_same_file_with_and_without_presentation_mod
 
 
 @pytest.mark.slow
-def test_the_main_pages_lesson_with_the_real_model_is_the_same_file_in_presentation_mode(clicks):  # noqa: F811
+def test_the_main_pages_lesson_with_the_real_model_is_the_same_file_in_presentation_mode(clicks):
     files, sizes = [], []
     for flag in (None, "1"):
         clicks.clear()

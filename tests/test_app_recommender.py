@@ -20,14 +20,20 @@ PAGE = "ui/pages/recommender.py"
 PERSONAS = ra.load_histories()
 
 
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+def metric(at: AppTest, label: str, slot: str = "A") -> str:
+    """Target ``slot``'s metric ``label`` (A's metrics come first, then B's)."""
+    return [m.value for m in at.metric if m.label == label]["AB".index(slot)]
+
+
+def numbers(at: AppTest) -> pd.DataFrame:
+    """The page's table of the numbers behind the bars (its cells are the text the page shows)."""
+    return next(d.value for d in at.dataframe if "recency factor" in d.value.columns)
 
 
 def weights(at: AppTest, slot: str = "A") -> pd.Series:
     """The weights of target ``slot`` over the history, read from the page's own table."""
-    table = next(d.value for d in at.dataframe if "slot" in d.value.columns)
-    return table.loc[table["slot"] == slot, "weight"].reset_index(drop=True)
+    table = numbers(at)
+    return table.loc[table["target"] == slot, "weight"].astype(float).reset_index(drop=True)
 
 
 def reset(at: AppTest) -> AppTest:
@@ -61,7 +67,7 @@ def test_first_render_shows_every_section(at):
         "Does attention help? Leave-last-out on the bundled personas",
     ):
         assert h in headers
-    assert "Deep Interest Network" in at.markdown[0].value
+    assert "DIN" in at.markdown[0].value and "**Q**" in at.markdown[0].value
     a, b = at.selectbox(key="rec_target_a").value, at.selectbox(key="rec_target_b").value
     corpus = ra.load_corpus()
     assert corpus.by_id(a).category != corpus.by_id(b).category, "the default targets show two interests"
@@ -78,7 +84,7 @@ def test_page_renders_for_every_persona(at, persona):
     assert not at.exception, at.exception
     assert len(weights(at, "A")) == len(persona.history)
     assert len(weights(at, "B")) == len(persona.history)
-    assert metric(at, "A: Σ weights") == "1.00"
+    assert metric(at, "Σ weights") == metric(at, "Σ weights", "B") == "1.00"
     assert at.selectbox(key="rec_target_a").value not in persona.history, "targets are unseen videos"
 
 
@@ -100,7 +106,7 @@ def test_softmax_off_shows_unnormalised_weights(at):
     at.toggle(key="rec_softmax").set_value(False).run()
     assert not at.exception, at.exception
     assert at.select_slider(key="rec_temperature").disabled, "DIN's raw weights do not use T"
-    total = float(metric(at, "A: Σ weights"))
+    total = float(metric(at, "Σ weights"))
     assert abs(total - 1.0) > 0.05
     assert weights(at, "A").sum() == pytest.approx(total, abs=0.01)
     assert any("Softmax off" in i.value for i in at.info)
@@ -112,13 +118,13 @@ def test_recency_is_its_own_factor_and_single_target_view(at):
     at.toggle(key="rec_recency").set_value(True).run()
     at.select_slider(key="rec_half_life").set_value(2).run()
     assert not at.exception, at.exception
-    table = next(d.value for d in at.dataframe if "slot" in d.value.columns)
-    decay = table.loc[table["slot"] == "A", "decay"].to_numpy()
+    table = numbers(at)
+    decay = table.loc[table["target"] == "A", "recency factor"].astype(float).to_numpy()
     assert decay[-1] == pytest.approx(1.0) and decay[-3] == pytest.approx(0.5, abs=1e-3)
     at.toggle(key="rec_compare").set_value(False).run()
     assert not at.exception, at.exception
-    table = next(d.value for d in at.dataframe if "slot" in d.value.columns)
-    assert set(table["slot"]) == {"A"}
+    assert set(numbers(at)["target"]) == {"A"}
+    assert [m.label for m in at.metric] == ["top weight", "Σ weights", "score"], "one target, three numbers"
     reset(at)
 
 

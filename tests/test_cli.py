@@ -90,10 +90,9 @@ def test_html_writes_the_lesson_and_says_where(tmp_path, cli_cache):
     size = out.stat().st_size
     assert p.stdout == f"wrote {out.resolve()} ({size:,} bytes)\n"
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("<!DOCTYPE html>") and text.count('data-lesson-chart="') == 2
-    for fact in ("funny cat videos", "all-MiniLM-L6-v2", "Top-3 search (FAISS, cosine)", "Soft attention (T = 0.1)"):
+    assert text.startswith("<!DOCTYPE html>") and text.count('data-lesson-chart="') == 5  # the main page's charts
+    for fact in ("<dd>funny cat videos</dd>", "<dd>all-MiniLM-L6-v2</dd>", "2 · Top-3 search", "<dd>0.1</dd>"):
         assert fact in text
-    assert "The 4 largest weights of 312" in text  # --top
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]
 
 
@@ -103,7 +102,16 @@ def test_html_in_chinese(tmp_path, cli_cache):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith(f"已写入 {out.resolve()}（") and "字节" in p.stdout
     text = out.read_text(encoding="utf-8")
-    assert '<html lang="zh">' in text and "注意力就是软检索：funny cat videos" in text
+    assert '<html lang="zh">' in text and "<h1>注意力就是软检索</h1>" in text and "<dd>funny cat videos</dd>" in text
+
+
+def test_html_in_spanish_writes_the_pages_spanish(tmp_path, cli_cache):
+    out = tmp_path / "lección.html"
+    p = run("vídeos graciosos de gatos", "--html", str(out), "--lang", "es", "--temperature", "0.05", cache=cli_cache)
+    assert p.returncode == 0, p.stderr
+    text = out.read_text(encoding="utf-8")
+    assert '<html lang="es">' in text and "<h1>Atención: recuperación suave</h1>" in text
+    assert "1 · Búsqueda exacta" in text and "<dd>0,05</dd>" in text
 
 
 def test_html_never_takes_its_file_name_from_the_query(tmp_path, cli_cache):

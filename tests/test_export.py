@@ -296,12 +296,12 @@ def _num(cell: str) -> float:
 
 @pytest.fixture(scope="module")
 def retrieval_doc(store) -> Parsed:
-    lesson = ra.retrieval_lesson(store, QUERY, k=5, temperature=0.05, top=10, when=DAY)
+    lesson = ra.retrieval_lesson(store, QUERY, k=5, temperature=0.05, when=DAY)
     return Parsed(export_html(lesson))
 
 
 def test_retrieval_lesson_numbers_equal_brute_force(store, retrieval_doc):
-    """Every weight and score in the tables is numpy's own softmax of q·K, to the 4 (3) printed decimals."""
+    """The file's top-k table is numpy's own q·k and softmax over the kept keys, to the printed decimals."""
     q = store.encoder.encode_queries([QUERY])[0].astype(np.float64)  # (d,)
     s = store.K.astype(np.float64) @ q  # (n,) q·k of every key
     w = _softmax(s / 0.05)  # (n,) soft attention
@@ -309,23 +309,22 @@ def test_retrieval_lesson_numbers_equal_brute_force(store, retrieval_doc):
     top5 = order[:5]
     w_top = _softmax(s[top5] / 0.05)  # top-k attention: the softmax over the 5 kept keys
     titles = [v.title for v in store.corpus.videos]
-    topk_table, soft_table, outputs = retrieval_doc.tables  # the miss has no table
-    assert topk_table[0] == ["rank", "title", "category", "q·k", "weight"]
-    assert soft_table[0] == topk_table[0] and len(soft_table) == 11 and len(topk_table) == 6
-    for rows, weights in ((topk_table[1:], w_top), (soft_table[1:], w[order[:10]])):
-        for r, (row, i, wi) in enumerate(zip(rows, order, weights), start=1):
-            assert row[0] == str(r) and row[1] == titles[i]
-            assert abs(_num(row[3]) - s[i]) <= 0.5e-3 + 1e-6, (row, s[i])
-            assert abs(_num(row[4]) - wi) <= 0.5e-4 + 1e-6, (row, wi)
-    assert [row[0] for row in outputs[1:]] == ["hard lookup", "top-k", "soft attention"]
-    assert outputs[1][1:] == ["—", "—"]  # the miss returns nothing
+    (topk_table,) = retrieval_doc.tables  # the miss has no table; the page's one table
+    assert topk_table[0] == ["rank", "q·k", "weight", "title"] and len(topk_table) == 6
+    for r, (row, i, wi) in enumerate(zip(topk_table[1:], top5, w_top), start=1):
+        assert row[0] == str(r) and row[3] == titles[i]
+        assert abs(_num(row[1]) - s[i]) <= 0.5e-3 + 1e-6, (row, s[i])
+        assert abs(_num(row[2].rstrip("%")) / 100 - wi) <= 0.5e-3 + 1e-6, (row, wi)
+    kept = float(w[top5].sum())
+    text = " ".join(retrieval_doc.text)
+    assert f"{round(100 * kept)}%" in text and f"{100 * (1 - kept):.1f}% of the full softmax weight" in text
 
 
 def test_retrieval_lesson_facts_and_text(store, retrieval_doc):
     text = " ".join(retrieval_doc.text)
     for fact in ("Model", "all-MiniLM-L6-v2", "Corpus", "bundled videos", "Date", "2026-12-01", QUERY, "0.05"):
         assert fact in text
-    assert f"Miss: no key equals {QUERY!r}" in text
+    assert "Miss: no key equals the query." in text, "the page's wording"
     assert "Made with retrieval_attention" in text
     assert [a["lang"] for t, a in retrieval_doc.tags if t == "html"] == ["en"]
 
@@ -334,11 +333,11 @@ def test_lesson_charts_are_themed_with_inline_data(retrieval_doc):
     from retrieval_attention.charts.theme import FONT
 
     specs = retrieval_doc.json_blocks()
-    assert len(specs) == 2  # every key's weight, the continuum
+    assert len(specs) == 5  # two output mixes, every key's weight, the continuum, ÷√d vs cosine
     for spec in specs:
         assert spec["config"]["font"] == FONT and spec["config"]["axis"]["labelFontSize"] == 15
         assert spec["datasets"] and "url" not in json.dumps(spec)  # the data travels inside the file
-    weights = next(iter(specs[0]["datasets"].values()))
+    weights = next(iter(specs[1]["datasets"].values()))
     assert len(weights) == 312 and abs(sum(r["weight"] for r in weights) - 1) < 1e-4
 
 
@@ -346,18 +345,20 @@ def test_a_spanish_lesson_writes_spanish_numbers(store):
     lesson = ra.retrieval_lesson(store, QUERY, lang="es", when=DAY)
     assert (lesson.lang, lesson.decimal, lesson.thousands) == ("es", ",", ".")
     doc = Parsed(export_html(lesson))
-    assert doc.tables[0][0] == ["posición", "título", "categoría", "q·k", "peso"]
-    assert all("," in row[4] and "." not in row[4] for row in doc.tables[0][1:])  # 0,3919
+    assert doc.tables[0][0] == ["posición", "q·k", "peso", "título"]
+    assert all("," in row[1] and "." not in row[1] for row in doc.tables[0][1:])  # 0,657
     for spec in doc.json_blocks():
         assert spec["config"]["locale"]["number"]["decimal"] == ","
-    assert "Búsqueda exacta (un diccionario)" in doc.text
+    assert "1 · Búsqueda exacta" in doc.text
 
 
-def test_a_hit_is_a_one_row_table(store):
+def test_a_hit_is_a_one_key_lookup(store):
     title = store.corpus.videos[0].title
     lesson = ra.retrieval_lesson(store, title, when=DAY)
-    hard = lesson.sections[0]
-    assert hard.tables[0].rows[0][1] == title and hard.tables[0].rows[0][3:] == (1.0, 1.0)
+    hard = {b.key: b for b in lesson.blocks() if b.key.startswith("hard_")}
+    assert hard["hard_result"].style == "success" and hard["hard_result"].text.startswith("Hit")
+    assert [m.value for m in hard["hard_used"].items] == ["1"]
+    assert title.split()[0] in hard["hard_title"].text
 
 
 def test_recommender_lesson_numbers_equal_brute_force(store):
@@ -365,43 +366,44 @@ def test_recommender_lesson_numbers_equal_brute_force(store):
     lesson = ra.recommender_lesson(store, history, target, compare_to="v010", temperature=0.1, when=DAY)
     doc = Parsed(export_html(lesson))
     pos = {v.id: i for i, v in enumerate(store.corpus.videos)}
-    for table, tid in zip(doc.tables, (target, "v010")):
+    table = doc.tables[0]  # the numbers behind the bars: target A's rows, then target B's
+    assert len(table) == 1 + 2 * len(history)
+    for slot, tid in (("A", target), ("B", "v010")):
         k = store.K.astype(np.float64)
         s = k[[pos[h] for h in history]] @ k[pos[tid]]  # (H,) q·k_h, q = the target's key
         keep = np.array([h != tid for h in history])
         w = np.zeros(len(history))
         w[keep] = _softmax(s[keep] / 0.1)
-        assert len(table) == 1 + len(history)
-        for row, sh, wh, h in zip(table[1:], s, w, history):
-            assert abs(_num(row[3]) - sh) <= 0.5e-3 + 1e-6 and abs(_num(row[6]) - wh) <= 0.5e-4 + 1e-6
-            assert ("masked" in row[1]) == (h == tid)
-    assert len(doc.json_blocks()) == 1 and "hconcat" in doc.json_blocks()[0]
+        rows = [row for row in table[1:] if row[0] == slot]
+        assert len(rows) == len(history)
+        for row, sh, wh, h in zip(rows, s, w, history):
+            assert abs(_num(row[3]) - sh) <= 0.5e-4 + 1e-6 and abs(_num(row[6]) - wh) <= 0.5e-4 + 1e-6
+            assert ("masked" in row[2]) == (h == tid)
+    assert len(doc.json_blocks()) == 2 and "hconcat" in doc.json_blocks()[0]
 
 
 def test_model_lesson_is_the_inspectors_head(store):
+    """The model page's document in a file: its heat map's cells are the inspector's weights of that head."""
     from retrieval_attention.inspector import load_inspector
 
     sentence = "The animal didn't cross the street because it was too tired"
-    lesson = ra.model_lesson(sentence, layer=3, head=7, when=DAY)
+    lesson = ra.model_lesson(sentence, layer=3, head=7, relevance=False, when=DAY)
     att = load_inspector().layer_attention(sentence, 3)
     W = att.weights[7]  # (T, T)
     doc = Parsed(export_html(lesson))
-    (table,) = doc.tables
-    assert [row[0] for row in table[1:]] == list(att.query_tokens)
-    for i, row in enumerate(table[1:]):
-        order = np.argsort(-W[i], kind="stable")[:3]
-        assert row[1::2] == [att.key_tokens[j] for j in order]
-        assert [abs(_num(c) - W[i, j]) <= 0.5e-3 + 1e-6 for c, j in zip(row[2::2], order)] == [True] * 3
+    assert doc.tables == []
     (spec,) = doc.json_blocks()
     cells = next(iter(spec["datasets"].values()))
     assert len(cells) == W.size
+    assert max(abs(c["weight"] - float(W[c["q"], c["k"]])) for c in cells) < 1e-6
+    assert [c["query"] for c in cells if c["k"] == 0] == list(att.query_tokens)
 
 
 def test_bad_input_to_a_builder_is_a_library_error(store):
     with pytest.raises(ra.QueryError):
         ra.retrieval_lesson(store, "   ")
     with pytest.raises(ra.InvalidParameterError):
-        ra.retrieval_lesson(store, QUERY, top=0)
+        ra.retrieval_lesson(store, QUERY, k=0)
     with pytest.raises(ra.RecommenderError):
         ra.recommender_lesson(store, ["nope"], "v010")
     with pytest.raises(ra.InvalidParameterError):

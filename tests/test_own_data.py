@@ -33,11 +33,21 @@ def sidebar_errors(at: AppTest) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def at() -> AppTest:
+def session() -> AppTest:
+    """One browser session for the module (a run of the app with the model costs seconds)."""
     app = AppTest.from_file(APP, default_timeout=180).run()
     assert not app.exception
-    upload(app, "lectures.csv", GOOD)
     return app
+
+
+@pytest.fixture
+def at(session: AppTest) -> AppTest:
+    """The module's session as each test expects to find it, whatever ran before (tests run in any order):
+    no custom model, nothing pasted, an ordinary query, and lectures.csv as this session's corpus."""
+    session.text_input(key="custom_model").set_value("")
+    session.text_area(key="own_paste").set_value("")
+    session.text_input(key="query").set_value("what is self-attention")
+    return upload(session, "lectures.csv", GOOD)
 
 
 def test_upload_replaces_the_corpus_for_this_session_only(at):

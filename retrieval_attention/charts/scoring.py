@@ -12,6 +12,8 @@ from numpy.typing import NDArray
 from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, SKY, VERMILLION
 from retrieval_attention.core.scoring import PeakinessResult
 from retrieval_attention.core.scoring_cost import CostResult
+from retrieval_attention.core.topk import topk_order
+from retrieval_attention.i18n import N_
 
 __all__ = [
     "SCORING_TEXT",
@@ -39,12 +41,12 @@ def scores_frame(scores: Mapping[str, NDArray[np.floating]], titles: Sequence[st
     """
     names = list(scores)
     first = np.asarray(scores[names[0]])
-    flagged = set(np.argsort(-first, kind="stable")[:top].tolist())
+    flagged = set(topk_order(first)[:top].tolist())
     rows = []
     for name in names:
         s = np.asarray(scores[name], dtype=np.float64)  # (n,)
         rank = np.empty(s.size, dtype=np.int64)
-        rank[np.argsort(-s, kind="stable")] = np.arange(1, s.size + 1)
+        rank[topk_order(s)] = np.arange(1, s.size + 1)
         rows.append(
             pd.DataFrame(
                 {
@@ -62,25 +64,25 @@ def scores_frame(scores: Mapping[str, NDArray[np.floating]], titles: Sequence[st
 
 #: The English text of this module's charts and frames; a page passes its translation as ``text`` (any subset).
 SCORING_TEXT = {
-    "top": "top {top} by {first}",
-    "other": "every other key",
-    "score_x": "score a(q, k), each strip on its own scale",
-    "strips_title": "The same query scored against every key, four ways",
-    "title": "title",
-    "rank": "rank",
-    "additive_loop": "additive: one network pass per pair (m·n)",
-    "additive_vec": "additive, vectorised in numpy (still m·n·h tanh)",
-    "dot": "dot product: project both sides, one matmul",
-    "dot_cached": "dot product, keys projected ahead (an index)",
-    "seconds": "seconds per call (log scale, median)",
-    "times": "× the dot product",
-    "gaussian": "Gaussian q, k (entries ~ N(0, 1))",
-    "unit": "unit q, k (like our embeddings)",
-    "max_weight": "largest weight (mean over draws)",
-    "entropy": "entropy of the weights (nats)",
-    "dimension": "dimension d (log scale)",
-    "uniform": "uniform weights",
-    "peak_title": "How peaked is the softmax as d grows? (grey dashes: uniform weights)",
+    "top": N_("top {top} by {first}"),
+    "other": N_("every other key"),
+    "score_x": N_("score a(q, k), each strip on its own scale"),
+    "strips_title": N_("The same query scored against every key, four ways"),
+    "title": N_("title"),
+    "rank": N_("rank"),
+    "additive_loop": N_("additive: one network pass per pair (m·n)"),
+    "additive_vec": N_("additive, vectorised in numpy (still m·n·h tanh)"),
+    "dot": N_("dot product: project both sides, one matmul"),
+    "dot_cached": N_("dot product, keys projected ahead (an index)"),
+    "seconds": N_("seconds per call (log scale, median)"),
+    "times": N_("× the dot product"),
+    "gaussian": N_("Gaussian q, k (entries ~ N(0, 1))"),
+    "unit": N_("unit q, k (like our embeddings)"),
+    "max_weight": N_("largest weight (mean over draws)"),
+    "entropy": N_("entropy of the weights (nats)"),
+    "dimension": N_("dimension d (log scale)"),
+    "uniform": N_("uniform weights"),
+    "peak_title": N_("How peaked is the softmax as d grows? (grey dashes: uniform weights)"),
 }
 
 

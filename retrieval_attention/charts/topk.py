@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from retrieval_attention.charts.theme import BLACK, BLUE, GREY, VERMILLION
-from retrieval_attention.core.topk import TopKCurve, TopKError
+from retrieval_attention.core.topk import TopKCurve, TopKError, topk_order
+from retrieval_attention.i18n import N_
 
 __all__ = [
     "TOPK_TEXT",
@@ -22,21 +23,22 @@ __all__ = [
 
 #: The English text of this module's charts; a page passes its translation as ``text`` (any subset).
 TOPK_TEXT = {
-    "tail_mass": "tail mass τ (= TV distance)",
-    "output_error": "output error ‖o_full − o_topk‖",
-    "error_bound": "bound 2τ·max‖v‖",
-    "x_curve": "k, keys kept (log scale)",
-    "y_curve": "size (log scale)",
-    "rose": "error rose at k",
-    "title_curve": "What top-k drops, as k goes from 1 to n",
-    "subtitle_curve": "▲ = the output error went up from k − 1 to k · dotted line: the k in use",
-    "full": "full softmax",
-    "topk": "softmax over the top {k}",
-    "title_weights": "Weights of the best keys: full softmax vs top-k (renormalised)",
-    "x_weights": "key rank under the full softmax",
-    "weight": "weight",
-    "rank": "rank",
-    "title": "title",
+    "tail_mass": N_("tail mass τ (= TV distance)"),
+    "output_error": N_("output error ‖o_full − o_topk‖"),
+    "error_bound": N_("bound 2τ·max‖v‖"),
+    "x_curve": N_("k, keys kept (log scale)"),
+    "y_curve": N_("size (log scale)"),
+    "rose": N_("error rose at k"),
+    "title_curve": N_("What top-k drops, as k goes from 1 to n"),
+    "subtitle_curve": N_("▲ = the output error went up from k − 1 to k · dotted line: the k in use"),
+    "full": N_("full softmax"),
+    "topk": N_("softmax over the top {k}"),
+    "title_weights": N_("Weights of the best keys: full softmax vs top-k (renormalised)"),
+    "x_weights": N_("key rank under the full softmax"),
+    "weight": N_("weight"),
+    "rank": N_("rank"),
+    "title": N_("title"),
+    "value": N_("value"),
 }
 
 
@@ -82,12 +84,16 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | 
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=[BLUE, VERMILLION, GREY]),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="top", columns=2),  # three long names: two rows, none clipped (es, 1280 px)
             ),
             strokeDash=alt.StrokeDashValue(
                 **alt.condition(alt.datum.quantity == order[2], alt.value([4, 4]), alt.value([1, 0]))
             ),
-            tooltip=[alt.Tooltip("quantity:N"), alt.Tooltip("k:Q"), alt.Tooltip("value:Q", format=".3g")],
+            tooltip=[
+                alt.Tooltip("quantity:N", title=" "),  # the line's name is its own label
+                alt.Tooltip("k:Q"),
+                alt.Tooltip("value:Q", format=".3g", title=t["value"]),
+            ],
         )
     )
     rose = (
@@ -96,7 +102,7 @@ def topk_curve_chart(frame: pd.DataFrame, k_now: int, text: Mapping[str, str] | 
         .encode(
             x=enc_x,
             y=alt.Y("value:Q"),
-            tooltip=[alt.Tooltip("k:Q", title=t["rose"]), alt.Tooltip("value:Q", format=".3g")],
+            tooltip=[alt.Tooltip("k:Q", title=t["rose"]), alt.Tooltip("value:Q", format=".3g", title=t["value"])],
         )
     )
     rule = (
@@ -120,7 +126,7 @@ def topk_weights_frame(
     ``text``: translations of :data:`TOPK_TEXT` (the two weightings' names).
     """
     t = _text(text)
-    order = np.argsort(-err.weights, kind="stable")[:show]
+    order = topk_order(err.weights)[:show]  # the best keys, best first
     rows = []
     for label, w in ((t["full"], err.weights), (t["topk"].format(k=err.k), err.topk_weights)):
         rows.append(

@@ -1,12 +1,9 @@
-"""A lesson saved as one self-contained offline HTML file: the document model, its renderer and builders.
+"""A lesson saved as one self-contained offline HTML file: the document model and its renderer.
 
 * :mod:`~retrieval_attention.export.document`: :class:`Lesson` (title, facts, sections of text,
   tables and Vega-Lite charts) and :func:`export_html` (the only module that imports
   ``vl_convert``); its fixed script and stylesheet are in :mod:`~retrieval_attention.export.page_assets`;
 * :mod:`~retrieval_attention.export.files`: :func:`save_html` (atomic) and :func:`lesson_filename`;
-* :mod:`~retrieval_attention.export.lessons`, :mod:`~retrieval_attention.export.recommender`,
-  :mod:`~retrieval_attention.export.model`: a lesson from the library's own results, for the main
-  page's three retrievals, the recommender's target attention and one head of the real model;
 * :mod:`~retrieval_attention.export.specs`: what the builders share (a chart as an inline,
   projector-themed Vega-Lite dict; the facts).
 
@@ -14,8 +11,8 @@ Example:
     >>> import retrieval_attention as ra, tempfile, pathlib
     >>> store = ra.KeyValueStore.from_corpus(ra.load_corpus())
     >>> path = ra.save_html(ra.retrieval_lesson(store, "funny cat videos"), pathlib.Path(tempfile.mkdtemp()) / "x.html")
-    >>> path.read_text(encoding="utf-8").count('data-lesson-chart="')
-    2
+    >>> path.read_text(encoding="utf-8").count('data-lesson-chart="')  # two output mixes, weights, continuum, ÷√d
+    5
 """
 
 from retrieval_attention.export.blocks import (
@@ -30,9 +27,6 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.document import Lesson, export_html, notebook_html
 from retrieval_attention.export.files import lesson_filename, save_html
-from retrieval_attention.export.lessons import retrieval_lesson
-from retrieval_attention.export.model import model_lesson
-from retrieval_attention.export.recommender import recommender_lesson
 
 __all__ = [
     "Columns",
@@ -46,9 +40,6 @@ __all__ = [
     "Text",
     "export_html",
     "lesson_filename",
-    "model_lesson",
     "notebook_html",
-    "recommender_lesson",
-    "retrieval_lesson",
     "save_html",
 ]

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import entropy
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.i18n import N_
 from retrieval_attention.inspector.results import F32, _frozen
@@ -250,7 +251,7 @@ class Link:
 
     def top(self, n: int = 3) -> list[tuple[int, int, float]]:
         """The ``n`` heads giving the key the most weight: (layer, head, weight), strongest first."""
-        flat = np.argsort(self.weights, axis=None, kind="stable")[::-1][: max(int(n), 0)]
+        flat = topk_order(self.weights.ravel())[: max(int(n), 0)]  # (n,) flat (layer, head) indices, best first
         return [
             (int(i // self.weights.shape[1]), int(i % self.weights.shape[1]), float(self.weights.flat[i])) for i in flat
         ]

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from retrieval_attention.core.attention import effective_num_keys, entropy, softmax
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.core.validate import check_half_life, check_temperature, effective_factor
 from retrieval_attention.errors import InvalidParameterError, RetrievalAttentionError
 from retrieval_attention.store import KeyValueStore
@@ -193,7 +194,7 @@ class TargetAttention:
 
     def top(self, m: int = 3) -> list[tuple[str, str, float]]:
         """The m history items with the largest weights as (id, title, weight), largest first."""
-        order = np.argsort(-self.weights, kind="stable")[:m]
+        order = topk_order(self.weights)[:m]
         return [(self.history_ids[i], self.history_titles[i], float(self.weights[i])) for i in order]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.core.validate import check_choice, check_half_life, check_k, check_temperature
 from retrieval_attention.corpus import Persona, load_histories
 from retrieval_attention.errors import InvalidParameterError
@@ -114,7 +115,7 @@ def _ranked(
     else:
         X = _cross(store, h, c, t, normalize, hl, uniform=method == "mean")
         s = X.target_scores
-    order = np.argsort(-s, kind="stable")  # ties keep corpus order
+    order = topk_order(s)  # best first; ties keep corpus order
     return c, s, order, X if method == "attention" else None
 
 

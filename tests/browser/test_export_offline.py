@@ -127,6 +127,6 @@ def test_the_other_lessons_render_offline(kind, browser, store, tmp_path):
     if kind == "recommender":
         lesson = ra.recommender_lesson(store, ["v270", "v010", "v028"], "v252", compare_to="v010", half_life=2.0)
     else:
-        lesson = ra.model_lesson("Evan's dog Riley is so hyperactive, she never stops moving", layer=2, head=5)
+        lesson = ra.model_lesson("Evan's dog Riley is so hyperactive, she never stops moving", layer=2, head=5, relevance=False)
     seen = open_offline(browser, ra.save_html(lesson, tmp_path / f"{kind}.html"))
-    assert_offline_and_drawn(seen, n_charts=1)
+    assert_offline_and_drawn(seen, n_charts=2 if kind == "recommender" else 1)  # the bars, and the cross-attention

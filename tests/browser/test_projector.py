@@ -30,46 +30,21 @@ NO_PICTURE = {"analogy"}
 #: (measured 2026-12-07 on this branch; the layout of these pages is being rewritten: remove an entry
 #: when its test XPASSes).
 LOW_PICTURE: dict[tuple[str, str], str] = {
-    ("retrieval", "en"): "first stTable at 700 px (20 px on screen)",
-    ("recommender", "en"): "first stVegaLiteChart at 880 px (0 px on screen)",
-    ("transformer", "en"): "first stVegaLiteChart at 1130 px (0 px on screen)",
     ("lesson_smoothing", "en"): "first stVegaLiteChart at 932 px (0 px on screen)",
-    ("lesson_topk", "en"): "first stVegaLiteChart at 1245 px (0 px on screen)",
-    ("article_walkthrough", "en"): "first stTable at 1027 px (0 px on screen)",
     ("article_riley", "en"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "en"): "first stTable at 721 px (0 px on screen)",
     ("article_projections", "en"): "first stVegaLiteChart at 826 px (0 px on screen)",
-    ("retrieval", "zh"): "first stTable at 700 px (20 px on screen)",
-    ("recommender", "zh"): "first stVegaLiteChart at 775 px (0 px on screen)",
-    ("transformer", "zh"): "first stVegaLiteChart at 1171 px (0 px on screen)",
     ("lesson_smoothing", "zh"): "first stVegaLiteChart at 826 px (0 px on screen)",
-    ("lesson_topk", "zh"): "first stVegaLiteChart at 1185 px (0 px on screen)",
-    ("article_walkthrough", "zh"): "first stTable at 1027 px (0 px on screen)",
     ("article_riley", "zh"): "first stVegaLiteChart at 1211 px (0 px on screen)",
     ("article_alignment", "zh"): "first stVegaLiteChart at 1068 px (0 px on screen)",
     ("article_projections", "zh"): "first stVegaLiteChart at 802 px (0 px on screen)",
-    ("retrieval", "es"): "first stTable at 785 px (0 px on screen)",
-    ("recommender", "es"): "first stVegaLiteChart at 972 px (0 px on screen)",
-    ("transformer", "es"): "first stVegaLiteChart at 1159 px (0 px on screen)",
-    ("lesson_scoring", "es"): "first stVegaLiteChart at 653 px (67 px on screen)",
     ("lesson_smoothing", "es"): "first stVegaLiteChart at 932 px (0 px on screen)",
-    ("lesson_topk", "es"): "first stVegaLiteChart at 1336 px (0 px on screen)",
-    ("article_walkthrough", "es"): "first stTable at 1084 px (0 px on screen)",
     ("article_riley", "es"): "first stVegaLiteChart at 1236 px (0 px on screen)",
     ("article_alignment", "es"): "first stTable at 739 px (0 px on screen)",
     ("article_projections", "es"): "first stVegaLiteChart at 855 px (0 px on screen)",
 }  # fmt: skip
 #: (page, lang) -> what is cut there today (label, its text width > its box width, px).
 CUT: dict[tuple[str, str], str] = {
-    ('retrieval', 'en'): "metric 'full-attention weight held by these 5' 236>169; metric 'weighted duration' 121>63; metric 'weighted views' 101>63 (+4 more)",
-    ('recommender', 'en'): "metric 'A: top weight' 86>51; metric 'A: Σ weights' 78>51; metric 'B: top weight' 87>51 (+3 more)",
-    ('lesson_scoring', 'en'): "metric 'dot product (project + matmul)' 203>177",
-    ('retrieval', 'zh'): "metric '这 5 个键占完整注意力权重的比例' 235>169; metric '加权播放量' 79>63; metric '熵（奈特）' 79>63 (+1 more)",
-    ('recommender', 'zh'): "metric 'A：最大权重' 87>51; metric 'A：Σ 权重' 67>51; metric 'A：得分' 56>51 (+5 more)",
-    ('retrieval', 'es'): "metric 'peso de la atención completa que tienen ' 313>169; metric 'duración ponderada' 134>63; metric 'visualizaciones ponderadas' 181>63 (+4 more)",
-    ('recommender', 'es'): "metric 'A: peso mayor' 93>51; metric 'A: Σ pesos' 66>51; metric 'A: puntuación' 92>51 (+5 more)",
-    ('lesson_scoring', 'es'): "metric 'aditiva (una pasada por par)' 184>177; metric 'producto punto (proyectar + multiplicar ' 325>177",
-    ('lesson_topk', 'es'): "metric 'distancia TV ½‖w − w′‖₁' 154>152",
 }  # fmt: skip
 
 

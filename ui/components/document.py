@@ -17,7 +17,7 @@ clicked, on Streamlit's download thread, from the document the page drew.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -48,7 +48,7 @@ def table_frame(table: LessonTable, decimal: str = ".", thousands: str = ",") ->
     return pd.DataFrame(rows, columns=list(table.columns))
 
 
-def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
+def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
     kind = block.kind
     if kind == "text":
         if block.style == "body":
@@ -78,18 +78,29 @@ def _draw(block: Block, where: Any, lesson: Lesson | None) -> None:
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
         spec = dict(block.spec) if size == "projector" else projector_spec(block.spec, size)
         width = {"width": block.width} if block.width is not None else {}
+        if block.key in on_select:  # a chart a click on which changes the page (its selection's callback)
+            width["on_select"] = on_select[block.key]
         where.vega_lite_chart(spec=spec, key=block.key or None, height=height, **width)
     elif kind == "columns":
         for column, blocks in zip(where.columns(len(block.items), border=block.border), block.items):
-            draw_blocks(blocks, lesson, column)
+            draw_blocks(blocks, lesson, column, on_select=on_select)
     elif kind == "controls":
         pass  # the page's widgets are already here
     else:  # pragma: no cover (a new kind of block needs a way to appear)
         raise TypeError(f"no way to draw a {type(block).__name__}")
 
 
-def draw_blocks(blocks: Sequence[Block], lesson: Lesson | None = None, where: DeltaGenerator | None = None) -> None:
-    """Draw blocks in order, in ``where`` (None: where the page is); consecutive prose as one explanation."""
+def draw_blocks(
+    blocks: Sequence[Block],
+    lesson: Lesson | None = None,
+    where: DeltaGenerator | None = None,
+    *,
+    on_select: Mapping[str, Callable[[], None]] | None = None,
+) -> None:
+    """Draw blocks in order, in ``where`` (None: where the page is); consecutive prose as one explanation.
+
+    ``on_select`` maps a chart's key to the callback its click selection runs (none by default).
+    """
     dg = where if where is not None else st
     prose: list[str] = []
     for block in blocks:
@@ -99,7 +110,7 @@ def draw_blocks(blocks: Sequence[Block], lesson: Lesson | None = None, where: De
         if prose:
             explain("\n\n".join(prose), dg)
             prose = []
-        _draw(block, dg, lesson)
+        _draw(block, dg, lesson, on_select or {})
     if prose:
         explain("\n\n".join(prose), dg)
 
@@ -116,6 +127,7 @@ def draw_section(
     *,
     before: DeltaGenerator | Sequence[DeltaGenerator] | None = None,
     heading: bool = True,
+    on_select: Mapping[str, Callable[[], None]] | None = None,
 ) -> None:
     """Draw one section: its heading and blocks; what precedes its :class:`Controls` goes into ``before``.
 
@@ -128,6 +140,7 @@ def draw_section(
             first go into the first, those between the first and the second into the second, and so
             on. None: all where the page is.
         heading: draw the section's heading (``st.header``).
+        on_select: a chart's key -> the callback a click on it runs (``st.vega_lite_chart``'s ``on_select``).
     """
     blocks = section.content()
     places: list[Any] = [] if before is None else [before] if isinstance(before, DeltaGenerator) else list(before)
@@ -137,9 +150,9 @@ def draw_section(
         top.header(section.heading)
     start = 0
     for place, cut in zip(places, cuts):
-        draw_blocks(blocks[start:cut], lesson, place)
+        draw_blocks(blocks[start:cut], lesson, place, on_select=on_select)
         start = cut
-    draw_blocks(blocks[start:], lesson)
+    draw_blocks(blocks[start:], lesson, on_select=on_select)
 
 
 def save_button(

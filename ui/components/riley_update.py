@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from retrieval_attention.charts import articles as ca
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.lessons import RileyParts, RileyUpdate
 from ui.components import articles as ui
 from ui.components.i18n import _, fmt_number
@@ -97,7 +98,7 @@ def pair_update(r: RileyParts, u: RileyUpdate) -> None:
 
 def weights_line(r: RileyParts, weights: np.ndarray) -> str:
     """“word” 0.12 · “word” 0.08 ...: the three largest weights, in the session's format."""
-    top = np.argsort(-weights)[:3]
+    top = topk_order(weights)[:3]  # ties in sentence order
     return ", ".join(
         _("“{word}” {weight}").format(word=md(r.labels[j]), weight=fmt_number(float(weights[j]), 2)) for j in top
     )
