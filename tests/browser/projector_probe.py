@@ -30,6 +30,7 @@ PAGES = (
     "lesson_smoothing",
     "lesson_topk",
     "decoder_next_word",
+    "decoder_causal",
     "article_walkthrough",
     "article_riley",
     "article_alignment",
