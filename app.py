@@ -44,6 +44,10 @@ PAGES = {
         st.Page("ui/pages/lesson_smoothing.py", title=_("Attention as smoothing"), icon=":material/show_chart:"),
         st.Page("ui/pages/lesson_topk.py", title=_("Top-k as efficient attention"), icon=":material/filter_list:"),
     ],
+    _("The decoder"): [
+        st.Page("ui/pages/decoder_next_word.py", title=_("The next word"), icon=":material/edit_note:"),
+        st.Page("ui/pages/decoder_causal.py", title=_("Causal vs bidirectional"), icon=":material/compare_arrows:"),
+    ],
     **article_group(),  # "The articles, step by step" (issue 16), titles in the session's language
     _("Reference"): [
         st.Page("ui/pages/glossary.py", title=_("Glossary"), icon=":material/translate:"),

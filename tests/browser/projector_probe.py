@@ -29,6 +29,8 @@ PAGES = (
     "lesson_scoring",
     "lesson_smoothing",
     "lesson_topk",
+    "decoder_next_word",
+    "decoder_causal",
     "article_walkthrough",
     "article_riley",
     "article_alignment",

@@ -1,0 +1,54 @@
+"""The decoder pages under AppTest with the real app and the real models: each page draws the
+document its builder returns (after a widget change too), saves that document, and speaks en / zh / es
+with Gemma 3 as the default decoder in Chinese and Spanish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retrieval_attention.decoder import load_decoder
+from retrieval_attention.views import next_word as nw
+from tests.test_app_views import assert_file_is, assert_page_draws, saved
+
+pytestmark = pytest.mark.slow
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+NEXT = "ui/pages/decoder_next_word.py"
+
+
+def open_page(page: str, lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["lang"] = lang
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_next_word_page_draws_its_document_writes_a_word_and_saves_it(clicks):
+    at = open_page(NEXT, "en")
+    m = load_decoder("smollm2")
+    prompt = nw.examples("en")[0]
+    first = nw.NextWordSettings(prompt, layer=m.config.n_layers // 2, head=0, lang="en")
+    assert_page_draws(at, nw.next_word_lesson(m, first))
+    at.button(key="nw_more").click().run()
+    at.slider(key="nw_smollm2_head").set_value(4).run()
+    assert not at.exception, at.exception
+    changed = nw.NextWordSettings(prompt, written=1, layer=first.layer, head=4, lang="en")
+    lesson = nw.next_word_lesson(m, changed)
+    assert_page_draws(at, lesson)
+    assert_file_is(saved(clicks, "next_word"), lesson)
+    at.text_input(key="nw_prompt_en").set_value("   ").run()  # an empty prompt: a message, no traceback
+    assert not at.exception and at.warning and not at.get("vega_lite_chart")
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh", "下一个词"), ("es", "La siguiente palabra")])
+def test_the_next_word_page_in_chinese_and_spanish_runs_gemma(lang, title):
+    at = open_page(NEXT, lang)
+    assert at.title[0].value == title
+    assert at.selectbox(key=f"nw_model_{lang}").value == "gemma3"
+    g = load_decoder("gemma3")
+    settings = nw.NextWordSettings(nw.examples(lang)[0], layer=g.config.n_layers // 2, lang=lang)
+    assert_page_draws(at, nw.next_word_lesson(g, settings))

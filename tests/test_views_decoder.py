@@ -1,0 +1,119 @@
+"""The decoder pages' builders (retrieval_attention.views.next_word, ...), with the real models.
+
+Their numbers are the decoder library's (generation steps, attention, next-token probabilities),
+KV-cached rows equal rows recomputed over the whole text, every text is translated, and the
+student's text stays text. Each model is loaded once per module (the converted copy: seconds).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from retrieval_attention.core.attention import softmax
+from retrieval_attention.decoder import load_decoder
+from retrieval_attention.errors import InvalidParameterError, QueryError
+from retrieval_attention.export.blocks import LessonChart, Metrics, Text
+from retrieval_attention.export.markup import markup_html, markup_plain
+from retrieval_attention.views import next_word as nw
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "The capital of France is"
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return load_decoder("smollm2")
+
+
+@pytest.fixture(scope="module")
+def gemma():
+    return load_decoder("gemma3")
+
+
+def chart_rows(chart: LessonChart) -> list[dict]:
+    (rows,) = chart.spec["datasets"].values()
+    return rows
+
+
+def metrics(lesson) -> dict[str, str]:
+    return {m.label: m.value for b in lesson.blocks() if isinstance(b, Metrics) for m in b.items}
+
+
+def assert_every_text_translated(build) -> None:
+    """Every text block is non-empty in each language, and a zh / es sentence is not the English one."""
+    english = {t.key: t.text for t in build("en").blocks() if isinstance(t, Text)}
+    for lang in ("zh", "es"):
+        lesson = build(lang)
+        assert lesson.lang == lang and lesson.title != build("en").title
+        for t in (b for b in lesson.blocks() if isinstance(b, Text)):
+            assert markup_plain(t.text).strip(), (lang, t.key)
+            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])) and t.key not in ("next_text",):
+                assert t.text != english[t.key], (lang, t.key, t.text)
+
+
+def test_next_word_numbers_are_the_decoders(smollm2):
+    lesson = nw.next_word_lesson(smollm2, nw.NextWordSettings(PROMPT, layer=15, head=3))
+    assert [s.key for s in lesson.sections] == ["next", "attention"]
+    assert [b.key for b in lesson.charts()] == ["next_chart", "attention_chart"]
+    p = smollm2.next_token_probabilities(PROMPT)  # (V,) softmax at T = 1, one forward pass over the prompt
+    top = np.argsort(-p)[: nw.TOP]
+    rows = chart_rows(lesson.section("next").blocks[2])
+    model = [r for r in rows if r["order"] == 0]
+    assert [r["token"] for r in model] == [nw.label(smollm2, i) for i in top]
+    np.testing.assert_allclose([r["p"] for r in model], p[top], atol=1e-5)
+    drawn = [r["p"] for r in rows if r["order"] == 1]
+    assert drawn[0] == 1.0 and not any(drawn[1:])  # greedy: the draw is one-hot on the top token
+    assert metrics(lesson)["token written"] == "Paris" and metrics(lesson)["probability"] == f"{p.max():.1%}"
+    attention = smollm2.attention(PROMPT, 15)[3, -1]  # the prompt's last query row, all at once
+    got = [r["weight"] for r in chart_rows(lesson.section("attention").blocks[1])]
+    np.testing.assert_allclose(got, attention, atol=1e-5)
+
+
+def test_written_tokens_use_the_cache_and_equal_a_recomputation(smollm2):
+    settings = nw.NextWordSettings(PROMPT, temperature=0.7, seed=2, written=3, layer=5, head=1)
+    lesson = nw.next_word_lesson(smollm2, settings)
+    steps = nw.written(smollm2, PROMPT, 0.7, 2, 3)
+    assert len(steps) == 4 and nw.written(smollm2, PROMPT, 0.7, 2, 1) == steps[:2]  # one run, extended
+    ids = smollm2.token_ids(PROMPT) + [s.token_id for s in steps[:3]]
+    logits, traces = smollm2.run(ids)  # the whole text again, no cache
+    np.testing.assert_allclose(steps[3].probabilities, softmax(logits[-1]), atol=1e-5)
+    got = [r["weight"] for r in chart_rows(lesson.section("attention").blocks[1])]
+    np.testing.assert_allclose(got, traces[5].weights[1, -1], atol=1e-5)
+    assert metrics(lesson)["KV cache"] == str(len(ids))
+    drawn = [r for r in chart_rows(lesson.section("next").blocks[2]) if r["order"] == 1]
+    t = softmax(logits[-1].astype(np.float64), temperature=0.7)  # what the token was drawn from
+    top = np.argsort(-t)[: nw.TOP]
+    np.testing.assert_allclose([r["p"] for r in drawn][: nw.TOP], t[top], atol=1e-5)
+
+
+def test_next_word_in_every_language(smollm2, gemma):
+    assert_every_text_translated(lambda lang: nw.next_word_lesson(smollm2, nw.NextWordSettings(PROMPT, lang=lang)))
+    lesson = nw.next_word_lesson(gemma, nw.NextWordSettings(nw.examples("zh")[0], written=1, lang="zh"))
+    assert lesson.title == "下一个词" and "Gemma 3 270M" in lesson.intro[0].text
+    assert lesson.section("attention").blocks[1].spec["datasets"]  # Gemma's row drawn
+    assert nw.default_model("zh") == nw.default_model("es") == "gemma3" and nw.default_model("en") == "smollm2"
+
+
+def test_user_text_stays_text(smollm2):
+    prompt = "<b>bold</b> **star** $x$ <script>"
+    lesson = nw.next_word_lesson(smollm2, nw.NextWordSettings(prompt))
+    (line,) = [b for b in lesson.blocks() if b.key == "next_text"]
+    html = markup_html(line.text)
+    assert "<b>" not in html and "<script>" not in html and "&lt;b&gt;" in html
+    assert "**star**" in markup_plain(line.text)
+
+
+def test_bad_input_is_refused_clearly(smollm2, monkeypatch):
+    for prompt in ("", "   ", "word " * 1100):
+        with pytest.raises(QueryError):
+            nw.next_word_lesson(smollm2, nw.NextWordSettings(prompt))
+    for bad in ({"layer": 30}, {"head": 9}, {"written": nw.MAX_WRITTEN + 1}, {"written": -1}):
+        with pytest.raises(InvalidParameterError):
+            nw.next_word_lesson(smollm2, nw.NextWordSettings(PROMPT, **bad))
+    monkeypatch.setattr(nw, "MAX_WRITTEN", 2)  # the cap, reached in three steps
+    last = nw.next_word_lesson(smollm2, nw.NextWordSettings("Hello", written=2))
+    assert {"next_limit", "next_stopped"} & {b.key for b in last.blocks()}
