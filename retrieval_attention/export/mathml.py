@@ -47,6 +47,8 @@ _NAMED_SPACES = {
     "verythickmathspace": "0.3333em",
     "veryverythickmathspace": "0.3889em",
 }
+#: How many children an element must have (``\\frac{a}`` alone comes out as a fraction with one).
+_ARITY = {"mfrac": 2, "msub": 2, "msup": 2, "msubsup": 3, "mroot": 2, "munder": 2, "mover": 2, "munderover": 3}
 _ENTITY = re.compile(r"&#x([0-9a-fA-F]{1,6});")
 
 
@@ -128,11 +130,23 @@ def _lines_style(table: Element, row: int, column: int, n_rows: int, n_columns: 
     return "; ".join(style)
 
 
+def _balanced(latex: str) -> bool:
+    """Every ``{`` closed by its ``}`` (``\\{`` and ``\\}`` are braces drawn, not groups)."""
+    depth = 0
+    for brace in re.sub(r"\\[{}]", "", latex.replace("\\\\", "")):
+        depth += {"{": 1, "}": -1}.get(brace, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _write(el: Element, out: list[str], style: str = "") -> None:
     """``el`` as HTML into ``out``: allowed elements and attributes only, every text escaped."""
     tag = el.tag
     if tag not in _ELEMENTS:
         raise _UnreadableError(f"element {tag!r}")
+    if tag in _ARITY and len(el) != _ARITY[tag]:
+        raise _UnreadableError(f"{tag!r} with {len(el)} parts")
     text = _text(el.text)
     if tag in ("mi", "mo") and text.startswith("\\"):
         raise _UnreadableError(f"unknown command {text!r}")
@@ -177,10 +191,10 @@ def to_mathml(latex: str) -> str | None:
         >>> m = to_mathml(r"w = \\frac{1}{2}")
         >>> m.startswith('<math display="block" alttext="w = \\\\frac{1}{2}">'), "<mfrac>" in m
         (True, True)
-        >>> to_mathml(r"\\frac{") is None, to_mathml(r"\\notacommand x") is None
-        (True, True)
+        >>> to_mathml(r"\\frac{") is None, to_mathml(r"\\frac{a}") is None, to_mathml(r"\\notacommand x") is None
+        (True, True, True)
     """
-    if "&#" in latex:  # the converter writes characters as &#x...; itself: such text would not survive
+    if "&#" in latex or not _balanced(latex):  # the converter writes characters as &#x...; itself
         return None
     try:
         from latex2mathml.converter import convert_to_element
