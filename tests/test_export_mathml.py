@@ -122,6 +122,7 @@ def test_the_arithmetic_shows_its_numbers_with_the_languages_decimal_sign(formul
     # the table's | and \hline drawn as cell borders (MathML Core has no columnlines)
     assert to_mathml(tables["en"]).count("border-right: 1px solid") == 4 * 5, "c|c|c|c|c, five rows"
     assert to_mathml(tables["en"]).count("border-bottom: 1px solid") == 5, "one \\hline, under the header row"
+    assert '<mo lspace="0em" rspace="0em">/</mo><mn>0.05</mn>' in to_mathml(tables["en"]), "… / 0.05 set tight, as KaTeX"
 
 
 def test_gathered_lines_become_table_rows(formulas):
@@ -131,6 +132,7 @@ def test_gathered_lines_become_table_rows(formulas):
     mathml = to_mathml(causal)
     assert mathml.count("<mtr>") == 2 and 'linebreak="newline"' not in mathml
     assert "<mtext>\u00a0if\u00a0</mtext>" in mathml
+    assert '<mo>=</mo><mo lspace="0em" rspace="0em">−</mo><mi>∞</mi>' in mathml, "−∞ as KaTeX sets it, not a minus"
 
 
 def test_the_saved_main_page_shows_mathml_not_latex(store):

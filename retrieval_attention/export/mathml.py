@@ -115,6 +115,27 @@ def _merge_decimal_commas(el: Element) -> None:
             i += 1
 
 
+def _unary_signs(el: Element) -> None:
+    """``= -\\infty``: a sign right after another operator is a sign, not a binary minus (TeX's rule, KaTeX's
+    spacing); and ``\\infty`` is a quantity (the converter makes it an operator, spaced as one)."""
+    previous: Element | None = None
+    for child in el:
+        _unary_signs(child)
+        text = _text(child.text)
+        if child.tag == "mo" and text == "∞":
+            child.tag = "mi"
+        elif (
+            child.tag == "mo"
+            and text in ("−", "+", "-")
+            and previous is not None
+            and previous.tag == "mo"
+            and _text(previous.text) not in (")", "]", "|", "}")
+        ):
+            child.set("lspace", "0em")
+            child.set("rspace", "0em")
+        previous = child
+
+
 def _lines_style(table: Element, row: int, column: int, n_rows: int, n_columns: int) -> str:
     """The CSS borders of one cell for an array's ``|`` and ``\\hline`` (MathML Core has no columnlines)."""
 
@@ -140,6 +161,16 @@ def _balanced(latex: str) -> bool:
     return depth == 0
 
 
+def _spacing(operator: str) -> str:
+    """Spacing as KaTeX (``st.latex``) sets it where MathML's operator dictionary differs: ``/`` is a
+    plain symbol (``1/0.05``), a word such as ``\\max`` an operator name with a thin space after it."""
+    if operator == "/":
+        return ' lspace="0em" rspace="0em"'
+    if len(operator) > 1 and operator.isalpha():
+        return ' lspace="0em" rspace="0.1667em"'
+    return ""
+
+
 def _write(el: Element, out: list[str], style: str = "") -> None:
     """``el`` as HTML into ``out``: allowed elements and attributes only, every text escaped."""
     tag = el.tag
@@ -156,6 +187,8 @@ def _write(el: Element, out: list[str], style: str = "") -> None:
             continue  # "negativethinmathspace" (\!): MathML Core has no negative space
         if name in _ATTRIBUTES:
             attributes.append(f' {name}="{_e(_NAMED_SPACES.get(value, value))}"')
+    if tag == "mo" and not {"lspace", "rspace"} & set(el.attrib):
+        attributes.append(_spacing(text))
     if style:
         attributes.append(f' style="{style}"')  # our own constant text (_lines_style), never the formula's
     out.append(f"<{tag}{''.join(attributes)}>{_e(text)}")
@@ -202,6 +235,7 @@ def to_mathml(latex: str) -> str | None:
         root = convert_to_element(latex, display="block")
         _lines(root)
         _merge_decimal_commas(root)
+        _unary_signs(root)
         body: list[str] = []
         for child in root:
             _write(child, body)
