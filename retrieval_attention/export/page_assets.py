@@ -62,6 +62,8 @@ div.note {{ border-left: 5px solid {BLUE}; background: #f2f6fb; padding: 0.1rem 
 div.note-warning, div.note-error {{ border-left-color: #c0392b; background: #fdf3f2; }}
 div.note-success {{ border-left-color: #2e8b57; background: #f1f8f4; }}
 pre.formula {{ font-size: 1rem; overflow-x: auto; background: #f7f7f7; padding: 0.5rem 0.8rem; }}
+div.formula {{ overflow-x: auto; margin: 1rem 0; }}
+math {{ font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", "DejaVu Math TeX Gyre", math; font-size: 1.15em; }}
 h3 {{ font-size: 1.15rem; margin: 1.4rem 0 0.4rem; }}
 div.columns {{ display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }}
 div.columns > div.column {{ flex: 1 1 16rem; min-width: 0; }}

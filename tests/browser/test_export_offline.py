@@ -7,11 +7,13 @@ classroom machine without a network; a title, a query and corpus titles holding
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 import retrieval_attention as ra
+from retrieval_attention.export.blocks import Formula, LessonSection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TEST SKIPPED: playwright is not installed")
@@ -35,6 +37,16 @@ CHARTS_JS = """() => [...document.querySelectorAll(".chart-area")].map(el => ({
                                 + "svg .mark-symbol path, svg .mark-area path").length,
     text: el.querySelector("svg") ? el.querySelector("svg").textContent : "",
 }))"""
+
+#: Every MathML formula: the drawn part's size, the fraction bars and table cells it lays out, and
+#: whether its LaTeX annotation stays hidden.
+MATHS_JS = """() => [...document.querySelectorAll("math")].map(m => {
+    const drawn = m.querySelector("semantics > :first-child").getBoundingClientRect();
+    const note = m.querySelector("annotation");
+    return {width: drawn.width, height: drawn.height, alt: m.getAttribute("alttext") || "",
+            fracs: m.querySelectorAll("mfrac").length, cells: m.querySelectorAll("mtd").length,
+            annotation_shown: !!note && note.getClientRects().length > 0, text: m.textContent};
+})"""
 
 
 def open_offline(browser, path: Path) -> dict:
@@ -63,6 +75,7 @@ def open_offline(browser, path: Path) -> dict:
         return {
             "url": url,
             "charts": page.evaluate(CHARTS_JS),
+            "maths": page.evaluate(MATHS_JS),
             "n_charts": page.locator(".chart-area").count(),
             "body": page.inner_text("body"),
             "h1": page.inner_text("h1"),
@@ -99,13 +112,31 @@ def hostile_store(tmp_path_factory, cache_dir) -> ra.KeyValueStore:
     return ra.KeyValueStore.from_corpus(ra.load_corpus(path), None, cache_dir=cache_dir)
 
 
+def assert_formulas_drawn(seen: dict, n: int) -> None:
+    """``n`` MathML formulas, each drawn with a size (Chromium lays MathML out itself, offline), source hidden."""
+    assert len(seen["maths"]) == n
+    for m in seen["maths"]:
+        assert m["width"] > 20 and m["height"] > 10, m
+        assert not m["annotation_shown"] and m["alt"], m
+        assert "\\frac" not in m["text"].split(m["alt"])[0], "the drawn part is not the LaTeX source"
+
+
 def test_a_hostile_lesson_renders_offline_with_its_text_literal(browser, hostile_store, tmp_path):
     lesson = ra.retrieval_lesson(hostile_store, f"funny cat {XSS}", k=3)
+    hostile = LessonSection(  # user text inside a formula: a query typed into \text{}
+        "f", blocks=(Formula(rf"\text{{{XSS}}} = \text{{{SCRIPT_END}}}", key="f1"), Formula(rf"\frac{{{XSS}", key="f2"))
+    )
+    lesson = dataclasses.replace(lesson, sections=(*lesson.sections, hostile))
     path = ra.save_html(lesson, tmp_path / "lesson.html")
     seen = open_offline(browser, path)
-    assert_offline_and_drawn(seen, n_charts=2)
+    n = sum(isinstance(b, Formula) for b in lesson.blocks())
+    assert n == 2 + 2, "the arithmetic's formula and table (no durations in this corpus), and the two hostile ones"
+    assert_formulas_drawn(seen, n=n - 1)  # every formula but the one that does not convert
+    assert XSS in seen["maths"][-1]["text"].replace("\u00a0", " ")
+    assert f"\\frac{{{XSS}" in seen["body"], "the one that does not convert shows its source as text"
+    assert_offline_and_drawn(seen, n_charts=len(lesson.charts()))  # the main page's five since it has one author
     assert seen["imgs"] == 0, "user text created an element"
-    assert XSS in seen["h1"] and f"funny cat {XSS}" in seen["body"]
+    assert seen["h1"] == lesson.title and f"funny cat {XSS}" in seen["body"]  # the query, among the facts
     assert f"{XSS}.csv" in seen["body"]  # the corpus file's name, in the facts
     assert SCRIPT_END in seen["body"]  # a title in the tables: the "</script>" in the chart data ended nothing
     assert any(SCRIPT_END in chart["text"] for chart in seen["charts"]), "the continuum's legend names the title"
@@ -115,9 +146,14 @@ def test_a_chinese_lesson_renders(browser, store, tmp_path):
     lesson = ra.retrieval_lesson(store, "funny cat videos", lang="zh")
     path = ra.save_html(lesson, tmp_path / "课.html")
     seen = open_offline(browser, path)
-    assert_offline_and_drawn(seen, n_charts=2)
-    assert seen["h1"] == "注意力就是软检索：funny cat videos"
-    assert "精确查找（字典）" in seen["body"]
+    assert_formulas_drawn(seen, n=3)
+    formula, table, duration = seen["maths"]
+    assert formula["fracs"] >= 1 and formula["height"] > 40, "a fraction is taller than a line"
+    assert table["cells"] == 5 * 5 and table["height"] > 5 * 20, "the arithmetic is a 5 × 5 table"
+    assert "时长（分钟）" in duration["text"]
+    assert_offline_and_drawn(seen, n_charts=len(lesson.charts()))
+    assert seen["h1"] == "注意力就是软检索" and "funny cat videos" in seen["body"]  # the page's title; the query a fact
+    assert "1 · 精确查找" in seen["body"]  # the page's heading of the hard lookup
     texts = " ".join(chart["text"] for chart in seen["charts"])
     assert "权重" in texts and "温度 T" in texts  # axis titles drawn in Chinese
 
