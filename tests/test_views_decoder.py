@@ -17,6 +17,8 @@ from retrieval_attention.decoder import load_decoder
 from retrieval_attention.errors import InvalidParameterError, QueryError
 from retrieval_attention.export.blocks import LessonChart, Metrics, Text
 from retrieval_attention.export.markup import markup_html, markup_plain
+from retrieval_attention.i18n import fmt_number
+from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
 
 pytestmark = pytest.mark.slow
@@ -117,3 +119,46 @@ def test_bad_input_is_refused_clearly(smollm2, monkeypatch):
     monkeypatch.setattr(nw, "MAX_WRITTEN", 2)  # the cap, reached in three steps
     last = nw.next_word_lesson(smollm2, nw.NextWordSettings("Hello", written=2))
     assert {"next_limit", "next_stopped"} & {b.key for b in last.blocks()}
+
+
+# ---- the KV cache as a key-value store ----------------------------------------------------------
+
+
+def test_kv_store_numbers_are_the_caches(smollm2):
+    settings = kv.KVSettings(PROMPT, written=2, layer=15, head=4)
+    lesson = kv.kv_lesson(smollm2, settings)
+    assert [s.key for s in lesson.sections] == ["store", "check"]
+    step = nw.written(smollm2, PROMPT, 0.0, 0, 2)[-1]
+    lk = smollm2.kv_lookup(step, 15, 4)  # the library's lookup: the cache's keys and values, the step's query
+    S = len(smollm2.token_ids(PROMPT)) + 2
+    assert lk.keys.shape[0] == S and lk.kv_head == 4 // 3  # 9 query heads share 3 key-value heads
+    got = [r["weight"] for r in chart_rows(lesson.section("store").blocks[1])]
+    np.testing.assert_allclose(got, lk.weights, atol=1e-6)
+    np.testing.assert_allclose(softmax(lk.scores.astype(np.float64)), lk.weights, atol=1e-5)  # the retrieval
+    np.testing.assert_allclose(lk.weights @ lk.values, lk.read, atol=1e-5)
+    (table,) = [b for b in lesson.blocks() if b.key == "store_table"]
+    assert len(table.rows) == S
+    np.testing.assert_allclose([r[4] for r in table.rows], lk.scores, atol=1e-6)
+    np.testing.assert_allclose([r[5] for r in table.rows], lk.weights, atol=1e-6)
+    assert table.rows[0][2].startswith(f"{lk.keys[0, 0]:.2f}; ")
+    cfg = smollm2.config
+    assert metrics(lesson)["numbers cached"] == f"{2 * cfg.n_layers * cfg.n_kv_heads * cfg.head_dim * S:,}"
+    gaps = [float(metrics(lesson)[k]) for k in ("attention gap", "probability gap", "softmax vs model")]
+    assert max(gaps) < 1e-4  # cached = recomputed, and the weights are the softmax of q·K / √d
+    ids = smollm2.token_ids(PROMPT) + [s.token_id for s in nw.written(smollm2, PROMPT, 0.0, 0, 2)[:-1]]
+    check = kv.cache_check(smollm2, tuple(ids))  # the times the page shows: measured, positive
+    assert metrics(lesson)["one step, cached"] == f"{1000 * check.cached_seconds:,.0f} ms"
+    assert metrics(lesson)[f"all {S} again"] == f"{1000 * check.full_seconds:,.0f} ms"
+
+
+def test_kv_page_in_every_language(smollm2):
+    build = lambda lang: kv.kv_lesson(smollm2, kv.KVSettings(PROMPT, layer=3, lang=lang))  # noqa: E731
+    assert_every_text_translated(build)  # one text: the timing runs once (cached), not once per language
+    lesson = build("es")
+    assert lesson.title == "La caché KV es un almacén clave-valor"
+    S, cfg = len(smollm2.token_ids(PROMPT)), smollm2.config
+    assert metrics(lesson)["números en caché"] == fmt_number(2 * cfg.n_layers * cfg.n_kv_heads * cfg.head_dim * S, "es", 0)
+    with pytest.raises(InvalidParameterError):
+        kv.kv_lesson(smollm2, kv.KVSettings(PROMPT, head=9))
+    with pytest.raises(QueryError):
+        kv.kv_lesson(smollm2, kv.KVSettings("  "))

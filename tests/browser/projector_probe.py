@@ -30,6 +30,7 @@ PAGES = (
     "lesson_smoothing",
     "lesson_topk",
     "decoder_next_word",
+    "decoder_kv_cache",
     "article_walkthrough",
     "article_riley",
     "article_alignment",
