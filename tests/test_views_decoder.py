@@ -20,6 +20,7 @@ from retrieval_attention.export.markup import markup_html, markup_plain
 from retrieval_attention.i18n import fmt_number
 from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
+from retrieval_attention.views import translation as tr
 
 pytestmark = pytest.mark.slow
 
@@ -45,15 +46,18 @@ def metrics(lesson) -> dict[str, str]:
     return {m.label: m.value for b in lesson.blocks() if isinstance(b, Metrics) for m in b.items}
 
 
-def assert_every_text_translated(build) -> None:
-    """Every text block is non-empty in each language, and a zh / es sentence is not the English one."""
+def assert_every_text_translated(build, data: tuple[str, ...] = ("next_text",)) -> None:
+    """Every text block is non-empty in each language, and a zh / es sentence is not the English one.
+
+    ``data``: the keys of blocks that hold only the student's text and the model's (the same in every language).
+    """
     english = {t.key: t.text for t in build("en").blocks() if isinstance(t, Text)}
     for lang in ("zh", "es"):
         lesson = build(lang)
         assert lesson.lang == lang and lesson.title != build("en").title
         for t in (b for b in lesson.blocks() if isinstance(b, Text)):
             assert markup_plain(t.text).strip(), (lang, t.key)
-            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])) and t.key not in ("next_text",):
+            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])) and t.key not in data:
                 assert t.text != english[t.key], (lang, t.key, t.text)
 
 
@@ -162,3 +166,48 @@ def test_kv_page_in_every_language(smollm2):
         kv.kv_lesson(smollm2, kv.KVSettings(PROMPT, head=9))
     with pytest.raises(QueryError):
         kv.kv_lesson(smollm2, kv.KVSettings("  "))
+
+
+# ---- 我爱吃苹果, translated and aligned ------------------------------------------------------------
+
+
+def test_translation_numbers_are_the_librarys(gemma):
+    lesson = tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "zh"))
+    assert [s.key for s in lesson.sections] == ["alignment", "what"]
+    t = gemma.translate("我爱吃苹果", "zh")  # the library's translation and alignment, computed again
+    assert t.text == "I love eating apples." and (t.layer, t.head) == (5, 3)
+    (chart,) = lesson.charts()
+    rows = chart_rows(chart)
+    got = np.zeros_like(t.alignment)
+    for r in rows:
+        got[r["r"], r["c"]] = r["value"]
+    np.testing.assert_allclose(got, t.alignment, atol=1e-6)  # the heatmap is a_ij, rows renormalised
+    np.testing.assert_allclose(t.alignment.sum(axis=1), 1.0, atol=1e-5)
+    assert [r["col"] for r in rows[: len(t.source_tokens)]] == ["我", "爱", "吃", "苹果"]
+    (table,) = [b for b in lesson.blocks() if b.key == "alignment_table"]
+    assert [(row[0], row[1]) for row in table.rows[:4]] == [("I", "我"), ("love", "爱"), ("eating", "吃"), ("apples", "苹果")]
+    np.testing.assert_allclose([row[2] for row in table.rows], t.alignment.max(axis=1), atol=1e-6)
+    assert [row[3] for row in table.rows] == [f"{m:.0%}" for m in t.source_mass]  # the raw share, stated
+    low, high = f"{t.source_mass.min():.0%}", f"{t.source_mass.max():.0%}"
+    assert metrics(lesson)["on the source, raw"] == f"{low}–{high}"
+    texts = " ".join(b.text for b in lesson.blocks() if isinstance(b, Text))
+    assert "causal self-attention from the output back to the prompt" in texts
+    assert f"**c₃** = {t.alignment[2, 0]:.2f} · h(我)" in texts
+
+
+def test_translation_in_every_language_and_bad_input(gemma, smollm2):
+    data = ("alignment_translation", "alignment_context", "what_prompt")  # the sentences and the numbers
+    assert_every_text_translated(lambda lang: tr.translation_lesson(gemma, tr.TranslationSettings(lang=lang)), data)
+    es = tr.translation_lesson(gemma, tr.TranslationSettings("Me encanta comer manzanas.", "es", "es"))
+    assert es.title == "我爱吃苹果, traducido y alineado"
+    assert [row[1] for row in next(b for b in es.blocks() if b.key == "alignment_table").rows[:4]] == [
+        "Me", "encanta", "comer", "manzanas"
+    ]  # fmt: skip
+    assert tr.default_source("es") == "es" and tr.default_source("zh") == tr.default_source("en") == "zh"
+    for sentence in ("", "   ", "一\n二", "字" * 201):
+        with pytest.raises(QueryError):
+            tr.translation_lesson(gemma, tr.TranslationSettings(sentence))
+    with pytest.raises(InvalidParameterError):
+        tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "fr"))
+    with pytest.raises(InvalidParameterError):
+        tr.translation_lesson(smollm2, tr.TranslationSettings())  # the English decoder does not translate
