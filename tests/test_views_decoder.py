@@ -7,6 +7,7 @@ student's text stays text. Each model is loaded once per module (the converted c
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -18,6 +19,7 @@ from retrieval_attention.errors import InvalidParameterError, QueryError
 from retrieval_attention.export.blocks import LessonChart, Metrics, Text
 from retrieval_attention.export.markup import markup_html, markup_plain
 from retrieval_attention.i18n import fmt_number
+from retrieval_attention.views import causal as cv
 from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
 from retrieval_attention.views import translation as tr
@@ -211,3 +213,39 @@ def test_translation_in_every_language_and_bad_input(gemma, smollm2):
         tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "fr"))
     with pytest.raises(InvalidParameterError):
         tr.translation_lesson(smollm2, tr.TranslationSettings())  # the English decoder does not translate
+
+
+# ---- causal vs bidirectional ------------------------------------------------------------------------
+
+
+def test_causal_vs_bidirectional_numbers_are_the_models(smollm2):
+    from retrieval_attention.inspector import load_inspector
+
+    ins = load_inspector()  # all-MiniLM-L6-v2, the real default model
+    settings = cv.CausalSettings(PROMPT, encoder_layer=2, encoder_head=5, decoder_layer=15, decoder_head=3)
+    lesson = cv.causal_lesson(ins, smollm2, settings)
+    enc, dec = lesson.charts()
+    E = ins.layer_attention(PROMPT, 2).weights[5]  # (T, T) every token sees every token
+    D = smollm2.attention(PROMPT, 15)[3]  # (S, S)
+    assert not D[np.triu_indices(len(D), 1)].any()  # the decoder's future: exactly 0
+    for chart, W in ((enc, E), (dec, D)):
+        got = np.full(W.shape, np.nan)
+        for r in chart_rows(chart):
+            got[r["r"], r["c"]] = np.nan if r["missing"] else r["value"]
+        future = np.triu(np.ones(W.shape, dtype=bool), 1)
+        shown = ~np.isnan(got)
+        np.testing.assert_allclose(got[shown], W[shown], atol=1e-6)
+        assert shown[future].all() if W is E else not shown[future].any()  # the decoder's future is grey
+    later = cv.later_share(E)
+    assert later > 0 and later == pytest.approx(np.mean([E[i, i + 1 :].sum() for i in range(len(E))]))
+    assert [m.value for b in lesson.blocks() if isinstance(b, Metrics) for m in b.items] == [f"{later:.3f}", "0.000"]
+    assert_every_text_translated(lambda lang: cv.causal_lesson(ins, smollm2, cv.CausalSettings(PROMPT, lang=lang)))
+    for bad in ("", "word " * 30):
+        with pytest.raises(QueryError):
+            cv.causal_lesson(ins, smollm2, cv.CausalSettings(bad))
+    with pytest.raises(InvalidParameterError):
+        cv.causal_lesson(ins, smollm2, cv.CausalSettings(PROMPT, encoder_head=12))
+    e5 = load_inspector(cv.default_encoder("zh"))  # Chinese: the multilingual encoder reads the words, no [UNK]
+    zh = cv.causal_lesson(e5, smollm2, cv.CausalSettings(cv.examples("zh")[0], lang="zh"))
+    columns = {r["col"] for r in chart_rows(zh.charts()[0])}
+    assert "苹果" in columns and "[UNK]" not in columns and "multilingual-e5-small" in json.dumps(zh.charts()[0].spec)

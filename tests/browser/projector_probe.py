@@ -31,6 +31,7 @@ PAGES = (
     "lesson_topk",
     "decoder_next_word",
     "decoder_kv_cache",
+    "decoder_causal",
     "decoder_translation",
     "article_walkthrough",
     "article_riley",
