@@ -27,7 +27,7 @@ def sentence_ui(lang: str) -> tuple[str, str]:
     box = f"tr_sentence_{source}"
     choices = view.examples(source)
     st.session_state.setdefault(box, choices[0])
-    sentence = st.text_input(_("Sentence to translate into English"), key=box, max_chars=200)
+    sentence = st.text_input(_("Chinese or Spanish, into English"), key=box, max_chars=200)
     ui.example_pills({e: (e,) for e in choices}, (box,), f"tr_examples_{source}")
     return str(source), str(sentence).strip()
 
