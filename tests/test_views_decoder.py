@@ -17,7 +17,10 @@ from retrieval_attention.decoder import load_decoder
 from retrieval_attention.errors import InvalidParameterError, QueryError
 from retrieval_attention.export.blocks import LessonChart, Metrics, Text
 from retrieval_attention.export.markup import markup_html, markup_plain
+from retrieval_attention.i18n import fmt_number
+from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
+from retrieval_attention.views import translation as tr
 
 pytestmark = pytest.mark.slow
 
@@ -43,15 +46,18 @@ def metrics(lesson) -> dict[str, str]:
     return {m.label: m.value for b in lesson.blocks() if isinstance(b, Metrics) for m in b.items}
 
 
-def assert_every_text_translated(build) -> None:
-    """Every text block is non-empty in each language, and a zh / es sentence is not the English one."""
+def assert_every_text_translated(build, data: tuple[str, ...] = ("next_text",)) -> None:
+    """Every text block is non-empty in each language, and a zh / es sentence is not the English one.
+
+    ``data``: the keys of blocks that hold only the student's text and the model's (the same in every language).
+    """
     english = {t.key: t.text for t in build("en").blocks() if isinstance(t, Text)}
     for lang in ("zh", "es"):
         lesson = build(lang)
         assert lesson.lang == lang and lesson.title != build("en").title
         for t in (b for b in lesson.blocks() if isinstance(b, Text)):
             assert markup_plain(t.text).strip(), (lang, t.key)
-            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])) and t.key not in ("next_text",):
+            if re.search("[A-Za-z]{4,}", markup_plain(english[t.key])) and t.key not in data:
                 assert t.text != english[t.key], (lang, t.key, t.text)
 
 
@@ -117,3 +123,98 @@ def test_bad_input_is_refused_clearly(smollm2, monkeypatch):
     monkeypatch.setattr(nw, "MAX_WRITTEN", 2)  # the cap, reached in three steps
     last = nw.next_word_lesson(smollm2, nw.NextWordSettings("Hello", written=2))
     assert {"next_limit", "next_stopped"} & {b.key for b in last.blocks()}
+
+
+# ---- the KV cache as a key-value store ----------------------------------------------------------
+
+
+def test_kv_store_numbers_are_the_caches(smollm2):
+    settings = kv.KVSettings(PROMPT, written=2, layer=15, head=4)
+    lesson = kv.kv_lesson(smollm2, settings)
+    assert [s.key for s in lesson.sections] == ["store", "check"]
+    step = nw.written(smollm2, PROMPT, 0.0, 0, 2)[-1]
+    lk = smollm2.kv_lookup(step, 15, 4)  # the library's lookup: the cache's keys and values, the step's query
+    S = len(smollm2.token_ids(PROMPT)) + 2
+    assert lk.keys.shape[0] == S and lk.kv_head == 4 // 3  # 9 query heads share 3 key-value heads
+    got = [r["weight"] for r in chart_rows(lesson.section("store").blocks[1])]
+    np.testing.assert_allclose(got, lk.weights, atol=1e-6)
+    np.testing.assert_allclose(softmax(lk.scores.astype(np.float64)), lk.weights, atol=1e-5)  # the retrieval
+    np.testing.assert_allclose(lk.weights @ lk.values, lk.read, atol=1e-5)
+    (table,) = [b for b in lesson.blocks() if b.key == "store_table"]
+    assert len(table.rows) == S
+    np.testing.assert_allclose([r[4] for r in table.rows], lk.scores, atol=1e-6)
+    np.testing.assert_allclose([r[5] for r in table.rows], lk.weights, atol=1e-6)
+    assert table.rows[0][2].startswith(f"{lk.keys[0, 0]:.2f}; ")
+    cfg = smollm2.config
+    assert metrics(lesson)["numbers cached"] == f"{2 * cfg.n_layers * cfg.n_kv_heads * cfg.head_dim * S:,}"
+    gaps = [float(metrics(lesson)[k]) for k in ("attention gap", "probability gap", "softmax vs model")]
+    assert max(gaps) < 1e-4  # cached = recomputed, and the weights are the softmax of q·K / √d
+    ids = smollm2.token_ids(PROMPT) + [s.token_id for s in nw.written(smollm2, PROMPT, 0.0, 0, 2)[:-1]]
+    check = kv.cache_check(smollm2, tuple(ids))  # the times the page shows: measured, positive
+    assert metrics(lesson)["one step, cached"] == f"{1000 * check.cached_seconds:,.0f} ms"
+    assert metrics(lesson)[f"all {S} again"] == f"{1000 * check.full_seconds:,.0f} ms"
+
+
+def test_kv_page_in_every_language(smollm2):
+    build = lambda lang: kv.kv_lesson(smollm2, kv.KVSettings(PROMPT, layer=3, lang=lang))  # noqa: E731
+    assert_every_text_translated(build)  # one text: the timing runs once (cached), not once per language
+    lesson = build("es")
+    assert lesson.title == "La caché KV es un almacén clave-valor"
+    S, cfg = len(smollm2.token_ids(PROMPT)), smollm2.config
+    assert metrics(lesson)["números en caché"] == fmt_number(
+        2 * cfg.n_layers * cfg.n_kv_heads * cfg.head_dim * S, "es", 0
+    )
+    with pytest.raises(InvalidParameterError):
+        kv.kv_lesson(smollm2, kv.KVSettings(PROMPT, head=9))
+    with pytest.raises(QueryError):
+        kv.kv_lesson(smollm2, kv.KVSettings("  "))
+
+
+# ---- 我爱吃苹果, translated and aligned ------------------------------------------------------------
+
+
+def test_translation_numbers_are_the_librarys(gemma):
+    lesson = tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "zh"))
+    assert [s.key for s in lesson.sections] == ["alignment", "what"]
+    t = gemma.translate("我爱吃苹果", "zh")  # the library's translation and alignment, computed again
+    assert t.text == "I love eating apples." and (t.layer, t.head) == (5, 3)
+    (chart,) = lesson.charts()
+    rows = chart_rows(chart)
+    got = np.zeros_like(t.alignment)
+    for r in rows:
+        got[r["r"], r["c"]] = r["value"]
+    np.testing.assert_allclose(got, t.alignment, atol=1e-6)  # the heatmap is a_ij, rows renormalised
+    np.testing.assert_allclose(t.alignment.sum(axis=1), 1.0, atol=1e-5)
+    assert [r["col"] for r in rows[: len(t.source_tokens)]] == ["我", "爱", "吃", "苹果"]
+    (table,) = [b for b in lesson.blocks() if b.key == "alignment_table"]
+    assert [(row[0], row[1]) for row in table.rows[:4]] == [
+        ("I", "我"),
+        ("love", "爱"),
+        ("eating", "吃"),
+        ("apples", "苹果"),
+    ]
+    np.testing.assert_allclose([row[2] for row in table.rows], t.alignment.max(axis=1), atol=1e-6)
+    assert [row[3] for row in table.rows] == [f"{m:.0%}" for m in t.source_mass]  # the raw share, stated
+    low, high = f"{t.source_mass.min():.0%}", f"{t.source_mass.max():.0%}"
+    assert metrics(lesson)["on the source, raw"] == f"{low}–{high}"
+    texts = " ".join(b.text for b in lesson.blocks() if isinstance(b, Text))
+    assert "causal self-attention from the output back to the prompt" in texts
+    assert f"**c₃** = {t.alignment[2, 0]:.2f} · h(我)" in texts
+
+
+def test_translation_in_every_language_and_bad_input(gemma, smollm2):
+    data = ("alignment_translation", "alignment_context", "what_prompt")  # the sentences and the numbers
+    assert_every_text_translated(lambda lang: tr.translation_lesson(gemma, tr.TranslationSettings(lang=lang)), data)
+    es = tr.translation_lesson(gemma, tr.TranslationSettings("Me encanta comer manzanas.", "es", "es"))
+    assert es.title == "我爱吃苹果, traducido y alineado"
+    assert [row[1] for row in next(b for b in es.blocks() if b.key == "alignment_table").rows[:4]] == [
+        "Me", "encanta", "comer", "manzanas"
+    ]  # fmt: skip
+    assert tr.default_source("es") == "es" and tr.default_source("zh") == tr.default_source("en") == "zh"
+    for sentence in ("", "   ", "一\n二", "字" * 201):
+        with pytest.raises(QueryError):
+            tr.translation_lesson(gemma, tr.TranslationSettings(sentence))
+    with pytest.raises(InvalidParameterError):
+        tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "fr"))
+    with pytest.raises(InvalidParameterError):
+        tr.translation_lesson(smollm2, tr.TranslationSettings())  # the English decoder does not translate

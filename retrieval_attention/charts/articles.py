@@ -84,7 +84,7 @@ def matrix_heatmap(
     col_labels: Sequence[str],
     *,
     title: str,
-    subtitle: str | None = None,
+    subtitle: str | list[str] | None = None,
     row_title: str | None = None,
     col_title: str | None = None,
     value_title: str = "value",

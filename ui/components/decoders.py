@@ -60,9 +60,9 @@ def model_ui(lang: str, key: str, where=None) -> str:
             icon=":material/download:",
         )  # fmt: skip
         default = "smollm2"
+    labels = {n: _(MODELS[n]) for n in MODELS}  # translated now: the format function may run on another thread
     choice = place.selectbox(
-        _("Decoder"), list(MODELS), index=list(MODELS).index(default), key=f"{key}_{lang}",
-        format_func=lambda n: _(MODELS[n]),
+        _("Decoder"), list(MODELS), index=list(MODELS).index(default), key=f"{key}_{lang}", format_func=labels.__getitem__
     )  # fmt: skip
     return str(choice)
 

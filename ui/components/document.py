@@ -27,7 +27,7 @@ from streamlit.delta_generator import DeltaGenerator
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson, format_cell
-from ui.components.i18n import _
+from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
 __all__ = ["draw_blocks", "draw_intro", "draw_section", "save_button", "table_frame"]
@@ -66,7 +66,7 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
         for column, m in zip(columns, block.items):
             column.metric(m.label, m.value, help=m.help or None)
     elif kind == "table":
-        decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else (".", ",")
+        decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else number_signs()  # the session's
         if block.caption:
             where.caption(block.caption)
         if block.static:
@@ -133,7 +133,7 @@ def draw_section(
 
     Args:
         section: from the page's builder.
-        lesson: the document it belongs to (its number signs for tables); None: English signs.
+        lesson: the document it belongs to (its number signs for tables); None: the session's signs.
         before: a container the page opened above its widgets; the heading and every block before the
             section's ``Controls`` are drawn there, the rest where the page is. A section with several
             ``Controls`` takes one container per group of widgets, in order: the blocks before the
