@@ -27,8 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from retrieval_attention.core.topk import kept_weight, topk_order
 from retrieval_attention.core.validate import check_whole
 from retrieval_attention.decoder import GenerationStep
 from retrieval_attention.errors import InvalidParameterError
@@ -234,11 +233,11 @@ def next_section(decoder, settings: NextWordSettings) -> LessonSection:
     _, lang = _gettext(settings.lang), settings.lang
     steps, step = _step(decoder, settings)
     p, drawn = step.probabilities, step.sampled_from  # (V,) each
-    top = [int(i) for i in np.argsort(-p, kind="stable")[:TOP]]
+    top = [int(i) for i in topk_order(p)[:TOP]]  # most probable first (core.topk, one home)
     if step.token_id not in top:  # drawn from further down (a high temperature): shown as an eleventh bar
         top.append(step.token_id)
     T = settings.temperature
-    rest = 1.0 - float(p[top[:TOP]].sum())  # the probability outside the ten most probable, at T = 1
+    rest = 1.0 - kept_weight(p, top[:TOP])  # the probability outside the ten most probable, at T = 1
     drawn_name = _("greedy (T = 0): all on the top token") if T == 0 else _("drawn from at T = {T}").format(
         T=fmt_setting(T, lang)
     )

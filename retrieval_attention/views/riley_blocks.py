@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from retrieval_attention.core.topk import topk_order
 from retrieval_attention.export.blocks import Block, Columns, Formula, LessonChart, LessonTable, Metric, Metrics, Text
 from retrieval_attention.export.markup import md
 from retrieval_attention.views.articles import article_chart, fmt_small
@@ -118,7 +119,7 @@ def vectors(r: RileyParts, rows: Sequence[tuple[str, NDArray[np.floating]]], key
 def weights_line(r: RileyParts, weights: NDArray[np.floating], lang: str) -> str:
     """“word” 0.12, “word” 0.08 ...: the three largest weights."""
     _ = _gettext(lang)
-    top = np.argsort(-weights)[:3]
+    top = topk_order(weights)[:3]  # best first, ties in sentence order (core.topk, one home)
     return ", ".join(
         _("“{word}” {weight}").format(word=md(r.labels[j]), weight=_fmt(float(weights[j]), lang, 2)) for j in top
     )
