@@ -1,11 +1,15 @@
-"""Cheap reruns stay correct: a cached chart is the chart a fresh build makes, and a page rerun after a
-slider change shows what a cold run with that setting shows.
+"""Cheap reruns stay correct: a cache never serves a stale picture, and a page rerun after a slider
+change shows what a cold run with that setting shows.
 
-Three layers. The fingerprint and the cache on their own (every kind of input change gives a new
-key). Every chart builder the app caches: the cached specification equals a freshly built one, and
-a changed input gives the fresh specification of the new input, never the old one. Then the pages
-under AppTest: a session that moved a slider (served from the caches) against a new session with
-every rendering cache emptied, element by element (metrics, tables, chart specifications and data).
+Three layers. The fingerprint and the render cache on their own (every kind of input change gives a
+new key; the cache is bounded). Every chart builder: its output passes the Vega-Lite schema (the
+pages build with ``validate=False``, trusting this test) and a changed input changes the chart; a
+drawn specification is not changed by drawing it (Streamlit pops what it is given, and the pages
+draw shared, cached specifications). Then the pages under AppTest: a session that moved a slider
+(served from the caches) against a new session with every rendering cache emptied (the page
+builders' caches in :mod:`retrieval_attention.views`, the chart templates, the CSV cache), element
+by element (metrics, tables, chart specifications and data); and a second session served from the
+first one's caches.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.elements.vega_charts import _stabilize_vega_json_spec
 from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
@@ -35,7 +38,8 @@ from retrieval_attention.core.scoring import peakiness_vs_dim
 from retrieval_attention.core.scoring_cost import CostResult
 from retrieval_attention.core.smoothing import gaussian_smoothing_attention, noisy_series
 from retrieval_attention.core.topk import TopKCurve, TopKError
-from ui.components.charts import altair_spec, chart_spec, spec_cache
+from retrieval_attention.export.blocks import LessonChart
+from retrieval_attention.export.specs import inline_spec
 from ui.components.downloads import csv_cache
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -143,17 +147,7 @@ def test_render_cache_bounds_its_bytes():
         RenderCache(max_entries=0)
 
 
-# -- every cached chart builder: the cached spec is the fresh one ------------------------------------
-
-
-def comparable(spec: dict) -> tuple[dict, dict]:
-    """A specification as the browser gets it: Altair's counter-made names replaced as Streamlit does."""
-    rest = {k: v for k, v in spec.items() if k != "datasets"}
-    return json.loads(_stabilize_vega_json_spec(json.dumps(rest))), dict(spec.get("datasets") or {})
-
-
-def fresh(build, args, kwargs) -> tuple[dict, dict]:
-    return comparable(altair_spec(projector(build(*args, **kwargs))))
+# -- every chart builder: a valid specification, and a changed input changes it ----------------------
 
 
 def _weights_frame(n: int = 40) -> pd.DataFrame:
@@ -332,7 +326,8 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
     ]
 
 
-CACHED_BUILDERS = {
+#: Every public chart builder (Altair out) by module: one case each in :func:`builder_cases`.
+CHART_BUILDERS = {
     "retrieval": ("category_mix_chart", "continuum_chart", "scaling_chart", "weights_bar"),
     "topk": ("topk_curve_chart", "topk_weights_chart"),
     "smoothing": ("series_chart", "weight_row_chart"),
@@ -344,108 +339,40 @@ CACHED_BUILDERS = {
 }
 
 
-def test_every_cached_builder_gives_its_fresh_spec_and_a_new_one_for_new_inputs(tiny_store):
+def test_every_chart_builder_passes_the_schema_and_draws_a_changed_input(tiny_store):
+    """The page builders convert with ``validate=False`` (a chart's structure does not depend on its numbers):
+    this is where each builder's output meets the Vega-Lite schema, for both of its inputs."""
     cases = builder_cases(tiny_store)
     covered = {(b.__module__.rsplit(".", 1)[-1], b.__name__) for b, *_ in cases}
-    assert covered == {(m, n) for m, names in CACHED_BUILDERS.items() for n in names}, "one case per cached builder"
-    spec_cache().clear()
+    assert covered == {(m, n) for m, names in CHART_BUILDERS.items() for n in names}, "one case per builder"
     for build, (args_a, kw_a), (args_b, kw_b) in cases:
         name = build.__name__
-        a = chart_spec(build, *args_a, **kw_a)
-        assert chart_spec(build, *args_a, **kw_a) is a, f"{name}: the second draw is served from the cache"
-        assert comparable(a) == fresh(build, args_a, kw_a), f"{name}: cached spec differs from a fresh build"
-        b = chart_spec(build, *args_b, **kw_b)
-        assert comparable(b) == fresh(build, args_b, kw_b), f"{name}: a new input must give its own fresh spec"
-        assert comparable(b) != comparable(a), f"{name}: the changed input changes the chart"
-        assert "config" in a and a["config"]["axis"]["labelFontSize"] == 15, f"{name}: projector theme kept"
+        a = inline_spec(build(*args_a, **kw_a), validate=True)  # raises on a specification the schema refuses
+        b = inline_spec(build(*args_b, **kw_b), validate=True)
+        assert b != a, f"{name}: the changed input changes the chart"
+        assert inline_spec(build(*args_a, **kw_a), validate=True) == a, f"{name}: the same input, the same chart"
+        assert a["config"]["axis"]["labelFontSize"] == 15, f"{name}: projector theme kept"
 
 
 def test_a_drawn_spec_is_not_changed_by_drawing_it():
-    """Streamlit pops the datasets from what it is given: the cache hands it a copy, its own stays whole."""
-    frame = _weights_frame()
+    """Streamlit pops the datasets from what it is given; the renderer hands it a copy, so a cached
+    specification (shared by every session) stays whole, and a second draw sends what the first sent."""
+    spec = inline_spec(cr.weights_bar(_weights_frame(), 5))
+    assert spec["encoding"]["color"]["title"] is None, "a null legend title: Streamlit writes a space over it"
+    before = json.dumps(spec, sort_keys=True)
+    blocks = (LessonChart(spec, key="a"), LessonChart(spec, key="b"))
 
-    def page(frame) -> None:  # no annotation: AppTest runs this source alone, without the module's imports
-        from retrieval_attention.charts import retrieval as charts
-        from ui.components.charts import show_chart
+    def page(blocks) -> None:  # no annotation: AppTest runs this source alone, without the module's imports
+        from ui.components.document import draw_blocks
 
-        show_chart(charts.weights_bar, frame, 5, key="a")
-        show_chart(charts.weights_bar, frame, 5, key="b")
+        draw_blocks(blocks)
 
-    spec_cache().clear()
-    at = AppTest.from_function(page, args=(frame,)).run()
+    at = AppTest.from_function(page, args=(blocks,)).run()
     assert not at.exception, at.exception
-    cached = chart_spec(cr.weights_bar, frame, 5)
-    assert cached["datasets"], "the cached spec still carries its data"
+    assert spec["datasets"] and json.dumps(spec, sort_keys=True) == before, "the cached spec still carries its data"
     a, b = at.get("vega_lite_chart")
     assert a.proto.spec == b.proto.spec and a.proto.datasets == b.proto.datasets
-
-
-def test_show_chart_sends_what_st_altair_chart_sends():
-    """The browser receives the same message either way: spec, Arrow datasets, theme, width and height."""
-
-    def page() -> None:
-        import numpy as np
-        import pandas as pd
-        import streamlit as st
-
-        from retrieval_attention.charts import retrieval as charts
-        from retrieval_attention.charts import transformer as ct
-        from retrieval_attention.charts.theme import projector
-        from ui.components.charts import show_chart
-
-        temps = np.geomspace(0.01, 10, 20)
-        W = np.full((20, 8), 1 / 8)
-        labels = [f"k{i}" for i in range(8)]
-        st.altair_chart(projector(charts.continuum_chart(temps, W, labels, 0.05)), key="x", height=440)
-        show_chart(charts.continuum_chart, temps, W, labels, 0.05, key="y", height=440)
-        w = np.eye(4)
-        toks = ["a", "b", "c", "d"]
-        st.altair_chart(projector(ct.attention_heatmap(w, toks, toks)), key="p", width="content", height="content")
-        show_chart(ct.attention_heatmap, w, toks, toks, key="q", width="content", height="content")
-        frame = pd.DataFrame({"category": ["pets"], "share": [1.0]})
-        st.altair_chart(projector(charts.category_mix_chart(dict(zip(frame["category"], frame["share"])))), key="m")
-        show_chart(charts.category_mix_chart, {"pets": 1.0}, key="n")
-
-    at = AppTest.from_function(page).run()
-    assert not at.exception, at.exception
-    charts = at.get("vega_lite_chart")
-    assert len(charts) == 6
-    for old, new in zip(charts[0::2], charts[1::2]):
-        assert json.loads(old.proto.spec) == json.loads(new.proto.spec)
-        assert [(d.name, d.data.data) for d in old.proto.datasets] == [
-            (d.name, d.data.data) for d in new.proto.datasets
-        ]
-        assert old.proto.theme == new.proto.theme == "streamlit"
-        assert old.proto.use_container_width == new.proto.use_container_width
-
-
-def test_an_article_chart_sends_what_it_sent_with_st_altair_chart_in_spanish():
-    """The article pages' charts moved to the render cache: same spec, data, size and decimal comma."""
-
-    def page() -> None:
-        import numpy as np
-        import streamlit as st
-
-        from retrieval_attention.charts import articles as ca
-        from retrieval_attention.charts.theme import projector, with_number_locale
-        from ui.components import articles as ui
-        from ui.components.i18n import number_signs
-
-        w, toks = np.full((3, 3), 1 / 3), ["a", "b", "c"]
-        text = {"title": "α", "row_title": "i", "col_title": "j", "highlight": [(0, 1)]}
-        chart = with_number_locale(ca.matrix_heatmap(w, toks, toks, **text), *number_signs())
-        st.altair_chart(projector(chart), key="old", width="content", height="content")
-        ui.show_chart(ca.matrix_heatmap, w, toks, toks, key="new", **text)
-
-    at = AppTest.from_function(page)
-    at.query_params["lang"] = "es"
-    at.run()
-    assert not at.exception, at.exception
-    old, new = at.get("vega_lite_chart")
-    assert json.loads(old.proto.spec) == json.loads(new.proto.spec)
-    assert json.loads(new.proto.spec)["config"]["locale"]["number"]["decimal"] == ","
-    assert [(d.name, d.data.data) for d in old.proto.datasets] == [(d.name, d.data.data) for d in new.proto.datasets]
-    assert (old.proto.use_container_width, old.proto.theme) == (new.proto.use_container_width, new.proto.theme)
+    assert len(a.proto.datasets) == len(spec["datasets"]), "the chart reached the browser with its rows"
 
 
 # -- the pages: a rerun after a slider change shows what a cold run shows ---------------------------
@@ -494,18 +421,48 @@ def set_widget(at: AppTest, widget: str, key: str, value) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def view_caches() -> list:
+    """Every ``functools`` cache of the page builders (:mod:`retrieval_attention.views` and its subpackages)."""
+    import importlib
+    import pkgutil
+
+    import retrieval_attention.views as views
+
+    found = []
+    for info in pkgutil.walk_packages(views.__path__, "retrieval_attention.views."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", "") == info.name:
+                found.append(value)
+    return found
+
+
 def empty_rendering_caches() -> None:
-    spec_cache().clear()
+    """Every cache between a page's widgets and what it draws: the builders', the chart templates', the CSVs'."""
+    from retrieval_attention.charts.template import TEMPLATES
+    from retrieval_attention.views import topk
+
+    caches = view_caches()
+    assert len(caches) > 15, "the walk finds the builders' caches (a broken walk would empty nothing)"
+    for cached in caches:
+        cached.cache_clear()  # views.retrieval.chart_cache too: the next call makes a new, empty one
+    with topk._CURVES_LOCK:
+        topk._CURVES.clear()  # the top-k page's curves (a bounded dict, not a functools cache)
+    TEMPLATES.clear()
     csv_cache().clear()
 
 
-#: (page, widget, key, default value, new value): the slider targets of issue 14, and the fragment.
+#: (page, widget, key, default value, new value): the slider targets of issue 14, the fragment, and a slider
+#: of each other page whose builder caches its numbers (the model page's layer and head, the smoothing width).
 CHANGES = [
     ("ui/pages/retrieval.py", "slider", "k", 5, 12),
     ("ui/pages/retrieval.py", "select_slider", "temperature", 0.05, 0.3),
     ("ui/pages/retrieval.py", "toggle", "log_weights", True, False),
     ("ui/pages/lesson_topk.py", "slider", "topk_k", 5, 20),
     ("ui/pages/recommender.py", "select_slider", "rec_temperature", ra.RECOMMENDER_TEMPERATURE, 0.5),
+    ("ui/pages/transformer.py", "slider", "tr_layer", 0, 3),
+    ("ui/pages/transformer.py", "slider", "tr_head", 0, 5),
+    ("ui/pages/lesson_smoothing.py", "select_slider", "kernel_width", 3.0, 12.0),
 ]
 
 
@@ -513,7 +470,7 @@ CHANGES = [
 def test_a_rerun_after_a_change_shows_what_a_cold_run_shows(page, widget, key, default, value):
     warm = open_page(page)
     before = leaves(warm, widgets=False)
-    set_widget(warm, widget, key, value)  # builds the new setting's charts
+    set_widget(warm, widget, key, value)  # builds the new setting's document
     set_widget(warm, widget, key, default)
     set_widget(warm, widget, key, value)  # served from the caches this time
     served = leaves(warm)
@@ -521,7 +478,7 @@ def test_a_rerun_after_a_change_shows_what_a_cold_run_shows(page, widget, key, d
 
     cold = open_page(page)
     empty_rendering_caches()
-    set_widget(cold, widget, key, value)  # every chart and CSV of this setting built again
+    set_widget(cold, widget, key, value)  # every number, chart and CSV of this setting built again
     built = leaves(cold)
     assert len(served) == len(built)
     for i, (a, b) in enumerate(zip(served, built)):
@@ -531,10 +488,16 @@ def test_a_rerun_after_a_change_shows_what_a_cold_run_shows(page, widget, key, d
 
 
 def test_render_caches_are_shared_across_sessions():
-    """The second student to open a setting gets the first one's charts: no new build."""
-    open_page("ui/pages/lesson_topk.py")
-    cache = spec_cache()
-    misses = cache.misses
+    """The second student to open a setting gets the first one's numbers: no new search, no new curve."""
+    from retrieval_attention.views import topk
+
+    empty_rendering_caches()
+    searched = topk.searched.cache_info
+    first = open_page("ui/pages/lesson_topk.py")
+    misses, curves = searched().misses, len(topk._CURVES)
+    assert misses > 0 and curves > 0, "the first session searched and built its curve (the test is not vacuous)"
     second = open_page("ui/pages/lesson_topk.py")
-    assert cache.misses == misses, "every chart of the second session came from the cache"
+    assert searched().misses == misses, "every search of the second session came from the first one's cache"
+    assert searched().hits > 0 and len(topk._CURVES) == curves, "and its curve too"
+    assert leaves(second) == leaves(first), "so it shows what the first session shows"
     assert second.get("vega_lite_chart")

@@ -48,6 +48,24 @@ def table_frame(table: LessonTable, decimal: str = ".", thousands: str = ",") ->
     return pd.DataFrame(rows, columns=list(table.columns))
 
 
+def _streamlit_copy(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` copied as deep as ``st.vega_lite_chart`` writes into what it is given.
+
+    Streamlit pops the top level's datasets and replaces a null colour-legend title
+    (``encoding.color.title``, ``encoding.color.legend.title``) with a space, in place. A block's
+    specification is shared (the builders cache it for every session, and "Save this view" writes
+    it), so those dictionaries are copied; the rest is read only.
+    """
+    out = dict(spec)
+    encoding = out.get("encoding")
+    if isinstance(encoding, Mapping) and isinstance(encoding.get("color"), Mapping):
+        color = dict(encoding["color"])
+        if isinstance(color.get("legend"), Mapping):
+            color["legend"] = dict(color["legend"])
+        out["encoding"] = {**encoding, "color": color}
+    return out
+
+
 def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
     kind = block.kind
     if kind == "text":
@@ -76,7 +94,7 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
-        spec = dict(block.spec) if size == "projector" else projector_spec(block.spec, size)
+        spec = _streamlit_copy(block.spec if size == "projector" else projector_spec(block.spec, size))
         width = {"width": block.width} if block.width is not None else {}
         if block.key in on_select:  # a chart a click on which changes the page (its selection's callback)
             width["on_select"] = on_select[block.key]
