@@ -156,9 +156,10 @@ def test_the_output_mix_template_serves_every_query_and_retrieval_per_language(s
                 built = inline_spec(cr.category_mix_chart(mix, title, x_title), **signs(lang), validate=False)
                 assert normalised(filled) == normalised(built), f"{lang}, {query!r}, {kind}"
                 assert filled["title"] == title
-                kinds.add((title, x_title, signs(lang)["decimal"], bool(mix)))  # a hard miss: no categories
+                rows = sum(v >= 0.005 for v in mix.values())  # the bars drawn set the height (28 px each)
+                kinds.add((title, x_title, signs(lang)["decimal"], bool(mix), rows))  # a hard miss: no categories
                 drawn += 1
-    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options (and empty mix)"
+    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options and bar count (and empty mix)"
     assert TEMPLATES.hits - hits == drawn - len(kinds), "every other output filled a template"
 
 

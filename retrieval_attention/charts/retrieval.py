@@ -118,7 +118,7 @@ def weights_view(
         y = alt.Y(
             "weight_plot:Q",
             title=t["y_log"],
-            scale=alt.Scale(type="log", domain=alt.DomainUnionWith(unionWith=[1.0])),  # [floor, 1]
+            scale=alt.Scale(type="log", domainMax=1.0),  # [floor, 1]: the floor from the rows (base), the top at 1
             axis=alt.Axis(format=".0e", tickCount=6),
         )
         y2 = alt.Y2("base:Q")
@@ -281,11 +281,16 @@ def category_mix_parts(
 ) -> ChartParts:
     """:func:`category_mix_chart`'s rows (dataset ``mix``, shares of 0.5% or more) and options (its titles)."""
     f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
-    return ChartParts({"mix": f[f["share"] >= 0.005]}, {"title": title, "x_title": x_title})
+    shown = f[f["share"] >= 0.005]
+    return ChartParts({"mix": shown}, {"title": title, "x_title": x_title, "rows": len(shown)})
 
 
-def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: str) -> alt.Chart:
-    """:func:`category_mix_chart` from :func:`category_mix_parts`'s rows and options."""
+def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: str, rows: int) -> alt.Chart:
+    """:func:`category_mix_chart` from :func:`category_mix_parts`'s rows and options.
+
+    The height is a number (28 px a bar), not a step: a step height with the page's container width
+    makes Vega-Lite log "Dropping fit-y" in the reader's console.
+    """
     return (
         alt.Chart(data["mix"], title=title)
         .mark_bar(color=KEPT)
@@ -299,7 +304,7 @@ def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: 
             y=alt.Y("category:N", sort="-x", title=None),
             tooltip=[alt.Tooltip("category:N"), alt.Tooltip("share:Q", format=".1%")],
         )
-        .properties(height=alt.Step(28))
+        .properties(height=28 * max(rows, 1))
     )
 
 

@@ -219,7 +219,8 @@ def cost_chart(
         ),
     )
     text = base.mark_text(align="left", dx=6, fontSize=16, fontWeight="bold").encode(text=alt.Text("label:N"))
-    return alt.layer(bars, text, title=title).properties(height=alt.Step(44))
+    # a number, 44 px a bar, not a step: a step height beside a container width logs "Dropping fit-y"
+    return alt.layer(bars, text, title=title).properties(height=44 * len(order))
 
 
 def peakiness_frame(result: PeakinessResult, text: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -92,6 +92,9 @@ def inline_spec(
     spec = with_number_locale_spec(projector_spec(spec), decimal, thousands)
     if container_width and is_single_view(spec) and "width" not in spec:
         spec["width"] = "container"
+        # fit the width only: Vega-Lite's default for a container width is "fit", and a chart whose
+        # height is a step per row (discrete) then logs "Dropping fit-y" in the reader's console
+        spec.setdefault("autosize", {"type": "fit-x", "contains": "padding"})
     return spec
 
 
