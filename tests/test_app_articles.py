@@ -15,8 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval_attention import i18n
+from retrieval_attention.articles import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, align, riley_parts
 from retrieval_attention.inspector import load_inspector, strongest_self_head, walkthrough
-from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, RILEY_EN, RILEY_ES, align, riley_parts
 from ui.components.text import md
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -180,7 +180,7 @@ ALIGN = "ui/pages/article_alignment.py"
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_alignment_page_draws_its_document_and_saves_it_after_a_change(lang, clicks):
-    from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES
+    from retrieval_attention.articles import ALIGN_EN, ALIGN_ES
     from retrieval_attention.views import AlignmentSettings, alignment_lesson
 
     at = open_page(ALIGN, lang)
@@ -200,7 +200,7 @@ def test_the_alignment_page_draws_its_document_and_saves_it_after_a_change(lang,
 
 
 def test_the_alignment_page_with_a_refused_pair_saves_the_reason(clicks):
-    from retrieval_attention.lessons import ALIGN_EN
+    from retrieval_attention.articles import ALIGN_EN
     from retrieval_attention.views import AlignmentSettings, alignment_lesson
 
     at = open_page(ALIGN)

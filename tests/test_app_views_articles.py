@@ -64,8 +64,8 @@ RILEY = "ui/pages/article_riley.py"
 
 
 def test_the_riley_page_draws_its_document_and_saves_it_after_a_change(clicks):
+    from retrieval_attention.articles import RILEY_ES
     from retrieval_attention.inspector import load_inspector
-    from retrieval_attention.lessons import RILEY_ES
     from retrieval_attention.views import RileySettings, riley_lesson
     from retrieval_attention.views.riley import parts
 

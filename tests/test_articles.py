@@ -10,10 +10,7 @@ import numpy as np
 import pytest
 from tolerances import assert_f32_close
 
-from retrieval_attention.core.attention import softmax
-from retrieval_attention.errors import InvalidParameterError, QueryError, UnknownTokenError
-from retrieval_attention.inspector import TransformerInspector, load_inspector
-from retrieval_attention.lessons import (
+from retrieval_attention.articles import (
     ALIGN_EN,
     ALIGN_ES,
     ALIGN_ZH,
@@ -35,6 +32,9 @@ from retrieval_attention.lessons import (
     unit_rows,
     values_mix,
 )
+from retrieval_attention.core.attention import softmax
+from retrieval_attention.errors import InvalidParameterError, QueryError, UnknownTokenError
+from retrieval_attention.inspector import TransformerInspector, load_inspector
 
 
 @pytest.fixture(scope="module")

@@ -196,8 +196,8 @@ def test_glossary_table_is_every_term_in_three_languages():
 
 
 def test_alignment_numbers_are_the_librarys():
+    from retrieval_attention.articles import ALIGN_EN, ALIGN_ZH, align
     from retrieval_attention.i18n import fmt_number
-    from retrieval_attention.lessons import ALIGN_EN, ALIGN_ZH, align
     from retrieval_attention.views import AlignmentSettings, alignment_lesson
 
     lesson = alignment_lesson(AlignmentSettings(word=3, raw=True))

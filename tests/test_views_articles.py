@@ -46,7 +46,7 @@ def table_of(lesson, key: str) -> LessonTable:
 )
 def test_walkthrough_by_hand_is_the_articles_numbers(lang, weights, z):
     """Article 001: 112 and 96, ÷ √64 = 8 -> 14 and 12, softmax -> 0.8808 / 0.1192, z = 0.88·v₁ + 0.12·v₂."""
-    from retrieval_attention.lessons import ARTICLE_DK, ARTICLE_SCORES, EXAMPLE_VALUES, score_steps
+    from retrieval_attention.articles import ARTICLE_DK, ARTICLE_SCORES, EXAMPLE_VALUES, score_steps
     from retrieval_attention.views.walkthrough import WalkthroughSettings, hand_section
 
     section = hand_section(WalkthroughSettings(lang=lang))
@@ -68,7 +68,7 @@ def table_of_section(section, key: str) -> LessonTable:
 
 
 def test_walkthrough_by_hand_follows_the_boxes_and_refuses_what_it_cannot_compute():
-    from retrieval_attention.lessons import score_steps
+    from retrieval_attention.articles import score_steps
     from retrieval_attention.views.walkthrough import WalkthroughSettings, hand_section, walkthrough_lesson
 
     three = WalkthroughSettings((112.0, 112.0, 100.0), 1, ((1, 0, 2), (0, 3, 1), (2, 2, 0)))
@@ -242,8 +242,8 @@ def test_scoring_refused_query_and_user_text(store, fit):
 
 
 def test_riley_numbers_are_the_librarys(ins):
+    from retrieval_attention.articles import RILEY_ES, riley_parts
     from retrieval_attention.i18n import fmt_number, fmt_percent
-    from retrieval_attention.lessons import RILEY_ES, riley_parts
     from retrieval_attention.views import RileySettings, riley_lesson
     from retrieval_attention.views.articles import fmt_small
 
@@ -287,7 +287,7 @@ def test_riley_numbers_are_the_librarys(ins):
 
 
 def test_riley_pair_words_and_refusals(ins):
-    from retrieval_attention.lessons import RILEY_EN, riley_parts
+    from retrieval_attention.articles import RILEY_EN, riley_parts
     from retrieval_attention.views import RileySettings, riley_lesson
     from retrieval_attention.views.riley import default_pair
 
@@ -308,7 +308,7 @@ def test_riley_pair_words_and_refusals(ins):
 
 
 def test_riley_in_every_language(ins):
-    from retrieval_attention.lessons import RILEY_ES
+    from retrieval_attention.articles import RILEY_ES
     from retrieval_attention.views import RileySettings, riley_lesson
 
     def build(lang):

@@ -2,7 +2,7 @@
 
 Article 000 asks where queries, keys and values are in Bahdanau's e_ij = a(s_{i−1}, h_j),
 c_i = Σ_j α_ij h_j (section ``bahdanau``); article 001 aligns 我爱吃苹果 with "I love eating apples"
-(section ``alignment``). The alignment is :func:`retrieval_attention.lessons.align`: each word
+(section ``alignment``). The alignment is :func:`retrieval_attention.articles.align`: each word
 embedded alone by multilingual-e5-small, compared by cosine, softmax at T = 0.05. Not a trained
 translation model's attention, and the document says so. In Chinese the example comes first.
 
@@ -16,11 +16,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from retrieval_attention.articles import ALIGN_EN, ALIGN_ES, ALIGN_ZH, Alignment, align
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import Block, Controls, Formula, LessonSection, LessonTable, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.lessons import ALIGN_EN, ALIGN_ES, ALIGN_ZH, Alignment, align
 from retrieval_attention.views.articles import article_chart, follows
 
 __all__ = [

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from retrieval_attention.articles import RILEY_EN, RILEY_ES
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import Block, Columns, Controls, LessonSection, Metric, Metrics, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.lessons import RILEY_EN, RILEY_ES
 from retrieval_attention.views.articles import article_chart, fmt_small, follows
 
 if TYPE_CHECKING:

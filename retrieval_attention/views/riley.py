@@ -2,7 +2,7 @@
 
 The article builds self-attention in three tries on "El perro de Evan, Riley, es tan hiperactivo,
 nunca deja de moverse", and here each try runs on the model's own vectors of the sentence (one head
-of one layer, :func:`retrieval_attention.lessons.riley_parts`): values only, a fixed mix (section
+of one layer, :func:`retrieval_attention.articles.riley_parts`): values only, a fixed mix (section
 ``part1``); keys only, k·k, symmetric, normalised by the row sum and then by a softmax, carried to the
 end with the article's own update (section ``part2``); queries against keys, q·k, asymmetric, and the
 new value of word a (section ``part3``). Section ``sentence`` holds the page's sentence widgets and
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval_attention.articles import ARTICLE_RATIO, RILEY_EN, RILEY_ES
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import (
@@ -33,13 +34,12 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.lessons import ARTICLE_RATIO, RILEY_EN, RILEY_ES
 from retrieval_attention.views import riley_blocks as rb
 from retrieval_attention.views.articles import fmt_small, follows, split_words
 
 if TYPE_CHECKING:
+    from retrieval_attention.articles import RileyParts
     from retrieval_attention.inspector import TransformerInspector
-    from retrieval_attention.lessons import RileyParts
 
 __all__ = [
     "RATIOS",
@@ -120,12 +120,12 @@ def default_pair(labels: Sequence[str]) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=32)
 def parts(ins: TransformerInspector, sentence: str, layer: int, head: int, words: bool) -> RileyParts:
-    """:func:`~retrieval_attention.lessons.riley_parts` once per input.
+    """:func:`~retrieval_attention.articles.riley_parts` once per input.
 
     Raises:
         ~retrieval_attention.errors.RetrievalAttentionError: a sentence, layer or head the model cannot use.
     """
-    from retrieval_attention.lessons import riley_parts
+    from retrieval_attention.articles import riley_parts
 
     return riley_parts(ins, sentence, layer, head, words=words)
 

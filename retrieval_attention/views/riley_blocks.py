@@ -1,6 +1,6 @@
 """Riley in three parts: its vectors and matrices as document blocks, and the article's updates carried to the end.
 
-Built from one :class:`~retrieval_attention.lessons.RileyParts` (the model's q, k, v of one head) for
+Built from one :class:`~retrieval_attention.articles.RileyParts` (the model's q, k, v of one head) for
 :mod:`retrieval_attention.views.riley`: a matrix of the sentence with the word pair outlined
 (:func:`heatmap`), vectors as lines and their first numbers written out (:func:`vectors`), and the
 article's own formulas with the model's numbers: part 2, one pair (:func:`pair_update`) and the whole
@@ -21,7 +21,7 @@ from retrieval_attention.export.markup import md
 from retrieval_attention.views.articles import article_chart, fmt_small
 
 if TYPE_CHECKING:
-    from retrieval_attention.lessons import RileyPair, RileyParts, RileyUpdate
+    from retrieval_attention.articles import RileyPair, RileyParts, RileyUpdate
 
 __all__ = [
     "heatmap",

@@ -2,7 +2,7 @@
 
 First the article's own numbers by hand (section ``hand``): q·k = 112 and 96, ÷ √64 = 8 gives 14
 and 12, the softmax 0.88 and 0.12, z = 0.88·v₁ + 0.12·v₂, each step from
-:func:`retrieval_attention.lessons.score_steps` with the numbers the page's boxes hold. Then the
+:func:`retrieval_attention.articles.score_steps` with the numbers the page's boxes hold. Then the
 same five steps on a trained model for one query token (sections ``model``, ``vectors``,
 ``scores``, ``sum``), every number from :func:`retrieval_attention.inspector.walkthrough`, which the
 tests check against the model's own attention weights and head output; section ``scores`` also
@@ -24,12 +24,12 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from retrieval_attention.articles import RILEY_EN, RILEY_ES
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.export.blocks import Block, Controls, Formula, LessonSection, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.lessons import RILEY_EN, RILEY_ES
 from retrieval_attention.views.articles import article_chart, follows, split_words
 from retrieval_attention.views.walkthrough_article import (
     THINKING,

@@ -1,7 +1,7 @@
 """One token, step by step: the article's own arithmetic, its numbers by hand and its matrix shapes.
 
 Section ``hand``: article 001's q·k = 112 and 96, ÷ √64 = 8, the softmax and the weighted sum, each
-step from :func:`retrieval_attention.lessons.score_steps` with the numbers the page's boxes hold.
+step from :func:`retrieval_attention.articles.score_steps` with the numbers the page's boxes hold.
 Section ``matrix``: every token at once, this model's shapes beside the article's (the original
 Transformer). The page's document is put together in :mod:`retrieval_attention.views.walkthrough`.
 """
@@ -12,15 +12,15 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from retrieval_attention.articles import ARTICLE_DK, ARTICLE_SCORES, ARTICLE_WORDS, EXAMPLE_VALUES
 from retrieval_attention.config import DEFAULT_MODEL
 from retrieval_attention.export.blocks import Block, Controls, Formula, LessonSection, LessonTable, Text
 from retrieval_attention.export.markup import md
 from retrieval_attention.i18n import N_
-from retrieval_attention.lessons import ARTICLE_DK, ARTICLE_SCORES, ARTICLE_WORDS, EXAMPLE_VALUES
 
 if TYPE_CHECKING:
+    from retrieval_attention.articles import ScoreSteps
     from retrieval_attention.inspector import MatrixShapes
-    from retrieval_attention.lessons import ScoreSteps
 
 __all__ = [
     "THINKING",
@@ -85,12 +85,12 @@ def v_name(j: int) -> str:
 
 @functools.lru_cache(maxsize=64)
 def steps(scores: tuple[float, ...], d_k: int, values: tuple[tuple[float, ...], ...]) -> ScoreSteps:
-    """The calculator's steps (:func:`~retrieval_attention.lessons.score_steps`), once per input.
+    """The calculator's steps (:func:`~retrieval_attention.articles.score_steps`), once per input.
 
     Raises:
         ~retrieval_attention.errors.InvalidParameterError: numbers the steps cannot use.
     """
-    from retrieval_attention.lessons import score_steps
+    from retrieval_attention.articles import score_steps
 
     return score_steps(scores, d_k, values)
 

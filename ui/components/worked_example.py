@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from retrieval_attention.lessons import ARTICLE_DK, ARTICLE_SCORES, EXAMPLE_VALUES
+from retrieval_attention.articles import ARTICLE_DK, ARTICLE_SCORES, EXAMPLE_VALUES
 from retrieval_attention.views.walkthrough_article import THIRD, v_name, word_names
 from ui.components.i18n import _, current_lang
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from retrieval_attention.articles import ALIGN_EN, ALIGN_ZH
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.lessons import ALIGN_EN, ALIGN_ZH
 from retrieval_attention.views import alignment as view
 from ui.components import articles as ui
 from ui.components.document import draw_intro, draw_section, save_button

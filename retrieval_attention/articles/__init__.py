@@ -8,8 +8,16 @@ token's steps (article 001), words, projections and positions live with the mode
 :mod:`retrieval_attention.inspector`.
 """
 
-from retrieval_attention.lessons.alignment import ALIGN_EN, ALIGN_ES, ALIGN_ZH, MAX_WORDS, Alignment, align, split_words
-from retrieval_attention.lessons.riley import (
+from retrieval_attention.articles.alignment import (
+    ALIGN_EN,
+    ALIGN_ES,
+    ALIGN_ZH,
+    MAX_WORDS,
+    Alignment,
+    align,
+    split_words,
+)
+from retrieval_attention.articles.riley import (
     ARTICLE_RATIO,
     RILEY_EN,
     RILEY_ES,
@@ -24,7 +32,7 @@ from retrieval_attention.lessons.riley import (
     unit_rows,
     values_mix,
 )
-from retrieval_attention.lessons.worked_example import (
+from retrieval_attention.articles.worked_example import (
     ARTICLE_DK,
     ARTICLE_SCORES,
     ARTICLE_WORDS,
