@@ -362,3 +362,36 @@ def test_generation_stops_at_the_context_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "MAX_CONTEXT_TOKENS", 5)
     with pytest.raises(QueryError, match="no room"):
         m.generate("the 42", max_new_tokens=1).__next__()
+
+
+_LOAD_IN_A_PROCESS = """
+import sys
+from retrieval_attention.decoder import load_decoder
+m = load_decoder(sys.argv[1])
+print(m.tokens("the 42"))
+"""
+
+
+def test_processes_loading_one_model_at_once_all_get_it(tmp_path):
+    """Replicas starting together: one converts, the others wait for its copy (a lock beside the folder).
+
+    Before the lock, a process checking the copy while another replaced it deleted the fresh copy, and
+    the writer then failed with "cannot be read back" (seen with two app servers on one cache).
+    """
+    import os
+    import subprocess
+    import sys
+
+    path = _tiny_llama_gguf(tmp_path / "tiny.gguf")
+    env = dict(os.environ, **{CACHE_ENV_VAR: str(tmp_path / "cache")})
+    runs = [
+        subprocess.Popen([sys.executable, "-c", _LOAD_IN_A_PROCESS, str(path)], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]  # fmt: skip
+    outs = [r.communicate(timeout=180) for r in runs]
+    for r, (out, err) in zip(runs, outs):
+        assert r.returncode == 0, err
+        assert out.strip() == "['th', 'e', 'Ġ', '4', '2']"
+    (folder,) = [p for p in (tmp_path / "cache" / "decoders").iterdir() if p.is_dir()]
+    assert read_copy(folder) is not None and not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]

@@ -39,7 +39,7 @@ from retrieval_attention.decoder.generate import (
     plan_generation,
 )
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
-from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, read_copy, write_copy
+from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, folder_lock, read_copy, write_copy
 from retrieval_attention.decoder.translate import Translation, translate
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
 
@@ -326,10 +326,12 @@ def load_decoder(name: str = "smollm2", progress: Progress | None = None) -> Dec
         if source.key in _LOADED:
             return _LOADED[source.key]
         folder = copy_folder(source.name, source.key)
-        copy = read_copy(folder, None if progress is None else lambda i, n: progress(i / n, "checking the converted copy"))
-        if copy is None:
-            log.info("converting %s (first load): %s", source.name, folder)
-            copy = _convert(source, progress)
+        with folder_lock(folder):  # another process converting the same model: wait, then read its copy
+            check = None if progress is None else lambda i, n: progress(i / n, "checking the converted copy")
+            copy = read_copy(folder, check)
+            if copy is None:
+                log.info("converting %s (first load): %s", source.name, folder)
+                copy = _convert(source, progress)
         decoder = Decoder(source.name, copy)
         _LOADED[source.key] = decoder
         return decoder

@@ -23,8 +23,9 @@ import logging
 import os
 import shutil
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tokenizers import Tokenizer
 
 from retrieval_attention.config import default_cache_dir
 
-__all__ = ["FORMAT_VERSION", "ConvertedCopy", "copy_folder", "read_copy", "write_copy"]
+__all__ = ["FORMAT_VERSION", "ConvertedCopy", "copy_folder", "folder_lock", "read_copy", "write_copy"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,29 @@ class ConvertedCopy:
     manifest: dict  # format, source, architecture, metadata, arrays -> {file, shape, crc32}
     arrays: dict[str, NDArray[np.float32]]  # name -> read-only memory-mapped float32 array
     tokenizer: Tokenizer
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder``'s converted copy across processes (``folder.lock`` beside it).
+
+    Two app processes (replicas, or a notebook beside the app) loading the same model at once would
+    otherwise race: one deletes a copy it finds half-written or checks it while the other replaces it,
+    and the other then cannot read back what it wrote. Under the lock, one process converts and the
+    other waits, then reads the finished copy. Where ``fcntl`` does not exist (Windows) this is a no-op.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(f"{folder.name}.lock"), "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def copy_folder(name: str, key: str) -> Path:
