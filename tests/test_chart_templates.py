@@ -226,7 +226,7 @@ def test_the_recommender_bars_for_a_new_temperature_are_the_template_filled_and_
     store, lang
 ) -> None:
     from retrieval_attention.charts import recommender as rc
-    from retrieval_attention.views import recommender as vrec
+    from retrieval_attention.views.recommender import results as vrec
 
     history = ("v270", "v010", "v028", "v101", "v150")
     text = translated(rc.REC_TEXT, lang)
