@@ -36,6 +36,10 @@ CHARTS_JS = """() => [...document.querySelectorAll(".chart-area")].map(el => ({
     text: el.querySelector("svg") ? el.querySelector("svg").textContent : "",
 }))"""
 
+#: The main page's charts, as the page draws them: the output's category mix under top-k and under soft
+#: attention, the weight of every key, the continuum and the ÷√d comparison.
+RETRIEVAL_CHARTS = 5
+
 
 def open_offline(browser, path: Path) -> dict:
     """Open ``path`` by file:// with every other request aborted; wait for the charts; return what happened."""
@@ -103,9 +107,11 @@ def test_a_hostile_lesson_renders_offline_with_its_text_literal(browser, hostile
     lesson = ra.retrieval_lesson(hostile_store, f"funny cat {XSS}", k=3)
     path = ra.save_html(lesson, tmp_path / "lesson.html")
     seen = open_offline(browser, path)
-    assert_offline_and_drawn(seen, n_charts=2)
+    assert len(lesson.charts()) == RETRIEVAL_CHARTS  # the document's charts, each drawn in the file
+    assert_offline_and_drawn(seen, n_charts=RETRIEVAL_CHARTS)
     assert seen["imgs"] == 0, "user text created an element"
-    assert XSS in seen["h1"] and f"funny cat {XSS}" in seen["body"]
+    assert seen["h1"] == "Attention is soft retrieval"  # the page's title; the query is one of the facts
+    assert f"funny cat {XSS}" in seen["body"]
     assert f"{XSS}.csv" in seen["body"]  # the corpus file's name, in the facts
     assert SCRIPT_END in seen["body"]  # a title in the tables: the "</script>" in the chart data ended nothing
     assert any(SCRIPT_END in chart["text"] for chart in seen["charts"]), "the continuum's legend names the title"
@@ -115,9 +121,10 @@ def test_a_chinese_lesson_renders(browser, store, tmp_path):
     lesson = ra.retrieval_lesson(store, "funny cat videos", lang="zh")
     path = ra.save_html(lesson, tmp_path / "课.html")
     seen = open_offline(browser, path)
-    assert_offline_and_drawn(seen, n_charts=2)
-    assert seen["h1"] == "注意力就是软检索：funny cat videos"
-    assert "精确查找（字典）" in seen["body"]
+    assert len(lesson.charts()) == RETRIEVAL_CHARTS  # the document's charts, each drawn in the file
+    assert_offline_and_drawn(seen, n_charts=RETRIEVAL_CHARTS)
+    assert seen["h1"] == "注意力就是软检索"
+    assert "funny cat videos" in seen["body"] and "1 · 精确查找" in seen["body"]  # the query (a fact), column 1
     texts = " ".join(chart["text"] for chart in seen["charts"])
     assert "权重" in texts and "温度 T" in texts  # axis titles drawn in Chinese
 
