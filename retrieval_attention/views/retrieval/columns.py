@@ -21,6 +21,7 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.markup import md
 from retrieval_attention.views.retrieval.settings import (
+    MIX_ROOM,
     WEIGHTS_HEIGHT,
     Results,
     RetrievalSettings,
@@ -79,7 +80,8 @@ def _output(store: KeyValueStore, res: RetrievalResult, key: str, lang: str) -> 
     mix = tuple((category_name(c, lang), float(share)) for c, share in s.category_mix.items())
     title, x_title = _("Output: category mix"), _("share of the output")
     chart = _chart("mix", _mix_chart, mix, title, x_title, lang)
-    blocks: list[Block] = [LessonChart(chart, title, key=f"mix_{key}")]
+    height = chart["height"] + MIX_ROOM  # the bars' pixels (the spec's height) and their title and axis
+    blocks: list[Block] = [LessonChart(chart, title, key=f"mix_{key}", height=height)]
     minutes = _("{n} min")
     if s.duration_s is not None:
         exact = minutes.format(n=fmt_number(s.duration_s / 60, lang, 2))

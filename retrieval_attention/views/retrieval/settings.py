@@ -18,6 +18,8 @@ __all__ = ["ARITHMETIC_KEYS", "SCALE_NAMES", "Results", "RetrievalSettings", "as
 
 #: The element heights of the page's charts, in pixels (the saved file draws them as tall).
 WEIGHTS_HEIGHT, CONTINUUM_HEIGHT, SCALING_HEIGHT = 420, 440, 400
+#: The output mix's element height beyond its bars (title, axis): 161 px for one bar, as it was drawn.
+MIX_ROOM = 133
 #: Keys whose softmax is written out step by step.
 ARITHMETIC_KEYS = 4
 #: The scale radio's codes (msgids, shown translated) by the library's scale.
