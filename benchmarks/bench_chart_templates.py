@@ -89,7 +89,7 @@ def recommender_bars(store: Any) -> dict[str, Any]:
 
     Timed: the page's ``_bars_spec`` whole, the targets' attention over the history included.
     """
-    from retrieval_attention.views import recommender as vrec
+    from retrieval_attention.views.recommender import results as vrec
 
     build = vrec._bars_spec.__wrapped__  # the page's builder without its lru_cache
     history, targets = ("v270", "v010", "v028", "v101", "v150", "v200"), ("v252", "v030")

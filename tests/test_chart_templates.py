@@ -152,14 +152,16 @@ def test_the_output_mix_template_serves_every_query_and_retrieval_per_language(s
             for kind, res in _results(store, query).items():
                 shares = store.describe_output(res.output).category_mix
                 mix = {category_name(c, lang): float(v) for c, v in shares.items()}
-                filled = filled_spec(cr.category_mix_view, cr.category_mix_parts(mix, title, x_title), **signs(lang))
+                parts = cr.category_mix_parts(mix, title, x_title)
+                filled = filled_spec(cr.category_mix_view, parts, **signs(lang))
                 built = inline_spec(cr.category_mix_chart(mix, title, x_title), **signs(lang), validate=False)
                 assert normalised(filled) == normalised(built), f"{lang}, {query!r}, {kind}"
                 assert filled["title"] == title
-                rows = sum(v >= 0.005 for v in mix.values())  # the bars drawn set the height (28 px each)
-                kinds.add((title, x_title, signs(lang)["decimal"], bool(mix), rows))  # a hard miss: no categories
+                assert filled["height"] == cr.MIX_STEP * max(len(parts.data["mix"]), 1)  # a pixel height per bar
+                # a hard miss has no categories; the height (bars × step) is an option too
+                kinds.add((title, x_title, signs(lang)["decimal"], bool(mix), parts.options["height"]))
                 drawn += 1
-    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options and bar count (and empty mix)"
+    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options (and empty mix)"
     assert TEMPLATES.hits - hits == drawn - len(kinds), "every other output filled a template"
 
 
@@ -227,7 +229,7 @@ def test_the_recommender_bars_for_a_new_temperature_are_the_template_filled_and_
     store, lang
 ) -> None:
     from retrieval_attention.charts import recommender as rc
-    from retrieval_attention.views import recommender as vrec
+    from retrieval_attention.views.recommender import results as vrec
 
     history = ("v270", "v010", "v028", "v101", "v150")
     text = translated(rc.REC_TEXT, lang)

@@ -51,6 +51,8 @@ WEIGHTS_LABELS = {
     "category": N_("category"),
     "weight": N_("weight"),
 }
+#: One bar of the category mix, in pixels.
+MIX_STEP = 28
 #: The temperatures the continuum chart is drawn at, shape (90,): from a near one-hot lookup to near uniform.
 CONTINUUM_TEMPERATURES = np.geomspace(0.002, 20.0, 90)
 #: The English text of :func:`continuum_chart` (``{n}``: the keys summed; ``{t}``: the temperature).
@@ -65,11 +67,11 @@ CONTINUUM_LABELS = {
 }
 #: The English text of :func:`scaling_chart`.
 SCALING_LABELS = {
-    "title": "Same scores, two scalings",
-    "x": "key rank",
-    "y": "weight (log scale)",
-    "rank": "rank",
-    "weight": "weight",
+    "title": N_("Same scores, two scalings"),
+    "x": N_("key rank"),
+    "y": N_("weight (log scale)"),
+    "rank": N_("rank"),
+    "weight": N_("weight"),
 }
 
 
@@ -118,7 +120,9 @@ def weights_view(
         y = alt.Y(
             "weight_plot:Q",
             title=t["y_log"],
-            scale=alt.Scale(type="log", domainMax=1.0),  # [floor, 1]: the floor from the rows (base), the top at 1
+            # [floor, 1]: the floor from the data (y2's base), the top fixed; a domain unionWith here would
+            # meet y2's domain and make Vega-Lite warn in the browser's console
+            scale=alt.Scale(type="log", domainMax=1.0),
             axis=alt.Axis(format=".0e", tickCount=6),
         )
         y2 = alt.Y2("base:Q")
@@ -279,17 +283,17 @@ def continuum_chart(
 def category_mix_parts(
     mix: dict[str, float], title: str = "Output: category mix", x_title: str = "share of the output"
 ) -> ChartParts:
-    """:func:`category_mix_chart`'s rows (dataset ``mix``, shares of 0.5% or more) and options (its titles)."""
+    """:func:`category_mix_chart`'s rows (dataset ``mix``, shares of 0.5% or more) and options (titles, height)."""
     f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
-    shown = f[f["share"] >= 0.005]
-    return ChartParts({"mix": shown}, {"title": title, "x_title": x_title, "rows": len(shown)})
+    rows = f[f["share"] >= 0.005]
+    return ChartParts({"mix": rows}, {"title": title, "x_title": x_title, "height": MIX_STEP * max(len(rows), 1)})
 
 
-def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: str, rows: int) -> alt.Chart:
+def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: str, height: int) -> alt.Chart:
     """:func:`category_mix_chart` from :func:`category_mix_parts`'s rows and options.
 
-    The height is a number (28 px a bar), not a step: a step height with the page's container width
-    makes Vega-Lite log "Dropping fit-y" in the reader's console.
+    The height is in pixels, :data:`MIX_STEP` a bar: a step height (``alt.Step``) beside the page's
+    container width makes Vega-Lite warn in the browser's console ("Dropping fit-y").
     """
     return (
         alt.Chart(data["mix"], title=title)
@@ -304,7 +308,7 @@ def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: 
             y=alt.Y("category:N", sort="-x", title=None),
             tooltip=[alt.Tooltip("category:N"), alt.Tooltip("share:Q", format=".1%")],
         )
-        .properties(height=28 * max(rows, 1))
+        .properties(height=height)
     )
 
 

@@ -48,6 +48,10 @@ MATHS_JS = """() => [...document.querySelectorAll("math")].map(m => {
             annotation_shown: !!note && note.getClientRects().length > 0, text: m.textContent};
 })"""
 
+#: The main page's charts, as the page draws them: the output's category mix under top-k and under soft
+#: attention, the weight of every key, the continuum and the ÷√d comparison.
+RETRIEVAL_CHARTS = 5
+
 
 def open_offline(browser, path: Path) -> dict:
     """Open ``path`` by file:// with every other request aborted; wait for the charts; return what happened."""
@@ -129,6 +133,7 @@ def test_a_hostile_lesson_renders_offline_with_its_text_literal(browser, hostile
     lesson = dataclasses.replace(lesson, sections=(*lesson.sections, hostile))
     path = ra.save_html(lesson, tmp_path / "lesson.html")
     seen = open_offline(browser, path)
+    assert len(lesson.charts()) == RETRIEVAL_CHARTS  # the document's charts, each drawn in the file
     n = sum(isinstance(b, Formula) for b in lesson.blocks())
     assert n == 2 + 2, "the arithmetic's formula and table (no durations in this corpus), and the two hostile ones"
     assert_formulas_drawn(seen, n=n - 1)  # every formula but the one that does not convert
@@ -146,6 +151,7 @@ def test_a_chinese_lesson_renders(browser, store, tmp_path):
     lesson = ra.retrieval_lesson(store, "funny cat videos", lang="zh")
     path = ra.save_html(lesson, tmp_path / "课.html")
     seen = open_offline(browser, path)
+    assert len(lesson.charts()) == RETRIEVAL_CHARTS  # the document's charts, each drawn in the file
     assert_formulas_drawn(seen, n=3)
     formula, table, duration = seen["maths"]
     assert formula["fracs"] >= 1 and formula["height"] > 40, "a fraction is taller than a line"
