@@ -193,7 +193,7 @@ def fmt_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = No
     return format_decimal(value, format=pattern, locale=loc)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)  # a library caller may pass any float: bounded
 def fmt_setting(value: float, lang: str = DEFAULT_LANG) -> str:
     """A setting as the user picked it (every digit ``:g`` writes, no rounding) with the locale's signs.
 

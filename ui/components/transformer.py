@@ -24,7 +24,7 @@ from ui.components.text import md
 GRID_KEY = "tr_heads_grid"
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def load(name: str = DEFAULT_MODEL) -> TransformerInspector:
     """A model's attention inspector: once per server and model, on first use of this page."""
     return load_inspector(name)
