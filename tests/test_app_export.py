@@ -13,35 +13,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-import threading
-from pathlib import Path
 from typing import Any
 
 import streamlit.testing.v1.local_script_runner as local_script_runner
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.test_app_views import APP, click, html_charts, open_page
 
-
-def click(clicks: dict[str, Any], name: str) -> str:
-    """Run the button's callable on another thread, as Streamlit does on a click; returns the file's text."""
-    data_callable, mime = clicks[name]
-    assert mime == "text/html"
-    out: list[Any] = []
-    thread = threading.Thread(target=lambda: out.append(data_callable()))
-    thread.start()
-    thread.join(timeout=120)
-    (text,) = out
-    return text
-
-
-def open_page(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+__all__ = ["APP", "click", "fragment_rerun", "html_charts", "open_page", "without_data"]  # shared with other tests
 
 
 def without_data(spec: Any) -> Any:
@@ -51,12 +30,6 @@ def without_data(spec: Any) -> Any:
     if isinstance(spec, list):
         return [without_data(v) for v in spec]
     return spec
-
-
-def html_charts(html: str) -> list[dict[str, Any]]:
-    """The chart specifications an exported file carries, in order."""
-    blocks = re.findall(r'<script type="application/json" data-lesson-chart="\d+">(.*?)</script>', html, re.S)
-    return [json.loads(b) for b in blocks]
 
 
 def fragment_rerun(at: AppTest, name: str) -> None:

@@ -18,13 +18,13 @@ from streamlit.testing.v1 import AppTest
 
 from retrieval_attention.export.blocks import LessonChart, LessonTable, Metrics, Text
 from retrieval_attention.export.document import Lesson, export_html
+from tests.test_views import html_charts
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def saved(clicks: dict[str, Any], page: str) -> str:
-    """The page's saved file: its button's callable run on another thread, as a click runs it."""
-    (name,) = [n for n in clicks if n and n.startswith(page + "-")]
+def click(clicks: dict[str, Any], name: str) -> str:
+    """Run the button ``name``'s callable on another thread, as Streamlit does on a click; the file's text."""
     data_callable, mime = clicks[name]
     assert mime == "text/html"
     out: list[Any] = []
@@ -33,6 +33,12 @@ def saved(clicks: dict[str, Any], page: str) -> str:
     thread.join(timeout=120)
     (text,) = out
     return text
+
+
+def saved(clicks: dict[str, Any], page: str) -> str:
+    """The page's saved file: its button's callable run on another thread, as a click runs it."""
+    (name,) = [n for n in clicks if n and n.startswith(page + "-")]
+    return click(clicks, name)
 
 
 def open_page(page: str, lang: str = "en") -> AppTest:
@@ -48,11 +54,6 @@ def page_texts(at: AppTest) -> list[str]:
     """Every text element's value on the page (markdown, captions, boxes, headings)."""
     kinds = ("markdown", "caption", "info", "warning", "success", "error", "title", "header", "subheader")
     return [str(e.value) for kind in kinds for e in at.get(kind)]
-
-
-def html_charts(html: str) -> list[dict[str, Any]]:
-    blocks = re.findall(r'<script type="application/json" data-lesson-chart="\d+">(.*?)</script>', html, re.S)
-    return [json.loads(b) for b in blocks]
 
 
 def assert_page_draws(at: AppTest, lesson: Lesson) -> None:

@@ -45,6 +45,7 @@ def assert_every_text_translated(build) -> None:
 
 
 def html_charts(html: str) -> list[dict]:
+    """The chart specifications a saved file carries, in order (shared by the app tests)."""
     blocks = re.findall(r'<script type="application/json" data-lesson-chart="\d+">(.*?)</script>', html, re.S)
     return [json.loads(b) for b in blocks]
 
