@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
-from retrieval_attention.config import MODELS_ENV_VAR
+from retrieval_attention.config import CORPUS_ENV_VAR, MODELS_ENV_VAR
 from ui.components.store import MAX_SESSION_STORES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,12 @@ def folder_copies(tmp_path: Path, n: int) -> list[str]:
     return out
 
 
-def test_spellings_share_one_upload_copy_and_a_session_keeps_a_few(at, tmp_path):
+def test_spellings_share_one_upload_copy_and_a_session_keeps_a_few(at, tmp_path, monkeypatch):
+    # each folder below is a new model to the app, which loads the server's corpus with it too: a tiny
+    # server corpus keeps that to three titles (the bundled 312 cost ~15 s a folder; the point is the upload)
+    shared = tmp_path / "shared.csv"
+    shared.write_text("title\nFunny cats\nBread at home\nStock news\n", encoding="utf-8")
+    monkeypatch.setenv(CORPUS_ENV_VAR, str(shared))
     at.file_uploader(key="own_file").set_value(("lectures.csv", GOOD, "text/plain")).run()
     assert not at.exception and "3 keys from lectures.csv" in keys_caption(at)
     default_folder = ra.resolve_model_path()

@@ -90,7 +90,10 @@ def without_data(spec: Any) -> Any:
     """A specification without its data (Arrow datasets on the page, inline JSON in the document) and size."""
     if isinstance(spec, dict):
         drop = ("data", "datasets", "$schema", "width", "height", "autosize")
-        return {k: without_data(v) for k, v in spec.items() if k not in drop}
+        # st.vega_lite_chart sends an empty legend title (None) as " ": the same chart either way
+        return {
+            k: without_data(v) for k, v in spec.items() if k not in drop and not (k == "title" and v in (None, " "))
+        }
     if isinstance(spec, list):
         return [without_data(v) for v in spec]
     return spec

@@ -93,7 +93,7 @@ def test_two_tabs_on_two_replicas_answer_and_keep_their_own_upload(deployment, t
         a.get_by_text("Use your own data").first.click()
         a.locator('input[type="file"]').first.set_input_files(str(upload))
         a.get_by_text("Using zebras.csv: 3 keys").first.wait_for(timeout=60_000)
-        a.get_by_text("3 keys from zebras.csv").first.wait_for(timeout=60_000)
+        a.get_by_text("3 keys from zebras.csv").first.wait_for(state="attached", timeout=60_000)  # in the intro folded one click away
         b.reload()
         b.get_by_text("effective keys").first.wait_for(timeout=60_000)
         assert b.get_by_text("3 keys from zebras.csv").count() == 0, "an upload leaked into another tab"

@@ -63,7 +63,6 @@ def test_model_page_in_chinese(server, browser, artifacts):
     assert page.get_by_text("为什么 q·k 必须不对称：K·Kᵀ 对比 Q·Kᵀ").first.is_visible()
     text = page.evaluate(CHART_TEXT_JS)
     for label in (
-        "第 0 层，头 0：注意力权重",
         "键：谁在回答（列）",
         "查询：谁在提问（行）",
         "每个头中 Q·Kᵀ 的不对称度",
