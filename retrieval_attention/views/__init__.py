@@ -10,6 +10,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
 * :mod:`~retrieval_attention.views.documents`: the main page's and the recommender's documents by
   keyword (:func:`retrieval_lesson`, :func:`recommender_lesson`), for scripts, the CLI and notebooks.
+* :mod:`~retrieval_attention.views.frame`: the frame articles 001 and 003 assume (three diagrams of
+  我爱吃苹果: the RNN's bottleneck, attention at every decoder step, the Transformer's three attentions).
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.model`: self, cross and causal attention inside the real model
   (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
