@@ -84,7 +84,9 @@ def _chart(diagram: Diagram, title: str, key: str) -> LessonChart:
     from retrieval_attention.export.specs import inline_spec
 
     spec = inline_spec(diagram_chart(diagram, title), validate=False, container_width=False)
-    return LessonChart(spec, title=title, key=key, height=int(round(diagram.height)) + 10, width="content")
+    # the section's heading says what the diagram is (the spec's description carries it for a screen
+    # reader): no title above the chart in a saved file, as on the page
+    return LessonChart(spec, key=key, height=int(round(diagram.height)) + 10, width="content")
 
 
 def frame_title(lang: str = "en") -> str:
