@@ -8,19 +8,16 @@ import math
 
 import pytest
 
+from retrieval_attention.charts.diagram import Diagram, diagram_chart, text_width, wrap
 from retrieval_attention.charts.frame import (
     FRAME_TEXT,
     SOURCE_TOKENS,
     TARGET_TOKENS,
     WIDTH,
-    Diagram,
     attention_diagram,
-    diagram_chart,
     rnn_diagram,
     subscript,
-    text_width,
     transformer_diagram,
-    wrap,
 )
 from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.i18n import translated

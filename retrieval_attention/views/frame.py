@@ -25,7 +25,7 @@ from retrieval_attention.export.blocks import Controls, LessonChart, LessonSecti
 from retrieval_attention.export.document import Lesson
 
 if TYPE_CHECKING:
-    from retrieval_attention.charts.frame import Diagram
+    from retrieval_attention.charts.diagram import Diagram
 
 __all__ = [
     "FrameSettings",
@@ -80,7 +80,7 @@ def diagrams(settings: FrameSettings = FrameSettings()) -> dict[str, Diagram]:
 
 
 def _chart(diagram: Diagram, title: str, key: str) -> LessonChart:
-    from retrieval_attention.charts.frame import diagram_chart
+    from retrieval_attention.charts.diagram import diagram_chart
     from retrieval_attention.export.specs import inline_spec
 
     spec = inline_spec(diagram_chart(diagram, title), validate=False, container_width=False)
