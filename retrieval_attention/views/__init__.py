@@ -36,6 +36,7 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 
 from retrieval_attention.views.alignment import AlignmentSettings, alignment_lesson
 from retrieval_attention.views.analogy import analogy_lesson
+from retrieval_attention.views.frame import FrameSettings, frame_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.model import ModelSettings, model_lesson, transformer_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
@@ -49,6 +50,7 @@ from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrou
 
 __all__ = [
     "AlignmentSettings",
+    "FrameSettings",
     "ModelSettings",
     "ProjectionSettings",
     "RecommenderSettings",
@@ -60,6 +62,7 @@ __all__ = [
     "WalkthroughSettings",
     "alignment_lesson",
     "analogy_lesson",
+    "frame_lesson",
     "glossary_lesson",
     "model_lesson",
     "projections_lesson",
