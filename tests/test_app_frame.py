@@ -1,14 +1,17 @@
-"""The frame page (issue 27, section 4) through Streamlit's AppTest, in English, Chinese and Spanish,
-and the link to it at the top of the pages of articles 001 and 003."""
+"""The frame page (issue 27, section 4) through Streamlit's AppTest, in English, Chinese and Spanish:
+it draws its builder's document (three Vega-Lite diagrams) and saves exactly that; and the link to it
+at the top of the page of article 003."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
+import pyarrow as pa
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from retrieval_attention.views import frame as view
+from tests.test_app_views import assert_file_is, assert_page_draws, html_charts, open_page, saved
+
 PAGE = "ui/pages/frame.py"
 #: lang -> (title, a word of the diagrams' labels, the first section's heading)
 EXPECTED = {
@@ -18,41 +21,49 @@ EXPECTED = {
 }
 
 
-def open_page(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params["lang"] = lang
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def diagrams(at: AppTest) -> list[str]:
-    return [chart.proto.spec for chart in at.get("graphviz_chart")]
+def drawn(at) -> list[str]:
+    """Each chart on the page as text: its specification and every cell of its (Arrow) datasets."""
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        frames = [pa.ipc.open_stream(io.BytesIO(ds.data.data)).read_all().to_pandas() for ds in chart.proto.datasets]
+        out.append(chart.proto.spec + "".join(f.to_csv() for f in frames))
+    return out
 
 
 @pytest.mark.parametrize("lang", list(EXPECTED))
-def test_the_frame_page_draws_three_diagrams_in_the_sessions_language(lang):
+def test_the_frame_page_draws_its_three_diagrams_and_saves_them(lang, clicks):
     at = open_page(PAGE, lang)
     title, word, heading = EXPECTED[lang]
-    assert at.title[0].value == title
+    lesson = view.frame_lesson(view.FrameSettings(1, lang))
+    assert at.title[0].value == title == lesson.title
     assert at.header[0].value == heading
-    dots = diagrams(at)
-    assert len(dots) == 3 and all(word in dot for dot in dots)
-    assert all("我" in dot for dot in dots) and "apples" in dots[0]
+    assert [h.value for h in at.header] == [s.heading for s in lesson.sections]
+    assert_page_draws(at, lesson)
+    specs = drawn(at)
+    assert len(specs) == 3 and all(word in s for s in specs) and all("我" in s for s in specs)
+    assert not at.get("graphviz_chart")
     if lang != "en":
-        assert not any("encoder (" in dot or "decoder states" in dot for dot in dots), "an English label"
+        assert not any("encoder (" in s or "decoder states" in s for s in specs), "an English label"
     links = [link.proto.label for link in at.get("page_link")]
     assert len(links) == 2, "to the alignment page and to the real model's three attentions"
+    html = saved(clicks, "frame")
+    assert_file_is(html, lesson)
+    assert len(html_charts(html)) == 3
 
 
-def test_choosing_a_decoder_step_redraws_the_attention_diagram():
+def test_choosing_a_decoder_step_redraws_the_attention_diagram_and_the_file(clicks):
     at = open_page(PAGE, "en")
-    assert "h1 -> c1" in diagrams(at)[1]
+    assert "c₁ = Σⱼ" in drawn(at)[1]
     at.segmented_control(key="fr_step").set_value("eating").run()
     assert not at.exception
-    dot = diagrams(at)[1]
-    assert all(f"h{j} -> c3" in dot for j in range(1, 6)) and "c1" not in dot
+    lesson = view.frame_lesson(view.FrameSettings(3, "en"))
+    assert_page_draws(at, lesson)
+    spec = drawn(at)[1]
+    assert (
+        all(f"h{j} → c3" in spec for j in range(1, 6)) and "→ c1" not in spec and "c₁ =" not in spec and "c₃ =" in spec
+    )
     assert any("At step 3" in m.value and "α₃ⱼ" in m.value for m in at.markdown)
+    assert_file_is(saved(clicks, "frame"), lesson)
 
 
 @pytest.mark.parametrize("lang, label", [("en", "See first: the frame the articles assume"), ("es", "Antes: el marco")])

@@ -10,6 +10,8 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 * :mod:`~retrieval_attention.views.analogy`: the search-engine analogy in a few sentences.
 * :mod:`~retrieval_attention.views.documents`: the main page's and the recommender's documents by
   keyword (:func:`retrieval_lesson`, :func:`recommender_lesson`), for scripts, the CLI and notebooks.
+* :mod:`~retrieval_attention.views.frame`: the frame articles 001 and 003 assume (three diagrams of
+  我爱吃苹果: the RNN's bottleneck, attention at every decoder step, the Transformer's three attentions).
 * :mod:`~retrieval_attention.views.glossary`: the terms in English, 中文 and Español side by side.
 * :mod:`~retrieval_attention.views.model`: self, cross and causal attention inside the real model
   (one head, every head of a layer, Concat·W_O, K·Kᵀ vs Q·Kᵀ).
@@ -34,6 +36,7 @@ sections with stable keys, so that a widget inside a fragment rebuilds only its 
 
 from retrieval_attention.views.alignment import AlignmentSettings, alignment_lesson
 from retrieval_attention.views.analogy import analogy_lesson
+from retrieval_attention.views.frame import FrameSettings, frame_lesson
 from retrieval_attention.views.glossary import glossary_lesson
 from retrieval_attention.views.model import ModelSettings, model_lesson, transformer_lesson
 from retrieval_attention.views.projections import ProjectionSettings, projections_lesson
@@ -47,6 +50,7 @@ from retrieval_attention.views.walkthrough import WalkthroughSettings, walkthrou
 
 __all__ = [
     "AlignmentSettings",
+    "FrameSettings",
     "ModelSettings",
     "ProjectionSettings",
     "RecommenderSettings",
@@ -58,6 +62,7 @@ __all__ = [
     "WalkthroughSettings",
     "alignment_lesson",
     "analogy_lesson",
+    "frame_lesson",
     "glossary_lesson",
     "model_lesson",
     "projections_lesson",
