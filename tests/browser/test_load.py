@@ -1,8 +1,13 @@
-"""Many students at once: 20 real browser sessions against one server, bounded in count and time.
+"""Many students at once: real browser sessions against one server, bounded in count and time.
 
 Every session types a few queries and moves the temperature slider; each must see exactly the top-k
 a single-user run of the library gives. The server's resident memory is read before and after: the
-model and index exist once per server, not once per session. Figures go to tests/artifacts/."""
+model and index exist once per server, not once per session. Figures go to tests/artifacts/.
+
+`make test` runs 8 sessions (every one must still see its own right answers while the others act);
+``benchmarks/bench_browser_load.py`` runs this file alone with 20 (``$RA_LOAD_SESSIONS``), the class's
+size, and stores its times: a benchmark, not a timed test.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from .test_browser import CHROMIUM, FLAGS, start_server, stop_server
 pytestmark = pytest.mark.browser
 async_api = pytest.importorskip("playwright.async_api", reason="BROWSER TEST SKIPPED: playwright is not installed")
 
-SESSIONS = 20
+#: Concurrent sessions: 8 in the suite, the benchmark sets 20 through the environment.
+SESSIONS = int(os.environ.get("RA_LOAD_SESSIONS", "8"))
 QUERIES = ["hilarious kitten videos", "homemade pizza recipe", "what is a black hole", "today's stock market update"]
 TIME_LIMIT_S = 300
 
@@ -89,7 +95,7 @@ async def drive(url: str, expected: dict[str, str]) -> tuple[list[list[str]], li
     return seen, times
 
 
-def test_twenty_concurrent_sessions(tmp_path, artifacts):
+def test_concurrent_sessions_each_see_their_own_answers(tmp_path, artifacts):
     store = ra.KeyValueStore.from_corpus(ra.load_corpus(), cache_dir=tmp_path / "cache")
     expected = {q: store.corpus.by_id(store.topk_search(q, k=5).ids[0]).title for q in QUERIES}
     server = start_server(tmp_path, artifacts, env={"RETRIEVAL_ATTENTION_CACHE": str(tmp_path / "cache")})

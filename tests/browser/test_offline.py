@@ -17,7 +17,7 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TEST
 PAGES = {
     "Three retrievals": "Attention is soft retrieval",
     "The analogy in 60 seconds": "The analogy in 60 seconds",
-    "Target attention (DIN)": "Target attention: the query is the video",
+    "Target attention (DIN)": "Target attention (DIN)",
     "From RNN to Transformer": "The frame: from RNN to Transformer",
     "Self, cross and causal attention": "Inside a real transformer",
     "Scoring functions": "Scoring functions: how a query is compared with a key",
