@@ -269,6 +269,7 @@ def peak_frame(lang: str = "en"):
     return cl.peakiness_frame(peakiness(), text=chart_text(lang))
 
 
+@functools.lru_cache(maxsize=16)  # a revisit costs nothing: the section is a pure function of its inputs
 def scaling_section(settings: ScoringSettings) -> LessonSection:
     """Softmax peakiness against d, with and without ÷√d, for Gaussian and for unit vectors."""
     from retrieval_attention.charts import scoring as cl

@@ -196,6 +196,7 @@ def smoothing_intro(lang: str = "en") -> tuple[Text, ...]:
     )
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def position_section(settings: SmoothingSettings) -> LessonSection:
     """Section 1: Gaussian smoothing as attention by position, checked against the formula."""
     from retrieval_attention.i18n import fmt_number, fmt_setting
@@ -254,6 +255,7 @@ def position_section(settings: SmoothingSettings) -> LessonSection:
     return LessonSection(_("1 · Smoothing by position: Gaussian weights"), blocks=blocks, key="position")
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def wide_section(settings: SmoothingSettings) -> LessonSection:
     """The answer to the page's question: the same series with a very wide kernel (σ = :data:`WIDE`)."""
     from retrieval_attention.i18n import fmt_number
@@ -294,6 +296,7 @@ def wide_section(settings: SmoothingSettings) -> LessonSection:
     return LessonSection(_("Reveal: the same series with σ = 100"), blocks=blocks, key="wide")
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def content_section(settings: SmoothingSettings) -> LessonSection:
     """Section 2: queries and keys from the values; weights by what a step looks like."""
     from retrieval_attention.i18n import fmt_number, fmt_setting

@@ -194,6 +194,7 @@ def curve_frame(store: KeyValueStore, settings: TopKSettings) -> pd.DataFrame:
     return ck.topk_curve_frame(_curve(store, settings))
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def weights_section(store: KeyValueStore, settings: TopKSettings) -> LessonSection:
     """The query and k (``Controls``), the corpus line, and the best keys' weights: full softmax vs top-k."""
     from retrieval_attention.charts import topk as ck
@@ -218,6 +219,7 @@ def kept_share(store: KeyValueStore, settings: TopKSettings) -> float:
     return kept_weight(err.weights, topk_order(err.weights)[:QUESTION_K])
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def reveal_section(store: KeyValueStore, settings: TopKSettings) -> LessonSection:
     """The weight the top :data:`QUESTION_K` keep at the current T (the question's answer), and why."""
     from retrieval_attention.i18n import fmt_percent, fmt_setting
@@ -239,6 +241,7 @@ def reveal_section(store: KeyValueStore, settings: TopKSettings) -> LessonSectio
     return LessonSection(_("Reveal: computed live"), blocks=tuple(blocks), key="reveal")
 
 
+# not cached: it states a float32 difference that depends on the order BLAS sums in
 def identities_section(store: KeyValueStore, settings: TopKSettings) -> LessonSection:
     """Both sides of TV = τ and of the output-error identity, computed separately, one identity per row."""
     _, lang = _gettext(settings.lang), settings.lang
@@ -298,6 +301,7 @@ def identities_section(store: KeyValueStore, settings: TopKSettings) -> LessonSe
     return LessonSection(_("Full softmax vs softmax over the top {k}").format(k=k), blocks=blocks, key="identities")
 
 
+@functools.lru_cache(maxsize=64)  # a revisit costs nothing: the section is a pure function of its inputs
 def curve_section(store: KeyValueStore, settings: TopKSettings) -> LessonSection:
     """τ and the output error for every k from 1 to n, and where the error went up."""
     from retrieval_attention.charts import topk as ck
@@ -330,6 +334,7 @@ def curve_section(store: KeyValueStore, settings: TopKSettings) -> LessonSection
     return LessonSection(_("As k goes from 1 to n"), blocks=blocks, key="curve")
 
 
+@functools.lru_cache(maxsize=8)  # a revisit costs nothing: the section is a pure function of its inputs
 def related_section(lang: str = "en") -> LessonSection:
     """Top-k next to the other efficient-attention ideas the source names, and the index this page uses."""
     _ = _gettext(lang)
