@@ -172,10 +172,8 @@ def smoothing_title(lang: str = "en") -> str:
 
 
 def smoothing_intro(lang: str = "en") -> tuple[Text, ...]:
-    """What the page is about, and the series it uses."""
-    from retrieval_attention.i18n import fmt_setting
-
-    _, s = _gettext(lang), series()
+    """What the page is about (the series it uses is said under the first chart)."""
+    _ = _gettext(lang)
     return (
         Text(
             _(
@@ -184,14 +182,6 @@ def smoothing_intro(lang: str = "en") -> tuple[Text, ...]:
                 "transformers take them from **what** it contains."
             ),
             key="intro",
-        ),
-        Text(
-            _(
-                "A generated series (seed 0): n = {n} steps, periodic signal (period {period}) plus Gaussian "
-                "noise of standard deviation {noise}. Errors are RMS distances to the clean signal."
-            ).format(n=len(s.t), period=fmt_setting(s.period, lang), noise=fmt_setting(s.noise, lang)),
-            style="caption",
-            key="series",
         ),
     )
 
@@ -207,6 +197,16 @@ def position_section(settings: SmoothingSettings) -> LessonSection:
     rms = _("RMS distance to the clean signal")
     title = _("Gaussian smoothing, σ = {sigma}").format(sigma=fmt_setting(settings.sigma, lang))
     blocks = (
+        Controls(key="position_controls"),  # the picture first (issue 25): the sliders, then the charts
+        *_charts(position_frame(settings), settings, title, "position"),
+        Text(
+            _(
+                "A generated series (seed 0): n = {n} steps, periodic signal (period {period}) plus Gaussian "
+                "noise of standard deviation {noise}. Errors are RMS distances to the clean signal."
+            ).format(n=len(s.t), period=fmt_setting(s.period, lang), noise=fmt_setting(s.noise, lang)),
+            style="caption",
+            key="series",
+        ),
         Text(
             _(
                 "Every time step t asks: *what is my value, give or take the noise?* Its **query** attends to "
@@ -220,8 +220,6 @@ def position_section(settings: SmoothingSettings) -> LessonSection:
             r"w_{t s} = \mathrm{softmax}_s\!\Big(-\frac{(t - s)^2}{2\sigma^2}\Big), \qquad \hat y_t = \sum_s w_{t s}\, y_s",
             key="position_formula",
         ),
-        Controls(key="position_controls"),
-        *_charts(position_frame(settings), settings, title, "position"),
         Metrics(
             (
                 Metric(_("noisy: error"), fmt_number(rmse(s.y, s.signal), lang, 3), rms),

@@ -63,9 +63,10 @@ def main() -> None:
     drawn = st.session_state.setdefault(DRAWN, {"revealed": False})
     draw_intro(view.smoothing_title(lang), view.smoothing_intro(lang))
     n = len(view.series().t)
-    step = st.slider(_("Step t to inspect (its weight row is drawn under the series)"), 0, n - 1, 70, key="step")
-    head = st.container()
-    sigma = st.select_slider(
+    head = st.container()  # the section's heading, above its two sliders; its charts follow them
+    a, b = st.columns(2, gap="medium", vertical_alignment="bottom")
+    step = a.slider(_("Step t to inspect (its weight row is drawn under the series)"), 0, n - 1, 70, key="step")
+    sigma = b.select_slider(
         _("Kernel width σ (time steps)"), WIDTHS, value=3.0, key="kernel_width", format_func=setting_labels(WIDTHS)
     )
     window, width = st.session_state.get("content_window", 9), st.session_state.get("content_width", 0.3)
