@@ -171,7 +171,6 @@ def _projections(ins: TransformerInspector, sentence: str, layer: int, head: int
         axis_titles=(_("component 1"), _("component 2")),
     )  # fmt: skip
     body = (
-        article_chart(chart, lang, "ap_pca"),
         Text(
             _(
                 "A 2-D PCA of our own (numpy SVD): x lives in {d} dimensions and q, k in {hd}, so x has its own "
@@ -194,7 +193,10 @@ def _projections(ins: TransformerInspector, sentence: str, layer: int, head: int
             key="projections_values",
         ),
     )
-    return LessonSection(heading, blocks=(*lead, Controls(key="projections_controls"), *body), key="projections")
+    picture = article_chart(chart, lang, "ap_pca")  # the picture first (issue 25), its widgets under it
+    return LessonSection(
+        heading, blocks=(*lead, picture, Controls(key="projections_controls"), *body), key="projections"
+    )
 
 
 def _merged(

@@ -31,11 +31,8 @@ NO_PICTURE = {"analogy"}
 #: when its test XPASSes).
 LOW_PICTURE: dict[tuple[str, str], str] = {
     ("article_alignment", "en"): "first stTable at 721 px (0 px on screen)",
-    ("article_projections", "en"): "first stVegaLiteChart at 826 px (0 px on screen)",
     ("article_alignment", "zh"): "first stVegaLiteChart at 1068 px (0 px on screen)",
-    ("article_projections", "zh"): "first stVegaLiteChart at 802 px (0 px on screen)",
     ("article_alignment", "es"): "first stTable at 739 px (0 px on screen)",
-    ("article_projections", "es"): "first stVegaLiteChart at 855 px (0 px on screen)",
 }  # fmt: skip
 #: (page, lang) -> what is cut there today (label, its text width > its box width, px).
 CUT: dict[tuple[str, str], str] = {

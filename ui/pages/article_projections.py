@@ -41,11 +41,11 @@ def draw(build, ins, settings: view.ProjectionSettings, key: str, top, problem_t
 
 def main() -> None:
     lang = current_lang()
-    ins = ui.get_inspector()
     first = view.ProjectionSettings.first(lang)
     draw_intro(view.projections_title(lang), view.projections_intro(lang))
 
-    top = st.container()
+    top = st.container()  # the heading, what to notice and the picture; the model and the widgets under them
+    ins = ui.get_inspector()
     sentence = ui.sentence_ui("ap_sentence", first.sentence, view.examples(lang))
     layer, head = ui.layer_head_ui("ap", ins.n_layers, ins.n_heads)
     settings = view.ProjectionSettings(sentence, layer, head, first.shuffle_sentence, False, 0, lang)
