@@ -108,12 +108,12 @@ def bahdanau_section(lang: str = "en") -> LessonSection:
     columns = (_("role"), _("in Bahdanau's paper"), _("in Q/K/V terms"), _("on this page"))
     blocks = (
         *follows(("000",), notice, lang, "bahdanau"),
+        LessonTable(columns, rows, key="bahdanau_roles", static=True),  # the picture first (issue 25)
         Formula(
             r"e_{ij} = a(s_{i-1}, h_j),\qquad \alpha_{ij} = \frac{\exp(e_{ij})}{\sum_k \exp(e_{ik})},"
             r"\qquad c_i = \sum_j \alpha_{ij}\, h_j",
             key="bahdanau_formula",
         ),
-        LessonTable(columns, rows, key="bahdanau_roles", static=True),
         Text(
             _(
                 "Article 000's point about cost: the network a(s, h) runs once per pair, m · n times; projecting "
@@ -202,9 +202,9 @@ def alignment_section(settings: AlignmentSettings) -> LessonSection:
     )  # fmt: skip
     low, high = float(al.scores.min()), float(al.scores.max())
     blocks: list[Block] = [
-        *top,
+        *lead,
+        article_chart(heat, lang, "al_heatmap"),  # the picture first (issue 25): the pair's widgets under it
         _what_it_is(lang),
-        article_chart(heat, lang, "al_heatmap"),
         Text(
             _(
                 "The cosines only range from {low} to {high}, so they are divided by T = {T} before the softmax; "
@@ -215,6 +215,7 @@ def alignment_section(settings: AlignmentSettings) -> LessonSection:
             style="caption",
             key="alignment_cosines",
         ),
+        Controls(key="alignment_pair"),
         Text(_("One context vector, written out"), style="subheader", key="alignment_context_heading"),
         Controls(key="alignment_word"),
         Text(context_line(al, i, lang), key="alignment_context"),

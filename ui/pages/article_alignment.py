@@ -16,7 +16,7 @@ from ui.components.document import draw_intro, draw_section, save_button
 from ui.components.i18n import _, current_lang
 from ui.components.query import example_pills
 
-SCORING_PAGE = "ui/pages/lesson_scoring.py"
+SCORING_PAGE, FRAME_PAGE = "ui/pages/lesson_scoring.py", "ui/pages/frame.py"
 QUERY_KEY, KEYS_KEY = "al_queries", "al_keys"
 
 
@@ -40,7 +40,9 @@ def pair_ui(lang: str) -> tuple[str, str]:
 def bahdanau_part(lang: str) -> None:
     """Article 000's question answered in its own symbols, and the way to the scoring page."""
     draw_section(view.bahdanau_section(lang))
-    st.page_link(SCORING_PAGE, label=_("The scoring page measures the difference"), icon=":material/functions:")
+    with st.container(horizontal=True, gap="large"):  # the ways on; the frame's link left the page's top (issue 25)
+        st.page_link(SCORING_PAGE, label=_("The scoring page measures the difference"), icon=":material/functions:")
+        st.page_link(FRAME_PAGE, label=_("See first: the frame the articles assume"), icon=":material/account_tree:")
 
 
 def alignment_part(lang: str) -> view.AlignmentSettings:
@@ -75,9 +77,6 @@ def alignment_part(lang: str) -> view.AlignmentSettings:
 def main() -> None:
     lang = current_lang()
     draw_intro(view.alignment_title(lang), view.alignment_intro(lang))
-    st.page_link(
-        "ui/pages/frame.py", label=_("See first: the frame the articles assume"), icon=":material/account_tree:"
-    )
     if lang == "zh":  # the Chinese article's own example first
         settings = alignment_part(lang)
         bahdanau_part(lang)
