@@ -310,9 +310,9 @@ def test_retrieval_lesson_numbers_equal_brute_force(store, retrieval_doc):
     w_top = _softmax(s[top5] / 0.05)  # top-k attention: the softmax over the 5 kept keys
     titles = [v.title for v in store.corpus.videos]
     (topk_table,) = retrieval_doc.tables  # the miss has no table; the page's one table
-    assert topk_table[0] == ["rank", "q·k", "weight", "title"] and len(topk_table) == 6
-    for r, (row, i, wi) in enumerate(zip(topk_table[1:], top5, w_top), start=1):
-        assert row[0] == str(r) and row[3] == titles[i]
+    assert topk_table[0] == ["title", "q·k", "weight"] and len(topk_table) == 6  # nearest first
+    for row, i, wi in zip(topk_table[1:], top5, w_top):
+        assert row[0] == titles[i]
         assert abs(_num(row[1]) - s[i]) <= 0.5e-3 + 1e-6, (row, s[i])
         assert abs(_num(row[2].rstrip("%")) / 100 - wi) <= 0.5e-3 + 1e-6, (row, wi)
     kept = float(w[top5].sum())
@@ -345,7 +345,7 @@ def test_a_spanish_lesson_writes_spanish_numbers(store):
     lesson = ra.retrieval_lesson(store, QUERY, lang="es", when=DAY)
     assert (lesson.lang, lesson.decimal, lesson.thousands) == ("es", ",", ".")
     doc = Parsed(export_html(lesson))
-    assert doc.tables[0][0] == ["posición", "q·k", "peso", "título"]
+    assert doc.tables[0][0] == ["título", "q·k", "peso"]
     assert all("," in row[1] and "." not in row[1] for row in doc.tables[0][1:])  # 0,657
     for spec in doc.json_blocks():
         assert spec["config"]["locale"]["number"]["decimal"] == ","

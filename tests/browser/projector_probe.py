@@ -87,9 +87,25 @@ MEASURE_JS = """([pictures]) => {
             }
         }
     }
+    // every table's text column (the one with the most characters: the top-k table's titles): how much
+    // of each of its cells is inside the table's visible box (not behind a horizontal scroll), and how wide
+    const tables = [...document.querySelectorAll('[data-testid="stTable"]')].filter(visible).map((t) => {
+        const box = t.getBoundingClientRect();
+        const rows = [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children]);
+        const n = Math.max(0, ...rows.map((r) => r.length));
+        const chars = [...Array(n).keys()].map((j) => rows.reduce((a, r) => a + (r[j] ? r[j].innerText.length : 0), 0));
+        const j = chars.indexOf(Math.max(...chars));
+        const cells = rows.filter((r) => r[j]).map((r) => {
+            const c = r[j].getBoundingClientRect();
+            const shown = Math.max(0, Math.min(c.right, box.right) - Math.max(c.left, box.left));
+            return {text: r[j].innerText.slice(0, 80), width: Math.round(c.width),
+                    shown: c.width > 0 ? Math.round(100 * shown / c.width) / 100 : 0};
+        });
+        return {top: Math.round(box.top), width: Math.round(box.width), column: j, cells};
+    });
     const svgTitles = [...document.querySelectorAll('.vega-embed svg text')]
         .map((t) => t.textContent).filter((t) => t.endsWith('…'));
-    return {picture, cut, chartTextsCut: [...new Set(svgTitles)].slice(0, 20),
+    return {picture, cut, tables, chartTextsCut: [...new Set(svgTitles)].slice(0, 20),
             scrollTop: main.scrollTop};
 }"""
 
@@ -121,7 +137,10 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
 
     Returns:
         {"page", "lang", "picture": {"top", "height", "kind"} or None, "visible_px", "fits", "cut": [...],
-         "chart_texts_cut": [...], "exception": bool}.
+         "chart_texts_cut": [...], "tables": [...], "exception": bool}. Each of ``tables`` (every table drawn
+        with ``st.table``, top to bottom) is {"top", "width", "column", "cells"}: its text column (the one
+        holding the most characters) and, per row, that cell's text, width (px) and the share of its width
+        inside the table's visible box ("shown", 0 to 1: below 1, part of it is behind a horizontal scroll).
     """
     page.goto(f"{base_url}/{path}?lang={lang}{query}")
     wait_ready(page)
@@ -138,6 +157,7 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
         "fits": picture is not None and visible >= MIN_VISIBLE_PX,
         "cut": found["cut"],
         "chart_texts_cut": found["chartTextsCut"],
+        "tables": found["tables"],
         "exception": page.locator('[data-testid="stException"]').count() > 0,
     }
 

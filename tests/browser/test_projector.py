@@ -136,3 +136,20 @@ def test_presentation_mode_from_a_link(server, browser, artifacts, lang):
     assert plain_font < 16 <= shown_font, (plain_font, shown_font)
     assert shown_folds > plain_folds, "the explanations are folded into expanders"
     assert shown["picture"]["top"] < plain["picture"]["top"], (shown["picture"], plain["picture"])
+
+
+#: The narrowest a title cell may be: about 15 characters of a line at the table's type (14 px).
+MIN_TITLE_PX = 120
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_main_pages_top_k_titles_are_whole_and_readable(measured, lang):
+    """The top-k column's table: every title inside the table's visible box (none behind a horizontal
+    scroll, as happened at 1280 wide: 26-72 % of each title shown) and its cell wide enough to read."""
+    tables = measured["retrieval", lang]["tables"]
+    assert tables, f"the main page ({lang}) drew no table"
+    titles = tables[0]["cells"]
+    assert len(titles) == 5, titles  # the sidebar's k as the app opens it
+    for cell in titles:
+        assert cell["shown"] >= 0.99, f"{lang}: only {cell['shown']:.0%} of {cell['text']!r} is on screen"
+        assert cell["width"] >= MIN_TITLE_PX, f"{lang}: {cell['text']!r} in a {cell['width']} px cell"

@@ -45,7 +45,7 @@ def retrievals(store: ra.KeyValueStore, results: view.Results, drawn: dict) -> N
     draw_blocks(tuple(notes))
     hard, topk, soft = row.items
     cut = next(i for i, b in enumerate(soft) if b.kind == "controls")
-    c1, c2, c3 = st.columns(3, gap="small", border=True)
+    c1, c2, c3 = st.columns([0.85, 1.25, 1.05], gap="small", border=True)
     draw_blocks(hard, where=c1)
     draw_blocks(topk, where=c2)
     draw_blocks(soft[:cut], where=c3)

@@ -128,14 +128,14 @@ def _topk(store: KeyValueStore, res: RetrievalResult, soft: RetrievalResult, lan
     from retrieval_attention.i18n import fmt_number, fmt_percent
 
     _, k, c = _gettext(lang), len(res.ids), store.corpus
-    rows = tuple(
-        (r, fmt_number(s, lang, 3), fmt_percent(res.weights[p], lang, 1), c[p].title)
-        for r, (s, p) in enumerate(zip(res.scores, res.positions), start=1)
+    rows = tuple(  # nearest first: the order is the rank (no rank column: the title keeps the narrow column's width)
+        (c[p].title, fmt_number(s, lang, 3), fmt_percent(res.weights[p], lang, 1))
+        for s, p in zip(res.scores, res.positions)
     )
     kept = kept_weight(soft.weights, res.positions)  # Σ of the full softmax weights of the kept keys
     return (
         Text(_("2 · Top-{k} search").format(k=k), style="subheader", key="topk_heading"),
-        LessonTable((_("rank"), "q·k", _("weight"), _("title")), rows, key="topk_table", static=True),
+        LessonTable((_("title"), "q·k", _("weight")), rows, key="topk_table", static=True),
         Text(_("FAISS inner-product index: the k nearest keys"), style="caption", key="topk_caption"),
         Metrics(
             (
