@@ -45,6 +45,7 @@ def retrievals(store: ra.KeyValueStore, results: view.Results, drawn: dict) -> N
     draw_blocks(tuple(notes))
     hard, topk, soft = row.items
     cut = next(i for i, b in enumerate(soft) if b.kind == "controls")
+    # at 1280 wide: the top-k table's titles >= 140 px, the third column's metric labels whole in es (issue 25)
     c1, c2, c3 = st.columns([0.85, 1.25, 1.05], gap="small", border=True)
     draw_blocks(hard, where=c1)
     draw_blocks(topk, where=c2)
