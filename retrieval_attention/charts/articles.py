@@ -39,8 +39,9 @@ __all__ = [
 
 #: Cells at least this many pixels wide get their number written in them.
 MIN_NUMBER_CELL = 30
-#: Side of one 2-D picture in pixels: two of them side by side fit a wide page beside the sidebar.
-PANEL = 420
+#: Side of one 2-D picture in pixels: two of them side by side (with their axis titles and the gap) fit the
+#: page's 760 px column at 1280 wide beside the sidebar, a projector's width (issue 25; 420 overflowed it).
+PANEL = 320
 #: Colour of a cell with no number (a row the row-sum step cannot divide: its sum is about 0).
 MISSING = "#D9D9D9"
 
@@ -336,8 +337,8 @@ def projection_chart(
     q_2d: NDArray[np.floating],
     k_2d: NDArray[np.floating],
     *,
-    x_title: str,
-    qk_title: str,
+    x_title: str | Sequence[str],
+    qk_title: str | Sequence[str],
     x_name: str,
     q_name: str,
     k_name: str,
@@ -354,8 +355,8 @@ def projection_chart(
         x_2d: (T, 2) the hidden states, on their own components.
         q_2d: (T, 2) the queries, on the components fitted to q and k together.
         k_2d: (T, 2) the keys, same axes.
-        x_title: the first panel's title.
-        qk_title: the second panel's title.
+        x_title: the first panel's title (a sequence: one line each, so that it fits the panel's width).
+        qk_title: the second panel's title (likewise).
         x_name: legend name of the x points.
         q_name: legend name of the q points.
         k_name: legend name of the k points.
@@ -393,8 +394,12 @@ def projection_chart(
         .mark_rule(color=GREY, strokeWidth=1.5, strokeDash=[4, 3])
         .encode(x="a:Q", y="b:Q", x2="a2:Q", y2="b2:Q")
     )
-    left = points(fx).properties(title=x_title, width=PANEL, height=PANEL)
+
+    def lines(title: str | Sequence[str]) -> str | list[str]:
+        return title if isinstance(title, str) else [str(t) for t in title]
+
+    left = points(fx).properties(title=lines(x_title), width=PANEL, height=PANEL)
     right = alt.layer(line, points(pd.concat([fq, fk], ignore_index=True))).properties(
-        title=qk_title, width=PANEL, height=PANEL
+        title=lines(qk_title), width=PANEL, height=PANEL
     )
-    return alt.hconcat(left, right, spacing=40).properties(autosize=PAD)
+    return alt.hconcat(left, right, spacing=30).properties(autosize=PAD)

@@ -161,11 +161,13 @@ def _projections(ins: TransformerInspector, sentence: str, layer: int, head: int
     p = projection_picture(ins, sentence, layer, head)
     chart = ca.projection_chart(
         p.tokens, p.x_2d, p.q_2d, p.k_2d,
-        x_title=_("x entering layer {layer} ({d} numbers): {share} of the spread").format(
-            layer=layer, d=ins.d_model, share=fmt_percent(float(p.x_explained.sum()), lang)
+        x_title=(  # two lines: each fits its panel at 1280 wide in every language
+            _("x entering layer {layer} ({d} numbers)").format(layer=layer, d=ins.d_model),
+            _("{share} of the spread").format(share=fmt_percent(float(p.x_explained.sum()), lang)),
         ),
-        qk_title=_("q and k of head {head} ({hd} numbers), one shared picture: {share}").format(
-            head=head, hd=ins.head_dim, share=fmt_percent(float(p.qk_explained.sum()), lang)
+        qk_title=(  # "one shared picture" is the caption's: "q and k share theirs [axes]"
+            _("q and k of head {head} ({hd} numbers)").format(head=head, hd=ins.head_dim),
+            _("{share} of the spread").format(share=fmt_percent(float(p.qk_explained.sum()), lang)),
         ),
         x_name="x", q_name=_("q (query)"), k_name=_("k (key)"), series_title=_("vector"),
         axis_titles=(_("component 1"), _("component 2")),
