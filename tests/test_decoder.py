@@ -376,6 +376,25 @@ def test_a_gguf_path_loads_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch, 
     np.testing.assert_array_equal(after, before)  # the same model, never the damaged one
 
 
+def test_a_first_load_reports_every_step_in_order_and_the_bar_only_moves_forward(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr("retrieval_attention.decoder.gguf_file._CHUNK", 64)  # the tiny embedding in pieces too
+    reports = []
+    load_decoder(str(_tiny_llama_gguf(tmp_path / "tiny.gguf")), progress=lambda f, step: reports.append((f, step)))
+    steps = list(dict.fromkeys(step for _, step in reports))
+    everything = [name for name, _ in model._STEPS]
+    assert steps == [s for s in everything if s != "assembling the GGUF file"]  # a plain file is not assembled
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    dequantising = [f for f, s in reports if s == "dequantising"]
+    assert len(dequantising) > 2 * 18 and dequantising[-1] == pytest.approx(dict(model._STEPS)["building the tokenizer"])
+    writing = [f for f, s in reports if s == "writing the converted copy"]
+    assert len(writing) == 1 + 2 + 9 * 2  # the start, then one per array (embedding, norm, 9 per layer)
+
+
 def test_generation_stops_at_the_context_limit(tmp_path, monkeypatch):
     from retrieval_attention.decoder import generate, model
 

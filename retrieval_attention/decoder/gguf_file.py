@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 #: Called as progress(done, total) while tensors are dequantised.
 Progress = Callable[[int, int], None]
+_CHUNK = 1 << 22  # numbers dequantised between two progress reports (Gemma's embedding is 168 million)
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,7 +155,8 @@ def read_gguf(path: str | Path, progress: Progress | None = None) -> GGUFContent
 
     Args:
         path: a ``.gguf`` file.
-        progress: called as ``progress(done, total)`` after each tensor.
+        progress: called as ``progress(numbers done, total numbers)`` as tensors are dequantised
+            (every few million numbers, so a big embedding moves the bar too).
 
     Returns:
         The metadata and the tensors (numpy ``(out, in)`` order, C-contiguous float32).
@@ -166,22 +168,32 @@ def read_gguf(path: str | Path, progress: Progress | None = None) -> GGUFContent
     from gguf.quants import dequantize, quant_shape_to_byte_shape
 
     metadata, infos, start = read_metadata(path)
-    data = np.memmap(path, mode="r")
+    data = np.asarray(np.memmap(path, mode="r"))  # a plain view: slices of a np.memmap cost a Python hook each
+    sizes = [int(np.prod(dims, dtype=np.int64)) for _, dims, _, _ in infos]
+    total, done = sum(sizes), 0
     tensors: dict[str, NDArray[np.float32]] = {}
-    total = len(infos)
-    for i, (name, dims, code, offset) in enumerate(infos):
+    for (name, dims, code, offset), n in zip(infos, sizes):
         try:
             kind = GGMLQuantizationType(code)
             shape = tuple(reversed(dims))  # GGUF lists (in, out); numpy wants (out, in)
             byte_shape = quant_shape_to_byte_shape(shape, kind)  # F32 / F16 too: (1 number, 4 / 2 bytes) blocks
             block, size = GGML_QUANT_SIZES[kind]
             first = start + offset
-            raw = data[first : first + int(np.prod(dims, dtype=np.int64)) * size // block].reshape(byte_shape)
-            a = dequantize(raw, kind).reshape(shape)
+            rows = data[first : first + n * size // block].reshape(-1, byte_shape[-1])
+            step = max(1, _CHUNK // shape[-1])  # blocks never cross a row: rows dequantise independently
+            if rows.shape[0] <= step:
+                out = np.ascontiguousarray(dequantize(rows, kind), dtype=np.float32)
+            else:  # a big tensor (an embedding) in pieces, so the bar moves while it is read
+                out = np.empty((rows.shape[0], shape[-1]), dtype=np.float32)
+                for r in range(0, rows.shape[0], step):
+                    out[r : r + step] = dequantize(rows[r : r + step], kind)
+                    if progress is not None:
+                        progress(done + r * shape[-1], total)
+            done += n
+            if progress is not None:
+                progress(done, total)
         except (ValueError, KeyError, NotImplementedError) as exc:
             raise ModelNotFoundError(f"{Path(path).name}: cannot read the tensor {name!r}: {exc}") from None
-        tensors[name] = np.ascontiguousarray(a, dtype=np.float32)
-        if progress is not None:
-            progress(i + 1, total)
+        tensors[name] = out.reshape(shape)
     log.info("read %s: %d tensors, %d metadata keys", Path(path).name, total, len(metadata))
     return GGUFContents(metadata=metadata, tensors=tensors)

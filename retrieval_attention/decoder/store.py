@@ -91,15 +91,26 @@ def _crc32(path: Path) -> int:
 
 
 def write_copy(
-    folder: Path, manifest: Mapping, arrays: Mapping[str, NDArray[np.float32]], tokenizer: Tokenizer
+    folder: Path,
+    manifest: Mapping,
+    arrays: Mapping[str, NDArray[np.float32]],
+    tokenizer: Tokenizer,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Write a converted copy atomically (a temporary folder renamed at the end).
+
+    Each array's CRC-32 is computed from the bytes as they are written (the ``.npy`` header read
+    back, then the array in memory), not by reading the file again: a 1 GB copy is hashed once.
 
     Args:
         folder: the target, from :func:`copy_folder`.
         manifest: format, source, architecture and metadata; the array entries are added here.
-        arrays: name -> float32 array.
+        arrays: name -> float32 array (any layout: each is made C-contiguous as it is written).
         tokenizer: the model's tokenizer.
+        progress: called as ``progress(bytes written, total bytes)`` after each array.
+
+    Returns:
+        None.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
@@ -107,30 +118,43 @@ def write_copy(
     tmp.mkdir()
     try:
         entries = {}
+        total, done = sum(int(a.size) * 4 for a in arrays.values()), 0
         for i, (name, a) in enumerate(arrays.items()):
             file = f"a{i:04d}.npy"
-            np.save(tmp / file, np.ascontiguousarray(a, dtype=np.float32))
-            entries[name] = {"file": file, "shape": list(a.shape), "bytes": (tmp / file).stat().st_size}
-            entries[name]["crc32"] = _crc32(tmp / file)
+            data = np.ascontiguousarray(a, dtype=np.float32)
+            np.save(tmp / file, data)
+            size = (tmp / file).stat().st_size
+            with open(tmp / file, "rb") as f:
+                header = f.read(size - data.nbytes)
+            crc = zlib.crc32(memoryview(data).cast("B"), zlib.crc32(header))
+            entries[name] = {"file": file, "shape": list(a.shape), "bytes": size, "crc32": crc}
+            done += data.nbytes
+            if progress is not None:
+                progress(done, total)
         tokenizer.save(str(tmp / "tokenizer.json"))
         full = dict(manifest, format=FORMAT_VERSION, arrays=entries, tokenizer_crc32=_crc32(tmp / "tokenizer.json"))
         (tmp / "manifest.json").write_text(json.dumps(full), encoding="utf-8")
         for p in tmp.iterdir():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
-        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy, or one another process just wrote
+        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy
         os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def read_copy(folder: Path, progress: Callable[[int, int], None] | None = None) -> ConvertedCopy | None:
+def read_copy(
+    folder: Path, progress: Callable[[int, int], None] | None = None, verify: bool = True
+) -> ConvertedCopy | None:
     """The converted copy in ``folder`` if it is complete and undamaged, else None (and it is deleted).
 
     Args:
         folder: from :func:`copy_folder`.
         progress: called as ``progress(done, total)`` while files are checked.
+        verify: check every file's CRC-32 (False only right after :func:`write_copy` wrote the copy
+            from memory: hashing it again from the page cache would check nothing the write did not;
+            sizes, shapes and the tokenizer are still checked, and every later load checks the CRCs).
 
     Returns:
         The copy with memory-mapped arrays, or None when there is none or it failed a check.
@@ -159,8 +183,9 @@ def read_copy(folder: Path, progress: Callable[[int, int], None] | None = None) 
             if progress is not None:
                 progress(done, len(checks))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL: two files at once
-            list(pool.map(check, checks))
+        if verify:
+            with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL: two files at once
+                list(pool.map(check, checks))
         arrays = {}
         for name, e in entries.items():
             a = np.load(folder / e["file"], mmap_mode="r")
