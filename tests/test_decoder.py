@@ -441,3 +441,36 @@ def test_processes_loading_one_model_at_once_all_get_it(tmp_path):
         assert out.strip() == "['th', 'e', 'Ġ', '4', '2']"
     (folder,) = [p for p in (tmp_path / "cache" / "decoders").iterdir() if p.is_dir()]
     assert read_copy(folder) is not None and not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
+    assert not list(folder.parent.glob("*.lock"))  # each holder removed its lock file
+
+
+_COUNT_UNDER_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from retrieval_attention.decoder.store import folder_lock
+folder, counter = Path(sys.argv[1]), Path(sys.argv[2])
+for _ in range(int(sys.argv[3])):
+    with folder_lock(folder):
+        n = int(counter.read_text())
+        time.sleep(0.001)  # a read-modify-write that two holders at once would spoil
+        counter.write_text(str(n + 1))
+"""
+
+
+def test_the_lock_excludes_even_though_each_holder_removes_its_file(tmp_path):
+    """Removing a lock file others wait on lets two processes hold "the" lock unless each checks its file."""
+    import subprocess
+    import sys
+
+    counter = tmp_path / "counter"
+    counter.write_text("0")
+    folder = tmp_path / "decoders" / "m-0"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", _COUNT_UNDER_THE_LOCK, str(folder), str(counter), "150"],
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]  # fmt: skip
+    for r in runs:
+        assert r.wait(timeout=180) == 0, r.stderr.read()
+    assert counter.read_text() == "600"  # no update lost: never two holders at once
+    assert not list(folder.parent.glob("*.lock"))

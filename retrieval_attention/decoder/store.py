@@ -61,6 +61,14 @@ def folder_lock(folder: Path) -> Iterator[None]:
     otherwise race: one deletes a copy it finds half-written or checks it while the other replaces it,
     and the other then cannot read back what it wrote. Under the lock, one process converts and the
     other waits, then reads the finished copy. Where ``fcntl`` does not exist (Windows) this is a no-op.
+
+    The lock file is removed when the lock is released, so none is left in the cache (one per
+    model file, plus one per refused name, used to pile up). Removing a lock file others may be
+    waiting on is a known race: a waiter that then gets the lock holds it on a file no longer in
+    the folder, while a newcomer creates and locks a new one, and both go on. So whoever gets the
+    lock checks that the file it locked is still the one at the path (same device and inode) and
+    otherwise starts again on the new one; the holder removes the file before unlocking it. A
+    process that dies holding the lock leaves its file behind: the next one reuses it and removes it.
     """
     try:
         import fcntl
@@ -68,12 +76,28 @@ def folder_lock(folder: Path) -> Iterator[None]:
         yield
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(f"{folder.name}.lock"), "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    path = folder.with_name(f"{folder.name}.lock")
+    while True:
+        handle = open(path, "a+b")
         try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            mine = os.fstat(handle.fileno())
+        except BaseException:
+            handle.close()
+            raise
+        if now is not None and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        handle.close()  # the previous holder removed this file: lock the one at the path now
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking: whoever waits on this file sees it is gone
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 def copy_folder(name: str, key: str) -> Path:
