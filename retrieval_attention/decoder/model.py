@@ -157,8 +157,9 @@ def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
         raise ModelNotFoundError(f"{path.name} is a {arch!r} model; this decoder runs 'llama' (SmolLM2) and 'gemma3'")
     module, config_cls = _ARCHITECTURES[arch]
     cfg = config_cls.from_metadata(meta)
-    _reporter(progress, "building the tokenizer")(0.0)
-    tokenizer = build_tokenizer(meta)
+    tokenizing = _reporter(progress, "building the tokenizer")
+    tokenizing(0.0)
+    tokenizer = build_tokenizer(meta, tokenizing)
     types = list(meta.get("tokenizer.ggml.token_type") or [])
     manifest = {
         "source": source.key,
