@@ -5,7 +5,7 @@ a path to a GGUF file of either architecture. The first load reads the GGUF (see
 :mod:`.gguf_file`), builds the tokenizer and writes a converted copy to the per-user cache
 (:mod:`.store`); later loads map that copy in seconds. One copy of each model per process.
 
-Example (not run here: the first load takes a minute)::
+Example (not run here: a first load takes 10 to 30 seconds)::
 
     >>> m = load_decoder("smollm2")                                   # doctest: +SKIP
     >>> m.tokens("The capital of France is")                         # doctest: +SKIP

@@ -150,6 +150,7 @@ def write_copy(
             size = (tmp / file).stat().st_size
             with open(tmp / file, "rb") as f:
                 header = f.read(size - data.nbytes)
+                os.fsync(f.fileno())  # on disk before the rename; one file at a time, so the bar moves meanwhile
             crc = zlib.crc32(memoryview(data).cast("B"), zlib.crc32(header))
             entries[name] = {"file": file, "shape": list(a.shape), "bytes": size, "crc32": crc}
             done += data.nbytes
@@ -158,7 +159,7 @@ def write_copy(
         tokenizer.save(str(tmp / "tokenizer.json"))
         full = dict(manifest, format=FORMAT_VERSION, arrays=entries, tokenizer_crc32=_crc32(tmp / "tokenizer.json"))
         (tmp / "manifest.json").write_text(json.dumps(full), encoding="utf-8")
-        for p in tmp.iterdir():
+        for p in (tmp / "tokenizer.json", tmp / "manifest.json"):
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
         shutil.rmtree(folder, ignore_errors=True)  # a damaged copy
