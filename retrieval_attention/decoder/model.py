@@ -175,7 +175,7 @@ def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
     arrays = module.convert_tensors(contents.tensors, cfg)
     write_copy(folder, manifest, arrays, tokenizer, lambda i, n: writing(i / n))
     _reporter(progress, "checking the converted copy")(0.0)
-    copy = read_copy(folder, verify=False)  # its CRC-32s were just computed from the arrays written
+    copy = read_copy(folder, verify=False, tokenizer=tokenizer)  # CRC-32s just computed from what was written
     if copy is None:
         raise ModelNotFoundError(f"the converted copy written to {folder} cannot be read back")
     return copy
