@@ -128,7 +128,7 @@ def test_gemma3_file_reads_as_gguf_reader_reads_it(tmp_path):
 # -- the tokenizer built from the vocabulary: the same as the previous (slower) path ------------------
 
 
-def _merges_as_before(tokens):
+def _merges_as_before(tokens, progress=None):
     """merges_from_vocabulary as it was written first: every cut ranked, then one sort (the reference)."""
     index = {t: i for i, t in enumerate(tokens)}
     ranked = []
