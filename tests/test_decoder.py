@@ -153,6 +153,23 @@ def test_converted_copy_reads_back_memory_mapped(tmp_path, monkeypatch):
     assert copy is not None and isinstance(copy.arrays["x"], np.memmap)
     np.testing.assert_array_equal(copy.arrays["x"], arrays["x"])
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temporary folder left
+    for name, a in arrays.items():  # each file is what np.save writes (written in pieces, hashed as written)
+        saved = tmp_path / f"{name}.npy"
+        np.save(saved, a)
+        assert (folder / copy.manifest["arrays"][name]["file"]).read_bytes() == saved.read_bytes()
+
+
+def test_a_big_array_is_written_in_pieces_with_progress(tmp_path, monkeypatch):
+    monkeypatch.setattr("retrieval_attention.decoder.store._CHUNK", 64)  # 16 numbers a piece
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    folder = copy_folder("tiny", "tiny|2")
+    a = np.arange(40 * 3, dtype=np.float32).reshape(40, 3).T  # not contiguous: laid out as it is written
+    reports = []
+    write_copy(folder, {}, {"a": a}, Tokenizer(WordLevel({"a": 0}, unk_token="a")), lambda i, n: reports.append((i, n)))
+    assert [i for i, _ in reports] == [64, 128, 192, 256, 320, 384, 448, 480, 480] and {n for _, n in reports} == {480}
+    copy = read_copy(folder)  # the CRC-32 computed while writing is the file's
+    assert copy is not None
+    np.testing.assert_array_equal(copy.arrays["a"], a)
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "format", "tokenizer"])
@@ -376,6 +393,25 @@ def test_a_gguf_path_loads_and_a_damaged_copy_is_rebuilt(tmp_path, monkeypatch, 
     np.testing.assert_array_equal(after, before)  # the same model, never the damaged one
 
 
+def test_a_first_load_reports_every_step_in_order_and_the_bar_only_moves_forward(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr("retrieval_attention.decoder.gguf_file._CHUNK", 64)  # the tiny embedding in pieces too
+    reports = []
+    load_decoder(str(_tiny_llama_gguf(tmp_path / "tiny.gguf")), progress=lambda f, step: reports.append((f, step)))
+    steps = list(dict.fromkeys(step for _, step in reports))
+    everything = [name for name, _ in model._STEPS]
+    assert steps == [s for s in everything if s != "assembling the GGUF file"]  # a plain file is not assembled
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    dequantising = [f for f, s in reports if s == "dequantising"]
+    assert len(dequantising) > 2 * 18 and dequantising[-1] == pytest.approx(dict(model._STEPS)["building the tokenizer"])
+    writing = [f for f, s in reports if s == "writing the converted copy"]
+    assert len(writing) >= 1 + 2 + 9 * 2  # the start, then at least one per array (embedding, norm, 9 per layer)
+
+
 def test_generation_stops_at_the_context_limit(tmp_path, monkeypatch):
     from retrieval_attention.decoder import generate, model
 
@@ -422,3 +458,36 @@ def test_processes_loading_one_model_at_once_all_get_it(tmp_path):
         assert out.strip() == "['th', 'e', 'Ġ', '4', '2']"
     (folder,) = [p for p in (tmp_path / "cache" / "decoders").iterdir() if p.is_dir()]
     assert read_copy(folder) is not None and not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
+    assert not list(folder.parent.glob("*.lock"))  # each holder removed its lock file
+
+
+_COUNT_UNDER_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from retrieval_attention.decoder.store import folder_lock
+folder, counter = Path(sys.argv[1]), Path(sys.argv[2])
+for _ in range(int(sys.argv[3])):
+    with folder_lock(folder):
+        n = int(counter.read_text())
+        time.sleep(0.001)  # a read-modify-write that two holders at once would spoil
+        counter.write_text(str(n + 1))
+"""
+
+
+def test_the_lock_excludes_even_though_each_holder_removes_its_file(tmp_path):
+    """Removing a lock file others wait on lets two processes hold "the" lock unless each checks its file."""
+    import subprocess
+    import sys
+
+    counter = tmp_path / "counter"
+    counter.write_text("0")
+    folder = tmp_path / "decoders" / "m-0"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", _COUNT_UNDER_THE_LOCK, str(folder), str(counter), "150"],
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]  # fmt: skip
+    for r in runs:
+        assert r.wait(timeout=180) == 0, r.stderr.read()
+    assert counter.read_text() == "600"  # no update lost: never two holders at once
+    assert not list(folder.parent.glob("*.lock"))

@@ -143,7 +143,7 @@ def convert_tensors(tensors: Mapping[str, F32], cfg: GemmaConfig) -> dict[str, F
     for i in range(cfg.n_layers):
         for field, (name, matrix) in _LAYER_TENSORS.items():
             w = tensors[f"blk.{i}.{name}.weight"]
-            arrays[f"{i}.{field}"] = np.ascontiguousarray(w.T) if matrix else w
+            arrays[f"{i}.{field}"] = w.T if matrix else w  # a view: write_copy lays each out as it writes it
     return arrays
 
 

@@ -145,7 +145,7 @@ def convert_tensors(tensors: Mapping[str, F32], cfg: LlamaConfig) -> dict[str, F
                 w = unpermute(w, cfg.n_heads)
             elif name == "attn_k":
                 w = unpermute(w, cfg.n_kv_heads)
-            arrays[f"{i}.{field}"] = np.ascontiguousarray(w.T) if matrix else w
+            arrays[f"{i}.{field}"] = w.T if matrix else w  # a view: write_copy lays each out as it writes it
     return arrays
 
 

@@ -5,7 +5,7 @@ a path to a GGUF file of either architecture. The first load reads the GGUF (see
 :mod:`.gguf_file`), builds the tokenizer and writes a converted copy to the per-user cache
 (:mod:`.store`); later loads map that copy in seconds. One copy of each model per process.
 
-Example (not run here: the first load takes a minute)::
+Example (not run here: a first load takes 10 to 30 seconds)::
 
     >>> m = load_decoder("smollm2")                                   # doctest: +SKIP
     >>> m.tokens("The capital of France is")                         # doctest: +SKIP
@@ -72,6 +72,7 @@ class _Source:
     name: str  # "smollm2", "gemma3" or the GGUF file's stem
     key: str  # what identifies the weights: the converted copy's folder is named after it
     gguf: Callable[[], tuple[Path, bool]]  # -> (the GGUF file, whether it is a temporary file to delete)
+    assembled: bool = False  # the GGUF is first assembled from part packages (a step of its own on the bar)
 
 
 def _package_dir(module: str, name: str) -> Path:
@@ -99,7 +100,7 @@ def _source(name: str) -> _Source:
             target.unlink(missing_ok=True)
             return parts.assemble(target), True  # concatenates the four parts and checks the sha256
 
-        return _Source(name, f"gemma3|{parts.EXPECTED_SHA256}", assemble)
+        return _Source(name, f"gemma3|{parts.EXPECTED_SHA256}", assemble, assembled=True)
     path = Path(name).expanduser()
     if path.suffix.lower() != ".gguf":
         known = ", ".join(repr(n) for n in DECODERS)
@@ -111,16 +112,42 @@ def _source(name: str) -> _Source:
     return _Source(path.stem, f"{path}|{st.st_size}|{st.st_mtime_ns}", lambda: (path, False))
 
 
+#: A first load's steps: (what progress reports, where it starts on the bar). The shares follow the
+#: time each step took in a first load of Gemma 3 (benchmarks/bench_decoder_load.py); every step
+#: that takes more than a moment reports as it goes, so the bar moves throughout.
+_STEPS = (
+    ("assembling the GGUF file", 0.0),  # Gemma 3 only: its four part packages joined, the sha256 checked
+    ("reading the GGUF file", 0.04),  # the metadata: settings and vocabulary
+    ("dequantising", 0.06),  # per few million numbers
+    ("building the tokenizer", 0.45),
+    ("writing the converted copy", 0.55),  # per array
+    ("checking the converted copy", 0.97),
+)
+
+
+def _reporter(progress: Progress | None, step: str) -> Callable[[float], None]:
+    """``report(fraction of this step done)``, drawn on the whole bar between this step's start and the next's."""
+    starts = dict(_STEPS)
+    names = [name for name, _ in _STEPS]
+    i = names.index(step)
+    lo, hi = starts[step], (_STEPS[i + 1][1] if i + 1 < len(_STEPS) else 1.0)
+    if progress is None:
+        return lambda done: None
+    return lambda done: progress(lo + (hi - lo) * min(max(done, 0.0), 1.0), step)
+
+
 def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
     """Read the GGUF, build the tokenizer, write the converted copy; return it as reloaded from disk."""
     from retrieval_attention.decoder.gguf_file import read_gguf
     from retrieval_attention.decoder.tokenizer import build_tokenizer
 
+    if source.assembled:
+        _reporter(progress, "assembling the GGUF file")(0.0)
     path, temporary = source.gguf()
     try:
-        if progress is not None:
-            progress(0.0, "reading the GGUF file")
-        contents = read_gguf(path, None if progress is None else lambda i, n: progress(0.1 + 0.6 * i / n, "dequantising"))
+        _reporter(progress, "reading the GGUF file")(0.0)
+        dequantising = _reporter(progress, "dequantising")
+        contents = read_gguf(path, lambda i, n: dequantising(i / n))
     finally:
         if temporary:
             path.unlink(missing_ok=True)
@@ -130,9 +157,9 @@ def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
         raise ModelNotFoundError(f"{path.name} is a {arch!r} model; this decoder runs 'llama' (SmolLM2) and 'gemma3'")
     module, config_cls = _ARCHITECTURES[arch]
     cfg = config_cls.from_metadata(meta)
-    if progress is not None:
-        progress(0.7, "building the tokenizer")
-    tokenizer = build_tokenizer(meta)
+    tokenizing = _reporter(progress, "building the tokenizer")
+    tokenizing(0.0)
+    tokenizer = build_tokenizer(meta, tokenizing)
     types = list(meta.get("tokenizer.ggml.token_type") or [])
     manifest = {
         "source": source.key,
@@ -142,11 +169,13 @@ def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
         "license": str(meta.get("general.license", "")),
         "control_ids": [i for i, t in enumerate(types) if t == 3],  # <eos>, <|im_end|>, ...: generation stops there
     }
-    if progress is not None:
-        progress(0.8, "writing the converted copy")
+    writing = _reporter(progress, "writing the converted copy")
+    writing(0.0)
     folder = copy_folder(source.name, source.key)
-    write_copy(folder, manifest, module.convert_tensors(contents.tensors, cfg), tokenizer)
-    copy = read_copy(folder)
+    arrays = module.convert_tensors(contents.tensors, cfg)
+    write_copy(folder, manifest, arrays, tokenizer, lambda i, n: writing(i / n))
+    _reporter(progress, "checking the converted copy")(0.0)
+    copy = read_copy(folder, verify=False, tokenizer=tokenizer)  # CRC-32s just computed from what was written
     if copy is None:
         raise ModelNotFoundError(f"the converted copy written to {folder} cannot be read back")
     return copy

@@ -18,6 +18,7 @@ against someone who can write to the cache folder.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -61,6 +62,14 @@ def folder_lock(folder: Path) -> Iterator[None]:
     otherwise race: one deletes a copy it finds half-written or checks it while the other replaces it,
     and the other then cannot read back what it wrote. Under the lock, one process converts and the
     other waits, then reads the finished copy. Where ``fcntl`` does not exist (Windows) this is a no-op.
+
+    The lock file is removed when the lock is released, so none is left in the cache (one per
+    model file, plus one per refused name, used to pile up). Removing a lock file others may be
+    waiting on is a known race: a waiter that then gets the lock holds it on a file no longer in
+    the folder, while a newcomer creates and locks a new one, and both go on. So whoever gets the
+    lock checks that the file it locked is still the one at the path (same device and inode) and
+    otherwise starts again on the new one; the holder removes the file before unlocking it. A
+    process that dies holding the lock leaves its file behind: the next one reuses it and removes it.
     """
     try:
         import fcntl
@@ -68,12 +77,28 @@ def folder_lock(folder: Path) -> Iterator[None]:
         yield
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(f"{folder.name}.lock"), "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    path = folder.with_name(f"{folder.name}.lock")
+    while True:
+        handle = open(path, "a+b")
         try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            mine = os.fstat(handle.fileno())
+        except BaseException:
+            handle.close()
+            raise
+        if now is not None and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        handle.close()  # the previous holder removed this file: lock the one at the path now
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking: whoever waits on this file sees it is gone
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
 
 def copy_folder(name: str, key: str) -> Path:
@@ -91,46 +116,82 @@ def _crc32(path: Path) -> int:
 
 
 def write_copy(
-    folder: Path, manifest: Mapping, arrays: Mapping[str, NDArray[np.float32]], tokenizer: Tokenizer
+    folder: Path,
+    manifest: Mapping,
+    arrays: Mapping[str, NDArray[np.float32]],
+    tokenizer: Tokenizer,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Write a converted copy atomically (a temporary folder renamed at the end).
+
+    Each ``.npy`` file holds what ``np.save`` writes (a version 1.0 header, then the numbers), written
+    in pieces of 16 MiB so a caller can show progress, and its CRC-32 is computed from those bytes as
+    they are written, not by reading the file again: a 1 GB copy is hashed once.
 
     Args:
         folder: the target, from :func:`copy_folder`.
         manifest: format, source, architecture and metadata; the array entries are added here.
-        arrays: name -> float32 array.
+        arrays: name -> float32 array (any layout: each is made C-contiguous as it is written).
         tokenizer: the model's tokenizer.
+        progress: called as ``progress(bytes written, total bytes)`` after each array.
+
+    Returns:
+        None.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
+        tokenizer.save(str(tmp / "tokenizer.json"))
         entries = {}
+        total, done = sum(int(a.size) * 4 for a in arrays.values()), 0
         for i, (name, a) in enumerate(arrays.items()):
             file = f"a{i:04d}.npy"
-            np.save(tmp / file, np.ascontiguousarray(a, dtype=np.float32))
-            entries[name] = {"file": file, "shape": list(a.shape), "bytes": (tmp / file).stat().st_size}
-            entries[name]["crc32"] = _crc32(tmp / file)
-        tokenizer.save(str(tmp / "tokenizer.json"))
+            data = np.ascontiguousarray(a, dtype=np.float32)
+            flat = memoryview(data.reshape(-1)).cast("B")
+            head = io.BytesIO()
+            np.lib.format.write_array_header_1_0(head, np.lib.format.header_data_from_array_1_0(data))  # as np.save
+            with open(tmp / file, "wb") as f:
+                f.write(head.getvalue())
+                crc = zlib.crc32(head.getvalue())
+                for start in range(0, len(flat), _CHUNK):  # a big array in pieces: the bar moves meanwhile
+                    piece = flat[start : start + _CHUNK]
+                    f.write(piece)
+                    crc = zlib.crc32(piece, crc)
+                    if progress is not None:
+                        progress(done + start + len(piece), total)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename, one file at a time
+            done += data.nbytes
+            entries[name] = {"file": file, "shape": list(a.shape), "bytes": (tmp / file).stat().st_size, "crc32": crc}
+            if progress is not None:
+                progress(done, total)
         full = dict(manifest, format=FORMAT_VERSION, arrays=entries, tokenizer_crc32=_crc32(tmp / "tokenizer.json"))
         (tmp / "manifest.json").write_text(json.dumps(full), encoding="utf-8")
-        for p in tmp.iterdir():
+        for p in (tmp / "tokenizer.json", tmp / "manifest.json"):
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
-        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy, or one another process just wrote
+        shutil.rmtree(folder, ignore_errors=True)  # a damaged copy
         os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def read_copy(folder: Path, progress: Callable[[int, int], None] | None = None) -> ConvertedCopy | None:
+def read_copy(
+    folder: Path, progress: Callable[[int, int], None] | None = None, verify: bool = True, tokenizer: Tokenizer | None = None
+) -> ConvertedCopy | None:
     """The converted copy in ``folder`` if it is complete and undamaged, else None (and it is deleted).
 
     Args:
         folder: from :func:`copy_folder`.
         progress: called as ``progress(done, total)`` while files are checked.
+        verify: check every file's CRC-32 (False only right after :func:`write_copy` wrote the copy
+            from memory: hashing it again from the page cache would check nothing the write did not;
+            sizes and shapes are still checked, and every later load checks the CRCs).
+        tokenizer: the tokenizer just written, instead of parsing ``tokenizer.json`` again (Gemma's
+            holds 515k merges: seconds); with ``verify=False`` only.
 
     Returns:
         The copy with memory-mapped arrays, or None when there is none or it failed a check.
@@ -159,15 +220,17 @@ def read_copy(folder: Path, progress: Callable[[int, int], None] | None = None) 
             if progress is not None:
                 progress(done, len(checks))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL: two files at once
-            list(pool.map(check, checks))
+        if verify:
+            with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL: two files at once
+                list(pool.map(check, checks))
         arrays = {}
         for name, e in entries.items():
             a = np.load(folder / e["file"], mmap_mode="r")
             if a.dtype != np.float32 or list(a.shape) != e["shape"]:
                 raise ValueError(f"{e['file']} holds {a.dtype} {a.shape}, the manifest says float32 {e['shape']}")
             arrays[name] = a
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        if tokenizer is None or verify:
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     except Exception as exc:  # any damage (a short file, a bad header, a broken tokenizer.json) means a rebuild
         log.warning("the converted copy in %s is damaged (%s): rebuilding it", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)

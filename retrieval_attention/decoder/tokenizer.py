@@ -21,7 +21,7 @@ converted copy, so this runs once per model file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -54,25 +54,32 @@ def byte_alphabet() -> dict[int, str]:
     return {b: chr(c) for b, c in zip(printable, chars)}
 
 
-def merges_from_vocabulary(tokens: Sequence[str]) -> list[tuple[str, str]]:
+def merges_from_vocabulary(
+    tokens: Sequence[str], progress: Callable[[float], None] | None = None
+) -> list[tuple[str, str]]:
     """The BPE merges a SentencePiece vocabulary implies, best first.
 
     Every token that can be cut into two tokens of the vocabulary gives one merge per cut; a
     token's rank is its position in the file (earlier = merged first), ties broken by the length
     of the left piece then the right one, as transformers' ``generate_merges`` sorts them.
+    ``progress``, if given, is called with the fraction of the tokens done every 32,768 tokens.
 
     Example:
         >>> merges_from_vocabulary(["a", "b", "c", "ab", "abc"])
         [('a', 'b'), ('ab', 'c')]
     """
-    index = {t: i for i, t in enumerate(tokens)}
-    ranked = []
-    for token, rank in index.items():  # a token listed twice ranks by its last position, as in transformers
-        cuts = [(token[:k], token[k:]) for k in range(1, len(token)) if token[:k] in index and token[k:] in index]
-        cuts.sort(key=lambda lr: (index[lr[0]], index[lr[1]]))
-        ranked.extend((rank, len(left), len(right), left, right) for left, right in cuts)
-    ranked.sort(key=lambda r: (r[0], -r[1], -r[2]))  # transformers sorts (score, len l, len r) descending, score = -rank
-    return [(left, right) for _, _, _, left, right in ranked]
+    index = {t: i for i, t in enumerate(tokens)}  # a token listed twice ranks by its last position, as in transformers
+    merges = []
+    # transformers sorts (score = -rank, len left, len right) descending: rank ascending, then the longest left
+    # piece first (for one token the left piece's length fixes the cut, so there are no further ties).
+    for n, token in enumerate(sorted(index, key=index.__getitem__)):
+        if progress is not None and n % 32768 == 0:
+            progress(n / len(index))
+        for k in range(len(token) - 1, 0, -1):
+            left, right = token[:k], token[k:]
+            if left in index and right in index:
+                merges.append((left, right))
+    return merges
 
 
 def _byte_level(tokens: Sequence[str], merges: Sequence[str], pre: str) -> Tokenizer:
@@ -91,23 +98,24 @@ def _byte_level(tokens: Sequence[str], merges: Sequence[str], pre: str) -> Token
     return tok
 
 
-def _sentencepiece(tokens: Sequence[str], unk: str | None) -> Tokenizer:
+def _sentencepiece(tokens: Sequence[str], unk: str | None, progress: Callable[[float], None]) -> Tokenizer:
     respelled = ["▁" * len(t) if " " in t and not t.strip() else t for t in tokens]  # "  " is stored as spaces
     vocab = {t: i for i, t in enumerate(respelled)}
-    tok = Tokenizer(
-        BPE(vocab=vocab, merges=merges_from_vocabulary(respelled), fuse_unk=True, unk_token=unk, byte_fallback=True)
-    )
+    merges = merges_from_vocabulary(respelled, lambda done: progress(0.7 * done))
+    progress(0.7)  # measured on Gemma 3: the merges take about 70 % of the tokenizer's time
+    tok = Tokenizer(BPE(vocab=vocab, merges=merges, fuse_unk=True, unk_token=unk, byte_fallback=True))
     tok.normalizer = normalizers.Replace(" ", "▁")
     tok.pre_tokenizer = pre_tokenizers.Split(" ", behavior="merged_with_previous")
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])
     return tok
 
 
-def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
+def build_tokenizer(metadata: Mapping[str, object], progress: Callable[[float], None] | None = None) -> Tokenizer:
     """The tokenizer a GGUF file's ``tokenizer.ggml.*`` metadata describes.
 
     Args:
         metadata: the file's metadata (:func:`~retrieval_attention.decoder.gguf_file.read_gguf`).
+        progress: called with the fraction done (0 to 1) at a few points of the build.
 
     Returns:
         A ``tokenizers.Tokenizer`` whose ``encode(text).ids`` are the model's token ids, with the
@@ -116,6 +124,10 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
     Raises:
         ModelNotFoundError: the file describes a tokenizer kind this module does not build.
     """
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress(fraction)
+
     kind = metadata.get("tokenizer.ggml.model")
     tokens = list(metadata["tokenizer.ggml.tokens"])
     types = list(metadata.get("tokenizer.ggml.token_type") or [])
@@ -124,10 +136,11 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
         spelled = set(byte_alphabet().values())
         control = [t for t, ty in zip(tokens, types) if ty == _CONTROL and set(t) <= spelled]
     elif kind == "llama":
-        tok = _sentencepiece(tokens, _named(tokens, "<unk>", metadata.get("tokenizer.ggml.unknown_token_id")))
+        tok = _sentencepiece(tokens, _named(tokens, "<unk>", metadata.get("tokenizer.ggml.unknown_token_id")), report)
         control = [t for t, ty in zip(tokens, types) if ty == _CONTROL]
     else:
         raise ModelNotFoundError(f"cannot build a tokenizer of kind {kind!r} (known: 'gpt2', 'llama')")
+    report(0.85)
     tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in control])
     # Only those the (respelled) vocabulary has, as transformers does: Gemma's "  " is "▁▁" there.
     user = [t for t, ty in zip(tokens, types) if ty == _USER_DEFINED and tok.token_to_id(t) is not None]
@@ -141,6 +154,7 @@ def build_tokenizer(metadata: Mapping[str, object]) -> Tokenizer:
             tok.post_processor = processors.TemplateProcessing(
                 single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, tok.token_to_id(bos))]
             )
+    report(1.0)
     return tok
 
 

@@ -28,8 +28,9 @@ MODELS = {"smollm2": N_("SmolLM2-135M (English)"), "gemma3": N_("Gemma 3 270M (m
 INSTALL = {name: command for name, (_what, command) in DECODERS.items()}
 #: What the library reports while it loads (its progress steps), as a student reads it.
 STEPS = {
-    "reading the GGUF file": N_("Reading the GGUF file (first time only)…"),
-    "dequantising": N_("Turning the 4-bit weights into float32 (first time only)…"),
+    "assembling the GGUF file": N_("Joining the model file from its four packages (first time only)…"),
+    "reading the GGUF file": N_("Reading the model's settings and vocabulary from the GGUF file (first time only)…"),
+    "dequantising": N_("Turning the quantised weights (4 to 8 bits each) into float32 (first time only)…"),
     "building the tokenizer": N_("Building the tokenizer (first time only)…"),
     "writing the converted copy": N_("Writing the converted copy to the cache (first time only)…"),
     "checking the converted copy": N_("Checking the converted copy in the cache…"),
