@@ -40,8 +40,11 @@ system-deps:
 	    else echo "WARNING: missing$$missing and not root: browser and replica tests may be skipped"; fi; \
 	  fi
 
+# Two workers (pytest-xdist), each test file on one of them so that a file's server, browser and models
+# load once; the slowest 25 tests are listed at the end.
+TEST_WORKERS ?= 2
 test: setup system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 # Measures everything and rewrites docs/benchmarks.md (about 20 min with cached indexes; see benchmarks/README.md).
 bench: setup system-deps

@@ -61,6 +61,16 @@ a5,Homemade pizza dough,Kitchen,cooking,900,,2021-07-07,Pizza from scratch,en
 """
 
 
+#: Every test process computes with the app's own thread settings from its first test on (numpy's BLAS
+#: and FAISS on one thread each, as ``configure_threads("interactive")`` sets them when the app loads a
+#: store). OpenBLAS splits a float32 product differently with one thread than with two, so a number a
+#: page computed (under the app's settings) and the same number a test recomputes would otherwise
+#: differ in the last bits whenever the page's value was cached under one setting and the test's under
+#: another, and which one came first depends on the order tests run in (pytest-xdist, random order).
+#: One thread per pool is also what two parallel test workers on two cores want.
+configure_threads(ThreadSettings(torch=0, faiss=1, blas=1))
+
+
 @pytest.fixture(autouse=True)
 def _no_state_leaks_into_the_next_test():
     """Every test starts with the thread pools and environment the session started with.

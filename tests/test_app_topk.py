@@ -8,7 +8,6 @@ for those widget values, and "Save this view (HTML)" writes exactly that documen
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 
 import pytest
@@ -19,15 +18,14 @@ from retrieval_attention.export.blocks import LessonChart
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.temperature import known_temperature
 from retrieval_attention.views import topk as vt
-from tests.test_app_views import assert_file_is, assert_page_draws, open_page, saved
+from tests.test_app_views import app_store, assert_file_is, assert_page_draws, open_page, saved
 from ui.components.controls import ENCODERS, SCALES
 
 PAGE = "ui/pages/lesson_topk.py"
 
 
-@functools.cache
 def store_of(model: str) -> ra.KeyValueStore:
-    return ra.KeyValueStore.from_corpus(ra.load_corpus(), model)
+    return app_store(model)
 
 
 def as_drawn(lesson: Lesson) -> Lesson:

@@ -50,6 +50,18 @@ def open_page(page: str, lang: str = "en") -> AppTest:
     return at
 
 
+def app_store(model: str = "all-MiniLM-L6-v2"):
+    """The very store the app's pages read (its ``st.cache_resource`` entry, shared with AppTest in this process).
+
+    A test that rebuilds a page's document must use the page's own query vectors: a query embedded
+    again, possibly under other thread settings, can differ in the last float32 bits, and the
+    documents state some float32 differences (top-k vs FAISS) to four significant digits.
+    """
+    from ui.components.store import load_store, shared_corpus_path
+
+    return load_store(model, shared_corpus_path())
+
+
 def page_texts(at: AppTest) -> list[str]:
     """Every text element's value on the page (markdown, captions, boxes, headings)."""
     kinds = ("markdown", "caption", "info", "warning", "success", "error", "title", "header", "subheader")

@@ -6,7 +6,7 @@ text, chart and table), and "Save this view (HTML)" writes that same document.
 
 from __future__ import annotations
 
-from tests.test_app_views import assert_file_is, assert_page_draws, html_charts, open_page, saved
+from tests.test_app_views import app_store, assert_file_is, assert_page_draws, html_charts, open_page, saved
 
 WALK = "ui/pages/article_walkthrough.py"
 
@@ -40,7 +40,7 @@ def test_the_walkthrough_page_draws_its_document_and_saves_it_after_a_change(cli
 SCORING = "ui/pages/lesson_scoring.py"
 
 
-def test_the_scoring_page_draws_its_document_and_saves_it_after_a_change(store, clicks):
+def test_the_scoring_page_draws_its_document_and_saves_it_after_a_change(clicks):
     """The timings and the trained scorer are measured inputs (taken from the session); the rest is rebuilt here."""
     from retrieval_attention.views import ScoringSettings, scoring_lesson
 
@@ -52,7 +52,7 @@ def test_the_scoring_page_draws_its_document_and_saves_it_after_a_change(store, 
     drawn = at.session_state["scoring_drawn"]
     settings = ScoringSettings("recetas de cocina", "corpus", 100, "entropy", "es")
     assert drawn["settings"] == settings and drawn["cost"].m == 100
-    lesson = scoring_lesson(store, drawn["fit"], settings, cost=drawn["cost"])
+    lesson = scoring_lesson(app_store(), drawn["fit"], settings, cost=drawn["cost"])
     assert_page_draws(at, lesson)
     assert [m.value for m in at.metric] == [m.value for b in lesson.blocks() if b.kind == "metrics" for m in b.items]
     html = saved(clicks, "scoring")

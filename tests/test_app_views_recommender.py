@@ -16,7 +16,7 @@ import retrieval_attention as ra
 from retrieval_attention.views import RecommenderSettings, target_attention_lesson
 from retrieval_attention.views import recommender as view
 from tests.test_app_export import fragment_rerun
-from tests.test_app_views import assert_file_is, assert_page_draws, html_charts, open_page, saved
+from tests.test_app_views import app_store, assert_file_is, assert_page_draws, html_charts, open_page, saved
 
 PAGE = "ui/pages/recommender.py"
 
@@ -51,9 +51,7 @@ def lesson_of(at, store: ra.KeyValueStore, lang: str = "en", live: bool = False)
 @pytest.fixture
 def store() -> ra.KeyValueStore:
     """The page's own store: the default model over the server's corpus, from the app's cache (the same object)."""
-    from ui.components.store import load_store, shared_corpus_path
-
-    return load_store("all-MiniLM-L6-v2", shared_corpus_path())
+    return app_store()
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
