@@ -529,7 +529,7 @@ def test_the_same_gguf_at_a_new_path_or_time_reuses_its_copy(tmp_path, monkeypat
     np.testing.assert_array_equal(second.run(second.token_ids("the 42"))[0], first.run(first.token_ids("the 42"))[0])
     notes = json.loads((tmp_path / "cache" / "decoders" / store._DIGESTS_FILE).read_text())
     digest = json.loads((second.folder / "manifest.json").read_text())["source"].rsplit("|", 1)[1]
-    assert {e["sha256"] for e in notes.values()} == {digest} and len(notes) == 2
+    assert list(notes) == [digest] and len(notes[digest]) == 2  # one content, two files
     monkeypatch.setattr(store, "_DIGESTS", {})  # a new process: the note spares it hashing the unchanged file
     monkeypatch.setattr(store.hashlib, "sha256", lambda: pytest.fail("an unchanged file hashed again"))
     assert model._source(str(again)).folder == second.folder
@@ -565,6 +565,7 @@ def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypat
     by_mtime = _plant(root, "smollm2-3a91b03a00000024", "smollm2|98362432|1765083540000000000")  # before content keys
     old_format = _plant(root, "gguf-0000000100000024", model._source(str(other)).key, fmt=0)  # its GGUF is there
     busy = _plant(root, "smollm2-0000000200000024", "smollm2|98362432|1765083540000000001")
+    unnoted = _plant(root, "gemma3-0000000500000047", f"gemma3|{'ab' * 32}")  # no note says its file is gone: kept
     (root / "smollm2-0000000300000024.lock").write_text("")  # left by a process that died holding it
     dead = root / "smollm2-0000000400000024.tmp-999999999"  # a conversion that died
     dead.mkdir()
@@ -578,7 +579,9 @@ def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypat
         assert busy.is_dir()
     assert len(calls) == 1
     left = sorted(p.name for p in root.iterdir())
-    assert left == sorted([kept.name, m.folder.name, busy.name, store._DIGESTS_FILE]), left
+    assert left == sorted([kept.name, m.folder.name, busy.name, unnoted.name, store._DIGESTS_FILE]), left
+    notes = json.loads((root / store._DIGESTS_FILE).read_text())
+    assert len(notes) == 2  # the deleted copy's file is forgotten, with its copy
     assert not gone.exists() and not by_mtime.exists() and not old_format.exists() and not dead.exists()
     assert store.prune() == [busy] and read_copy(kept) is not None and read_copy(m.folder) is not None
     assert not list(root.glob("*.lock"))

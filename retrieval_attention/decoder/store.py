@@ -161,28 +161,48 @@ def copy_folder(name: str, key: str) -> Path:
     return default_cache_dir() / "decoders" / f"{name}-{digest}"
 
 
-_DIGESTS_FILE = "gguf-sha256.json"  # in <cache>/decoders: path -> {size, mtime_ns, inode, sha256}
-_DIGESTS: dict[tuple[str, int, int, int], str] = {}  # the same, in this process
+_DIGESTS_FILE = "gguf-sha256.json"  # in <cache>/decoders: sha256 -> {path: [size, mtime_ns, inode]}
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}  # (path, size, mtime_ns, inode) -> sha256, in this process
 
 
-def _stamp(st: os.stat_result) -> tuple[int, int, int]:
-    return st.st_size, st.st_mtime_ns, st.st_ino
+def _stamp(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-def _read_digests(root: Path) -> dict[str, dict]:
+def _read_digests(root: Path) -> dict[str, dict[str, list[int]]]:
     try:
         data = json.loads((root / _DIGESTS_FILE).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
+            return data
     except (OSError, ValueError):
-        return {}  # none yet, or damaged: files are hashed again, nothing worse
+        pass
+    return {}  # none yet, or damaged: files are hashed again, and no copy counts as stale for want of a note
+
+
+def _write_digests(root: Path, notes: Mapping[str, Mapping[str, list[int]]]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f"{_DIGESTS_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(notes, indent=1), encoding="utf-8")
+    os.replace(tmp, root / _DIGESTS_FILE)
+
+
+def _on_disk(stamp: object, path: str) -> bool:
+    """Whether ``path`` is still the file noted with ``stamp`` (same size, modification time, inode)."""
+    try:
+        return stamp == _stamp(os.stat(path))
+    except OSError:
+        return False
 
 
 def remember_digest(path: Path, digest: str, again: bool = False) -> None:
     """Note that the file ``path``, as it is now (size, modification time, inode), has SHA-256 ``digest``.
 
-    The note lets :func:`gguf_digest` skip hashing an unchanged file and lets :func:`prune` know which
-    converted copies a file still on disk can use. Notes of files that are gone or changed are dropped
-    here. Two processes writing at once may lose one's note: that file is hashed again, no more.
+    The notes let :func:`gguf_digest` skip hashing an unchanged file and tell :func:`prune` which
+    converted copies a file on disk can still use. A note stays after its file is gone or changed:
+    that is how prune knows the copy of that digest lost its file (a copy whose digest was never
+    noted, say from before the notes, is kept). Two processes writing at once may lose one's note:
+    that file is hashed again, and prune keeps its copy unless another note of the same digest says
+    the file is gone.
 
     Args:
         path: an existing file (resolved). For Gemma 3, its part packages' module, whose digest is
@@ -194,25 +214,15 @@ def remember_digest(path: Path, digest: str, again: bool = False) -> None:
     Returns:
         None.
     """
-    st = path.stat()
-    key = (str(path), *_stamp(st))
+    stamp = _stamp(path.stat())
+    key = (str(path), *stamp)
     if not again and _DIGESTS.get(key) == digest:
         return
     _DIGESTS[key] = digest
     root = default_cache_dir() / "decoders"
-    notes = {}
-    for p, e in _read_digests(root).items():
-        try:
-            if isinstance(e, dict) and list(_stamp(os.stat(p))) == [e.get("size"), e.get("mtime_ns"), e.get("inode")]:
-                notes[p] = e
-        except OSError:
-            pass  # the file is gone
-    size, mtime_ns, inode = _stamp(st)
-    notes[str(path)] = {"size": size, "mtime_ns": mtime_ns, "inode": inode, "sha256": digest}
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f"{_DIGESTS_FILE}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(notes, indent=1), encoding="utf-8")
-    os.replace(tmp, root / _DIGESTS_FILE)
+    notes = _read_digests(root)
+    notes.setdefault(digest, {})[str(path)] = stamp
+    _write_digests(root, notes)
 
 
 def gguf_digest(path: Path) -> str:
@@ -229,14 +239,14 @@ def gguf_digest(path: Path) -> str:
     Returns:
         64 hex digits.
     """
-    st = path.stat()
-    key = (str(path), *_stamp(st))
+    stamp = _stamp(path.stat())
+    key = (str(path), *stamp)
     if key in _DIGESTS:
         return _DIGESTS[key]
-    e = _read_digests(default_cache_dir() / "decoders").get(str(path))
-    if isinstance(e, dict) and [e.get("size"), e.get("mtime_ns"), e.get("inode")] == list(key[1:]):
-        _DIGESTS[key] = str(e.get("sha256"))
-        return _DIGESTS[key]
+    for digest, paths in _read_digests(default_cache_dir() / "decoders").items():
+        if paths.get(str(path)) == stamp:
+            _DIGESTS[key] = digest
+            return digest
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(_CHUNK):
@@ -256,6 +266,13 @@ def _alive(pid: str) -> bool:
     return True
 
 
+def _manifest_source(folder: Path) -> object:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("source", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def _content_digest(source_key: str) -> str | None:
     """The SHA-256 a converted copy's source key ends with, or None for a key made otherwise (older keys)."""
     last = source_key.rsplit("|", 1)[-1]
@@ -267,8 +284,10 @@ def prune(keep: Path | None = None) -> list[Path]:
 
     A copy is stale when its format is not :data:`FORMAT_VERSION`, when its manifest is unreadable, when
     its name does not come from a file's content (copies named after a path and modification time,
-    before content keys), or when no GGUF file noted by :func:`remember_digest` is still on disk,
-    unchanged, with its SHA-256. A copy whose file is still somewhere (another virtual environment) is kept.
+    before content keys: no load looks them up any more), or when every GGUF file
+    :func:`remember_digest` noted with its SHA-256 is gone or changed. A copy whose file is still
+    somewhere (another virtual environment) is kept, and so is one whose digest was never noted
+    (nothing says its file is gone: Gemma 3's copy before its module was first noted).
 
     Never deleting what another process reads: a process reads a copy's files only inside
     :func:`read_copy`, which it calls holding the copy's :func:`folder_lock`; a copy is deleted only
@@ -293,13 +312,8 @@ def prune(keep: Path | None = None) -> list[Path]:
     root = default_cache_dir() / "decoders"
     if not root.is_dir():
         return []
-    present = set()
-    for p, e in _read_digests(root).items():
-        try:
-            if isinstance(e, dict) and list(_stamp(os.stat(p))) == [e.get("size"), e.get("mtime_ns"), e.get("inode")]:
-                present.add(e.get("sha256"))
-        except OSError:
-            pass
+    notes = _read_digests(root)
+    gone = {d for d, paths in notes.items() if not any(_on_disk(st, p) for p, st in paths.items())}
     deleted = []
     for entry in sorted(root.iterdir()):
         if keep is not None and entry.name.startswith(keep.name):
@@ -308,7 +322,7 @@ def prune(keep: Path | None = None) -> list[Path]:
             try:
                 manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
                 digest = _content_digest(str(manifest.get("source", "")))
-                stale = manifest.get("format") != FORMAT_VERSION or digest is None or digest not in present
+                stale = manifest.get("format") != FORMAT_VERSION or digest is None or digest in gone
             except (OSError, ValueError, AttributeError):
                 stale = True  # no readable manifest: read_copy would delete it too
             if not stale:
@@ -341,6 +355,11 @@ def prune(keep: Path | None = None) -> list[Path]:
             if handle is not None:
                 _drop_lock(entry, handle)
                 deleted.append(entry)
+    if gone:  # forget the files gone whose copies are gone too (a copy skipped as busy keeps its note)
+        kept = {_content_digest(str(_manifest_source(p))) for p in root.iterdir() if p.is_dir()}
+        notes = _read_digests(root)
+        if any(d in notes for d in gone - kept):
+            _write_digests(root, {d: paths for d, paths in notes.items() if d not in gone - kept})
     if deleted:
         log.info("removed %d stale entries from %s: %s", len(deleted), root, ", ".join(p.name for p in deleted))
     return deleted
