@@ -172,8 +172,12 @@ def _stamp(st: os.stat_result) -> list[int]:
 def _read_digests(root: Path) -> dict[str, dict[str, list[int]]]:
     try:
         data = json.loads((root / _DIGESTS_FILE).read_text(encoding="utf-8"))
-        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
-            return data
+        if isinstance(data, dict):  # any entry not shaped like ours is dropped
+            return {
+                d: {p: st for p, st in paths.items() if isinstance(st, list)}
+                for d, paths in data.items()
+                if _content_digest(d) == d and isinstance(paths, dict)
+            }
     except (OSError, ValueError):
         pass
     return {}  # none yet, or damaged: files are hashed again, and no copy counts as stale for want of a note
