@@ -14,6 +14,7 @@ from retrieval_attention.views import kv_cache as kv
 from retrieval_attention.views import next_word as nw
 from retrieval_attention.views import translation as tr
 from tests.test_app_views import assert_file_is, assert_page_draws, saved
+from ui.components.decoders import SESSION_RUNS
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,8 @@ def test_the_next_word_page_draws_its_document_writes_a_word_and_saves_it(clicks
     at.button(key="nw_more").click().run()
     at.slider(key="nw_smollm2_head").set_value(4).run()
     assert not at.exception, at.exception
+    runs = at.session_state["decoder_runs"]  # the session's own store of generations
+    assert isinstance(runs, nw.Runs) and len(runs) == 1 and runs.capacity == SESSION_RUNS
     changed = nw.NextWordSettings(prompt, written=1, layer=first.layer, head=4, lang="en")
     lesson = nw.next_word_lesson(m, changed)
     assert_page_draws(at, lesson)

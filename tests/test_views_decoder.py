@@ -83,7 +83,7 @@ def test_written_tokens_use_the_cache_and_equal_a_recomputation(smollm2):
     settings = nw.NextWordSettings(PROMPT, temperature=0.7, seed=2, written=3, layer=5, head=1)
     lesson = nw.next_word_lesson(smollm2, settings)
     steps = nw.written(smollm2, PROMPT, 0.7, 2, 3)
-    assert len(steps) == 4 and nw.written(smollm2, PROMPT, 0.7, 2, 1) == steps[:2]  # one run, extended
+    assert len(steps) == 4 and nw.written(smollm2, PROMPT, 0.7, 2, 3) == steps  # one run, kept
     ids = smollm2.token_ids(PROMPT) + [s.token_id for s in steps[:3]]
     logits, traces = smollm2.run(ids)  # the whole text again, no cache
     np.testing.assert_allclose(steps[3].probabilities, softmax(logits[-1]), atol=1e-5)
@@ -218,3 +218,49 @@ def test_translation_in_every_language_and_bad_input(gemma, smollm2):
         tr.translation_lesson(gemma, tr.TranslationSettings("我爱吃苹果", "fr"))
     with pytest.raises(InvalidParameterError):
         tr.translation_lesson(smollm2, tr.TranslationSettings())  # the English decoder does not translate
+
+
+class Counting:
+    """A decoder whose generation steps are counted (each is one forward pass of the model)."""
+
+    def __init__(self, decoder) -> None:
+        self.decoder, self.name, self.steps = decoder, decoder.name, 0
+
+    def generate(self, *args, **kwargs):
+        for step in self.decoder.generate(*args, **kwargs):
+            self.steps += 1
+            yield step
+
+
+def test_each_session_keeps_its_own_runs_so_a_click_is_one_step(smollm2):
+    """Six students write at once, a click each in turn: with a store per session every click runs one
+    step; with one store of four runs for the whole server, the runs push each other out and each
+    click writes the text again from the prompt."""
+    prompts = [f"{p} {w}" for p in ("The capital of France is", "Once upon a time") for w in ("", "a", "the")]
+    clicks = 4
+    per_session, shared = Counting(smollm2), Counting(smollm2)
+    sessions, server = [nw.Runs(3) for _ in prompts], nw.Runs(4)
+    for n in range(clicks):
+        for prompt, runs in zip(prompts, sessions):
+            mine = nw.written(per_session, prompt, 0.0, 0, n, runs)
+            theirs = nw.written(shared, prompt, 0.0, 0, n, server)
+            assert [s.token_id for s in mine] == [s.token_id for s in theirs]
+    assert per_session.steps == len(prompts) * clicks, "one step per click"
+    assert shared.steps == len(prompts) * sum(range(1, clicks + 1)), "every click from the prompt again"
+    assert all(len(runs) == 1 for runs in sessions) and len(server) == 4
+
+
+def test_a_run_keeps_only_its_newest_distributions_and_start_again_writes_the_same(smollm2):
+    counted, runs = Counting(smollm2), nw.Runs(1)
+    steps = nw.written(counted, PROMPT, 0.7, 5, 3, runs)
+    vocab = steps[-1].probabilities.shape[0]
+    assert vocab > 1000 and steps[-1].sampled_from.shape == (vocab,)
+    assert all(s.probabilities.size == 0 and s.sampled_from.size == 0 for s in steps[:-1])  # 2 MB each for Gemma
+    assert [s.attention.shape[-1] for s in steps] == [steps[0].attention.shape[-1] + i for i in range(4)]
+    again = nw.written(counted, PROMPT, 0.7, 5, 0, runs)  # "Start again": step 0's distributions were dropped
+    assert counted.steps == 4 + 1 and again[0].token_id == steps[0].token_id
+    fresh = nw.written(smollm2, PROMPT, 0.7, 5, 0, nw.Runs(1))[0]
+    np.testing.assert_array_equal(again[0].probabilities, fresh.probabilities)
+    np.testing.assert_array_equal(again[0].sampled_from, fresh.sampled_from)
+    with pytest.raises(InvalidParameterError):
+        nw.Runs(0)

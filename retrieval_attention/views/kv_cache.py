@@ -34,7 +34,7 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.views.next_word import label, model_title, written
+from retrieval_attention.views.next_word import Runs, label, model_title, written
 
 __all__ = [
     "CacheCheck",
@@ -120,16 +120,16 @@ def kv_intro(lang: str = "en", model: str = "") -> tuple[Text, ...]:
     return (Text(text, key="intro"),)
 
 
-def _steps(decoder, settings: KVSettings):
+def _steps(decoder, settings: KVSettings, runs: Runs | None):
     cfg = decoder.config
     check_whole(settings.layer, "layer", 0, cfg.n_layers - 1)
     check_whole(settings.head, "head", 0, cfg.n_heads - 1)
-    steps = written(decoder, settings.prompt, 0.0, 0, settings.written)
+    steps = written(decoder, settings.prompt, 0.0, 0, settings.written, runs)
     ids = decoder.token_ids(settings.prompt) + [s.token_id for s in steps[:-1]]  # (S,) the text the step reads
     return steps, steps[-1], ids
 
 
-def store_section(decoder, settings: KVSettings) -> LessonSection:
+def store_section(decoder, settings: KVSettings, runs: Runs | None = None) -> LessonSection:
     """Section 1: the cache of one layer as a table of keys and values, and the new query's weights over it.
 
     Raises:
@@ -141,7 +141,7 @@ def store_section(decoder, settings: KVSettings) -> LessonSection:
     from retrieval_attention.i18n import fmt_number
 
     _, lang = _gettext(settings.lang), settings.lang
-    steps, step, ids = _steps(decoder, settings)
+    steps, step, ids = _steps(decoder, settings, runs)
     lk = decoder.kv_lookup(step, settings.layer, settings.head)
     tokens = [label(decoder, i) for i in ids]
     S, hd = lk.keys.shape
@@ -201,7 +201,7 @@ def store_section(decoder, settings: KVSettings) -> LessonSection:
     return LessonSection(_("1 · The store and one lookup"), blocks=tuple(blocks), key="store")
 
 
-def check_section(decoder, settings: KVSettings) -> LessonSection:
+def check_section(decoder, settings: KVSettings, runs: Runs | None = None) -> LessonSection:
     """Section 2: the same step recomputed over the whole text without the cache: equal numbers, timed.
 
     Raises:
@@ -211,7 +211,7 @@ def check_section(decoder, settings: KVSettings) -> LessonSection:
     from retrieval_attention.i18n import fmt_number
 
     _, lang = _gettext(settings.lang), settings.lang
-    _steps_so_far, step, ids = _steps(decoder, settings)
+    _steps_so_far, step, ids = _steps(decoder, settings, runs)
     if len(ids) < 2:
         text = _("A text of one token has nothing in the cache before it: write a longer prompt.")
         return LessonSection(_("2 · With or without the cache"), blocks=(Text(text, style="info", key="check_short"),), key="check")
@@ -253,12 +253,13 @@ def check_section(decoder, settings: KVSettings) -> LessonSection:
     return LessonSection(_("2 · With or without the cache"), blocks=tuple(blocks), key="check")
 
 
-def kv_lesson(decoder, settings: KVSettings) -> Lesson:
+def kv_lesson(decoder, settings: KVSettings, runs: Runs | None = None) -> Lesson:
     """The whole page as one document: title, intro, the settings as facts, and both sections.
 
     Args:
         decoder: the :class:`~retrieval_attention.decoder.Decoder` the page runs.
         settings: the page's widget values.
+        runs: where the generation is kept (the app: the session's own); None for the process's.
 
     Returns:
         The :class:`~retrieval_attention.export.document.Lesson` the page draws and saves.
@@ -275,7 +276,7 @@ def kv_lesson(decoder, settings: KVSettings) -> Lesson:
     return Lesson(
         title=kv_title(lang),
         facts=facts,
-        sections=(store_section(decoder, settings), check_section(decoder, settings)),
+        sections=(store_section(decoder, settings, runs), check_section(decoder, settings, runs)),
         lang=lang,
         footer=made_with(lang),
         intro=kv_intro(lang, model_title(decoder)),

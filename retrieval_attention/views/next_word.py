@@ -8,8 +8,9 @@ from at the chosen temperature (T = 0: greedy, a one-hot on the most probable). 
 weights over the tokens so far, none on later ones. "Write the next word" adds one token at a
 time; the KV cache grows by one key and one value per layer each time (:func:`written`).
 
-Every number comes from the decoder's generation steps (:meth:`Decoder.generate`), kept per
-process in a small bounded store of runs so that the next click runs one step, not the whole text.
+Every number comes from the decoder's generation steps (:meth:`Decoder.generate`), kept in a
+small bounded store of runs (:class:`Runs`: the app keeps one per browser session) so that the next
+click runs one step, not the whole text.
 
 Example (not run here: loads a model)::
 
@@ -25,7 +26,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from retrieval_attention.core.topk import kept_weight, topk_order
 from retrieval_attention.core.validate import check_whole
@@ -41,6 +44,7 @@ __all__ = [
     "TEMPERATURES",
     "TOP",
     "NextWordSettings",
+    "Runs",
     "attention_section",
     "default_model",
     "examples",
@@ -61,7 +65,7 @@ MAX_WRITTEN = 24
 MAX_PROMPT_CHARS = 400
 #: The temperature slider's stops (0 is greedy).
 TEMPERATURES = (0.0, 0.3, 0.7, 1.0, 1.5, 2.0, 5.0)
-#: Runs of generation kept per process (each holds its steps; the oldest is dropped first).
+#: Runs of generation a script's process keeps when no :class:`Runs` is given (the oldest is dropped first).
 RUNS = 4
 
 
@@ -128,15 +132,74 @@ class _Run:
     done: bool = False
 
 
-_RUNS: OrderedDict[tuple, _Run] = OrderedDict()
-_RUNS_LOCK = threading.Lock()
+#: What an earlier step of a kept run holds instead of its two (vocab,) distributions.
+_DROPPED = np.zeros(0, dtype=np.float32)
+_DROPPED.flags.writeable = False
 
 
-def written(decoder, prompt: str, temperature: float, seed: int, n: int) -> list[GenerationStep]:
+class Runs:
+    """Live generations, one per (model, prompt, temperature, seed), at most ``capacity`` of them.
+
+    The least recently used run is dropped first. The app keeps one store per browser session, so a
+    student's runs go when the student leaves and other students' clicks never push them out (with one
+    store per server, a sixth student writing at once made every click recompute the whole text).
+    Only a run's newest step keeps its two (vocab,) distributions, 2 MB for Gemma's 262,144 tokens; an
+    earlier step keeps its token, attention rows and reads, so a run costs about one step's
+    distributions however long it grows. Asking again for an earlier step ("Start again") runs the
+    generation again from the prompt: the same steps, the same seed.
+
+    Args:
+        capacity: runs kept, at least 1.
+    """
+
+    def __init__(self, capacity: int = RUNS) -> None:
+        self.capacity = check_whole(capacity, "capacity", 1, 1000)
+        self._runs: OrderedDict[tuple, _Run] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def steps(self, decoder, prompt: str, temperature: float, seed: int, n: int) -> list[GenerationStep]:
+        """The steps 0..n of a run (fewer when the model wrote an end token first); see :func:`written`."""
+        key = (decoder.name, id(decoder), prompt, float(temperature), int(seed))
+
+        def start() -> _Run:
+            source = decoder.generate(prompt, max_new_tokens=MAX_WRITTEN + 1, temperature=temperature, seed=seed)
+            return _Run([], source)
+
+        with self._lock:
+            run = self._runs.get(key)
+            if run is None:
+                run = self._runs[key] = start()
+                while len(self._runs) > self.capacity:
+                    self._runs.popitem(last=False)
+            self._runs.move_to_end(key)
+        with run.lock:  # one thread advances a run at a time
+            if n + 1 < len(run.steps):  # an earlier step, whose distributions were dropped: write it again
+                run.steps, run.source, run.done = [], start().source, False
+            while len(run.steps) <= n and not run.done:
+                step = next(run.source, None)
+                if step is None:
+                    run.done = True
+                    break
+                if run.steps:
+                    run.steps[-1] = replace(run.steps[-1], probabilities=_DROPPED, sampled_from=_DROPPED)
+                run.steps.append(step)
+                run.done = step.stopped is not None
+            return run.steps[: n + 1]
+
+
+#: The store :func:`written` uses when it is given none (a script, a notebook).
+PROCESS_RUNS = Runs(RUNS)
+
+
+def written(decoder, prompt: str, temperature: float, seed: int, n: int, runs: Runs | None = None) -> list[GenerationStep]:
     """The first ``n + 1`` generation steps of a prompt (fewer when the model wrote an end token first).
 
-    A run is kept per process (at most :data:`RUNS`, the least recently used dropped first), so a
-    click that asks for one more token runs one step of the model with its KV cache.
+    The run is kept in ``runs`` (:class:`Runs`), so a click that asks for one more token runs one
+    step of the model with its KV cache. Only the last step returned carries the distributions
+    (``probabilities``, ``sampled_from``); an earlier step's are empty arrays.
 
     Args:
         decoder: a :class:`~retrieval_attention.decoder.Decoder`.
@@ -144,6 +207,7 @@ def written(decoder, prompt: str, temperature: float, seed: int, n: int) -> list
         temperature: 0 for greedy, else the softmax temperature of the draw.
         seed: the draw's seed.
         n: tokens already written, 0 .. :data:`MAX_WRITTEN`.
+        runs: where the run is kept; None for this process's own store (:data:`PROCESS_RUNS`).
 
     Returns:
         The steps 0..n (step i writes token i).
@@ -153,24 +217,7 @@ def written(decoder, prompt: str, temperature: float, seed: int, n: int) -> list
         QueryError: a prompt the decoder refuses (empty, too long, only special tokens).
     """
     n = check_whole(n, "written", 0, MAX_WRITTEN)
-    key = (decoder.name, id(decoder), prompt, float(temperature), int(seed))
-    with _RUNS_LOCK:
-        run = _RUNS.get(key)
-        if run is None:
-            source = decoder.generate(prompt, max_new_tokens=MAX_WRITTEN + 1, temperature=temperature, seed=seed)
-            run = _RUNS[key] = _Run([], source)
-            while len(_RUNS) > RUNS:
-                _RUNS.popitem(last=False)
-        _RUNS.move_to_end(key)
-    with run.lock:  # one thread advances a run at a time
-        while len(run.steps) <= n and not run.done:
-            step = next(run.source, None)
-            if step is None:
-                run.done = True
-                break
-            run.steps.append(step)
-            run.done = step.stopped is not None
-        return run.steps[: n + 1]
+    return (PROCESS_RUNS if runs is None else runs).steps(decoder, prompt, temperature, seed, n)
 
 
 # -- the document ------------------------------------------------------------------------------
@@ -201,8 +248,8 @@ def _check(decoder, settings: NextWordSettings) -> NextWordSettings:
     return settings
 
 
-def _step(decoder, settings: NextWordSettings) -> tuple[list[GenerationStep], GenerationStep]:
-    steps = written(decoder, settings.prompt, settings.temperature, settings.seed, settings.written)
+def _step(decoder, settings: NextWordSettings, runs: Runs | None) -> tuple[list[GenerationStep], GenerationStep]:
+    steps = written(decoder, settings.prompt, settings.temperature, settings.seed, settings.written, runs)
     return steps, steps[-1]
 
 
@@ -218,7 +265,7 @@ def _text_line(decoder, settings: NextWordSettings, steps: list[GenerationStep])
     )
 
 
-def next_section(decoder, settings: NextWordSettings) -> LessonSection:
+def next_section(decoder, settings: NextWordSettings, runs: Runs | None = None) -> LessonSection:
     """Section 1: the text so far, the next-token distribution (top ten) and the token written.
 
     Raises:
@@ -231,7 +278,7 @@ def next_section(decoder, settings: NextWordSettings) -> LessonSection:
 
     settings = _check(decoder, settings)
     _, lang = _gettext(settings.lang), settings.lang
-    steps, step = _step(decoder, settings)
+    steps, step = _step(decoder, settings, runs)
     p, drawn = step.probabilities, step.sampled_from  # (V,) each
     top = [int(i) for i in topk_order(p)[:TOP]]  # most probable first (core.topk, one home)
     if step.token_id not in top:  # drawn from further down (a high temperature): shown as an eleventh bar
@@ -304,7 +351,7 @@ def next_section(decoder, settings: NextWordSettings) -> LessonSection:
     return LessonSection(_("1 · The next token"), blocks=tuple(blocks), key="next")
 
 
-def attention_section(decoder, settings: NextWordSettings) -> LessonSection:
+def attention_section(decoder, settings: NextWordSettings, runs: Runs | None = None) -> LessonSection:
     """Section 2: the causal attention row of the step that wrote the token (one layer and head).
 
     Raises:
@@ -317,7 +364,7 @@ def attention_section(decoder, settings: NextWordSettings) -> LessonSection:
 
     settings = _check(decoder, settings)
     _, lang = _gettext(settings.lang), settings.lang
-    steps, step = _step(decoder, settings)
+    steps, step = _step(decoder, settings, runs)
     ids = decoder.token_ids(settings.prompt) + [s.token_id for s in steps[:-1]]  # (S,) the text so far
     tokens = [label(decoder, i) for i in ids]
     row = step.attention[settings.layer, settings.head]  # (S,) its weights over the text so far
@@ -365,12 +412,13 @@ def attention_section(decoder, settings: NextWordSettings) -> LessonSection:
     return LessonSection(_("2 · Where it looked: the causal attention row"), blocks=tuple(blocks), key="attention")
 
 
-def next_word_lesson(decoder, settings: NextWordSettings) -> Lesson:
+def next_word_lesson(decoder, settings: NextWordSettings, runs: Runs | None = None) -> Lesson:
     """The whole page as one document: title, intro, the settings as facts, and both sections.
 
     Args:
         decoder: the :class:`~retrieval_attention.decoder.Decoder` the page runs.
         settings: the page's widget values.
+        runs: where the generation is kept (the app: the session's own); None for the process's.
 
     Returns:
         The :class:`~retrieval_attention.export.document.Lesson` the page draws and saves.
@@ -393,7 +441,7 @@ def next_word_lesson(decoder, settings: NextWordSettings) -> Lesson:
     return Lesson(
         title=next_word_title(lang),
         facts=facts,
-        sections=(next_section(decoder, settings), attention_section(decoder, settings)),
+        sections=(next_section(decoder, settings, runs), attention_section(decoder, settings, runs)),
         lang=lang,
         footer=made_with(lang),
         intro=next_word_intro(lang, model_title(decoder)),

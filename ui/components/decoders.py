@@ -15,12 +15,12 @@ import streamlit as st
 
 from retrieval_attention.decoder import DECODERS, Decoder, load_decoder
 from retrieval_attention.errors import RetrievalAttentionError
-from retrieval_attention.views.next_word import MAX_PROMPT_CHARS, MAX_WRITTEN, default_model, examples
+from retrieval_attention.views.next_word import MAX_PROMPT_CHARS, MAX_WRITTEN, Runs, default_model, examples
 from ui.components.articles import example_pills
 from ui.components.i18n import N_, _
 from ui.components.text import md
 
-__all__ = ["INSTALL", "MODELS", "get_decoder", "model_ui", "prompt_ui", "write_ui"]
+__all__ = ["INSTALL", "MODELS", "SESSION_RUNS", "get_decoder", "model_ui", "prompt_ui", "session_runs", "write_ui"]
 
 #: The decoders a page offers: name -> its label (translated when drawn).
 MODELS = {"smollm2": N_("SmolLM2-135M (English)"), "gemma3": N_("Gemma 3 270M (multilingual)")}
@@ -95,6 +95,22 @@ def get_decoder(name: str) -> Decoder:
         raise  # unreachable: st.stop() ends the run
     _READY.add(name)
     return decoder
+
+
+#: Generations one browser session keeps: the next-word page's, the KV-cache page's and one to come back to.
+SESSION_RUNS = 3
+
+
+def session_runs() -> Runs:
+    """This browser session's own generations (in its session state: they go when the session ends).
+
+    A store per session, not per server: other students writing at the same time never push a
+    student's run out, so every "Write the next word" runs one step of the model.
+    """
+    runs = st.session_state.get("decoder_runs")
+    if not isinstance(runs, Runs):
+        runs = st.session_state["decoder_runs"] = Runs(SESSION_RUNS)
+    return runs
 
 
 def write_ui(prefix: str, run: tuple) -> int:

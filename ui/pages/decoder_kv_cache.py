@@ -12,7 +12,7 @@ from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.views import kv_cache as view
 from retrieval_attention.views.next_word import model_title
 from ui.components import articles as ui
-from ui.components.decoders import get_decoder, model_ui, prompt_ui, write_ui
+from ui.components.decoders import get_decoder, model_ui, prompt_ui, session_runs, write_ui
 from ui.components.document import draw_blocks, draw_intro, draw_section, save_button
 from ui.components.i18n import _, current_lang
 
@@ -30,17 +30,18 @@ def main() -> None:
         cfg = decoder.config
         layer, head = ui.layer_head_ui(f"kv_{name}", cfg.n_layers, cfg.n_heads, layer=cfg.n_layers // 2)
     settings = view.KVSettings(prompt, n, layer, head, lang)
+    runs = session_runs()
     try:
         with st.spinner(_("The model is writing…")):
-            store = view.store_section(decoder, settings)
+            store = view.store_section(decoder, settings, runs)
     except RetrievalAttentionError as exc:
         with right:
             ui.problem(exc, prompt)
         return
     draw_section(store, before=(right, right))  # heading and chart beside the widgets, the table under them
     with st.spinner(_("Running the text again without the cache, and timing both…")):
-        draw_section(view.check_section(decoder, settings))
-    save_button(lambda: view.kv_lesson(decoder, settings), "kv_cache")
+        draw_section(view.check_section(decoder, settings, runs))
+    save_button(lambda: view.kv_lesson(decoder, settings, runs), "kv_cache")
 
 
 main()

@@ -11,7 +11,7 @@ import streamlit as st
 from retrieval_attention.errors import RetrievalAttentionError
 from retrieval_attention.views import next_word as view
 from ui.components import articles as ui
-from ui.components.decoders import get_decoder, model_ui, prompt_ui, write_ui
+from ui.components.decoders import get_decoder, model_ui, prompt_ui, session_runs, write_ui
 from ui.components.document import draw_blocks, draw_intro, draw_section, save_button
 from ui.components.i18n import _, current_lang, setting_labels
 
@@ -40,9 +40,10 @@ def main() -> None:
         temperature, seed = draw_ui()
         n = write_ui("nw", (name, prompt, temperature, seed))
     settings = view.NextWordSettings(prompt, temperature, seed, n, lang=lang)  # the layer and head come below
+    runs = session_runs()
     try:
         with right, st.spinner(_("The model is writing…")):
-            draw_section(view.next_section(decoder, settings))
+            draw_section(view.next_section(decoder, settings, runs))
     except RetrievalAttentionError as exc:
         with right:
             ui.problem(exc, prompt)
@@ -51,8 +52,8 @@ def main() -> None:
     layer, head = ui.layer_head_ui(f"nw_{name}", decoder.config.n_layers, decoder.config.n_heads,
                                    layer=decoder.config.n_layers // 2)  # fmt: skip
     settings = view.NextWordSettings(prompt, temperature, seed, n, layer, head, lang)
-    draw_section(view.attention_section(decoder, settings), before=top)
-    save_button(lambda: view.next_word_lesson(decoder, settings), "next_word")
+    draw_section(view.attention_section(decoder, settings, runs), before=top)
+    save_button(lambda: view.next_word_lesson(decoder, settings, runs), "next_word")
 
 
 main()
