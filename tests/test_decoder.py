@@ -172,13 +172,17 @@ def test_a_big_array_is_written_in_pieces_with_progress(tmp_path, monkeypatch):
     np.testing.assert_array_equal(copy.arrays["a"], a)
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "tokenizer"])
+@pytest.mark.parametrize("damage", ["flip", "flip-middle", "truncate", "format", "tokenizer"])
 def test_a_damaged_copy_is_refused_and_deleted(tmp_path, monkeypatch, damage):
     folder, _ = _tiny_copy(tmp_path, monkeypatch)
     npy = sorted(folder.glob("*.npy"))[0]
     if damage == "flip":
         data = bytearray(npy.read_bytes())
         data[-1] ^= 0x01  # one bit of one weight: the shape and size still look right
+        npy.write_bytes(bytes(data))
+    elif damage == "flip-middle":  # one byte in the middle of a weight file, away from its header and its end
+        data = bytearray(npy.read_bytes())
+        data[(128 + len(data)) // 2] ^= 0x40
         npy.write_bytes(bytes(data))
     elif damage == "truncate":
         npy.write_bytes(npy.read_bytes()[:-4])
