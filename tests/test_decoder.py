@@ -495,3 +495,19 @@ def test_the_lock_excludes_even_though_each_holder_removes_its_file(tmp_path):
         assert r.wait(timeout=180) == 0, r.stderr.read()
     assert counter.read_text() == "600"  # no update lost: never two holders at once
     assert not list(folder.parent.glob("*.lock"))
+
+
+def test_a_reload_reports_the_check_then_the_tokenizer_and_the_bar_only_moves_forward(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    path = str(_tiny_llama_gguf(tmp_path / "tiny.gguf"))
+    first = load_decoder(path)
+    monkeypatch.setattr(model, "_LOADED", {})  # as a new process would: read the converted copy back
+    reports = []
+    again = load_decoder(path, progress=lambda f, step: reports.append((f, step)))
+    assert list(dict.fromkeys(step for _, step in reports)) == [name for name, _ in model._RELOAD_STEPS]
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] == dict(model._RELOAD_STEPS)["reading the tokenizer"]
+    assert again is not first and again.token_ids("the 42") == first.token_ids("the 42")

@@ -186,7 +186,12 @@ def write_copy(
 
 
 def read_copy(
-    folder: Path, progress: Callable[[int, int], None] | None = None, verify: bool = True, tokenizer: Tokenizer | None = None
+    folder: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    verify: bool = True,
+    tokenizer: Tokenizer | None = None,
+    reading_tokenizer: Callable[[], None] | None = None,
 ) -> ConvertedCopy | None:
     """The converted copy in ``folder`` if it is complete and undamaged, else None (and it is deleted).
 
@@ -198,6 +203,8 @@ def read_copy(
             sizes and shapes are still checked, and every later load checks the CRCs).
         tokenizer: the tokenizer just written, instead of parsing ``tokenizer.json`` again (Gemma's
             holds 515k merges: seconds); with ``verify=False`` only.
+        reading_tokenizer: called once, just before ``tokenizer.json`` is parsed (for Gemma the
+            longest part of a reload, ~3 s of ~4 s, during which ``tokenizers`` holds the GIL).
 
     Returns:
         The copy with memory-mapped arrays, or None when there is none or it failed a check.
@@ -236,6 +243,8 @@ def read_copy(
                 raise ValueError(f"{e['file']} holds {a.dtype} {a.shape}, the manifest says float32 {e['shape']}")
             arrays[name] = a
         if tokenizer is None or verify:
+            if reading_tokenizer is not None:
+                reading_tokenizer()
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     except Exception as exc:  # any damage (a short file, a bad header, a broken tokenizer.json) means a rebuild
         log.warning("the converted copy in %s is damaged (%s): rebuilding it", folder, exc)
