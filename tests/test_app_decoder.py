@@ -106,8 +106,8 @@ def test_the_translation_page_in_spanish_and_without_the_model(monkeypatch):
     assert not at.get("vega_lite_chart") and "pip install" in at.info[0].value and "Gemma 3 270M" in at.info[0].value
 
 
-def test_every_step_of_a_first_load_has_a_translated_label():
-    from retrieval_attention.decoder.model import _STEPS
+def test_every_step_of_a_first_load_and_a_reload_has_a_translated_label():
+    from retrieval_attention.decoder.model import _RELOAD_STEPS, _STEPS
     from ui.components.decoders import STEPS
 
-    assert set(STEPS) == {name for name, _ in _STEPS}
+    assert set(STEPS) == {name for name, _ in _STEPS + _RELOAD_STEPS}

@@ -173,13 +173,17 @@ def test_a_big_array_is_written_in_pieces_with_progress(tmp_path, monkeypatch):
     np.testing.assert_array_equal(copy.arrays["a"], a)
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "format", "tokenizer"])
+@pytest.mark.parametrize("damage", ["flip", "flip-middle", "truncate", "format", "tokenizer"])
 def test_a_damaged_copy_is_refused_and_deleted(tmp_path, monkeypatch, damage):
     folder, _ = _tiny_copy(tmp_path, monkeypatch)
     npy = sorted(folder.glob("*.npy"))[0]
     if damage == "flip":
         data = bytearray(npy.read_bytes())
         data[-1] ^= 0x01  # one bit of one weight: the shape and size still look right
+        npy.write_bytes(bytes(data))
+    elif damage == "flip-middle":  # one byte in the middle of a weight file, away from its header and its end
+        data = bytearray(npy.read_bytes())
+        data[(128 + len(data)) // 2] ^= 0x40
         npy.write_bytes(bytes(data))
     elif damage == "truncate":
         npy.write_bytes(npy.read_bytes()[:-4])
@@ -651,3 +655,19 @@ def test_smollm2_reinstalled_in_a_new_environment_reuses_its_copy_and_prunes_the
     assert len(calls) == 1 and second.folder == first.folder  # no second conversion, the same folder
     np.testing.assert_array_equal(second.next_token_probabilities("The capital of France is"), p1)
     assert sorted(p.name for p in root.iterdir()) == sorted([first.folder.name, store._DIGESTS_FILE])
+
+
+def test_a_reload_reports_the_check_then_the_tokenizer_and_the_bar_only_moves_forward(tmp_path, monkeypatch):
+    from retrieval_attention.decoder import model
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(model, "_LOADED", {})
+    path = str(_tiny_llama_gguf(tmp_path / "tiny.gguf"))
+    first = load_decoder(path)
+    monkeypatch.setattr(model, "_LOADED", {})  # as a new process would: read the converted copy back
+    reports = []
+    again = load_decoder(path, progress=lambda f, step: reports.append((f, step)))
+    assert list(dict.fromkeys(step for _, step in reports)) == [name for name, _ in model._RELOAD_STEPS]
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] == dict(model._RELOAD_STEPS)["reading the tokenizer"]
+    assert again is not first and again.token_ids("the 42") == first.token_ids("the 42")

