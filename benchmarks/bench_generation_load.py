@@ -49,6 +49,17 @@ def percentile(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory now (anonymous and file-backed, e.g. a memory-mapped model) and its peak, MB."""
+    keys = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file", "VmHWM": "peak"}
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in keys:
+            out[keys[name]] = int(value.split()[0]) / 1024
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -137,6 +148,7 @@ async def phase(url: str, generating: int, tag: str, expected: str, pid: int) ->
         "click_p50_s": statistics.median([c["s"] for c in log]) if log else None,
         "server_cpu_after_leave": idle_cpu,
         "rss_mb": rss_bytes(pid) / 2**20,
+        "memory_mb": memory_mb(pid),
         "load_average": os.getloadavg()[0],
     }
 
@@ -166,6 +178,7 @@ def main() -> None:
         asyncio.run(load_decoder())  # one run of the next-word page: SmolLM2 (its converted copy) loaded
         decoder_load_s = time.perf_counter() - t0
         rss_decoder = rss_bytes(pid) / 2**20
+        print(f"  server memory with SmolLM2 loaded: {memory_mb(pid)}", flush=True)
         print(f"  server RSS {rss_start:.0f} MB at start, {rss_encoder:.0f} MB after the main page, "
               f"{rss_decoder:.0f} MB with SmolLM2 loaded ({decoder_load_s:.1f} s)", flush=True)  # fmt: skip
         rows = []
@@ -177,7 +190,7 @@ def main() -> None:
                 print(
                     f"  round {r}, {g} generating: {SESSIONS} sessions' slider p50 {row['p50_s'] * 1000:.0f} ms, "
                     f"p95 {row['p95_s'] * 1000:.0f} ms, max {row['max_s'] * 1000:.0f} ms{click}; server CPU after "
-                    f"they left {row['server_cpu_after_leave']:.2f} cores; RSS {row['rss_mb']:.0f} MB; "
+                    f"they left {row['server_cpu_after_leave']:.2f} cores; memory {row['memory_mb']} MB; "
                     f"load {row['load_average']:.1f}",
                     flush=True,
                 )
@@ -201,6 +214,7 @@ def main() -> None:
                 "moves_per_phase": MOVES,
                 "rounds": ROUNDS,
                 "rss_mb": {"start": rss_start, "main_page": rss_encoder, "with_smollm2": rss_decoder},
+                "memory_mb_at_end": memory_mb(pid),
                 "decoder_first_page_s": decoder_load_s,
                 "summary": summary,
                 "rows": rows,
