@@ -134,20 +134,24 @@ def _names(d: int, lang: str) -> tuple[str, str, str, str]:
     )
 
 
-def _scored(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSettings):
+@functools.lru_cache(maxsize=32)  # a revisit neither scores nor builds the frame again (a refused query is not kept)
+def _scored(store: KeyValueStore, fit: AdditiveFit, query: str, lang: str):
+    """The four scores and their frame, once per store, scorer, query and language: shared, read only."""
     from retrieval_attention.charts import scoring as cl
 
-    scores = four_scores(store, fit.scorer, settings.query)
-    return scores, cl.scores_frame(dict(zip(_names(store.dim, settings.lang), scores)), store.corpus.titles)
+    scores = four_scores(store, fit.scorer, query)
+    return scores, cl.scores_frame(dict(zip(_names(store.dim, lang), scores)), store.corpus.titles)
 
 
 def scores_frame(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSettings):
     """The scores section's data: one row per key and scorer (what its chart draws and its CSV holds).
 
+    The frame is shared by every call with the same inputs: read it, never change it.
+
     Raises:
         ~retrieval_attention.errors.QueryError: a query the encoder cannot use.
     """
-    return _scored(store, fit, settings)[1]
+    return _scored(store, fit, settings.query, settings.lang)[1]
 
 
 def scoring_title(lang: str = "en") -> str:
@@ -187,13 +191,19 @@ def scores_section(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSett
 
     A query the encoder refuses leaves its reason in the section.
     """
+    return _scores_section(store, fit, settings.query, settings.lang)
+
+
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: the section is a pure function of its inputs
+def _scores_section(store: KeyValueStore, fit: AdditiveFit, query: str, lang: str) -> LessonSection:
+    """:func:`scores_section` of the settings it reads (the query and the language), once per store and scorer."""
     from retrieval_attention.charts import scoring as cl
     from retrieval_attention.core.scoring_fit import spearman
 
-    _, lang = _gettext(settings.lang), settings.lang
+    _ = _gettext(lang)
     heading = _("1 · One query, four scores")
     try:
-        (cosine, _dot, _scaled, additive), frame = _scored(store, fit, settings)
+        (cosine, _dot, _scaled, additive), frame = _scored(store, fit, query, lang)
     except RetrievalAttentionError as exc:
         text = Text(query_problem(exc, lang), style="info", key="scores_problem")
         return LessonSection(heading, blocks=(*_scores_head(lang), text), key="scores")
@@ -262,8 +272,9 @@ def _fit_text(fit: AdditiveFit, n: int, lang: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4)  # one per language: the CSV of every rerun reads the same frame
 def peak_frame(lang: str = "en"):
-    """The scaling section's data (what its chart draws and its CSV holds)."""
+    """The scaling section's data (what its chart draws and its CSV holds); shared: read it, never change it."""
     from retrieval_attention.charts import scoring as cl
 
     return cl.peakiness_frame(peakiness(), text=chart_text(lang))
