@@ -40,6 +40,7 @@ from retrieval_attention.core.smoothing import gaussian_smoothing_attention, noi
 from retrieval_attention.core.topk import TopKCurve, TopKError
 from retrieval_attention.export.blocks import LessonChart
 from retrieval_attention.export.specs import inline_spec
+from ui.components.document import drawn_charts
 from ui.components.downloads import csv_cache
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -438,7 +439,8 @@ def view_caches() -> list:
 
 
 def empty_rendering_caches() -> None:
-    """Every cache between a page's widgets and what it draws: the builders', the chart templates', the CSVs'."""
+    """Every cache between a page's widgets and what it draws: the builders', the chart templates', the CSVs',
+    the renderer's Arrow bytes."""
     from retrieval_attention.charts.template import TEMPLATES
     from retrieval_attention.views import topk
 
@@ -450,6 +452,7 @@ def empty_rendering_caches() -> None:
         topk._CURVES.clear()  # the top-k page's curves (a bounded dict, not a functools cache)
     TEMPLATES.clear()
     csv_cache().clear()
+    drawn_charts().clear()
 
 
 #: (page, widget, key, default value, new value): the slider targets of issue 14, the fragment, and a slider

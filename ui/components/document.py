@@ -6,7 +6,10 @@ escaped by the builder, never HTML; folded into an expander in presentation mode
 :mod:`ui.components.present`), captions and notes through ``st.caption`` / ``st.info`` ...,
 formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text cells written with
 the document's number signs (so the page and its saved file read the same), charts through
-``st.vega_lite_chart`` with the element height the builder gave. A :class:`Controls` block marks
+``st.vega_lite_chart`` with the element height the builder gave. A chart's rows are handed over as
+the Arrow bytes Streamlit would write from them, made once per specification object
+(:func:`drawn_charts`): the builders cache their specifications, so a revisited setting draws its
+charts without converting their data again. A :class:`Controls` block marks
 where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
 a container the page opened above its widgets.
 
@@ -24,13 +27,19 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from retrieval_attention.charts.spec import RenderCache
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson, format_cell
 from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
-__all__ = ["draw_blocks", "draw_intro", "draw_section", "save_button", "table_frame"]
+try:  # Streamlit's own conversion (what st.vega_lite_chart does with a dataset's rows), so the bytes are its own
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes as _arrow_bytes
+except ImportError:  # pragma: no cover (another Streamlit: it converts the rows itself, on every draw)
+    _arrow_bytes = None
+
+__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "save_button", "table_frame"]
 
 _BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
 
@@ -66,6 +75,47 @@ def _streamlit_copy(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _Same:
+    """A cache key that is one object (hashed by its id and held, so that id stays its own while the entry lives)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+@st.cache_resource(show_spinner=False)
+def drawn_charts() -> RenderCache:
+    """The server's charts as ``st.vega_lite_chart`` takes them (sized, rows as Arrow bytes), per specification."""
+    return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
+
+
+def _for_streamlit(spec: Mapping[str, Any], size: str) -> dict[str, Any]:
+    """``spec`` at ``size`` with every dataset's rows as Arrow bytes: once per specification object and size.
+
+    The builders cache their specifications (the same object on every revisit, for every session) and
+    never change one, so the object itself is the key; a specification built afresh on every rerun
+    only costs the conversion Streamlit would have made anyway.
+    """
+
+    def build() -> dict[str, Any]:
+        out = dict(spec if size == "projector" else projector_spec(spec, size))
+        datasets = out.get("datasets")
+        if _arrow_bytes is not None and isinstance(datasets, Mapping):
+            out["datasets"] = {
+                name: _arrow_bytes(rows) if isinstance(rows, list) else rows for name, rows in datasets.items()
+            }
+        return out
+
+    return drawn_charts().get((size, _Same(spec)), build)
+
+
 def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
     kind = block.kind
     if kind == "text":
@@ -94,7 +144,7 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
-        spec = _streamlit_copy(block.spec if size == "projector" else projector_spec(block.spec, size))
+        spec = _streamlit_copy(_for_streamlit(block.spec, size))
         width = {"width": block.width} if block.width is not None else {}
         if block.key in on_select:  # a chart a click on which changes the page (its selection's callback)
             width["on_select"] = on_select[block.key]
