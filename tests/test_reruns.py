@@ -41,7 +41,7 @@ from retrieval_attention.core.topk import TopKCurve, TopKError
 from retrieval_attention.export.blocks import LessonChart
 from retrieval_attention.export.specs import inline_spec
 from ui.components.document import drawn_charts
-from ui.components.downloads import csv_cache
+from ui.components.downloads import csv_by_object, csv_cache
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RNG = np.random.default_rng(0)
@@ -452,6 +452,7 @@ def empty_rendering_caches() -> None:
         topk._CURVES.clear()  # the top-k page's curves (a bounded dict, not a functools cache)
     TEMPLATES.clear()
     csv_cache().clear()
+    csv_by_object().clear()
     drawn_charts().clear()
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from retrieval_attention.charts.spec import RenderCache
+from retrieval_attention.charts.spec import RenderCache, Same
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson, format_cell
@@ -75,21 +75,6 @@ def _streamlit_copy(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Same:
-    """A cache key that is one object (hashed by its id and held, so that id stays its own while the entry lives)."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
-
-
 @st.cache_resource(show_spinner=False)
 def drawn_charts() -> RenderCache:
     """The server's charts as ``st.vega_lite_chart`` takes them (sized, rows as Arrow bytes), per specification."""
@@ -113,7 +98,7 @@ def _for_streamlit(spec: Mapping[str, Any], size: str) -> dict[str, Any]:
             }
         return out
 
-    return drawn_charts().get((size, _Same(spec)), build)
+    return drawn_charts().get((size, Same(spec)), build)
 
 
 def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
