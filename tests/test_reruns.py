@@ -468,6 +468,7 @@ CHANGES = [
     ("ui/pages/transformer.py", "slider", "tr_layer", 0, 3),
     ("ui/pages/transformer.py", "slider", "tr_head", 0, 5),
     ("ui/pages/lesson_smoothing.py", "select_slider", "kernel_width", 3.0, 12.0),
+    ("ui/pages/lesson_smoothing.py", "slider", "step", 70, 120),
     ("ui/pages/lesson_scoring.py", "radio", "peak_metric", "max_weight", "entropy"),
     ("ui/pages/lesson_scoring.py", "select_slider", "cost_m", 10, 1),
 ]
