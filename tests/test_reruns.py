@@ -40,7 +40,7 @@ from retrieval_attention.core.smoothing import gaussian_smoothing_attention, noi
 from retrieval_attention.core.topk import TopKCurve, TopKError
 from retrieval_attention.export.blocks import LessonChart
 from retrieval_attention.export.specs import inline_spec
-from ui.components.document import drawn_charts
+from ui.components.document import drawn_charts, drawn_tables
 from ui.components.downloads import csv_by_object, csv_cache
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -440,7 +440,7 @@ def view_caches() -> list:
 
 def empty_rendering_caches() -> None:
     """Every cache between a page's widgets and what it draws: the builders', the chart templates', the CSVs',
-    the renderer's Arrow bytes."""
+    the renderer's Arrow bytes and table cells."""
     from retrieval_attention.charts.template import TEMPLATES
     from retrieval_attention.views import topk
 
@@ -454,6 +454,7 @@ def empty_rendering_caches() -> None:
     csv_cache().clear()
     csv_by_object().clear()
     drawn_charts().clear()
+    drawn_tables().clear()
 
 
 #: (page, widget, key, default value, new value): the slider targets of issue 14, the fragment, and a slider

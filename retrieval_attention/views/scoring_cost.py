@@ -284,7 +284,12 @@ def _measure_section(r: CostResult | None, keyset: str, m: int, lang: str, n: in
 
 
 def measure_frame(r: CostResult, settings: ScoringSettings):
-    """The measurement's data (what the cost chart draws and its CSV holds)."""
+    """The measurement's data (what the cost chart draws and its CSV holds); shared: read it, never change it."""
+    return _measure_frame(r, settings.keyset, settings.lang)
+
+
+@functools.lru_cache(maxsize=32)  # the CSV of every rerun reads one frame
+def _measure_frame(r: CostResult, keyset: str, lang: str):
     from retrieval_attention.charts import scoring as cl
 
-    return cl.cost_frame({keyset_name(settings.keyset, settings.lang): r}, text=chart_text(settings.lang))
+    return cl.cost_frame({keyset_name(keyset, lang): r}, text=chart_text(lang))

@@ -9,7 +9,8 @@ the document's number signs (so the page and its saved file read the same), char
 ``st.vega_lite_chart`` with the element height the builder gave. A chart's rows are handed over as
 the Arrow bytes Streamlit would write from them, made once per specification object
 (:func:`drawn_charts`): the builders cache their specifications, so a revisited setting draws its
-charts without converting their data again. A :class:`Controls` block marks
+charts without converting their data again; a table's cells are written once per table the same way
+(:func:`drawn_tables`). A :class:`Controls` block marks
 where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
 a container the page opened above its widgets.
 
@@ -39,7 +40,7 @@ try:  # Streamlit's own conversion (what st.vega_lite_chart does with a dataset'
 except ImportError:  # pragma: no cover (another Streamlit: it converts the rows itself, on every draw)
     _arrow_bytes = None
 
-__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "save_button", "table_frame"]
+__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "drawn_tables", "save_button", "table_frame"]
 
 _BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
 
@@ -78,6 +79,12 @@ def _streamlit_copy(spec: Mapping[str, Any]) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False)
 def drawn_charts() -> RenderCache:
     """The server's charts as ``st.vega_lite_chart`` takes them (sized, rows as Arrow bytes), per specification."""
+    return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
+
+
+@st.cache_resource(show_spinner=False)
+def drawn_tables() -> RenderCache:
+    """The server's tables as the text cells a page shows (:func:`table_frame`), per table block and number signs."""
     return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
 
 
@@ -122,10 +129,11 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
         decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else number_signs()  # the session's
         if block.caption:
             where.caption(block.caption)
+        frame = drawn_tables().get((Same(block), decimal, thousands), lambda: table_frame(block, decimal, thousands))
         if block.static:
-            where.table(table_frame(block, decimal, thousands), hide_index=True)
+            where.table(frame, hide_index=True)
         else:
-            where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
+            where.dataframe(frame, hide_index=True, key=block.key or None)
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
