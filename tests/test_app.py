@@ -166,9 +166,13 @@ def count_store_calls(monkeypatch) -> Counter:
     ids=["new-query", "temperature"],
 )
 def test_a_rerun_asks_the_library_once(at, monkeypatch, widget, key, value):
-    """One retrieve per rerun; every view (weights CSV, arithmetic, ÷√d comparison) draws from its results."""
+    """One retrieve per rerun; every view (weights CSV, arithmetic, ÷√d comparison) draws from its results.
+    A revisited setting asks nothing: the answer is cached per store and question."""
+    from retrieval_attention.views.retrieval import settings as asked
+
     at.text_input(key="query").set_value("funny cat videos").run()
     at.select_slider(key="temperature").set_value(0.05).run()
+    asked._asked.cache_clear()  # a setting another test visited would be answered with no retrieve at all
     calls = count_store_calls(monkeypatch)
     getattr(at, widget)(key=key).set_value(value).run()
     assert not at.exception, at.exception
@@ -176,6 +180,11 @@ def test_a_rerun_asks_the_library_once(at, monkeypatch, widget, key, value):
     assert calls["retrieve"] == 1, calls
     assert calls["scores"] == calls["soft_attention"] == calls["topk_search"] == 0, calls
     assert calls["embed_query"] <= 1, calls
+    at.select_slider(key="temperature").set_value(0.05).run()  # asked again: its answer was cleared above
+    asked_so_far = calls["retrieve"]
+    getattr(at, widget)(key=key).set_value(value).run()  # and back: a revisit
+    assert not at.exception, at.exception
+    assert calls["retrieve"] == asked_so_far, f"a revisit asked the store again: {calls}"
     monkeypatch.undo()
     at.text_input(key="query").set_value("funny cat videos").run()
     at.select_slider(key="temperature").set_value(0.05).run()

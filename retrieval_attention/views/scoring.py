@@ -134,20 +134,51 @@ def _names(d: int, lang: str) -> tuple[str, str, str, str]:
     )
 
 
-def _scored(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSettings):
+class _Scores:
+    """The four scores of one query (:func:`four_scores`), compared and hashed by their values (dtype, shape, bytes).
+
+    The section and frame caches are keyed by the scores themselves, not by the query: float32
+    products are not bit-for-bit reproducible across threads and BLAS states, so a cached picture
+    is served only for the very numbers a fresh build would draw.
+    """
+
+    __slots__ = ("_key", "arrays")
+
+    def __init__(self, arrays: tuple[NDArray[np.floating], ...]) -> None:
+        self.arrays = arrays
+        self._key = tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Scores) and other._key == self._key
+
+
+@functools.lru_cache(maxsize=64)  # the section and the CSV of every rerun score once (a refused query is not kept)
+def _query_scores(store: KeyValueStore, fit: AdditiveFit, query: str) -> _Scores:
+    """:func:`four_scores`, once per store, scorer and query: the store keeps the query's vector, so these
+    are the numbers any later call on this store would compute."""
+    return _Scores(four_scores(store, fit.scorer, query))
+
+
+@functools.lru_cache(maxsize=32)  # the section and the CSV of every rerun read one frame
+def _scores_frame(store: KeyValueStore, scores: _Scores, lang: str):
+    """The frame of these scores (shared: read it, never change it)."""
     from retrieval_attention.charts import scoring as cl
 
-    scores = four_scores(store, fit.scorer, settings.query)
-    return scores, cl.scores_frame(dict(zip(_names(store.dim, settings.lang), scores)), store.corpus.titles)
+    return cl.scores_frame(dict(zip(_names(store.dim, lang), scores.arrays)), store.corpus.titles)
 
 
 def scores_frame(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSettings):
     """The scores section's data: one row per key and scorer (what its chart draws and its CSV holds).
 
+    The frame is shared by every call with the same scores: read it, never change it.
+
     Raises:
         ~retrieval_attention.errors.QueryError: a query the encoder cannot use.
     """
-    return _scored(store, fit, settings)[1]
+    return _scores_frame(store, _query_scores(store, fit, settings.query), settings.lang)
 
 
 def scoring_title(lang: str = "en") -> str:
@@ -185,18 +216,28 @@ def _scores_head(lang: str) -> tuple[Block, ...]:
 def scores_section(store: KeyValueStore, fit: AdditiveFit, settings: ScoringSettings) -> LessonSection:
     """One query against every key, four ways; the five best under each; how well the additive scorer fits.
 
-    A query the encoder refuses leaves its reason in the section.
+    A query the encoder refuses leaves its reason in the section. The section is built once per
+    distinct scores (another store's vector of the same query may differ in its last bits: a new build).
     """
+    _, lang = _gettext(settings.lang), settings.lang
+    try:
+        scores = _query_scores(store, fit, settings.query)
+    except RetrievalAttentionError as exc:
+        text = Text(query_problem(exc, lang), style="info", key="scores_problem")
+        return LessonSection(_("1 · One query, four scores"), blocks=(*_scores_head(lang), text), key="scores")
+    return _scores_section(store, fit, scores, lang)
+
+
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: the section is a pure function of its inputs
+def _scores_section(store: KeyValueStore, fit: AdditiveFit, scores: _Scores, lang: str) -> LessonSection:
+    """:func:`scores_section` of these scores, in ``lang``."""
     from retrieval_attention.charts import scoring as cl
     from retrieval_attention.core.scoring_fit import spearman
 
-    _, lang = _gettext(settings.lang), settings.lang
+    _ = _gettext(lang)
     heading = _("1 · One query, four scores")
-    try:
-        (cosine, _dot, _scaled, additive), frame = _scored(store, fit, settings)
-    except RetrievalAttentionError as exc:
-        text = Text(query_problem(exc, lang), style="info", key="scores_problem")
-        return LessonSection(heading, blocks=(*_scores_head(lang), text), key="scores")
+    cosine, _dot, _scaled, additive = scores.arrays
+    frame = _scores_frame(store, scores, lang)
     names = _names(store.dim, lang)
     best = frame[frame["rank"] <= 5].sort_values(["scorer", "rank"])
     top = best.pivot(index="rank", columns="scorer", values="title")[list(names)]
@@ -262,8 +303,9 @@ def _fit_text(fit: AdditiveFit, n: int, lang: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4)  # one per language: the CSV of every rerun reads the same frame
 def peak_frame(lang: str = "en"):
-    """The scaling section's data (what its chart draws and its CSV holds)."""
+    """The scaling section's data (what its chart draws and its CSV holds); shared: read it, never change it."""
     from retrieval_attention.charts import scoring as cl
 
     return cl.peakiness_frame(peakiness(), text=chart_text(lang))

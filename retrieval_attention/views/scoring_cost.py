@@ -9,6 +9,7 @@ helpers its other sections share; the page's document is put together in
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -220,10 +221,17 @@ def measure_section(r: CostResult | None, settings: ScoringSettings, n: int) -> 
         settings: the key set and m.
         n: the corpus's number of keys.
     """
+    return _measure_section(r, settings.keyset, settings.m, settings.lang, n)
+
+
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: the section is a pure function of its inputs
+def _measure_section(r: CostResult | None, keyset: str, m: int, lang: str, n: int) -> LessonSection:
+    """:func:`measure_section` of the settings it reads (the key set, m and the language)."""
     from retrieval_attention.charts import scoring as cl
     from retrieval_attention.i18n import number_signs
 
-    _, lang = _gettext(settings.lang), settings.lang
+    _ = _gettext(lang)
+    settings = ScoringSettings(keyset=keyset, m=m, lang=lang)
     head: tuple[Block, ...] = (
         Text(_("Measure it yourself"), style="subheader", key="measure_heading"),
         Controls(key="measure_controls"),
@@ -276,7 +284,12 @@ def measure_section(r: CostResult | None, settings: ScoringSettings, n: int) -> 
 
 
 def measure_frame(r: CostResult, settings: ScoringSettings):
-    """The measurement's data (what the cost chart draws and its CSV holds)."""
+    """The measurement's data (what the cost chart draws and its CSV holds); shared: read it, never change it."""
+    return _measure_frame(r, settings.keyset, settings.lang)
+
+
+@functools.lru_cache(maxsize=32)  # the CSV of every rerun reads one frame
+def _measure_frame(r: CostResult, keyset: str, lang: str):
     from retrieval_attention.charts import scoring as cl
 
-    return cl.cost_frame({keyset_name(settings.keyset, settings.lang): r}, text=chart_text(settings.lang))
+    return cl.cost_frame({keyset_name(keyset, lang): r}, text=chart_text(lang))

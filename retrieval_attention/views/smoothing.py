@@ -132,8 +132,12 @@ def _names(lang: str) -> tuple[str, str]:
     return _("by position"), _("by content")
 
 
+@functools.lru_cache(maxsize=64)  # the section and the CSV of every rerun read one frame
 def position_frame(settings: SmoothingSettings) -> pd.DataFrame:
-    """The position section's data, one row per step (what its charts draw and its CSV holds)."""
+    """The position section's data, one row per step (what its charts draw and its CSV holds).
+
+    Shared by every call with the same settings: read it, never change it.
+    """
     from retrieval_attention.charts.smoothing import smoothing_frame
 
     s, (ys, W, _gap) = series(), by_position(float(settings.sigma))
@@ -141,8 +145,12 @@ def position_frame(settings: SmoothingSettings) -> pd.DataFrame:
     return smoothing_frame(s.t, s.y, s.signal, {pos: ys}, {pos: W[settings.step]})
 
 
+@functools.lru_cache(maxsize=64)  # the section and the CSV of every rerun read one frame
 def content_frame(settings: SmoothingSettings) -> pd.DataFrame:
-    """The content section's data: both smoothings and both weight rows of the chosen step."""
+    """The content section's data: both smoothings and both weight rows of the chosen step.
+
+    Shared by every call with the same settings: read it, never change it.
+    """
     from retrieval_attention.charts.smoothing import smoothing_frame
 
     s = series()

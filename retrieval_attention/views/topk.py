@@ -180,15 +180,31 @@ def verdict(kept: float) -> int:
 
 
 def weights_frame(store: KeyValueStore, settings: TopKSettings) -> pd.DataFrame:
-    """The weights chart's data (and its CSV): the best keys' full and top-k weights."""
+    """The weights chart's data (and its CSV): the best keys' full and top-k weights.
+
+    Shared by every call with the same inputs: read it, never change it.
+    """
+    return _weights_frame(store, settings.query, settings.k, settings.temperature, settings.scale, settings.lang)
+
+
+@functools.lru_cache(maxsize=64)  # the chart and the CSV of every rerun read one frame
+def _weights_frame(store: KeyValueStore, query: str, k: int, temperature: float, scale: str, lang: str) -> pd.DataFrame:
     from retrieval_attention.charts import topk as ck
 
-    _faiss, err = searched(store, settings.query, settings.k, settings.temperature, settings.scale)
-    return ck.topk_weights_frame(err, store.corpus.titles, text=_chart_text(settings.lang))
+    _faiss, err = searched(store, query, k, temperature, scale)
+    return ck.topk_weights_frame(err, store.corpus.titles, text=_chart_text(lang))
 
 
 def curve_frame(store: KeyValueStore, settings: TopKSettings) -> pd.DataFrame:
-    """The curve chart's data (and its CSV): τ and the output error for every k."""
+    """The curve chart's data (and its CSV): τ and the output error for every k.
+
+    Shared by every call with the same inputs: read it, never change it.
+    """
+    return _curve_frame(store, settings)
+
+
+@functools.lru_cache(maxsize=64)  # the CSV of every rerun reads one frame
+def _curve_frame(store: KeyValueStore, settings: TopKSettings) -> pd.DataFrame:
     from retrieval_attention.charts import topk as ck
 
     return ck.topk_curve_frame(_curve(store, settings))

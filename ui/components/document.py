@@ -6,7 +6,11 @@ escaped by the builder, never HTML; folded into an expander in presentation mode
 :mod:`ui.components.present`), captions and notes through ``st.caption`` / ``st.info`` ...,
 formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text cells written with
 the document's number signs (so the page and its saved file read the same), charts through
-``st.vega_lite_chart`` with the element height the builder gave. A :class:`Controls` block marks
+``st.vega_lite_chart`` with the element height the builder gave. A chart's rows are handed over as
+the Arrow bytes Streamlit would write from them, made once per specification object
+(:func:`drawn_charts`): the builders cache their specifications, so a revisited setting draws its
+charts without converting their data again; a table's cells are written once per table the same way
+(:func:`drawn_tables`). A :class:`Controls` block marks
 where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
 a container the page opened above its widgets.
 
@@ -24,13 +28,19 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from retrieval_attention.charts.spec import RenderCache, Same
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
 from retrieval_attention.export.document import Lesson, format_cell
 from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
-__all__ = ["draw_blocks", "draw_intro", "draw_section", "save_button", "table_frame"]
+try:  # Streamlit's own conversion (what st.vega_lite_chart does with a dataset's rows), so the bytes are its own
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes as _arrow_bytes
+except ImportError:  # pragma: no cover (another Streamlit: it converts the rows itself, on every draw)
+    _arrow_bytes = None
+
+__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "drawn_tables", "save_button", "table_frame"]
 
 _BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
 
@@ -66,6 +76,38 @@ def _streamlit_copy(spec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@st.cache_resource(show_spinner=False)
+def drawn_charts() -> RenderCache:
+    """The server's charts as ``st.vega_lite_chart`` takes them (sized, rows as Arrow bytes), per specification."""
+    return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
+
+
+@st.cache_resource(show_spinner=False)
+def drawn_tables() -> RenderCache:
+    """The server's tables as the text cells a page shows (:func:`table_frame`), per table block and number signs."""
+    return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
+
+
+def _for_streamlit(spec: Mapping[str, Any], size: str) -> dict[str, Any]:
+    """``spec`` at ``size`` with every dataset's rows as Arrow bytes: once per specification object and size.
+
+    The builders cache their specifications (the same object on every revisit, for every session) and
+    never change one, so the object itself is the key; a specification built afresh on every rerun
+    only costs the conversion Streamlit would have made anyway.
+    """
+
+    def build() -> dict[str, Any]:
+        out = dict(spec if size == "projector" else projector_spec(spec, size))
+        datasets = out.get("datasets")
+        if _arrow_bytes is not None and isinstance(datasets, Mapping):
+            out["datasets"] = {
+                name: _arrow_bytes(rows) if isinstance(rows, list) else rows for name, rows in datasets.items()
+            }
+        return out
+
+    return drawn_charts().get((size, Same(spec)), build)
+
+
 def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
     kind = block.kind
     if kind == "text":
@@ -87,14 +129,15 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
         decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else number_signs()  # the session's
         if block.caption:
             where.caption(block.caption)
+        frame = drawn_tables().get((Same(block), decimal, thousands), lambda: table_frame(block, decimal, thousands))
         if block.static:
-            where.table(table_frame(block, decimal, thousands), hide_index=True)
+            where.table(frame, hide_index=True)
         else:
-            where.dataframe(table_frame(block, decimal, thousands), hide_index=True, key=block.key or None)
+            where.dataframe(frame, hide_index=True, key=block.key or None)
     elif kind == "chart":
         height = block.height if block.height is not None else "content"
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
-        spec = _streamlit_copy(block.spec if size == "projector" else projector_spec(block.spec, size))
+        spec = _streamlit_copy(_for_streamlit(block.spec, size))
         width = {"width": block.width} if block.width is not None else {}
         if block.key in on_select:  # a chart a click on which changes the page (its selection's callback)
             width["on_select"] = on_select[block.key]

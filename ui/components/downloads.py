@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from retrieval_attention.charts.spec import Lazy, RenderCache, fingerprint, resolve
+from retrieval_attention.charts.spec import Lazy, RenderCache, Same, fingerprint, resolve
 from ui.components.i18n import _
 
 #: A text cell starting with one of these is read as a formula (OWASP, "CSV Injection").
@@ -95,9 +95,23 @@ def csv_cache() -> RenderCache:
     return RenderCache(max_entries=256, max_bytes=64 * 1024 * 1024)
 
 
+@st.cache_resource(show_spinner=False)
+def csv_by_object() -> RenderCache:
+    """The same CSV files by the frame object they were made from (each entry holds its frame: few entries)."""
+    return RenderCache(max_entries=64, max_bytes=16 * 1024 * 1024)
+
+
 def _cached_csv_bytes(frame: pd.DataFrame | Lazy, index: bool) -> bytes:
-    """:func:`csv_bytes`, once per distinct frame for the whole server (a :class:`Lazy` one is made on a miss)."""
-    return csv_cache().get(("csv", fingerprint(frame, index)), lambda: csv_bytes(resolve(frame), index=index))
+    """:func:`csv_bytes`, once per distinct frame for the whole server (a :class:`Lazy` one is made on a miss).
+
+    A frame the builders cache (the same object on every revisit, never changed) is found by itself
+    first, without hashing its rows again.
+    """
+
+    def by_content() -> bytes:
+        return csv_cache().get(("csv", fingerprint(frame, index)), lambda: csv_bytes(resolve(frame), index=index))
+
+    return csv_by_object().get((Same(frame), index), by_content)
 
 
 def download_csv(

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
 import retrieval_attention as ra
-from retrieval_attention.charts.spec import Lazy
+from retrieval_attention.export.blocks import LessonSection
 from retrieval_attention.export.specs import corpus_name
 from retrieval_attention.views import retrieval as view
 from retrieval_attention.views.problems import query_problem
@@ -35,12 +34,11 @@ def weights_chart(store: ra.KeyValueStore, results: view.Results, drawn: dict) -
     """The sorted weights and their log-scale toggle: a fragment, so the toggle redraws only this chart."""
     log = st.toggle(_("log scale (see the long tail)"), value=True, key="log_weights")
     settings = drawn["settings"] = dataclasses.replace(drawn["settings"], log_weights=bool(log))
-    draw_blocks((view.weights_chart(store, results["soft"], settings.k, settings.log_weights, settings.lang),))
+    draw_blocks((view.page_weights_chart(store, settings),))  # the soft results view.ask gave the page
 
 
-def retrievals(store: ra.KeyValueStore, results: view.Results, drawn: dict) -> None:
-    """The three columns, side by side; the weights chart of the third drawn by its fragment."""
-    section = view.retrievals_section(store, results, drawn["settings"])
+def retrievals(store: ra.KeyValueStore, results: view.Results, drawn: dict, section: LessonSection) -> None:
+    """The three columns (``section``), side by side; the weights chart of the third drawn by its fragment."""
     *notes, row = section.blocks
     draw_blocks(tuple(notes))
     hard, topk, soft = row.items
@@ -80,16 +78,16 @@ def main() -> None:
         st.info(query_problem(exc, lang))  # one wording for a refused query (views.problems)
         return
     drawn["settings"] = settings
-    retrievals(store, results, drawn)
+    columns, continuum, arithmetic, scaling = view.page_sections(store, settings)  # built once per setting
+    retrievals(store, results, drawn, columns)
     with st.expander(_("How to read this page: queries, keys, values")):  # the intro's rest, one click away
         draw_blocks(view.retrieval_more(store, lang))
-    draw_section(view.continuum_section(store, results, settings))
-    draw_section(view.arithmetic_section(store, results, settings))
-    scaling = view.scaling_section(store, results, settings)
+    draw_section(continuum)
+    draw_section(arithmetic)
     with st.expander(scaling.heading, expanded=False):
         draw_section(scaling, heading=False)
     label = _("Download all weights (CSV)")
-    weights = Lazy(pd.DataFrame, view.weights_table(store, results["soft"]))  # made only if its CSV is not cached
+    weights = view.page_weights_table(store, settings)  # a Lazy frame: made only if its CSV is not cached
     download_csv(weights, "attention_weights.csv", "dl_weights", label=label)
     st.caption(_("Every chart has a ⋯ menu (top right of the chart) to save it as SVG or PNG for slides."))
     save_button(

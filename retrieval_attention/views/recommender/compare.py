@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from retrieval_attention.export.blocks import (
@@ -80,6 +81,7 @@ def _target_metrics(ta: TargetAttention, slot: str, lang: str) -> Metrics:
     )
 
 
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: a pure function of the store and settings
 def compare_section(store: KeyValueStore, settings: RecommenderSettings) -> LessonSection:
     """Section 1, the centrepiece: one history, one or two targets, their weights side by side.
 
@@ -164,6 +166,7 @@ def compare_section(store: KeyValueStore, settings: RecommenderSettings) -> Less
     return LessonSection(_("Same history, different targets, different weights"), blocks=tuple(blocks), key="compare")
 
 
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: a pure function of the store and settings
 def cross_section(store: KeyValueStore, settings: RecommenderSettings) -> LessonSection:
     """Section 2: the top recommendations as queries over the same history, one row of weights each."""
     s = settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,16 @@ def evaluation_section(
     store: KeyValueStore, settings: RecommenderSettings, personas: Sequence[Persona]
 ) -> LessonSection:
     """Section 4: leave-last-out on ``personas``, at the page's settings (``live``) or the package defaults."""
+    if not settings.live:  # the package defaults: nothing else of the settings is read
+        settings = RecommenderSettings((), (), lang=settings.lang)
+    return _evaluation_section(store, settings, tuple(personas))
+
+
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: a pure function of the store and settings
+def _evaluation_section(
+    store: KeyValueStore, settings: RecommenderSettings, personas: tuple[Persona, ...]
+) -> LessonSection:
+    """:func:`evaluation_section` (its leave-last-out is cached too, ~2 s each)."""
     from retrieval_attention.i18n import fmt_number, fmt_percent, fmt_setting
 
     s = settings

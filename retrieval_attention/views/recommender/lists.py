@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from retrieval_attention.export.blocks import Block, Columns, LessonSection, LessonTable, Text
@@ -95,6 +96,7 @@ def _odd_picks(rec: Recommendations, store: KeyValueStore, lang: str) -> tuple[B
     )
 
 
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: a pure function of the store and settings
 def lists_section(store: KeyValueStore, settings: RecommenderSettings) -> LessonSection:
     """Section 3: the top :data:`TOP` three ways, and odd picks.
 

@@ -108,8 +108,12 @@ def _frames(store: KeyValueStore, tas: dict[str, TargetAttention], lang: str) ->
     return {slot: history_weights_frame(ta, cats, slot) for slot, ta in tas.items()}
 
 
+@functools.lru_cache(maxsize=32)  # the CSV of every rerun: one frame per store and settings (read only)
 def weights_frame(store: KeyValueStore, settings: RecommenderSettings) -> pd.DataFrame:
-    """Every factor of every weight, one row per (target, watched video): the bars' data and their CSV."""
+    """Every factor of every weight, one row per (target, watched video): the bars' data and their CSV.
+
+    Shared by every call with the same inputs: read it, never change it.
+    """
     import pandas as pd
 
     tas = _attention(store, _check(settings))
@@ -117,8 +121,12 @@ def weights_frame(store: KeyValueStore, settings: RecommenderSettings) -> pd.Dat
     return pd.concat([f.assign(target_id=tas[slot].target_id) for slot, f in frames.items()], ignore_index=True)
 
 
+@functools.lru_cache(maxsize=32)  # the CSV of every rerun: one frame per store and settings (read only)
 def cross_matrix(store: KeyValueStore, settings: RecommenderSettings) -> pd.DataFrame:
-    """The cross-attention heatmap's weights: one row per recommendation, one column per watched video."""
+    """The cross-attention heatmap's weights: one row per recommendation, one column per watched video.
+
+    Shared by every call with the same inputs: read it, never change it.
+    """
     import pandas as pd
 
     s = settings

@@ -20,9 +20,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
-from retrieval_attention.export.blocks import Text
+from retrieval_attention.export.blocks import LessonChart, LessonSection, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
 from retrieval_attention.views.retrieval.arithmetic import arithmetic_section
@@ -44,6 +45,7 @@ from retrieval_attention.views.retrieval.settings import (
 )
 
 if TYPE_CHECKING:
+    from retrieval_attention.charts.spec import Lazy
     from retrieval_attention.store import KeyValueStore
 
 #: The page as it opens (frozen: safe as a default argument).
@@ -56,6 +58,9 @@ __all__ = [
     "ask",
     "chart_cache",
     "continuum_section",
+    "page_sections",
+    "page_weights_chart",
+    "page_weights_table",
     "retrieval_facts",
     "retrieval_intro",
     "retrieval_document",
@@ -87,6 +92,7 @@ def retrieval_intro(lang: str = "en") -> tuple[Text, ...]:
     )
 
 
+@functools.lru_cache(maxsize=16)
 def retrieval_more(store: KeyValueStore, lang: str = "en") -> tuple[Text, ...]:
     """The rest of the introduction (one click away on the page): queries, keys, values, and the store."""
     from retrieval_attention.export.specs import corpus_label
@@ -134,6 +140,44 @@ def retrieval_facts(store: KeyValueStore, results: Results, settings: RetrievalS
         (_("Temperature T"), fmt_setting(soft.temperature, lang)),
         (_("Scale q·k by"), shown),
     )
+
+
+@functools.lru_cache(maxsize=32)  # a revisit costs nothing: the sections are a pure function of their inputs
+def page_sections(
+    store: KeyValueStore, settings: RetrievalSettings
+) -> tuple[LessonSection, LessonSection, LessonSection, LessonSection]:
+    """The page's four sections (retrievals, continuum, arithmetic, scaling), once per store and settings.
+
+    Each is built from :func:`ask`'s answer, which is cached too: the page, its CSV and its saved file
+    read the same results.
+
+    Raises:
+        QueryError: an empty or unusable query.
+        InvalidParameterError: a bad k, temperature or scale.
+    """
+    results = ask(store, settings)
+    return (
+        retrievals_section(store, results, settings),
+        continuum_section(store, results, settings),
+        arithmetic_section(store, results, settings),
+        scaling_section(store, results, settings),
+    )
+
+
+@functools.lru_cache(maxsize=32)  # the log toggle's fragment: one chart per store, settings and axis
+def page_weights_chart(store: KeyValueStore, settings: RetrievalSettings) -> LessonChart:
+    """:func:`weights_chart` of :func:`ask`'s soft attention, at ``settings``' k, axis and language."""
+    return weights_chart(store, ask(store, settings)["soft"], settings.k, settings.log_weights, settings.lang)
+
+
+@functools.lru_cache(maxsize=32)  # the CSV of every rerun: one table per store and question
+def page_weights_table(store: KeyValueStore, settings: RetrievalSettings) -> Lazy:
+    """The weights CSV's frame, made only when its CSV is not cached: :func:`weights_table` of :func:`ask`'s soft."""
+    import pandas as pd
+
+    from retrieval_attention.charts.spec import Lazy
+
+    return Lazy(pd.DataFrame, weights_table(store, ask(store, settings)["soft"]))
 
 
 def retrieval_document(

@@ -60,7 +60,15 @@ def ask(store: KeyValueStore, settings: RetrievalSettings) -> Results:
         QueryError: an empty or unusable query.
         InvalidParameterError: a bad k, temperature or scale.
     """
-    return store.retrieve(settings.query, k=settings.k, temperature=settings.temperature, scale=settings.scale)
+    return _asked(store, settings.query, settings.k, settings.temperature, settings.scale)
+
+
+@functools.lru_cache(maxsize=64)  # a revisit asks nothing again; every section and the CSV read one answer
+def _asked(store: KeyValueStore, query: str, k: int, temperature: float | None, scale: str | float) -> Results:
+    """``store.retrieve``, once per store and question (an error is not kept); shared and read only."""
+    from types import MappingProxyType
+
+    return MappingProxyType(store.retrieve(query, k=k, temperature=temperature, scale=scale))
 
 
 @functools.cache
