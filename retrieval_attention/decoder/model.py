@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
 from retrieval_attention.decoder import gemma, llama
+from retrieval_attention.decoder.copies import gguf_digest, prune, remember_digest
 from retrieval_attention.decoder.generate import (
     MAX_CONTEXT_TOKENS,
     GenerationStep,
@@ -39,16 +40,7 @@ from retrieval_attention.decoder.generate import (
     plan_generation,
 )
 from retrieval_attention.decoder.layers import KVCache, LayerTrace
-from retrieval_attention.decoder.store import (
-    ConvertedCopy,
-    copy_folder,
-    folder_lock,
-    gguf_digest,
-    prune,
-    read_copy,
-    remember_digest,
-    write_copy,
-)
+from retrieval_attention.decoder.store import ConvertedCopy, copy_folder, folder_lock, read_copy, write_copy
 from retrieval_attention.decoder.translate import Translation, translate
 from retrieval_attention.errors import InvalidParameterError, ModelNotFoundError, QueryError
 
