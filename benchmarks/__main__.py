@@ -22,6 +22,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
     ]
     steps.append(("encoder", ["benchmarks.bench_encoder"]))
     steps.append(("decoder", ["benchmarks.bench_decoder"]))
+    steps.append(("decoder_load", ["benchmarks.bench_decoder_load"]))
     if embedding and not quick:
         steps.append(("embedding", ["benchmarks.bench_embedding"]))
     sizes = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
@@ -34,6 +35,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         steps.append(("coldstart", ["benchmarks.bench_coldstart"]))
     if not quick:
         steps.append(("server_load", ["benchmarks.bench_server_load"]))
+        steps.append(("generation_load", ["benchmarks.bench_generation_load"]))
     if browser and not quick:
         steps.append(("browser_load", ["benchmarks.bench_browser_load"]))
     steps.append(("export", ["benchmarks.bench_export"]))

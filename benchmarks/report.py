@@ -312,6 +312,50 @@ def decoder_section(dec: dict | None) -> str:
     )
 
 
+def decoder_load_section(res: dict | None) -> str:
+    """The decoders' first load step by step (``benchmarks/bench_decoder_load.py``), or a line saying it was not run."""
+    if not res:
+        return "_First loads step by step: not measured in this run (`python -m benchmarks.bench_decoder_load`)._"
+    names = list(res["models"])
+    most = max(res["models"].values(), key=lambda m: len(m["steps_median_s"]))  # Gemma: joining its parts first
+    steps = list(dict.fromkeys([*most["steps_median_s"], *(k for m in res["models"].values() for k in m["steps_median_s"])]))
+    rows = [[step, *(f"{m['steps_median_s'][step]:.1f} s" if step in m["steps_median_s"] else "–"
+                     for m in res["models"].values())] for step in steps]  # fmt: skip
+    rows.append(["**whole first load**", *(f"**{m['first_load_median_s']:.1f} s**" for m in res["models"].values())])
+    rows.append(["longest time the progress bar stood still", *(f"{m['longest_gap_median_s']:.1f} s" for m in res["models"].values())])
+    rows.append(["one reload after it (one run)", *(f"{m['reload']['load_s']:.1f} s" for m in res["models"].values())])
+    loads = "; ".join(f"{n} {min(m['load_averages'])}–{max(m['load_averages'])}" for n, m in res["models"].items())
+    return (
+        f"First loads step by step, measured {res['date']} by `benchmarks/bench_decoder_load.py`: median of "
+        f"{len(res['models'][names[0]]['runs'])} fresh processes, each with an empty cache of its own, the steps timed "
+        f"from the load's own progress reports (load average {loads}: other work shared the two cores).\n\n"
+        + table(["step", *names], rows)
+    )
+
+
+def generation_load_section(res: dict | None) -> str:
+    """Slider changes while other sessions write with a decoder (``benchmarks/bench_generation_load.py``)."""
+    if not res:
+        return "_Slider changes while others generate: not measured in this run (`python -m benchmarks.bench_generation_load`)._"
+    rows = []
+    for g, r in sorted(res["summary"].items(), key=lambda kv: int(kv[0])):
+        ratio = f"{r['p50_ratio']:.2f}× / {r['p95_ratio']:.2f}×" if "p50_ratio" in r else "–"
+        rows.append([g, r["n"], f"{r['p50_s'] * 1000:,.0f} ms", f"{r['p95_s'] * 1000:,.0f} ms", ratio])
+    mem = res["memory_mb_at_end"]
+    return (
+        f"Measured {res['date']} by `benchmarks/bench_generation_load.py` (load average {res['load_average_at_start']:.1f} "
+        f"at the start, {res['load_average_at_end']:.1f} at the end: a busy machine, so the absolute times are "
+        f"inflated; the ratios are taken within the run, rounds alternating): {res['sessions']} sessions move the main "
+        f"page's k slider over Streamlit's websocket against one server while 0, 1 or 3 other sessions click “Write the "
+        f"next word” with SmolLM2 up to the 24-token cap, {res['rounds']} rounds. Every answer was right. Server memory: "
+        f"{res['rss_mb']['main_page']:.0f} MB after the main page, {res['rss_mb']['with_smollm2']:.0f} MB just after "
+        f"SmolLM2 loaded, {mem['rss']:.0f} MB at the end ({mem['anon']:.0f} MB of the process's own, {mem['file']:.0f} MB "
+        "of the model's memory-mapped copy, shared by every process). After the generating sessions left, the "
+        "server's CPU fell to 0.00–0.01 cores within 4 s.\n\n"
+        + table(["sessions writing", "slider changes", "p50", "p95", "p50 / p95 against none"], rows)
+    )
+
+
 def encoder_section(enc: dict | None) -> str:
     if not enc:
         return "_Not measured in this run._"
@@ -763,6 +807,12 @@ def main() -> None:
         "### The decoders: our numpy SmolLM2 and Gemma 3 against transformers",
         "",
         decoder_section(load_result("decoder")),
+        "",
+        decoder_load_section(load_result("decoder_load")),
+        "",
+        "### Slider changes while other sessions write with a decoder",
+        "",
+        generation_load_section(load_result("generation_load")),
         "",
         "## 3. Many users at once (the server alone)",
         "",
