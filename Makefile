@@ -40,9 +40,10 @@ system-deps:
 	    else echo "WARNING: missing$$missing and not root: browser and replica tests may be skipped"; fi; \
 	  fi
 
-# Two workers (pytest-xdist), each test file on one of them so that a file's server, browser and models
-# load once; the slowest 25 tests are listed at the end.
-TEST_WORKERS ?= 2
+# Three workers (pytest-xdist), each test file on one of them so that a file's server, browser and models
+# load once; the slowest 25 tests are listed at the end. Three on two cores: the browser tests spend much
+# of their time waiting for a page (a 2-worker run kept the two cores about 60 % busy).
+TEST_WORKERS ?= 3
 test: setup system-deps
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
