@@ -12,7 +12,6 @@ from dataclasses import replace
 
 import pytest
 
-import retrieval_attention as ra
 from retrieval_attention.config import DEFAULT_TEMPERATURE
 from retrieval_attention.export.blocks import LessonChart
 from retrieval_attention.export.document import Lesson
@@ -22,10 +21,6 @@ from tests.test_app_views import app_store, assert_file_is, assert_page_draws, o
 from ui.components.controls import ENCODERS, SCALES
 
 PAGE = "ui/pages/lesson_topk.py"
-
-
-def store_of(model: str) -> ra.KeyValueStore:
-    return app_store(model)
 
 
 def as_drawn(lesson: Lesson) -> Lesson:
@@ -58,7 +53,7 @@ def document(at, lang: str = "en"):
         at.radio(key="topk_guess").value,
         lang,
     )
-    return vt.topk_lesson(store_of(model), settings)
+    return vt.topk_lesson(app_store(model), settings)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "es"])
