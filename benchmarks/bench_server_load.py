@@ -15,6 +15,7 @@ and waits for them to be embedded: the others' latencies show whether one studen
 the class.
 
     python -m benchmarks.bench_server_load
+    python -m benchmarks.bench_server_load --replicas 2 --sessions 30 --no-paste   # one wave only, saved apart
 """
 
 from __future__ import annotations
@@ -210,15 +211,26 @@ def start(deployment: str, state: Path) -> tuple[str, list[int], object]:
     return dep.url, dep.replica_pids, lambda: replicas.stop(state)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import retrieval_attention as ra
     from benchmarks.data import synthetic_titles
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_server_load", description=__doc__.splitlines()[0])
+    ap.add_argument("--replicas", type=int, choices=(1, 2), help="only this deployment (default: both)")
+    ap.add_argument("--sessions", type=int, nargs="+", help=f"only these waves (default: {SESSIONS})")
+    ap.add_argument("--no-paste", action="store_true", help="without the wave during a big paste")
+    args = ap.parse_args(argv)
+    partial = bool(args.replicas or args.sessions or args.no_paste)  # saved apart: report.py reads the full run
+    deployments = DEPLOYMENTS if not args.replicas else (DEPLOYMENTS[args.replicas - 1],)
+    sessions = tuple(args.sessions or SESSIONS)
 
     load = wait_for_quiet()
     store = ra.KeyValueStore.from_corpus(ra.load_corpus())
     titles = synthetic_titles(UPLOAD_ROWS)
     rows = []
-    for deployment in DEPLOYMENTS:
+    for deployment in deployments:
         # texts no earlier run has embedded: the on-disk embedding cache must not answer the paste
         paste = [f"{t} #{i} {deployment} {time.time_ns()}" for i, t in enumerate(titles)]
         state = WORK / "server_load" / deployment.replace(" ", "_")
@@ -229,7 +241,7 @@ def main() -> None:
             d = DEPLOYMENTS.index(deployment)
             warm = expected_top1(store, 4, f"d{d}warm")
             asyncio.run(wave(ws_url, 4, warm, f"d{d}warm"))  # warm-up: every replica loads its model and store once
-            plan = [(n, False) for n in SESSIONS] + [(UPLOAD_SESSIONS, True)]
+            plan = [(n, False) for n in sessions] + ([] if args.no_paste else [(UPLOAD_SESSIONS, True)])
             for w, (users, with_paste) in enumerate(plan):
                 tag = f"d{d}w{w}"  # every wave's queries are new to the server
                 expected = expected_top1(store, users, tag)
@@ -255,7 +267,10 @@ def main() -> None:
                 rows.append(row)
         finally:
             stop()
-    save_result("server_load", {"machine": machine(), "load_average_at_start": load, "rows": rows})
+    save_result(
+        "server_load_partial" if partial else "server_load",
+        {"machine": machine(), "load_average_at_start": load, "rows": rows},
+    )
 
 
 if __name__ == "__main__":

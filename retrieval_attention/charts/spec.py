@@ -177,17 +177,23 @@ def render_nbytes(value: object) -> int:
     """A cheap size estimate of a cached rendering, what :class:`RenderCache`'s memory bound counts.
 
     Args:
-        value: bytes (a CSV file) or a Vega-Lite dictionary (its datasets may be Arrow bytes or records).
+        value: bytes (a CSV file) or a Vega-Lite dictionary (its datasets may be Arrow bytes, Arrow tables
+            or records).
 
     Returns:
-        ``len`` of bytes; for a specification its datasets' bytes plus 4 kB for the rest.
+        ``len`` of bytes; for a specification its datasets' bytes (an Arrow table's ``nbytes``, 64 per
+        record) plus 4 kB for the rest.
     """
     if isinstance(value, (bytes, bytearray)):
         return len(value)
     size = 4096
     if isinstance(value, Mapping):
         for data in (value.get("datasets") or {}).values():
-            size += len(data) if isinstance(data, (bytes, bytearray)) else 64 * len(data)
+            if isinstance(data, (bytes, bytearray)):
+                size += len(data)
+            else:
+                nbytes = getattr(data, "nbytes", None)  # a pyarrow.Table
+                size += nbytes if isinstance(nbytes, int) else 64 * len(data)
     return size
 
 
