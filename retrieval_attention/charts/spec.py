@@ -177,8 +177,8 @@ def render_nbytes(value: object) -> int:
     """A cheap size estimate of a cached rendering, what :class:`RenderCache`'s memory bound counts.
 
     Args:
-        value: bytes (a CSV file) or a Vega-Lite dictionary (its datasets may be Arrow bytes, Arrow tables
-            or records).
+        value: bytes (a CSV file), an Arrow table (a page's table) or a Vega-Lite dictionary (its datasets
+            may be Arrow bytes, Arrow tables or records).
 
     Returns:
         ``len`` of bytes; for a specification its datasets' bytes (an Arrow table's ``nbytes``, 64 per
@@ -186,6 +186,8 @@ def render_nbytes(value: object) -> int:
     """
     if isinstance(value, (bytes, bytearray)):
         return len(value)
+    if isinstance(getattr(value, "nbytes", None), int):  # a pyarrow.Table (a page's table, drawn)
+        return 4096 + value.nbytes
     size = 4096
     if isinstance(value, Mapping):
         for data in (value.get("datasets") or {}).values():

@@ -80,7 +80,7 @@ def drawn_charts() -> RenderCache:
 
 @st.cache_resource(show_spinner=False)
 def drawn_tables() -> RenderCache:
-    """The server's tables as the text cells a page shows (:func:`table_frame`), per table block and number signs."""
+    """The server's tables as the text cells a page shows (:func:`table_frame`, as Arrow), per table block and signs."""
     return RenderCache(max_entries=128, max_bytes=64 * 1024 * 1024)
 
 
@@ -148,7 +148,10 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
         decimal, thousands = (lesson.decimal, lesson.thousands) if lesson else number_signs()  # the session's
         if block.caption:
             where.caption(block.caption)
-        frame = drawn_tables().get((Same(block), decimal, thousands), lambda: table_frame(block, decimal, thousands))
+        frame = drawn_tables().get(  # an Arrow table: Streamlit only serialises it on a revisit
+            (Same(block), decimal, thousands),
+            lambda: pa.Table.from_pandas(table_frame(block, decimal, thousands), preserve_index=False),
+        )
         if block.static:
             where.table(frame, hide_index=True)
         else:
