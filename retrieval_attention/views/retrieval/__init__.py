@@ -23,11 +23,12 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from retrieval_attention.export.blocks import LessonChart, LessonSection, Text
+from retrieval_attention.export.blocks import LessonSection, Text
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
 from retrieval_attention.views.retrieval.arithmetic import arithmetic_section
 from retrieval_attention.views.retrieval.columns import (
+    page_weights_chart,
     retrievals_section,
     weights_chart,
     weights_columns,
@@ -162,12 +163,6 @@ def page_sections(
         arithmetic_section(store, results, settings),
         scaling_section(store, results, settings),
     )
-
-
-@functools.lru_cache(maxsize=32)  # the log toggle's fragment: one chart per store, settings and axis
-def page_weights_chart(store: KeyValueStore, settings: RetrievalSettings) -> LessonChart:
-    """:func:`weights_chart` of :func:`ask`'s soft attention, at ``settings``' k, axis and language."""
-    return weights_chart(store, ask(store, settings)["soft"], settings.k, settings.log_weights, settings.lang)
 
 
 @functools.lru_cache(maxsize=32)  # the CSV of every rerun: one table per store and question

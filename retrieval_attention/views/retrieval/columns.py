@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +29,13 @@ from retrieval_attention.views.retrieval.settings import (
     _chart,
     _filled,
     _gettext,
+    ask,
 )
 
 if TYPE_CHECKING:
     from retrieval_attention.store import KeyValueStore, RetrievalResult
 
-__all__ = ["retrievals_section", "weights_chart", "weights_columns", "weights_table"]
+__all__ = ["page_weights_chart", "retrievals_section", "weights_chart", "weights_columns", "weights_table"]
 
 
 def _unread(store: KeyValueStore, query: str, lang: str) -> tuple[Text, ...]:
@@ -206,6 +208,12 @@ def weights_chart(store: KeyValueStore, soft: RetrievalResult, k: int, log: bool
     return LessonChart(spec, _("Weight of every key, sorted"), key="weights_bar", height=WEIGHTS_HEIGHT)
 
 
+@functools.lru_cache(maxsize=32)  # the section and the log toggle's fragment draw one chart per store and settings
+def page_weights_chart(store: KeyValueStore, settings: RetrievalSettings) -> LessonChart:
+    """:func:`weights_chart` of :func:`ask`'s soft attention, at ``settings``' k, axis and language."""
+    return weights_chart(store, ask(store, settings)["soft"], settings.k, settings.log_weights, settings.lang)
+
+
 def _soft(store: KeyValueStore, res: RetrievalResult, settings: RetrievalSettings) -> tuple[Block, ...]:
     """Every key's weight, its spread (entropy, effective keys) and the blended output."""
     from retrieval_attention.i18n import fmt_number, fmt_percent
@@ -237,7 +245,10 @@ def _soft(store: KeyValueStore, res: RetrievalResult, settings: RetrievalSetting
             key="soft_effective",
         ),
         Controls(key="soft_controls"),
-        weights_chart(store, res, settings.k, settings.log_weights, lang),
+        # the page's fragment draws this very chart (ask's answer, cached): built once, not twice
+        page_weights_chart(store, settings)
+        if res is ask(store, settings)["soft"]
+        else weights_chart(store, res, settings.k, settings.log_weights, lang),
         Text(_("**Top weights:** {top}").format(top=top), key="soft_top"),
         *_output(store, res, "soft", lang),
     )
