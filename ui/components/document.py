@@ -140,8 +140,8 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
             getattr(where, _BOXES[block.style])(block.text, icon=block.icon or None)
     elif kind == "formula":
         where.latex(block.latex)
-    elif kind == "metrics":
-        columns = where.columns(len(block.items))
+    elif kind == "metrics":  # one metric needs no row of columns (two elements fewer to send, the same look)
+        columns = where.columns(len(block.items)) if len(block.items) > 1 else (where,)
         for column, m in zip(columns, block.items):
             column.metric(m.label, m.value, help=m.help or None)
     elif kind == "table":
