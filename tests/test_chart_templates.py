@@ -78,6 +78,26 @@ def test_rows_are_the_records_altair_writes_for_every_dtype() -> None:
     assert _rows(frame.iloc[[4, 0, 2]]) == to_values(frame.iloc[[4, 0, 2]])["values"]  # any index
 
 
+def test_rows_keep_their_columns_and_the_app_draws_the_same_arrow_table_from_either() -> None:
+    """The app builds Arrow from a template's columns; from plain rows it must build the very same table."""
+    from ui.components.document import arrow_rows
+
+    frame = pd.DataFrame(
+        {
+            "rank": np.arange(1, 5),
+            "weight": np.array([0.5, 0.25, 0.125, 0.125], dtype=np.float32),
+            "title": ["猫", None, "ñ", "=1+1"],
+            "kept": [True, True, False, False],
+        }
+    )
+    rows = _rows(frame)
+    assert rows.columns == {name: [row[name] for row in rows] for name in frame.columns}
+    assert arrow_rows(rows).equals(arrow_rows(list(rows)))  # columns kept, and the rows taken apart
+    assert arrow_rows(rows).to_pylist() == list(rows)
+    mixed = [{"x": 1}, {"x": "a"}]  # a column Arrow cannot type: left to Streamlit
+    assert arrow_rows(mixed) is mixed
+
+
 def _results(store, query: str):
     return store.retrieve(query, k=5)
 

@@ -140,7 +140,8 @@ def _feed(h: Any, x: object) -> None:  # h: hashlib blake2b
             h.update(f"strs:{len(x)}:{','.join(str(len(i)) for i in x)};".encode())
             h.update("".join(x).encode("utf-8", "surrogatepass"))
             return
-        h.update(f"{type(x).__name__}:{len(x)}[".encode())
+        kind = "list" if isinstance(x, list) else type(x).__name__  # a template's Records hash as the rows they are
+        h.update(f"{kind}:{len(x)}[".encode())
         for item in x:
             _feed(h, item)
         h.update(b"]")

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
-__all__ = ["TEMPLATES", "ChartParts", "dataset_name", "filled", "template_key"]
+__all__ = ["TEMPLATES", "ChartParts", "Records", "dataset_name", "filled", "template_key"]
 
 #: The specification templates of this process (a template is a few kB: no rows).
 TEMPLATES = RenderCache(max_entries=512, max_bytes=64 * 1024 * 1024)
@@ -112,8 +112,27 @@ def _column(values: pd.Series) -> list[Any] | None:
     return None  # dates, durations: Altair's own converter
 
 
+class Records(list):
+    """A dataset's rows (a list of dicts, as Vega-Lite and JSON read them) that also keeps them column by column.
+
+    A renderer that wants columns (Arrow, for the app) reads :attr:`columns` instead of taking every
+    row apart again. It is a list in every other way: equal to the same rows, written as a JSON array.
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, rows: list[dict[str, Any]], columns: dict[str, list[Any]]) -> None:
+        super().__init__(rows)
+        self.columns = columns  #: name -> the column's values, in row order
+
+
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``frame`` as the records Altair's default data transformer writes for it (the same values, faster)."""
+    """``frame`` as the records Altair's default data transformer writes for it (the same values, faster).
+
+    Returns:
+        :class:`Records` (the rows, and the same values by column) when the fast path applies, else
+        Altair's own list of rows.
+    """
     import pandas as pd
     from altair.utils.data import to_values
 
@@ -123,7 +142,9 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = [_column(frame.iloc[:, i]) for i in range(len(names))]
     if any(c is None for c in columns):
         return to_values(frame)["values"]
-    return [dict(zip(names, row)) for row in zip(*columns)] if names else [{} for _ in range(len(frame))]
+    if not names:
+        return [{} for _ in range(len(frame))]
+    return Records([dict(zip(names, row)) for row in zip(*columns)], dict(zip(names, columns)))
 
 
 def template_key(view: View, parts: ChartParts, *more: Hashable) -> tuple[Hashable, ...]:

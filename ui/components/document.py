@@ -99,9 +99,12 @@ def arrow_rows(rows: list[Mapping[str, Any]]) -> pa.Table | list[Mapping[str, An
     Returns:
         The table (every key of any row is a column, in order of first appearance), or ``rows``.
     """
-    names = list(dict.fromkeys(key for row in rows for key in row))
+    columns = getattr(rows, "columns", None)  # a template's Records keep their columns: no need to take rows apart
+    if not isinstance(columns, Mapping):
+        names = list(dict.fromkeys(key for row in rows for key in row))
+        columns = {name: [row.get(name) for row in rows] for name in names}
     try:
-        return pa.table({name: pa.array([row.get(name) for row in rows]) for name in names})
+        return pa.table({name: pa.array(values) for name, values in columns.items()})
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return rows
 
