@@ -29,11 +29,12 @@ def _scaling_spec(settings: tuple[tuple[str, np.ndarray], ...], lang: str) -> di
     from retrieval_attention.charts.retrieval import SCALING_LABELS, scaling_parts, scaling_view
     from retrieval_attention.i18n import translated
 
-    frame = pd.concat(  # each setting's sorted weights, floored at 1e-12 for the log axis
-        [
-            pd.DataFrame({"rank": np.arange(1, len(w) + 1), "weight": np.maximum(w, 1e-12), "setting": name})
-            for name, w in settings
-        ]
+    frame = pd.DataFrame(  # each setting's sorted weights, floored at 1e-12 for the log axis; one frame, not a concat
+        {
+            "rank": np.concatenate([np.arange(1, len(w) + 1) for _, w in settings]),
+            "weight": np.concatenate([np.maximum(w, 1e-12) for _, w in settings]),
+            "setting": np.repeat(np.array([name for name, _ in settings], dtype=object), [len(w) for _, w in settings]),
+        }
     )
     return _filled(scaling_view, scaling_parts(frame, text=translated(SCALING_LABELS, lang)), lang)
 
