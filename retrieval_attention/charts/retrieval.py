@@ -94,13 +94,16 @@ def weights_parts(frame: pd.DataFrame, k: int, log: bool = True, title: str = "W
     """
     t = _text(WEIGHTS_LABELS, text)
     kept, tail = t["kept"].format(k=k), t["tail"]
-    f = frame.assign(kept=np.where(frame["rank"] <= k, kept, tail))
+    weight = frame["weight"]
+    columns = {name: frame[name] for name in frame.columns}  # one new frame, not a copy per added column
+    columns["kept"] = np.where(frame["rank"] <= k, kept, tail)
     if log:
-        positive = f.loc[f["weight"] > 0, "weight"]
+        positive = weight[weight > 0]
         floor = 10.0 ** np.floor(np.log10(max(float(positive.min()) if len(positive) else 1e-12, 1e-12)))
-        f = f.assign(weight_plot=np.maximum(f["weight"], floor), base=floor)
+        columns.update(weight_plot=np.maximum(weight, floor), base=floor)
     else:
-        f = f.assign(weight_plot=f["weight"])
+        columns["weight_plot"] = weight
+    f = pd.DataFrame(columns, index=frame.index)
     options = {"k": int(k), "n": len(f), "log": bool(log), "title": title, "text": t}
     return ChartParts({"weights": f}, options)
 
