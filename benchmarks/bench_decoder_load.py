@@ -63,7 +63,7 @@ def _run(model: str, cache: str) -> dict:
     out = subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=3600)
     result = dict(json.loads(out.stdout.strip().splitlines()[-1]), load_average_before=round(load, 2))
     shown = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in result.items() if k != "steps_s"}
-    print(f"  {model}: {shown} steps {({k: round(v, 2) for k, v in result['steps_s'].items()})}", flush=True)
+    print(f"  {model}: {shown} steps { ({k: round(v, 2) for k, v in result['steps_s'].items()}) }", flush=True)
     return result
 
 
@@ -71,7 +71,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["smollm2", "gemma3"])
     ap.add_argument("--runs", type=int, default=3, help="first loads per model (each in a fresh process)")
-    ap.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine (numbers then say the load)")
+    ap.add_argument(
+        "--no-wait", action="store_true", help="do not wait for a quiet machine (numbers then say the load)"
+    )
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

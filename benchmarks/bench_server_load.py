@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import WORK, machine, rss_bytes, save_result, wait_for_quiet
+from benchmarks.common import WORK, cpu_seconds, machine, rss_bytes, save_result, wait_for_quiet
 
 SESSIONS = (1, 10, 30, 60)
 UPLOAD_SESSIONS = 30  # the wave during which one more session embeds a big paste
@@ -247,9 +247,13 @@ def main(argv: list[str] | None = None) -> None:
                 expected = expected_top1(store, users, tag)
                 wait_for_quiet(limit=3.0, max_wait_s=300, poll_s=20)
                 before = sum(rss_bytes(p) for p in pids) / 2**20
+                server_cpu, client_cpu = sum(cpu_seconds(p) for p in pids), cpu_seconds()
                 t0 = time.perf_counter()
                 results, upload = asyncio.run(wave(ws_url, users, expected, tag, paste if with_paste else None))
                 row = {**summary(results), "config": deployment, "wall_s": time.perf_counter() - t0}
+                # the 2 cores are shared by the app processes and this client (it parses every message)
+                row["server_cpu_s"] = sum(cpu_seconds(p) for p in pids) - server_cpu
+                row["client_cpu_s"] = cpu_seconds() - client_cpu
                 row.update(
                     replicas=len(pids),
                     rss_before_mb=before,
@@ -261,7 +265,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"  {deployment}, {users:>2} sessions: action p50 {row['action_p50_s'] * 1000:.0f} ms, "
                     f"p95 {row['action_p95_s'] * 1000:.0f} ms, max {row['action_max_s'] * 1000:.0f} ms, "
-                    f"all correct {row['all_correct']}, RSS {row['rss_after_mb']:.0f} MB{extra}",
+                    f"all correct {row['all_correct']}, RSS {row['rss_after_mb']:.0f} MB, CPU: app "
+                    f"{row['server_cpu_s']:.1f} s, this client {row['client_cpu_s']:.1f} s in {row['wall_s']:.1f} s{extra}",
                     flush=True,
                 )
                 rows.append(row)

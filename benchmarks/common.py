@@ -97,6 +97,13 @@ def rss_bytes(pid: int | str = "self") -> int:
     return 0
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """A process's CPU time so far (user + system, from ``/proc/<pid>/stat``), in seconds; this process by default."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def machine() -> dict[str, Any]:
     """CPU model, cores, memory, OS and library versions: the context every number needs."""
     cpu = platform.processor() or "?"

@@ -283,18 +283,20 @@ def decoder_section(dec: dict | None) -> str:
     for name, r in dec["models"].items():
         for key in sorted(k for k in r if k.startswith("threads_")):
             t = r[key]
-            rows.append([
-                name,
-                key.removeprefix("threads_"),
-                f"{r['first_load']['load_s']:.1f} s",
-                f"{r['reload_median_s']:.2f} s",
-                ms(t["transformers"]["ours_per_token_ms"]),
-                ms(t["ours"]["generate_step_ms"]),
-                ms(t["transformers"]["per_token_ms"]),
-                f"**{t['ratio']:.2f}×**",
-                f"{t['ours']['rss_mb']:.0f} MB / +{t['transformers']['rss_mb']:.0f} MB",
-                f"{r['load_average_at_start']} → {r['load_average_at_end']}",
-            ])
+            rows.append(
+                [
+                    name,
+                    key.removeprefix("threads_"),
+                    f"{r['first_load']['load_s']:.1f} s",
+                    f"{r['reload_median_s']:.2f} s",
+                    ms(t["transformers"]["ours_per_token_ms"]),
+                    ms(t["ours"]["generate_step_ms"]),
+                    ms(t["transformers"]["per_token_ms"]),
+                    f"**{t['ratio']:.2f}×**",
+                    f"{t['ours']['rss_mb']:.0f} MB / +{t['transformers']['rss_mb']:.0f} MB",
+                    f"{r['load_average_at_start']} → {r['load_average_at_end']}",
+                ]
+            )
     return (
         f"Measured {dec['date']}, each figure in a fresh process (`benchmarks/bench_decoder.py`). First load: the GGUF "
         "read and dequantised, the tokenizer built, the converted copy written; reload: the copy checked and memory-mapped "
@@ -305,8 +307,18 @@ def decoder_section(dec: dict | None) -> str:
         "every layer's attention row, the text so far). Memory: ours resident after a generation / what loading "
         "transformers' model added.\n\n"
         + table(
-            ["model", "threads", "first load", "reload", "ours per token", "ours, generation step",
-             "transformers per token", "ours / transformers", "memory", "load average"],
+            [
+                "model",
+                "threads",
+                "first load",
+                "reload",
+                "ours per token",
+                "ours, generation step",
+                "transformers per token",
+                "ours / transformers",
+                "memory",
+                "load average",
+            ],
             rows,
         )
     )
@@ -318,11 +330,18 @@ def decoder_load_section(res: dict | None) -> str:
         return "_First loads step by step: not measured in this run (`python -m benchmarks.bench_decoder_load`)._"
     names = list(res["models"])
     most = max(res["models"].values(), key=lambda m: len(m["steps_median_s"]))  # Gemma: joining its parts first
-    steps = list(dict.fromkeys([*most["steps_median_s"], *(k for m in res["models"].values() for k in m["steps_median_s"])]))
+    steps = list(
+        dict.fromkeys([*most["steps_median_s"], *(k for m in res["models"].values() for k in m["steps_median_s"])])
+    )
     rows = [[step, *(f"{m['steps_median_s'][step]:.1f} s" if step in m["steps_median_s"] else "–"
                      for m in res["models"].values())] for step in steps]  # fmt: skip
     rows.append(["**whole first load**", *(f"**{m['first_load_median_s']:.1f} s**" for m in res["models"].values())])
-    rows.append(["longest time the progress bar stood still", *(f"{m['longest_gap_median_s']:.1f} s" for m in res["models"].values())])
+    rows.append(
+        [
+            "longest time the progress bar stood still",
+            *(f"{m['longest_gap_median_s']:.1f} s" for m in res["models"].values()),
+        ]
+    )
     rows.append(["one reload after it (one run)", *(f"{m['reload']['load_s']:.1f} s" for m in res["models"].values())])
     loads = "; ".join(f"{n} {min(m['load_averages'])}–{max(m['load_averages'])}" for n, m in res["models"].items())
     return (
@@ -696,6 +715,7 @@ def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
                 f"{r['action_p95_s'] * 1000:.0f} ms",
                 f"{r['action_max_s'] * 1000:.0f} ms",
                 f"{r['wall_s']:.1f} s",
+                f"{r['server_cpu_s']:.1f} s / {r['client_cpu_s']:.1f} s" if "server_cpu_s" in r else "–",
                 "yes" if r["all_correct"] else "**no**",
                 " + ".join(f"{m:.0f}" for m in r.get("rss_per_replica_mb", [r["rss_after_mb"]])) + " MB",
                 f"{up['rows']:,} rows in {up['embed_rerun_s']:.1f} s" if up else "",
@@ -730,7 +750,8 @@ def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
         "rendering. Each session types 3 queries of its own, new to the server (no session of this or an earlier wave "
         "typed them, so no cache answers), and moves the k slider twice; every "
         "answer's top-1 title is checked against the library. All sessions start together; each carries its own "
-        "affinity cookie, as a browser does, so behind nginx the sessions spread over the replicas. Measured "
+        "affinity cookie, as a browser does, so behind nginx the sessions spread over the replicas. The CPU column is "
+        "the app processes' CPU time during the wave beside this client's own (it runs on the same 2 cores). Measured "
         f"{srv['date']}, load average {srv['load_average_at_start']:.2f} at the start.\n\n"
         + table(
             [
@@ -741,6 +762,7 @@ def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
                 "p95",
                 "max",
                 "wall time",
+                "CPU: app / this client",
                 "every top-1 right",
                 "resident memory",
                 "paste during the wave",
