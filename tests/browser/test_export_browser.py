@@ -156,3 +156,26 @@ def test_a_chinese_session_saves_a_chinese_lesson(server, browser):  # noqa: F81
     assert opened["h1"] == "注意力就是软检索"
     assert opened["page"].get_by_text("连续谱：一个旋钮，从查找到平均").count() == 1
     context.close()
+
+
+def test_the_weights_csv_is_written_on_click_and_holds_the_page_s_weights(server, browser):  # noqa: F811
+    """The CSV buttons hand Streamlit a callable (the file is written only on a click): the real browser gets it."""
+    import csv
+    import io
+
+    context = browser.new_context(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server["url"])
+    wait_idle(page)
+    top = page.locator('[data-testid="stTable"] tbody tr').first.locator("td, th").first.inner_text()
+    file = Path(tempfile.mkdtemp(prefix="ra_csv_")) / "weights.csv"
+    name = save_view(page, file, "Download all weights (CSV)")
+    assert name == "attention_weights.csv"
+    data = file.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 with the byte-order mark Excel needs"
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) > 100 and {"title", "weight"} <= set(rows[0])
+    assert abs(sum(float(r["weight"]) for r in rows) - 1) < 1e-4, "every key's softmax weight, summing to 1"
+    best = max(rows, key=lambda r: float(r["weight"]))
+    assert best["title"] == top, (best["title"], top)  # the page's top-k table starts with the same key
+    context.close()
