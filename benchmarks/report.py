@@ -715,7 +715,10 @@ def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
                 f"{r['action_p95_s'] * 1000:.0f} ms",
                 f"{r['action_max_s'] * 1000:.0f} ms",
                 f"{r['wall_s']:.1f} s",
-                f"{r['server_cpu_s']:.1f} s / {r['client_cpu_s']:.1f} s" if "server_cpu_s" in r else "–",
+                f"{r['server_cpu_s']:.1f} s / {r['client_cpu_s']:.1f} s "
+                f"({r['server_cpu_s'] * 1000 / (r['sessions'] + r['actions']):.0f} ms a run)"
+                if "server_cpu_s" in r
+                else "–",
                 "yes" if r["all_correct"] else "**no**",
                 " + ".join(f"{m:.0f}" for m in r.get("rss_per_replica_mb", [r["rss_after_mb"]])) + " MB",
                 f"{up['rows']:,} rows in {up['embed_rerun_s']:.1f} s" if up else "",
@@ -751,7 +754,8 @@ def server_load_section(srv: dict | None, browser: dict | None = None) -> str:
         "typed them, so no cache answers), and moves the k slider twice; every "
         "answer's top-1 title is checked against the library. All sessions start together; each carries its own "
         "affinity cookie, as a browser does, so behind nginx the sessions spread over the replicas. The CPU column is "
-        "the app processes' CPU time during the wave beside this client's own (it runs on the same 2 cores). Measured "
+        "the app processes' CPU time during the wave beside this client's own (it runs on the same 2 cores), and the "
+        "app's CPU per script run (each session's first run and its actions, uploads included). Measured "
         f"{srv['date']}, load average {srv['load_average_at_start']:.2f} at the start.\n\n"
         + table(
             [
