@@ -27,13 +27,17 @@ __all__ = [
     "PRESENT_CONFIG",
     "PRESENT_MIN_FONT",
     "PROJECTOR_CONFIG",
+    "PAGE_PX",
     "SIZES",
     "SKY",
+    "SUBTITLE_SIZE",
     "VERMILLION",
+    "WIDE_COLUMN_PX",
     "projector",
     "projector_spec",
     "with_number_locale",
     "with_number_locale_spec",
+    "wrapped_title",
 ]
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
@@ -69,6 +73,12 @@ SIZES: dict[str, dict[str, Any]] = {"projector": PROJECTOR_CONFIG, "present": PR
 #: In presentation mode no title, subtitle, axis, legend or header text is smaller than this (px), even
 #: where a builder set its own size (a subtitle at 15 px); the numbers inside cells keep theirs.
 PRESENT_MIN_FONT = 16
+#: A subtitle's type size (px) on a projector (a title's is ``PROJECTOR_CONFIG["title"]["fontSize"]``).
+SUBTITLE_SIZE = 15
+#: How wide (px) a chart as wide as the page is, and one in the wider of a page's [2, 3] columns, on a
+#: 1280 px screen with the sidebar open (a projector, issue 25): what a title must fit, since Vega
+#: fits the plot to its column but never wraps or shrinks a title.
+PAGE_PX, WIDE_COLUMN_PX = 760, 420
 _SIZED_KEYS = ("labelFontSize", "titleFontSize", "subtitleFontSize")
 _SKIPPED = ("data", "datasets", "values")
 
@@ -140,6 +150,55 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
     if size == "present":
         return _at_least({**spec, "config": config}, PRESENT_MIN_FONT)
     return {**spec, "config": config}
+
+
+def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width: float = PAGE_PX) -> alt.Title:
+    """A chart's title and subtitle wrapped into lines no wider than ``width`` px at the projector's sizes.
+
+    Vega draws a title on one line (a list of strings: one line each) and, with any autosize, lets it
+    run past the chart's column; so the lines are made here, by the estimate of
+    :func:`~retrieval_attention.charts.diagram.wrap` (an upper bound for the charts' sans-serif and CJK),
+    as even as the fewest lines allow, never breaking inside parentheses (a formula stays whole).
+
+    Args:
+        title: the title, or its lines (each wrapped in turn).
+        subtitle: the line(s) under it; empty for none.
+        width: the narrowest the chart is drawn (px), e.g. :data:`WIDE_COLUMN_PX` for a chart in a column.
+
+    Returns:
+        The title (one line: a string; more: a list of lines), the subtitle at :data:`SUBTITLE_SIZE`.
+
+    Example:
+        >>> t = wrapped_title("The query of “is” looks up 5 cached keys", "layer 15, head 0: weights", 300)
+        >>> t.text, t.subtitle
+        (['The query of “is”', 'looks up 5 cached keys'], 'layer 15, head 0: weights')
+    """
+    from retrieval_attention.charts.diagram import wrap  # diagram draws with this module's colours
+
+    NBSP = "\u00a0"
+
+    def balanced(text: str, size: float) -> list[str]:
+        # no break inside (...) (a formula, "(sum 1)"); then the narrowest width that needs no more lines,
+        # so that the lines come out even, not a last word alone
+        depth, kept = 0, []
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            kept.append(NBSP if ch == " " and depth > 0 else ch)
+        text = "".join(kept)
+        n, low, high = len(wrap(text, width, size)), 0.0, float(width)
+        while n > 1 and high - low > 4:
+            mid = (low + high) / 2
+            low, high = (low, mid) if len(wrap(text, mid, size)) <= n else (mid, high)
+        return [line.replace(NBSP, " ") for line in wrap(text, high, size)]
+
+    def lines(text: str | list[str], size: float) -> str | list[str]:
+        out = [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part, size)]
+        return out[0] if len(out) == 1 else out
+
+    head = lines(title, PROJECTOR_CONFIG["title"]["fontSize"])
+    if not subtitle:
+        return alt.Title(head)
+    return alt.Title(head, subtitle=lines(subtitle, SUBTITLE_SIZE), subtitleFontSize=SUBTITLE_SIZE)
 
 
 def _number_locale(decimal: str, thousands: str) -> dict[str, Any]:
