@@ -37,6 +37,7 @@ __all__ = [
     "projector_spec",
     "with_number_locale",
     "with_number_locale_spec",
+    "wrap_lines",
     "wrapped_title",
 ]
 
@@ -152,13 +153,41 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
     return {**spec, "config": config}
 
 
+def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
+    """``text`` (or each of its lines) in lines no wider than ``width`` px at ``size`` px, as even as possible.
+
+    By the estimate of :func:`~retrieval_attention.charts.diagram.wrap` (an upper bound for the charts'
+    sans-serif and CJK); never broken inside parentheses (a formula, "(sum 1)" stay whole); the fewest
+    lines, at the narrowest width that needs no more of them (no last word alone).
+
+    Example:
+        >>> wrap_lines("seconds per call (log scale, median)", 250, 16)
+        ['seconds per call', '(log scale, median)']
+    """
+    from retrieval_attention.charts.diagram import wrap  # diagram draws with this module's colours
+
+    nbsp = "\u00a0"
+
+    def balanced(text: str) -> list[str]:
+        depth, kept = 0, []
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            kept.append(nbsp if ch == " " and depth > 0 else ch)
+        text = "".join(kept)
+        n, low, high = len(wrap(text, width, size)), 0.0, float(width)
+        while n > 1 and high - low > 4:
+            mid = (low + high) / 2
+            low, high = (low, mid) if len(wrap(text, mid, size)) <= n else (mid, high)
+        return [line.replace(nbsp, " ") for line in wrap(text, high, size)]
+
+    return [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part)]
+
+
 def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width: float = PAGE_PX) -> alt.Title:
-    """A chart's title and subtitle wrapped into lines no wider than ``width`` px at the projector's sizes.
+    """A chart's title and subtitle in lines no wider than ``width`` px (:func:`wrap_lines`) at the projector's sizes.
 
     Vega draws a title on one line (a list of strings: one line each) and, with any autosize, lets it
-    run past the chart's column; so the lines are made here, by the estimate of
-    :func:`~retrieval_attention.charts.diagram.wrap` (an upper bound for the charts' sans-serif and CJK),
-    as even as the fewest lines allow, never breaking inside parentheses (a formula stays whole).
+    run past the chart's column; so the lines are made here.
 
     Args:
         title: the title, or its lines (each wrapped in turn).
@@ -173,26 +202,9 @@ def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width:
         >>> t.text, t.subtitle
         (['The query of “is”', 'looks up 5 cached keys'], 'layer 15, head 0: weights')
     """
-    from retrieval_attention.charts.diagram import wrap  # diagram draws with this module's colours
-
-    NBSP = "\u00a0"
-
-    def balanced(text: str, size: float) -> list[str]:
-        # no break inside (...) (a formula, "(sum 1)"); then the narrowest width that needs no more lines,
-        # so that the lines come out even, not a last word alone
-        depth, kept = 0, []
-        for ch in text:
-            depth += (ch == "(") - (ch == ")")
-            kept.append(NBSP if ch == " " and depth > 0 else ch)
-        text = "".join(kept)
-        n, low, high = len(wrap(text, width, size)), 0.0, float(width)
-        while n > 1 and high - low > 4:
-            mid = (low + high) / 2
-            low, high = (low, mid) if len(wrap(text, mid, size)) <= n else (mid, high)
-        return [line.replace(NBSP, " ") for line in wrap(text, high, size)]
 
     def lines(text: str | list[str], size: float) -> str | list[str]:
-        out = [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part, size)]
+        out = wrap_lines(text, width, size)
         return out[0] if len(out) == 1 else out
 
     head = lines(title, PROJECTOR_CONFIG["title"]["fontSize"])

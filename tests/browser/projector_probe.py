@@ -126,6 +126,9 @@ MEASURE_JS = """([pictures, charts]) => {
                 'axis-title': 'axis title', 'legend-label': 'legend label', 'legend-title': 'legend title',
                 mark: 'mark label'}[name] || name;
     };
+    // Vega places a text by its own estimate of its width, the browser draws the glyphs: a pixel or two
+    // apart (an axis's last label, centred on its end); more than that is a chart laid out too wide
+    const SLACK = 2;
     const chartOverflow = [];
     for (const c of document.querySelectorAll(charts)) {
         if (!visible(c)) continue;
@@ -146,7 +149,7 @@ MEASURE_JS = """([pictures, charts]) => {
         }
         for (const p of parts) {
             const [edge, at] = p.edges.reduce((a, b) => (b[1] < a[1] ? b : a));
-            if (p.right > at + 1) {
+            if (p.right > at + SLACK) {
                 chartOverflow.push({chart: name.slice(0, 80), part: p.part, text: p.text.slice(0, 80),
                                     edge, px: Math.round(p.right - at),
                                     past_screen: Math.max(0, Math.round(p.right - screenRight))});
@@ -190,7 +193,7 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
         ("chart": its SVG or canvas box; "title", "subtitle", "axis label", "mark label", ...), "text",
         "edge" ("column" or "page": the content box it sits in; "screen": the viewport's right edge, scroll
         bar excluded; "chart": a text past its own SVG, which clips it; the nearest of them), "px" (how far past
-        it, rounded), "past_screen" (px past the screen's edge, 0 if inside)}. Each of ``tables`` (every table drawn
+        it, rounded; over 2 px only), "past_screen" (px past the screen's edge, 0 if inside)}. Each of ``tables`` (every table drawn
         with ``st.table``, top to bottom) is {"top", "width", "column", "cells"}: its text column (the one
         holding the most characters) and, per row, that cell's text, width (px) and the share of its width
         inside the table's visible box ("shown", 0 to 1: below 1, part of it is behind a horizontal scroll).
