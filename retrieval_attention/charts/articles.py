@@ -40,8 +40,9 @@ __all__ = [
 #: Cells at least this many pixels wide get their number written in them.
 MIN_NUMBER_CELL = 30
 #: Side of one 2-D picture in pixels: two of them side by side (with their axis titles and the gap) fit the
-#: page's 760 px column at 1280 wide beside the sidebar, a projector's width (issue 25; 420 overflowed it).
-PANEL = 320
+#: page's 760 px column at 1280 wide beside the sidebar, a projector's width (issue 25; 420 overflowed it,
+#: and 320 by 28 px, its points' labels included).
+PANEL = 300
 #: Colour of a cell with no number (a row the row-sum step cannot divide: its sum is about 0).
 MISSING = "#D9D9D9"
 
@@ -328,7 +329,7 @@ def mix_chart(
     )
     points = base.mark_point(filled=True, size=45).encode(**enc)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=GREY).encode(y="y:Q")
-    return alt.layer(zero, lines, points).properties(width=720, height=300, autosize=PAD)
+    return alt.layer(zero, lines, points).properties(width=660, height=300, autosize=PAD)  # with its axis: the page at 1280 wide
 
 
 def projection_chart(

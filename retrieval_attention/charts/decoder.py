@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, VERMILLION
-from retrieval_attention.charts.transformer import PAD
+from retrieval_attention.charts.theme import BLUE, GREY, ORANGE, PAGE_PX, VERMILLION, wrapped_title
 from retrieval_attention.charts.transformer import _labels as _token_labels  # one home for labels by position
 from retrieval_attention.charts.transformer import _token_axis as _axis  # one home for token labels by position
 
@@ -33,6 +32,7 @@ def next_token_chart(
     drawn_name: str,
     value_title: str,
     chosen: int | None = None,
+    width: float = PAGE_PX,
 ) -> alt.LayerChart:
     """The most probable next tokens as pairs of horizontal bars: the model's probability and the one drawn from.
 
@@ -44,9 +44,11 @@ def next_token_chart(
         model_name, drawn_name: the two bars' names in the legend.
         value_title: the probability axis's name.
         chosen: the rank of the token written (outlined), or None.
+        width: the narrowest the chart is drawn (px): its title and subtitle are wrapped to it.
 
     Returns:
-        The chart: one row per token (rank order), two bars per row, each labelled with its percentage.
+        The chart: one row per token (rank order), two bars per row, each labelled with its percentage;
+        as wide as its container (the plot shrinks to leave room for the labels).
     """
     k = len(tokens)
     rank = np.arange(k)
@@ -61,9 +63,7 @@ def next_token_chart(
         }
     )
     y = alt.Y("rank:O", axis=_axis(tokens, None, x=False), title=None)
-    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle, subtitleFontSize=15)).encode(
-        y=y, yOffset=alt.YOffset("order:O"),
-    )  # fmt: skip
+    base = alt.Chart(frame, title=wrapped_title(title, subtitle, width)).encode(y=y, yOffset=alt.YOffset("order:O"))
     bars = base.mark_bar(height={"band": 0.9}).encode(
         x=alt.X("p:Q", title=value_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color(
@@ -79,17 +79,17 @@ def next_token_chart(
             alt.Tooltip("p:Q", title=value_title, format=".4f"),
         ],
     )
-    labels = (
-        base.transform_filter(alt.datum.p >= 0.0005)
-        .transform_calculate(at="min(datum.p, 0.86)")  # a label past 86 % would leave the chart: drawn inside
-        .mark_text(align="left", dx=4, fontSize=13)
-        .encode(
-            x="at:Q",
-            text=alt.Text("p:Q", format=".1%"),
-            color=alt.when(alt.datum.p > 0.86).then(alt.value("white")).otherwise(alt.value("#333333")),
-        )
+    # a label right of a bar past 86 % could leave the chart: those are drawn inside the bar, ending at its end
+    text = alt.Text("p:Q", format=".1%")
+    outside = (
+        base.transform_filter((alt.datum.p >= 0.0005) & (alt.datum.p <= 0.86))
+        .mark_text(align="left", dx=4, fontSize=13, color="#333333")
+        .encode(x="p:Q", text=text)
     )
-    return alt.layer(bars, labels).properties(height=max(160, 30 * k), autosize=PAD)
+    inside = base.transform_filter(alt.datum.p > 0.86).mark_text(align="right", dx=-4, fontSize=13, color="white")
+    inside = inside.encode(x="p:Q", text=text)
+    # no autosize here: the page's chart is as wide as its column ("fit-x" from inline_spec), plot and labels inside
+    return alt.layer(bars, outside, inside).properties(height=max(160, 30 * k))
 
 
 def attention_row_chart(
@@ -97,9 +97,10 @@ def attention_row_chart(
     weights: NDArray[np.floating],
     *,
     title: str,
-    subtitle: str,
+    subtitle: str | list[str],
     value_title: str,
     new: int = 0,
+    width: float = PAGE_PX,
 ) -> alt.LayerChart:
     """One query's causal attention row: a bar per earlier position (and itself), token labels below.
 
@@ -109,9 +110,10 @@ def attention_row_chart(
         title, subtitle: the chart's title and the line under it.
         value_title: the weight axis's name.
         new: how many of the last tokens were written by the model (drawn in orange; the prompt in blue).
+        width: the narrowest the chart is drawn (px): its title and subtitle are wrapped to it.
 
     Returns:
-        The chart, as wide as the page.
+        The chart, as wide as its container (the page, or a column).
     """
     S = len(tokens)
     w = np.asarray(weights, dtype=np.float64)
@@ -124,9 +126,7 @@ def attention_row_chart(
         title=None, labelExpr=_token_labels(tokens), labelAngle=-45, labelAlign="right",
         labelOverlap=False, labelFontSize=14 if S <= 40 else 10, ticks=False,
     )  # fmt: skip
-    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle, subtitleFontSize=15)).encode(
-        x=alt.X("pos:O", axis=axis)
-    )
+    base = alt.Chart(frame, title=wrapped_title(title, subtitle, width)).encode(x=alt.X("pos:O", axis=axis))
     bars = base.mark_bar().encode(
         y=alt.Y("weight:Q", title=value_title, scale=alt.Scale(domain=[0, max(float(w.max()), 1e-6)])),
         color=alt.when(alt.datum.written).then(alt.value(ORANGE)).otherwise(alt.value(BLUE)),
@@ -140,4 +140,4 @@ def attention_row_chart(
         y="weight:Q", text=alt.Text("weight:Q", format=".2f")
     )
     chart = alt.layer(bars, labels) if S <= 40 else bars
-    return chart.properties(height=220, autosize=PAD)
+    return chart.properties(height=220)  # its width: the container's ("fit-x" from inline_spec)

@@ -27,13 +27,18 @@ __all__ = [
     "PRESENT_CONFIG",
     "PRESENT_MIN_FONT",
     "PROJECTOR_CONFIG",
+    "PAGE_PX",
     "SIZES",
     "SKY",
+    "SUBTITLE_SIZE",
     "VERMILLION",
+    "WIDE_COLUMN_PX",
     "projector",
     "projector_spec",
     "with_number_locale",
     "with_number_locale_spec",
+    "wrap_lines",
+    "wrapped_title",
 ]
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
@@ -69,6 +74,12 @@ SIZES: dict[str, dict[str, Any]] = {"projector": PROJECTOR_CONFIG, "present": PR
 #: In presentation mode no title, subtitle, axis, legend or header text is smaller than this (px), even
 #: where a builder set its own size (a subtitle at 15 px); the numbers inside cells keep theirs.
 PRESENT_MIN_FONT = 16
+#: A subtitle's type size (px) on a projector (a title's is ``PROJECTOR_CONFIG["title"]["fontSize"]``).
+SUBTITLE_SIZE = 15
+#: How wide (px) a chart as wide as the page is, and one in the wider of a page's [2, 3] columns, on a
+#: 1280 px screen with the sidebar open (a projector, issue 25): what a title must fit, since Vega
+#: fits the plot to its column but never wraps or shrinks a title.
+PAGE_PX, WIDE_COLUMN_PX = 760, 420
 _SIZED_KEYS = ("labelFontSize", "titleFontSize", "subtitleFontSize")
 _SKIPPED = ("data", "datasets", "values")
 
@@ -140,6 +151,66 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
     if size == "present":
         return _at_least({**spec, "config": config}, PRESENT_MIN_FONT)
     return {**spec, "config": config}
+
+
+def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
+    """``text`` (or each of its lines) in lines no wider than ``width`` px at ``size`` px, as even as possible.
+
+    By the estimate of :func:`~retrieval_attention.charts.diagram.wrap` (an upper bound for the charts'
+    sans-serif and CJK); never broken inside parentheses (a formula, "(sum 1)" stay whole); the fewest
+    lines, at the narrowest width that needs no more of them (no last word alone).
+
+    Example:
+        >>> wrap_lines("seconds per call (log scale, median)", 250, 16)
+        ['seconds per call', '(log scale, median)']
+    """
+    from retrieval_attention.charts.diagram import wrap  # diagram draws with this module's colours
+
+    nbsp = "\u00a0"
+
+    def balanced(text: str) -> list[str]:
+        depth, kept = 0, []
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            kept.append(nbsp if ch == " " and depth > 0 else ch)
+        text = "".join(kept)
+        n, low, high = len(wrap(text, width, size)), 0.0, float(width)
+        while n > 1 and high - low > 4:
+            mid = (low + high) / 2
+            low, high = (low, mid) if len(wrap(text, mid, size)) <= n else (mid, high)
+        return [line.replace(nbsp, " ") for line in wrap(text, high, size)]
+
+    return [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part)]
+
+
+def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width: float = PAGE_PX) -> alt.Title:
+    """A chart's title and subtitle in lines no wider than ``width`` px (:func:`wrap_lines`) at the projector's sizes.
+
+    Vega draws a title on one line (a list of strings: one line each) and, with any autosize, lets it
+    run past the chart's column; so the lines are made here.
+
+    Args:
+        title: the title, or its lines (each wrapped in turn).
+        subtitle: the line(s) under it; empty for none.
+        width: the narrowest the chart is drawn (px), e.g. :data:`WIDE_COLUMN_PX` for a chart in a column.
+
+    Returns:
+        The title (one line: a string; more: a list of lines), the subtitle at :data:`SUBTITLE_SIZE`.
+
+    Example:
+        >>> t = wrapped_title("The query of “is” looks up 5 cached keys", "layer 15, head 0: weights", 300)
+        >>> t.text, t.subtitle
+        (['The query of “is”', 'looks up 5 cached keys'], 'layer 15, head 0: weights')
+    """
+
+    def lines(text: str | list[str], size: float) -> str | list[str]:
+        out = wrap_lines(text, width, size)
+        return out[0] if len(out) == 1 else out
+
+    head = lines(title, PROJECTOR_CONFIG["title"]["fontSize"])
+    if not subtitle:
+        return alt.Title(head)
+    return alt.Title(head, subtitle=lines(subtitle, SUBTITLE_SIZE), subtitleFontSize=SUBTITLE_SIZE)
 
 
 def _number_locale(decimal: str, thousands: str) -> dict[str, Any]:

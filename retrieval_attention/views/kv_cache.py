@@ -137,6 +137,7 @@ def store_section(decoder, settings: KVSettings, runs: Runs | None = None) -> Le
         ~retrieval_attention.errors.InvalidParameterError: a layer, head or count outside its range.
     """
     from retrieval_attention.charts.decoder import attention_row_chart
+    from retrieval_attention.charts.theme import WIDE_COLUMN_PX
     from retrieval_attention.export.specs import inline_spec, signs
     from retrieval_attention.i18n import fmt_number
 
@@ -153,6 +154,7 @@ def store_section(decoder, settings: KVSettings, runs: Runs | None = None) -> Le
             layer=settings.layer, head=settings.head
         ),
         value_title=_("weight"), new=len(steps) - 1,
+        width=WIDE_COLUMN_PX,  # beside the widgets, in the page's wider column
     )  # fmt: skip
 
     def first(v: NDArray[np.float32]) -> str:

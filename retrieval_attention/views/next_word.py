@@ -273,6 +273,7 @@ def next_section(decoder, settings: NextWordSettings, runs: Runs | None = None) 
         ~retrieval_attention.errors.InvalidParameterError: a layer, head or count outside its range.
     """
     from retrieval_attention.charts.decoder import next_token_chart
+    from retrieval_attention.charts.theme import WIDE_COLUMN_PX
     from retrieval_attention.export.specs import inline_spec, signs
     from retrieval_attention.i18n import fmt_number, fmt_percent, fmt_setting
 
@@ -298,7 +299,7 @@ def next_section(decoder, settings: NextWordSettings, runs: Runs | None = None) 
             _("outlined: the token written"),
         ],
         model_name=_("the model's probability (T = 1)"), drawn_name=drawn_name, value_title=_("probability"),
-        chosen=top.index(step.token_id),
+        chosen=top.index(step.token_id), width=WIDE_COLUMN_PX,  # beside the widgets, in the wider column
     )  # fmt: skip
     spec = inline_spec(chart, **signs(lang), validate=False)
     if T == 0:

@@ -100,7 +100,7 @@ __all__ = [
 ]
 
 #: The element heights of the page's charts, in pixels (the saved file draws them as tall).
-STRIPS_HEIGHT, PEAK_HEIGHT = 620, 520
+STRIPS_HEIGHT, PEAK_HEIGHT = 620, 544  # the peakiness panels' titles take two lines in Spanish
 
 
 @functools.cache

@@ -181,7 +181,6 @@ def _dims(w: Walkthrough) -> list[str]:
 def vectors_section(w: Walkthrough, lang: str = "en") -> LessonSection:
     """Step 1: the token's query, and every token's key and value, for this head."""
     from retrieval_attention.charts import articles as ca
-    from retrieval_attention.export.blocks import Columns
 
     _ = _gettext(lang)
     a, b = w.columns
@@ -216,8 +215,7 @@ def vectors_section(w: Walkthrough, lang: str = "en") -> LessonSection:
             key="vectors_text",
         ),
         Formula(r"q_i = x_i W_Q,\quad k_j = x_j W_K,\quad v_j = x_j W_V", key="vectors_formula"),
-        charts[0],
-        Columns(((charts[1],), (charts[2],)), key="vectors_kv"),
+        *charts,  # one under another: 8 numbers a row, side by side they ran 151 px past their column at 1280 wide
         Text(
             _("The first {n} of {hd} numbers of each vector (d_k = {hd} in this model; 64 in the article).").format(
                 n=n, hd=w.head_dim

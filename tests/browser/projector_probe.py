@@ -46,11 +46,17 @@ PICTURES = (
     '[data-testid="stPyplot"], [data-testid="stGraphVizChart"], [data-testid="stDataFrame"], '
     '[data-testid="stTable"], [data-testid="stImage"]'
 )
+#: A chart (drawn by Vega, Plotly, Matplotlib or Graphviz): the pictures whose drawing can run past its column.
+CHARTS = (
+    '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], [data-testid="stPlotlyChart"], '
+    '[data-testid="stPyplot"], [data-testid="stGraphVizChart"]'
+)
 
 #: The measurement itself, in the page: the first picture's top edge (document coordinates, the page
 #: scrolled to the top) and every heading, metric label, navigation title and toggle/checkbox label
-#: whose text is cut (its box, or a descendant's, narrower than its text; or text drawn with "…").
-MEASURE_JS = """([pictures]) => {
+#: whose text is cut (its box, or a descendant's, narrower than its text; or text drawn with "…"); and every
+#: chart, or text drawn in one, that runs past its column's right edge or the screen's.
+MEASURE_JS = """([pictures, charts]) => {
     const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
     const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
     const first = [...document.querySelectorAll(pictures)].filter(visible)
@@ -105,7 +111,52 @@ MEASURE_JS = """([pictures]) => {
     });
     const svgTitles = [...document.querySelectorAll('.vega-embed svg text')]
         .map((t) => t.textContent).filter((t) => t.endsWith('…'));
-    return {picture, cut, tables, chartTextsCut: [...new Set(svgTitles)].slice(0, 20),
+    // every chart drawn (its SVG or canvas, and each text Vega drew: title, subtitle, axis, legend and mark
+    // labels) whose right edge is past its column's (or the page's) content box, the screen's right edge
+    // (the main area's, without its scroll bar), or, for a text, its own SVG's (which clips it)
+    const screenRight = Math.min(innerWidth, main.getBoundingClientRect().left + main.clientWidth);
+    const contentRight = (e) => {
+        const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+        return r.right - parseFloat(s.paddingRight) - parseFloat(s.borderRightWidth);
+    };
+    const role = (t) => {
+        const g = t.closest('g[class*="role-"]');
+        const name = g ? [...g.classList].find((c) => c.startsWith('role-')).slice(5) : 'text';
+        return {'title-text': 'title', 'title-subtitle': 'subtitle', 'axis-label': 'axis label',
+                'axis-title': 'axis title', 'legend-label': 'legend label', 'legend-title': 'legend title',
+                mark: 'mark label'}[name] || name;
+    };
+    // Vega places a text by its own estimate of its width, the browser draws the glyphs: a pixel or two
+    // apart (an axis's last label, centred on its end); more than that is a chart laid out too wide
+    const SLACK = 2;
+    const chartOverflow = [];
+    for (const c of document.querySelectorAll(charts)) {
+        if (!visible(c)) continue;
+        const holder = c.closest('[data-testid="stColumn"]') || c.closest('[data-testid="stMainBlockContainer"]') || main;
+        const edges = [[holder.matches('[data-testid="stColumn"]') ? 'column' : 'page', contentRight(holder)],
+                       ['screen', screenRight]];
+        const name = (c.querySelector('g.role-title-text text') || {}).textContent || c.getAttribute('data-testid');
+        const drawn = c.querySelector('svg.marks, canvas.marks') || c.querySelector('svg, canvas') || c;
+        const box = drawn.getBoundingClientRect();
+        const parts = [{part: 'chart', text: '', right: box.right, edges}];
+        if (drawn instanceof SVGElement) {
+            for (const t of drawn.querySelectorAll('text')) {
+                const r = t.getBoundingClientRect();
+                if (r.width > 0 && t.textContent.trim()) {
+                    parts.push({part: role(t), text: t.textContent, right: r.right, edges: [...edges, ['chart', box.right]]});
+                }
+            }
+        }
+        for (const p of parts) {
+            const [edge, at] = p.edges.reduce((a, b) => (b[1] < a[1] ? b : a));
+            if (p.right > at + SLACK) {
+                chartOverflow.push({chart: name.slice(0, 80), part: p.part, text: p.text.slice(0, 80),
+                                    edge, px: Math.round(p.right - at),
+                                    past_screen: Math.max(0, Math.round(p.right - screenRight))});
+            }
+        }
+    }
+    return {picture, cut, tables, chartTextsCut: [...new Set(svgTitles)].slice(0, 20), chartOverflow,
             scrollTop: main.scrollTop};
 }"""
 
@@ -137,14 +188,19 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
 
     Returns:
         {"page", "lang", "picture": {"top", "height", "kind"} or None, "visible_px", "fits", "cut": [...],
-         "chart_texts_cut": [...], "tables": [...], "exception": bool}. Each of ``tables`` (every table drawn
+         "chart_texts_cut": [...], "chart_overflow": [...], "tables": [...], "exception": bool}. Each of
+        ``chart_overflow`` is a part of a chart past an edge: {"chart" (its title, else its kind), "part"
+        ("chart": its SVG or canvas box; "title", "subtitle", "axis label", "mark label", ...), "text",
+        "edge" ("column" or "page": the content box it sits in; "screen": the viewport's right edge, scroll
+        bar excluded; "chart": a text past its own SVG, which clips it; the nearest of them), "px" (how far past
+        it, rounded; over 2 px only), "past_screen" (px past the screen's edge, 0 if inside)}. Each of ``tables`` (every table drawn
         with ``st.table``, top to bottom) is {"top", "width", "column", "cells"}: its text column (the one
         holding the most characters) and, per row, that cell's text, width (px) and the share of its width
         inside the table's visible box ("shown", 0 to 1: below 1, part of it is behind a horizontal scroll).
     """
     page.goto(f"{base_url}/{path}?lang={lang}{query}")
     wait_ready(page)
-    found = page.evaluate(MEASURE_JS, [PICTURES])
+    found = page.evaluate(MEASURE_JS, [PICTURES, CHARTS])
     picture = found["picture"]
     visible = max(0, min(VIEWPORT["height"] - picture["top"], picture["height"])) if picture else 0
     if screenshot is not None:
@@ -157,6 +213,7 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
         "fits": picture is not None and visible >= MIN_VISIBLE_PX,
         "cut": found["cut"],
         "chart_texts_cut": found["chartTextsCut"],
+        "chart_overflow": found["chartOverflow"],
         "tables": found["tables"],
         "exception": page.locator('[data-testid="stException"]').count() > 0,
     }
@@ -165,14 +222,15 @@ def measure(page, base_url: str, path: str, lang: str, screenshot: Path | None =
 def markdown(results: list[dict]) -> str:
     """The measurements as a markdown table (one row per page and language)."""
     lines = [
-        "| page | lang | first picture top (px) | on screen (px) | fits | cut labels |",
-        "|---|---|---|---|---|---|",
+        "| page | lang | first picture top (px) | on screen (px) | fits | cut labels | charts past an edge |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         top = r["picture"]["top"] if r["picture"] else "no chart or table"
         fits = "n/a" if r["picture"] is None else "yes" if r["fits"] else "NO"
         cut = "; ".join(f"{c['kind']}: {c['text']}" for c in r["cut"]) or "-"
-        lines.append(f"| {r['page']} | {r['lang']} | {top} | {r['visible_px']} | {fits} | {cut} |")
+        over = "; ".join(f"{o['chart']} {o['part']} +{o['px']} px ({o['edge']})" for o in r["chart_overflow"]) or "-"
+        lines.append(f"| {r['page']} | {r['lang']} | {top} | {r['visible_px']} | {fits} | {cut} | {over} |")
     return "\n".join(lines) + "\n"
 
 

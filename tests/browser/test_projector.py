@@ -1,8 +1,9 @@
 """Every page on a projector (issue 25): 1280×720, the sidebar as the app opens it, en, zh and es.
 
-One Chromium tab per language visits all thirteen pages once; for each, the first chart or table's
-top edge (at least 120 px of it must be on the first screen) and every heading, metric label,
-navigation title and toggle label whose text is cut (scrollWidth > clientWidth, or an ellipsis).
+One Chromium tab per language visits every page once; for each, the first chart or table's
+top edge (at least 120 px of it must be on the first screen), every heading, metric label,
+navigation title and toggle label whose text is cut (scrollWidth > clientWidth, or an ellipsis), and
+every chart (or text drawn in one) that runs past its column's right edge or the screen's.
 The numbers go to tests/artifacts/projector.json and .md, with a screenshot per page and language.
 
 What does not hold today is an ``xfail(strict=True)`` whose reason is the measured value, per page
@@ -33,6 +34,19 @@ LOW_PICTURE: dict[tuple[str, str], str] = {
 }  # fmt: skip
 #: (page, lang) -> what is cut there today (label, its text width > its box width, px).
 CUT: dict[tuple[str, str], str] = {
+}  # fmt: skip
+#: (page, lang) -> its charts that run past their column's right edge or the screen's today (each chart's
+#: part furthest past its column, px; measured 2026-12-07 on this branch: remove an entry when its test
+#: XPASSes). The main page's weights legend and the projections' three heatmaps side by side need a new
+#: layout; the causal page's Spanish heatmap reaches 7 px into the gap between its columns.
+OVERFLOW: dict[tuple[str, str], str] = {
+    ('retrieval', 'en'): 'Weight of ever…: legend label +60 px; Output: categ…: axis title +2 px',
+    ('article_projections', 'en'): "the original's weights, : axis label +115 px; the shuffled sentence's : axis label +115 px; difference: shuffled − r: axis label +115 px (screen +25)",
+    ('retrieval', 'zh'): '每个键的权重（…: legend label +42 px',
+    ('article_projections', 'zh'): '原句的权重，重新排列: axis label +115 px; 打乱后句子的权重: axis label +115 px; 差值：打乱后 − 重排后: axis label +115 px (screen +25)',
+    ('retrieval', 'es'): 'Peso de cada c…: legend label +88 px; Salida: mezcla…: axis title +10 px',
+    ('decoder_causal', 'es'): 'stVegaLiteChart: axis label +7 px',
+    ('article_projections', 'es'): 'los pesos del original, : chart +157 px; los pesos de la oración : chart +157 px; diferencia: desordenada : chart +157 px (screen +67)',
 }  # fmt: skip
 
 
@@ -101,6 +115,19 @@ def test_the_first_picture_is_on_the_first_screen(measured, page, lang):
 def test_no_heading_metric_navigation_title_or_toggle_is_cut(measured, page, lang):
     cut = measured[page, lang]["cut"]
     assert not cut, "; ".join(f"{c['kind']} {c['text']!r} ({c['scrollWidth']} > {c['clientWidth']} px)" for c in cut)
+
+
+@pytest.mark.parametrize(("page", "lang"), _cases(OVERFLOW))
+def test_no_chart_runs_past_its_column_or_the_screen(measured, page, lang):
+    """Every chart's drawing and every text in it (title, subtitle, axis, legend and mark labels) end inside
+    its column and the screen: at 1280 wide the KV-cache chart's Spanish subtitle ran 98 px past its column
+    and 8 px off the screen, the next-word chart's "100.0%" 41 px past its column (zh)."""
+    over = measured[page, lang]["chart_overflow"]
+    assert not over, "; ".join(
+        f"{o['chart']!r}: {o['part']} {o['text']!r} {o['px']} px past the {o['edge']}"
+        + (f" ({o['past_screen']} px off the screen)" if o["past_screen"] else "")
+        for o in over[:12]
+    )
 
 
 def test_navigation_titles_fit_in_every_language(measured):

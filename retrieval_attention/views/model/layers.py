@@ -93,7 +93,7 @@ def _relevance_section(ins: TransformerInspector, settings: ModelSettings) -> Le
     text = _chart_text(lang)
     n = min(len(r.tokens), MAX_TOKENS)
     side_by_side = n <= 24
-    cell = ct.cell_size(n, target=280 if side_by_side else 640, lo=8 if side_by_side else 12, hi=26)
+    cell = ct.cell_size(n, target=250 if side_by_side else 640, lo=8 if side_by_side else 12, hi=26)
     charts = tuple(
         article_chart(
             crel.relevance_heatmap(

@@ -21,7 +21,7 @@ UNK_WARN_SHARE = 0.3
 #: |ours − the model's| below this is "the same numbers" for float32.
 TOLERANCE = 1e-5
 #: The main heatmap's plot width in pixels: it sits beside the page's controls.
-MAIN_WIDTH = 330
+MAIN_WIDTH = 270
 
 
 @dataclass(frozen=True)

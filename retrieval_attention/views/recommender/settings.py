@@ -23,7 +23,7 @@ METHOD_NAMES = {
 }
 #: The bars' panel width in pixels, by (recency on, two targets): the titles, the panels (and the recency
 #: factor's) fit the page's width at 1280 px with the sidebar open, so nothing is cut on a projector.
-PANEL_WIDTHS = {(False, False): 400, (False, True): 190, (True, False): 290, (True, True): 130}
+PANEL_WIDTHS = {(False, False): 400, (False, True): 180, (True, False): 290, (True, True): 130}
 
 
 @dataclass(frozen=True)
