@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from retrieval_attention.charts.template import ChartParts
-from retrieval_attention.charts.theme import DROPPED, KEPT
+from retrieval_attention.charts.theme import DROPPED, KEPT, PROJECTOR_CONFIG, wrap_lines
 from retrieval_attention.i18n import N_
 
 __all__ = [
@@ -51,6 +51,11 @@ WEIGHTS_LABELS = {
     "category": N_("category"),
     "weight": N_("weight"),
 }
+#: The weights chart's legend labels and x axis title are written in lines this wide (px): they fit the
+#: main page's third column at 1280 wide (one line ran up to 88 px past it in Spanish).
+WEIGHTS_LEGEND_PX, WEIGHTS_AXIS_PX = 100, 120
+#: The category mix's x axis title is written in lines this wide (px).
+MIX_AXIS_PX = 100
 #: One bar of the category mix, in pixels.
 MIX_STEP = 28
 #: The temperatures the continuum chart is drawn at, shape (90,): from a near one-hot lookup to near uniform.
@@ -132,18 +137,31 @@ def weights_view(
     else:
         y = alt.Y("weight_plot:Q", title=t["y"], axis=alt.Axis(format=".0%"))
     enc = {"y2": y2} if y2 is not None else {}
+    # the main page draws this chart in its narrowest column (~220 px at 1280 wide, the y axis ~65 of them):
+    # the x axis title and the legend labels (which start right of the y axis) are written in lines that fit
+    legend_size, axis_size = PROJECTOR_CONFIG["legend"]["labelFontSize"], PROJECTOR_CONFIG["axis"]["titleFontSize"]
+    labels = {label: wrap_lines(label, WEIGHTS_LEGEND_PX, legend_size) for label in (kept, tail)}
+    label_expr = f"datum.label == {json.dumps(kept)} ? {json.dumps(labels[kept])} : {json.dumps(labels[tail])}"
+    x_title = wrap_lines(t["x"], WEIGHTS_AXIS_PX, axis_size)
     return (
         alt.Chart(data["weights"], title=title)
         .mark_bar(clip=True)
         .encode(
-            x=alt.X("rank:Q", title=t["x"], scale=alt.Scale(domain=[0.5, n + 0.5], nice=False)),
+            x=alt.X(
+                "rank:Q",
+                title=x_title[0] if len(x_title) == 1 else x_title,
+                scale=alt.Scale(domain=[0.5, n + 0.5], nice=False),
+                axis=alt.Axis(
+                    titleAnchor="end"
+                ),  # ends at the plot's right edge: a wider line runs left, under the y axis
+            ),
             y=y,
             **enc,
             color=alt.Color(
                 "kept:N",
                 title=None,
                 scale=alt.Scale(domain=[kept, tail], range=[KEPT, DROPPED]),
-                legend=alt.Legend(orient="bottom", direction="vertical"),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelExpr=label_expr),
             ),
             tooltip=[
                 alt.Tooltip("rank:Q", title=t["rank"]),
@@ -302,15 +320,18 @@ def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: 
     """:func:`category_mix_chart` from :func:`category_mix_parts`'s rows and options.
 
     The height is in pixels, :data:`MIX_STEP` a bar: a step height (``alt.Step``) beside the page's
-    container width makes Vega-Lite warn in the browser's console ("Dropping fit-y").
+    container width makes Vega-Lite warn in the browser's console ("Dropping fit-y"). The x axis title
+    is written in lines that fit the main page's narrow columns (it is centred under a plot narrowed by
+    the category names).
     """
+    lines = wrap_lines(x_title, MIX_AXIS_PX, PROJECTOR_CONFIG["axis"]["titleFontSize"])
     return (
         alt.Chart(data["mix"], title=title)
         .mark_bar(color=KEPT)
         .encode(
             x=alt.X(
                 "share:Q",
-                title=x_title,
+                title=lines[0] if len(lines) == 1 else lines,
                 axis=alt.Axis(format=".0%", tickCount=4),
                 scale=alt.Scale(domain=[0, 1]),
             ),

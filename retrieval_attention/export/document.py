@@ -33,6 +33,7 @@ from retrieval_attention.export.page_assets import DRAW_CHARTS_JS, stylesheet
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "Lesson",
+    "chart_spec_sized",
     "export_html",
     "format_cell",
     "notebook_html",
@@ -218,10 +219,28 @@ def _spec_title(spec: Mapping[str, Any]) -> str:
     return title if isinstance(title, str) else ""
 
 
+def chart_spec_sized(chart: LessonChart, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The specification a chart is drawn from, on the page and in the saved file: the builder's height as the plot's.
+
+    A single or layered view without a height of its own takes ``chart.height`` as its plot height;
+    its axes, title and legend come on top, and the element grows to hold them (the page draws it with
+    Streamlit's ``height="content"``, the file in a box that fits its drawing).
+
+    Args:
+        chart: the document's chart block.
+        spec: the specification to size (the app's copy, at its size); default ``chart.spec``.
+
+    Returns:
+        A shallow copy of the specification (its top level new, the rest shared).
+    """
+    out = dict(chart.spec if spec is None else spec)
+    if chart.height is not None and any(k in out for k in ("mark", "layer")) and "height" not in out:
+        out["height"] = chart.height
+    return out
+
+
 def _chart(chart: LessonChart, n: int) -> list[str]:
-    spec = dict(chart.spec)
-    if chart.height is not None and any(k in spec for k in ("mark", "layer")) and "height" not in spec:
-        spec["height"] = chart.height  # the page's element height, as Streamlit draws it
+    spec = chart_spec_sized(chart)
     label = chart.title or _spec_title(spec) or f"chart {n}"
     out = [f'<figure class="chart" role="img" aria-label="{_e(label)}">']
     if chart.title and chart.title != _spec_title(chart.spec):  # a title the chart draws is not written twice

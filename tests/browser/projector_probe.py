@@ -147,6 +147,15 @@ MEASURE_JS = """([pictures, charts]) => {
                 }
             }
         }
+        // below: a drawing taller than the element Streamlit made for it runs over what follows (an axis
+        // drawn over the next metric); the drawing's lowest text or its own box, against the element's bottom
+        const element = (c.closest('[data-testid="stElementContainer"]') || c).getBoundingClientRect();
+        const lowest = Math.max(box.bottom, ...[...(drawn instanceof SVGElement ? drawn.querySelectorAll('text') : [])]
+            .map((t) => t.getBoundingClientRect()).filter((r) => r.height > 0).map((r) => r.bottom));
+        if (lowest > element.bottom + SLACK) {
+            chartOverflow.push({chart: name.slice(0, 80), part: 'chart', text: '', edge: 'element bottom',
+                                px: Math.round(lowest - element.bottom), past_screen: 0});
+        }
         for (const p of parts) {
             const [edge, at] = p.edges.reduce((a, b) => (b[1] < a[1] ? b : a));
             if (p.right > at + SLACK) {

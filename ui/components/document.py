@@ -32,7 +32,7 @@ from streamlit.delta_generator import DeltaGenerator
 from retrieval_attention.charts.spec import RenderCache, Same
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.export.blocks import Block, LessonSection, LessonTable
-from retrieval_attention.export.document import Lesson, format_cell
+from retrieval_attention.export.document import Lesson, chart_spec_sized, format_cell
 from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
@@ -130,6 +130,20 @@ def _for_streamlit(spec: Mapping[str, Any], size: str) -> dict[str, Any]:
     return drawn_charts().get((size, Same(spec)), build)
 
 
+def _plot_height_only(spec: Mapping[str, Any]) -> bool:
+    """Whether a specification's height is its plot's alone: autosize ``fit-x``, ``pad`` or ``none``.
+
+    Without an autosize Streamlit gives a single or layered view ``fit`` (the whole drawing within its
+    height), which an element height suits, and a concatenated or faceted chart ``pad`` or ``fit-x``;
+    those draw their axes and legend around the plot, outside an element height.
+    """
+    autosize = spec.get("autosize")
+    if autosize is None:
+        return not any(k in spec for k in ("mark", "layer"))
+    kind = autosize.get("type") if isinstance(autosize, Mapping) else autosize
+    return kind in ("fit-x", "pad", "none")
+
+
 def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[str, Callable[[], None]]) -> None:
     kind = block.kind
     if kind == "text":
@@ -160,9 +174,15 @@ def _draw(block: Block, where: Any, lesson: Lesson | None, on_select: Mapping[st
         else:
             where.dataframe(frame, hide_index=True, key=block.key or None)
     elif kind == "chart":
-        height = block.height if block.height is not None else "content"
         size = chart_size()  # presentation mode's larger type: on the page only, never in the saved file
         spec = _streamlit_copy(_for_streamlit(block.spec, size))
+        height: int | str = block.height if block.height is not None else "content"
+        if block.height is not None and _plot_height_only(spec):
+            # a chart that fits only its width: an element height (Streamlit's height=int) became its plot's
+            # height, and its axes, title and legend were drawn below the element, over the text that follows
+            # (up to 230 px on the main page at 1280 wide). As in the saved file, the builder's height is the
+            # plot's (unless the view set its own) and the element holds the whole drawing.
+            spec, height = chart_spec_sized(block, spec), "content"
         width = {"width": block.width} if block.width is not None else {}
         if block.key in on_select:  # a chart a click on which changes the page (its selection's callback)
             width["on_select"] = on_select[block.key]
