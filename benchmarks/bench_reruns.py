@@ -316,23 +316,12 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
 #: The issue's targets for the main page's k and temperature sliders.
 TARGET_RATIO = 6.0
 TARGET_SERVER_MS = 30.0
-#: What a revisit of each page still costs beyond its size: the script thread's time in each piece, timed per
-#: call over these revisits (and cProfile runs of them); the language is read once per run, numbers are remembered.
+#: What a revisit of a page still costs beyond its size, from a cProfile of its revisits (only the pages
+#: profiled since their last change are named; the charts, tables, sections and CSVs are cached on all).
 REVISIT_COST = {
-    "main": "its five charts (~3 ms: hashing each chart's inputs, the number-locale copy, Streamlit writing each "
-    "spec as JSON), the top-k table's Arrow encoding (~1.5 ms) and the sidebar's controls and upload box (~2.5 ms "
-    "of widgets)",
-    "topk": "its two charts (~1.8 ms) and two CSV buttons (~1.3 ms, each hashes its frame), the sidebar (~0.9 ms)",
-    "rec": "its four tables (~4 ms of Arrow encoding: the three rankings and the evaluation), the per-persona "
-    "ranks table (~2.7 ms, an interactive `st.dataframe` drawn on every full rerun though only its own toggle "
-    "changes it), and the comparison's history frames, rebuilt and hashed on every rerun (~3.6 ms to build them "
-    "and the category shares, ~4.6 ms to hash them for the chart and the CSV; as `Lazy` inputs a revisit would "
-    "skip the build)",
-    "smooth": "its four charts (~5.5 ms: each hashes a 200-point frame) and its CSV (~2 ms)",
-    "scoring": "its charts (~4.5 ms) and CSVs (~3.3 ms: the four strips of 312 scores, a 1,248-row frame, are "
-    "hashed for both) and its three sections all rerun under AppTest; each section is a fragment, so at a server "
-    "this radio reruns only its own",
-    "tr": "two charts (~2 ms); the rest is its size",
+    "main": "a cProfile of 20 revisits (2026-12-07) puts 75% of the script's time in Streamlit's element and "
+    "widget calls, among them the sidebar's controls and upload box (19%) and the navigation's 17 `st.Page` "
+    "objects, made again on every run (10%)",
 }
 #: What a first visit builds, per widget.
 FIRST_VISIT_COST = {
