@@ -85,7 +85,7 @@ def matrix_heatmap(
     row_labels: Sequence[str],
     col_labels: Sequence[str],
     *,
-    title: str,
+    title: str | list[str],
     subtitle: str | list[str] | None = None,
     row_title: str | None = None,
     col_title: str | None = None,
@@ -101,6 +101,7 @@ def matrix_heatmap(
     legend: bool = True,
     limit: float | None = None,
     standalone: bool = True,
+    legend_length: int = 240,
 ) -> alt.LayerChart:
     """A small matrix as a heatmap with its numbers written in the cells, as the articles draw them.
 
@@ -108,7 +109,7 @@ def matrix_heatmap(
         M: (n, m) numbers; rows are who asks (queries), columns who answers (keys).
         row_labels: n labels, top to bottom.
         col_labels: m labels, left to right.
-        title: chart title.
+        title: chart title (a list: one line each).
         subtitle: a line under the title (what to read in it).
         row_title: the row axis's name.
         col_title: the column axis's name.
@@ -125,6 +126,7 @@ def matrix_heatmap(
         legend: False for no colour legend (the numbers are written in the cells).
         limit: the colour scale's end (|largest| when None), to share one scale between charts.
         standalone: False for a part of a concatenated chart (only the whole may set its autosize).
+        legend_length: the colour legend's length in pixels (a narrow column needs a shorter one).
 
     Returns:
         The chart; NaN cells are grey with no number.
@@ -158,7 +160,9 @@ def matrix_heatmap(
                 "value:Q",
                 title=value_title,
                 scale=scale,
-                legend=alt.Legend(orient="bottom", direction="horizontal", format=fmt, gradientLength=240, tickCount=4)
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", format=fmt, gradientLength=legend_length, tickCount=4
+                )
                 if legend
                 else None,
             )
@@ -329,7 +333,9 @@ def mix_chart(
     )
     points = base.mark_point(filled=True, size=45).encode(**enc)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=GREY).encode(y="y:Q")
-    return alt.layer(zero, lines, points).properties(width=660, height=300, autosize=PAD)  # with its axis: the page at 1280 wide
+    return alt.layer(zero, lines, points).properties(
+        width=660, height=300, autosize=PAD
+    )  # with its axis: the page at 1280 wide
 
 
 def projection_chart(

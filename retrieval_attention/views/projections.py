@@ -85,6 +85,17 @@ def examples(lang: str = "en") -> dict[str, str]:
     }
 
 
+#: The shuffle section's three maps side by side: their cells' width (px), and their titles' lines'.
+SHUFFLE_MAP_PX, SHUFFLE_TITLE_PX = 130, 220
+
+
+def _lines(title: str) -> list[str]:
+    """A map's title in lines that fit a third of the page at 1280 wide."""
+    from retrieval_attention.charts.theme import PROJECTOR_CONFIG, wrap_lines
+
+    return wrap_lines(title, SHUFFLE_TITLE_PX, PROJECTOR_CONFIG["title"]["fontSize"])
+
+
 def projections_title(lang: str = "en") -> str:
     """The page's title."""
     _ = _gettext(lang)
@@ -269,18 +280,26 @@ def shuffle_section(ins: TransformerInspector, settings: ProjectionSettings) -> 
         rows.append((title, key, labels, M1, M2, M2 - M1))
     limit = max(float(np.abs(rows[1][5]).max()), 1e-6)  # this head's largest change with positions
     for title, key, labels, M1, M2, diff in rows:
-        cell = ca.row_height(len(labels), most=36, least=10, total=300)
+        # three maps side by side, each in a third of the page (~250 px at 1280 wide): the cells take
+        # SHUFFLE_MAP_PX, the legend as long; the rows are the same words in all three, so only the first
+        # map names them; the titles in lines that fit, as many in each, so the three maps' rows align
+        cell = ca.row_height(len(labels), most=36, least=8, total=SHUFFLE_MAP_PX)
         charts = (
             (_("the original's weights, rearranged"), M1, False),
             (_("the shuffled sentence's weights"), M2, False),
             (_("difference: shuffled − rearranged"), diff, True),
         )
+        heads = [_lines(name) for name, _m, _s in charts]
+        depth = max(len(h) for h in heads)
+        heads = [h + ["\u00a0"] * (depth - len(h)) for h in heads]  # a blank line: the same height each
         columns = tuple(
             (
                 article_chart(
                     ca.matrix_heatmap(
-                        M, labels, labels, title=name, row_title=_("query"), col_title=_("key"),
-                        value_title=_("weight"), cell=cell, signed=signed, limit=limit if signed else None,
+                        M, labels, labels, title=heads[k] if depth > 1 else heads[k][0],
+                        row_title=_("query") if k == 0 else None, col_title=_("key"), value_title=_("weight"),
+                        cell=cell, signed=signed, limit=limit if signed else None, legend_length=SHUFFLE_MAP_PX,
+                        row_axis=k == 0,
                     ),
                     lang,
                     f"ap_{key}_{k}",
