@@ -37,13 +37,10 @@ CUT: dict[tuple[str, str], str] = {
 }  # fmt: skip
 #: (page, lang) -> its charts that run past their column's right edge or the screen's today (each chart's
 #: part furthest past its column, px; measured 2026-12-07: remove an entry when its test XPASSes), and every
-#: chart drawn past its element's bottom (over what follows). The projections' three heatmaps side by side
-#: need a new layout; the causal page's Spanish heatmap reaches 7 px into the gap between its columns.
+#: chart drawn past its element's bottom (over what follows). The causal page's Spanish heatmap reaches
+#: 7 px into the gap between its columns.
 OVERFLOW: dict[tuple[str, str], str] = {
-    ('article_projections', 'en'): "the original's weights, : axis label +115 px; the shuffled sentence's : axis label +115 px; difference: shuffled − r: axis label +115 px (screen +25)",
-    ('article_projections', 'zh'): '原句的权重，重新排列: axis label +115 px; 打乱后句子的权重: axis label +115 px; 差值：打乱后 − 重排后: axis label +115 px (screen +25)',
     ('decoder_causal', 'es'): 'stVegaLiteChart: axis label +7 px',
-    ('article_projections', 'es'): 'los pesos del original, : chart +157 px; los pesos de la oración : chart +157 px; diferencia: desordenada : chart +157 px (screen +67)',
 }  # fmt: skip
 
 
