@@ -6,7 +6,9 @@ escaped by the builder, never HTML; folded into an expander in presentation mode
 :mod:`ui.components.present`), captions and notes through ``st.caption`` / ``st.info`` ...,
 formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text cells written with
 the document's number signs (so the page and its saved file read the same), charts through
-``st.vega_lite_chart`` with the element height the builder gave. A chart's rows are handed over as
+``st.vega_lite_chart`` at the height the builder gave (the plot's, with the element as tall as the whole
+drawing, for a chart that fits only its width, as in the saved file; the element's for a chart Streamlit
+fits whole into it). A chart's rows are handed over as
 an Arrow table (:func:`arrow_rows`, no pandas frame), made once per specification object
 (:func:`drawn_charts`): the builders cache their specifications, so a revisited setting draws its
 charts without converting their data again; a table's cells are written once per table the same way
