@@ -417,3 +417,12 @@ def test_importing_the_package_loads_no_renderer():
     code = "import sys, retrieval_attention; print(sorted(m for m in ('vl_convert', 'altair', 'babel') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_chart_title_drawn_in_lines_is_not_written_again_as_a_caption():
+    """The main page's column charts draw their titles in lines (Chinese with no space between them)."""
+    spec = {"mark": "bar", "title": ["每个键的权重", "（排序后）"], "data": {"values": [{"x": 1}]}, "encoding": {}}
+    same = LessonChart(spec, "每个键的权重（排序后）")
+    other = LessonChart({**spec, "title": ["Output:", "category mix"]}, "Something else")
+    html = export_html(Lesson("t", (), (LessonSection("s", charts=(same, other)),), "zh"))
+    assert html.count("<figcaption>") == 1 and "<figcaption>Something else</figcaption>" in html

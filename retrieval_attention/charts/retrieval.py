@@ -56,6 +56,8 @@ WEIGHTS_LABELS = {
 WEIGHTS_LEGEND_PX, WEIGHTS_AXIS_PX = 100, 120
 #: The category mix's x axis title is written in lines this wide (px).
 MIX_AXIS_PX = 100
+#: The weights chart's and the category mix's titles are written in lines this wide (px).
+COLUMN_TITLE_PX = 190
 #: One bar of the category mix, in pixels.
 MIX_STEP = 28
 #: The temperatures the continuum chart is drawn at, shape (90,): from a near one-hot lookup to near uniform.
@@ -78,6 +80,12 @@ SCALING_LABELS = {
     "rank": N_("rank"),
     "weight": N_("weight"),
 }
+
+
+def _title_lines(title: str) -> str | list[str]:
+    """A title of the main page's column charts in lines that fit its narrowest column (Vega cut it with "…")."""
+    lines = wrap_lines(title, COLUMN_TITLE_PX, PROJECTOR_CONFIG["title"]["fontSize"])
+    return lines[0] if len(lines) == 1 else lines
 
 
 def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[str, str]:
@@ -144,7 +152,7 @@ def weights_view(
     label_expr = f"datum.label == {json.dumps(kept)} ? {json.dumps(labels[kept])} : {json.dumps(labels[tail])}"
     x_title = wrap_lines(t["x"], WEIGHTS_AXIS_PX, axis_size)
     return (
-        alt.Chart(data["weights"], title=title)
+        alt.Chart(data["weights"], title=_title_lines(title))
         .mark_bar(clip=True)
         .encode(
             x=alt.X(
@@ -326,7 +334,7 @@ def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: 
     """
     lines = wrap_lines(x_title, MIX_AXIS_PX, PROJECTOR_CONFIG["axis"]["titleFontSize"])
     return (
-        alt.Chart(data["mix"], title=title)
+        alt.Chart(data["mix"], title=_title_lines(title))
         .mark_bar(color=KEPT)
         .encode(
             x=alt.X(

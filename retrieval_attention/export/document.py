@@ -243,7 +243,8 @@ def _chart(chart: LessonChart, n: int) -> list[str]:
     spec = chart_spec_sized(chart)
     label = chart.title or _spec_title(spec) or f"chart {n}"
     out = [f'<figure class="chart" role="img" aria-label="{_e(label)}">']
-    if chart.title and chart.title != _spec_title(chart.spec):  # a title the chart draws is not written twice
+    # a title the chart draws is not written twice (a title in lines is joined with spaces: compared without them)
+    if chart.title and "".join(chart.title.split()) != "".join(_spec_title(chart.spec).split()):
         out.append(f"<figcaption>{_e(chart.title)}</figcaption>")
     out.append(f'<script type="application/json" data-lesson-chart="{n}">{_script_json(spec)}</script>')
     out.append(f'<div class="chart-area" id="chart-{n}"></div>')
