@@ -4,20 +4,19 @@ A :class:`Diagram` is boxes (:class:`Node`), arrows (:class:`Edge`) and frames a
 (:class:`Group`), placed in pixels by a builder (:mod:`retrieval_attention.charts.frame` has three).
 :func:`diagram_chart` draws it: boxes are rect marks, labels text marks, arrows rule marks with a
 triangle point mark at their head turned along the arrow. Every position is a pixel (no scales, no
-axes), so the type sizes a layout was made for are the ones drawn. :func:`wrap` breaks a label to its
-box by its drawn width (a CJK character counts as wide as the type size; a line breaks at a space or
-between two CJK characters). No streamlit here.
+axes), so the type sizes a layout was made for are the ones drawn. :func:`~retrieval_attention.charts.text.wrap` breaks a
+label to its box by its drawn width. No streamlit here.
 """
 
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 
+from retrieval_attention.charts.text import text_width, wrap
 from retrieval_attention.charts.theme import BLUE, FONT, GREY, VERMILLION
 
 __all__ = [
@@ -42,67 +41,6 @@ LABEL_SIZE, TOKEN_SIZE, EDGE_SIZE, GROUP_SIZE = 15, 18, 15, 14
 LINE = 1.3  # line height, in type sizes
 _PAD = 8  # between a box's edge and its text
 WHITE = "#FFFFFF"
-
-# -- text: its drawn width, wrapped to a box ------------------------------------------------------
-
-
-def text_width(text: str, size: float) -> float:
-    """An upper estimate of ``text``'s drawn width in pixels at ``size`` px (sans-serif, CJK full width).
-
-    Example:
-        >>> text_width("我爱", 10), round(text_width("abcde", 10), 1)
-        (20.0, 28.0)
-    """
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
-    return size * (wide + 0.56 * (len(text) - wide))
-
-
-def _pieces(text: str) -> list[str]:
-    """Where a line may break: after a space, and around every CJK character (each piece keeps its space)."""
-    pieces: list[str] = []
-    word = ""
-    for ch in text:
-        if unicodedata.east_asian_width(ch) in "WF" and not ch.isspace():
-            if word and not word.endswith(" ") and unicodedata.east_asian_width(ch) in "WF" and ch in "，：；。、）":
-                word += ch  # CJK punctuation stays with what precedes it
-                continue
-            if word:
-                pieces.append(word)
-            word = ch
-        else:
-            if word and unicodedata.east_asian_width(word[-1]) in "WF" and word[-1] not in "（":
-                pieces.append(word)
-                word = ""
-            word += ch
-            if ch == " ":
-                pieces.append(word)
-                word = ""
-    if word:
-        pieces.append(word)
-    return pieces
-
-
-def wrap(text: str, width: float, size: float) -> list[str]:
-    """``text`` in lines no wider than ``width`` px at ``size`` px (a single word wider than that keeps its line).
-
-    A newline in ``text`` always breaks; a line breaks after a space, or between two CJK characters.
-
-    Example:
-        >>> wrap("one vector for the whole sentence", 120, 15)
-        ['one vector for', 'the whole', 'sentence']
-    """
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for piece in _pieces(paragraph):
-            if line and text_width((line + piece).rstrip(), size) > width:
-                lines.append(line.rstrip())
-                line = piece
-            else:
-                line += piece
-        lines.append(line.rstrip())
-    return lines
-
 
 # -- the diagram: boxes, arrows, groups, in pixels ----------------------------------------------
 

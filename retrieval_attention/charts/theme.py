@@ -94,7 +94,11 @@ def _at_least(node: Any, least: int, in_title: bool = False) -> Any:
     for k, v in node.items():
         if k in _SKIPPED:
             out[k] = v  # the data: never walked
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and (k in _SIZED_KEYS or (in_title and k == "fontSize")):
+        elif (
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and (k in _SIZED_KEYS or (in_title and k == "fontSize"))
+        ):
             out[k] = max(v, least)
         else:
             out[k] = _at_least(v, least, k == "title")
@@ -156,7 +160,7 @@ def projector_spec(spec: Mapping[str, Any], size: str = "projector") -> dict[str
 def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
     """``text`` (or each of its lines) in lines no wider than ``width`` px at ``size`` px, as even as possible.
 
-    By the estimate of :func:`~retrieval_attention.charts.diagram.wrap` (an upper bound for the charts'
+    By the estimate of :func:`~retrieval_attention.charts.text.wrap` (an upper bound for the charts'
     sans-serif and CJK); never broken inside parentheses (a formula, "(sum 1)" stay whole); the fewest
     lines, at the narrowest width that needs no more of them (no last word alone).
 
@@ -164,7 +168,7 @@ def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
         >>> wrap_lines("seconds per call (log scale, median)", 250, 16)
         ['seconds per call', '(log scale, median)']
     """
-    from retrieval_attention.charts.diagram import wrap  # diagram draws with this module's colours
+    from retrieval_attention.charts.text import wrap
 
     nbsp = "\u00a0"
 
