@@ -120,7 +120,7 @@ def test_the_main_page_saves_a_lesson_that_opens_offline(server, browser):  # no
     name = save_view(page, file)
     assert re.fullmatch(r"retrieval-all-MiniLM-L6-v2-corpus-\d{4}-\d{2}-\d{2}\.html", name), name
     html = file.read_text(encoding="utf-8")
-    (weights,) = [s for s in chart_specs(html) if s.get("title") == "Weight of every key, sorted"]
+    (weights,) = [s for s in chart_specs(html) if " ".join(s.get("title") or []) == "Weight of every key, sorted"]
     assert '"log"' not in json.dumps({k: v for k, v in weights.items() if k != "datasets"}), "linear, as toggled"
     opened = open_offline(browser, file, SHOTS / "main_view_opened.png")
     assert_drawn(opened, n_charts)
