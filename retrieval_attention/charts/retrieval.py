@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from retrieval_attention.charts.template import ChartParts
-from retrieval_attention.charts.theme import DROPPED, KEPT, PROJECTOR_CONFIG, wrap_lines
+from retrieval_attention.charts.theme import DROPPED, KEPT, PROJECTOR_CONFIG, fitted_text, wrap_lines
 from retrieval_attention.i18n import N_
 
 __all__ = [
@@ -84,8 +84,7 @@ SCALING_LABELS = {
 
 def _title_lines(title: str) -> str | list[str]:
     """A title of the main page's column charts in lines that fit its narrowest column (Vega cut it with "…")."""
-    lines = wrap_lines(title, COLUMN_TITLE_PX, PROJECTOR_CONFIG["title"]["fontSize"])
-    return lines[0] if len(lines) == 1 else lines
+    return fitted_text(title, COLUMN_TITLE_PX, PROJECTOR_CONFIG["title"]["fontSize"])
 
 
 def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[str, str]:
@@ -150,14 +149,14 @@ def weights_view(
     legend_size, axis_size = PROJECTOR_CONFIG["legend"]["labelFontSize"], PROJECTOR_CONFIG["axis"]["titleFontSize"]
     labels = {label: wrap_lines(label, WEIGHTS_LEGEND_PX, legend_size) for label in (kept, tail)}
     label_expr = f"datum.label == {json.dumps(kept)} ? {json.dumps(labels[kept])} : {json.dumps(labels[tail])}"
-    x_title = wrap_lines(t["x"], WEIGHTS_AXIS_PX, axis_size)
+    x_title = fitted_text(t["x"], WEIGHTS_AXIS_PX, axis_size)
     return (
         alt.Chart(data["weights"], title=_title_lines(title))
         .mark_bar(clip=True)
         .encode(
             x=alt.X(
                 "rank:Q",
-                title=x_title[0] if len(x_title) == 1 else x_title,
+                title=x_title,
                 scale=alt.Scale(domain=[0.5, n + 0.5], nice=False),
                 axis=alt.Axis(
                     titleAnchor="end"
@@ -332,14 +331,14 @@ def category_mix_view(data: Mapping[str, pd.DataFrame], *, title: str, x_title: 
     is written in lines that fit the main page's narrow columns (it is centred under a plot narrowed by
     the category names).
     """
-    lines = wrap_lines(x_title, MIX_AXIS_PX, PROJECTOR_CONFIG["axis"]["titleFontSize"])
+    x_lines = fitted_text(x_title, MIX_AXIS_PX, PROJECTOR_CONFIG["axis"]["titleFontSize"])
     return (
         alt.Chart(data["mix"], title=_title_lines(title))
         .mark_bar(color=KEPT)
         .encode(
             x=alt.X(
                 "share:Q",
-                title=lines[0] if len(lines) == 1 else lines,
+                title=x_lines,
                 axis=alt.Axis(format=".0%", tickCount=4),
                 scale=alt.Scale(domain=[0, 1]),
             ),

@@ -28,6 +28,7 @@ __all__ = [
     "PRESENT_MIN_FONT",
     "PROJECTOR_CONFIG",
     "PAGE_PX",
+    "fitted_text",
     "SIZES",
     "SKY",
     "SUBTITLE_SIZE",
@@ -187,6 +188,17 @@ def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
     return [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part)]
 
 
+def fitted_text(text: str | list[str], width: float, size: float) -> str | list[str]:
+    """:func:`wrap_lines` as Vega takes a text: one line as a string, more as a list of lines.
+
+    Example:
+        >>> fitted_text("Output: category mix", 400, 20), fitted_text("Output: category mix", 190, 20)
+        ('Output: category mix', ['Output:', 'category mix'])
+    """
+    lines = wrap_lines(text, width, size)
+    return lines[0] if len(lines) == 1 else lines
+
+
 def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width: float = PAGE_PX) -> alt.Title:
     """A chart's title and subtitle in lines no wider than ``width`` px (:func:`wrap_lines`) at the projector's sizes.
 
@@ -207,14 +219,10 @@ def wrapped_title(title: str | list[str], subtitle: str | list[str] = "", width:
         (['The query of “is”', 'looks up 5 cached keys'], 'layer 15, head 0: weights')
     """
 
-    def lines(text: str | list[str], size: float) -> str | list[str]:
-        out = wrap_lines(text, width, size)
-        return out[0] if len(out) == 1 else out
-
-    head = lines(title, PROJECTOR_CONFIG["title"]["fontSize"])
+    head = fitted_text(title, width, PROJECTOR_CONFIG["title"]["fontSize"])
     if not subtitle:
         return alt.Title(head)
-    return alt.Title(head, subtitle=lines(subtitle, SUBTITLE_SIZE), subtitleFontSize=SUBTITLE_SIZE)
+    return alt.Title(head, subtitle=fitted_text(subtitle, width, SUBTITLE_SIZE), subtitleFontSize=SUBTITLE_SIZE)
 
 
 def _number_locale(decimal: str, thousands: str) -> dict[str, Any]:
