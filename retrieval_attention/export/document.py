@@ -223,8 +223,9 @@ def chart_spec_sized(chart: LessonChart, spec: Mapping[str, Any] | None = None) 
     """The specification a chart is drawn from, on the page and in the saved file: the builder's height as the plot's.
 
     A single or layered view without a height of its own takes ``chart.height`` as its plot height;
-    its axes, title and legend come on top, and the element grows to hold them (the page draws it with
-    Streamlit's ``height="content"``, the file in a box that fits its drawing).
+    its axes, title and legend come on top, and the element grows to hold them: the file draws it in a
+    box that fits its drawing, the page with Streamlit's ``height="content"`` when the chart fits only
+    its width (a chart Streamlit fits whole keeps ``chart.height`` as its element's height instead).
 
     Args:
         chart: the document's chart block.
