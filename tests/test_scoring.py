@@ -186,3 +186,22 @@ def test_peakiness_records_and_lookup(peak):
         peak.curve("binary", scaled=True)
     with pytest.raises(InvalidParameterError):
         peakiness_vs_dim(dims=(0, 4))
+
+
+@given(
+    st.floats(min_value=-7, max_value=1, allow_nan=False),
+    st.floats(min_value=0, max_value=5, allow_nan=False),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_cost_axis_keeps_room_for_the_slowest_label(fastest, spread):
+    """Whatever the machine measured, the log axis starts at a decade at or below the fastest time and
+    ends at a decade that leaves LABEL_ROOM of it right of the slowest bar: a 133.6 ms label once ran
+    3 px past the Spanish page because the axis ended at the next decade (71 of 325 px)."""
+    from retrieval_attention.charts.scoring import LABEL_ROOM, cost_domain
+
+    times = [10.0**fastest, 10.0 ** (fastest + spread / 2), 10.0 ** (fastest + spread)]
+    lo, hi = cost_domain(times)
+    a, b, top = math.log10(lo), math.log10(hi), math.log10(max(times))
+    assert abs(a - round(a)) < 1e-9 and abs(b - round(b)) < 1e-9, "both ends are decades"
+    assert a <= math.log10(min(times)) + 1e-9
+    assert b - top >= LABEL_ROOM * (b - a) - 1e-9
