@@ -249,3 +249,28 @@ def test_a_remembered_number_is_the_one_babel_writes(lang, monkeypatch):
             for v in values:
                 got = getattr(ui_i18n, how)(v, decimals) if decimals is not None else ui_i18n.fmt_number(v)
                 assert got == getattr(i18n, how)(v, lang, decimals), (how, v, decimals)
+
+
+def _navigation_page() -> None:
+    import streamlit as st
+
+    from ui.components.navigation import pages
+
+    a, b = pages(), pages()
+    st.session_state["groups"] = list(a)
+    st.session_state["titles"] = [p.title for items in a.values() for p in items]
+    st.session_state["same_titles"] = st.session_state["titles"] == [p.title for items in b.values() for p in items]
+    st.session_state["shared"] = [x is y for ga, gb in zip(a.values(), b.values(), strict=True) for x, y in zip(ga, gb)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "es"])
+def test_the_navigation_is_made_once_per_language_and_each_run_gets_its_own_pages(lang: str) -> None:
+    """The page objects are kept per language; every call hands out copies (st.navigation marks the one
+    it returns as callable, and its run clears the mark: two sessions sharing one object would race)."""
+    at = AppTest.from_function(_navigation_page, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["groups"][0] == _tr(lang, "Retrieval")
+    assert at.session_state["titles"][0] == _tr(lang, "Three retrievals") and len(at.session_state["titles"]) == 17
+    assert at.session_state["same_titles"] and not any(at.session_state["shared"])

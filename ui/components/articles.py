@@ -23,10 +23,10 @@ from retrieval_attention.inspector import TransformerInspector, load_inspector
 from retrieval_attention.inspector.walkthrough import is_cjk
 from retrieval_attention.views import articles as article_view
 from retrieval_attention.views.articles import ARTICLES
-from ui.components.article_nav import PAGES
 from ui.components.controls import inspector_model_ui, model_line
 from ui.components.document import draw_blocks
 from ui.components.i18n import _, current_lang, fmt_number
+from ui.components.navigation import ARTICLE_PAGES as PAGES
 from ui.components.query import example_pills
 from ui.components.text import md
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval_attention.views import frame as view
-from ui.components.article_nav import PAGES as ARTICLE_PAGES
 from ui.components.document import draw_intro, draw_section, save_button
 from ui.components.i18n import _, current_lang
+from ui.components.navigation import ARTICLE_PAGES
 
 
 def main() -> None:
