@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 import time
+from pathlib import Path
 
 from benchmarks.common import run_module, wait_for_quiet
 
@@ -20,6 +23,8 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         ("interactive", ["benchmarks.bench_interactive"]),
         ("reruns", ["benchmarks.bench_reruns"]),
     ]
+    if shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent)):
+        steps.append(("revisit_owners", ["benchmarks.bench_revisit_owners"]))  # pip install py-spy
     steps.append(("encoder", ["benchmarks.bench_encoder"]))
     steps.append(("decoder", ["benchmarks.bench_decoder"]))
     steps.append(("decoder_load", ["benchmarks.bench_decoder_load"]))

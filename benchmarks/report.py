@@ -9,6 +9,7 @@ from typing import Any
 
 from benchmarks.bench_export import report_section as export_section
 from benchmarks.bench_reruns import report_section as reruns_section
+from benchmarks.bench_revisit_owners import report_section as owners_section
 from benchmarks.common import DOCS, load_result
 from benchmarks.svg import loglog_chart
 
@@ -821,6 +822,8 @@ def main() -> None:
         "## 1b. A slider change, page by page (AppTest)",
         "",
         reruns_section(reruns, reruns_before),
+        "",
+        owners_section(load_result("revisit_owners")),
         "",
         "## 2. App cold start",
         "",
