@@ -50,19 +50,36 @@ def _pieces(text: str) -> list[str]:
     return pieces
 
 
-def wrap(text: str, width: float, size: float) -> list[str]:
+def _whole_parentheses(pieces: list[str]) -> list[str]:
+    """``pieces`` with each parenthesised group, "(…)" or full-width "（…）", joined into one piece."""
+    joined: list[str] = []
+    depth = 0
+    for piece in pieces:
+        if depth > 0:
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+        depth = max(0, depth + sum(ch in "(（" for ch in piece) - sum(ch in ")）" for ch in piece))
+    return joined
+
+
+def wrap(text: str, width: float, size: float, whole_parentheses: bool = False) -> list[str]:
     """``text`` in lines no wider than ``width`` px at ``size`` px (a single word wider than that keeps its line).
 
-    A newline in ``text`` always breaks; a line breaks after a space, or between two CJK characters.
+    A newline in ``text`` always breaks; a line breaks after a space, or between two CJK characters
+    (with ``whole_parentheses``, not inside "(…)" or "（…）").
 
     Example:
         >>> wrap("one vector for the whole sentence", 120, 15)
         ['one vector for', 'the whole', 'sentence']
+        >>> wrap("键的排名（1 = 权重最大）", 120, 16), wrap("键的排名（1 = 权重最大）", 120, 16, whole_parentheses=True)
+        (['键的排名（1 =', '权重最大）'], ['键的排名', '（1 = 权重最大）'])
     """
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
-        for piece in _pieces(paragraph):
+        pieces = _pieces(paragraph)
+        for piece in _whole_parentheses(pieces) if whole_parentheses else pieces:
             if line and text_width((line + piece).rstrip(), size) > width:
                 lines.append(line.rstrip())
                 line = piece

@@ -162,7 +162,7 @@ def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
     """``text`` (or each of its lines) in lines no wider than ``width`` px at ``size`` px, as even as possible.
 
     By the estimate of :func:`~retrieval_attention.charts.text.wrap` (an upper bound for the charts'
-    sans-serif and CJK); never broken inside parentheses (a formula, "(sum 1)" stay whole); the fewest
+    sans-serif and CJK); never broken inside parentheses (a formula, "(sum 1)", "（1 = 权重最大）" stay whole); the fewest
     lines, at the narrowest width that needs no more of them (no last word alone).
 
     Example:
@@ -171,19 +171,12 @@ def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
     """
     from retrieval_attention.charts.text import wrap
 
-    nbsp = "\u00a0"
-
     def balanced(text: str) -> list[str]:
-        depth, kept = 0, []
-        for ch in text:
-            depth += (ch == "(") - (ch == ")")
-            kept.append(nbsp if ch == " " and depth > 0 else ch)
-        text = "".join(kept)
-        n, low, high = len(wrap(text, width, size)), 0.0, float(width)
+        n, low, high = len(wrap(text, width, size, whole_parentheses=True)), 0.0, float(width)
         while n > 1 and high - low > 4:
             mid = (low + high) / 2
-            low, high = (low, mid) if len(wrap(text, mid, size)) <= n else (mid, high)
-        return [line.replace(nbsp, " ") for line in wrap(text, high, size)]
+            low, high = (low, mid) if len(wrap(text, mid, size, whole_parentheses=True)) <= n else (mid, high)
+        return wrap(text, high, size, whole_parentheses=True)
 
     return [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part)]
 
