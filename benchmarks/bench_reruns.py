@@ -316,12 +316,12 @@ def measure(targets: tuple[Target, ...], rounds: int, clock: ScriptClock, profil
 #: The issue's targets for the main page's k and temperature sliders.
 TARGET_RATIO = 6.0
 TARGET_SERVER_MS = 30.0
-#: What a revisit of a page still costs beyond its size, from a cProfile of its revisits (only the pages
-#: profiled since their last change are named; the charts, tables, sections and CSVs are cached on all).
+#: What a revisit of a page still costs beyond its size (only the pages measured since their last change
+#: are named; the charts, tables, sections and CSVs are cached on all). Section 1c splits every page's.
 REVISIT_COST = {
-    "main": "a cProfile of 20 revisits (2026-12-07) puts 75% of the script's time in Streamlit's element and "
-    "widget calls, among them the sidebar's controls and upload box (19%) and the navigation's 17 `st.Page` "
-    "objects, made again on every run (10%)",
+    "main": "py-spy samples of its revisits (2026-12-07, `bench_revisit_owners`, section 1c) put 78% of the script "
+    "thread in Streamlit writing elements and widgets and 7% in our code; the navigation's 17 `st.Page` objects, "
+    "once made again on every run, are now made once per language",
 }
 #: What a first visit builds, per widget.
 FIRST_VISIT_COST = {
