@@ -195,7 +195,11 @@ def attention_heatmap(
                 "weight:Q",
                 title=t["weight"],
                 scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, vmax]),
-                legend=alt.Legend(orient="bottom", direction="horizontal", format=".2f", gradientLength=240),
+                # no longer than the plot: under a five-token heatmap (180 px) a 240 px scale ran 7 px
+                # past its half of the page (the causal page, in Spanish)
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", format=".2f", gradientLength=min(240, max(c * S, 120))
+                ),
             )
         )
     )

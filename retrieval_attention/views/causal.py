@@ -64,8 +64,9 @@ __all__ = [
 
 #: The heatmaps show at most this many tokens per side (the numbers use all of them).
 MAX_TOKENS = 24
-#: A heatmap's plot width in pixels: two sit side by side.
-WIDTH = 260
+#: A heatmap's plot width in pixels: two sit side by side, each in half the page at 1280 wide with its
+#: token labels (at 260 the last rotated key label, "[SEP]", ran 7 px into the gap between them in Spanish).
+WIDTH = 248
 
 
 @dataclass(frozen=True)
