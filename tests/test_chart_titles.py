@@ -80,3 +80,21 @@ def test_a_label_past_86_percent_is_drawn_inside_its_bar_ending_at_its_end():
     assert len(inside) == len(outside) == 1
     assert inside[0]["mark"]["dx"] < 0 and inside[0]["mark"]["color"] == "white"
     assert inside[0]["encoding"]["x"]["field"] == outside[0]["encoding"]["x"]["field"] == "p"  # the real value
+
+
+def test_a_recommender_panel_names_its_whole_target():
+    """The A/B panels' titles were cut to ~20 characters ("A: The Only Pizza Doug…"): a projector shows the
+    whole title in up to four lines of the panel's width, and the panels' plots start level."""
+    import retrieval_attention as ra
+    from retrieval_attention.charts.recommender import TITLE_LINES, TITLE_PX, panel_title
+    from retrieval_attention.views.recommender.settings import PANEL_WIDTHS
+
+    width = PANEL_WIDTHS[False, True]
+    for title in ra.load_corpus().titles:
+        lines = panel_title("B", title, width)
+        assert 1 <= len(lines) <= TITLE_LINES
+        assert all(text_width(line, TITLE_PX) <= width or " " not in line for line in lines), lines
+        if not lines[-1].endswith("…"):
+            assert "".join(lines).replace(" ", "") == f"B:{title}".replace(" ", "")  # a CJK line breaks anywhere
+    cut = [t for t in ra.load_corpus().titles if panel_title("B", t, width)[-1].endswith("…")]
+    assert len(cut) <= 2, f"titles still cut over a {width} px panel: {cut}"

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from retrieval_attention.charts.template import ChartParts
-from retrieval_attention.charts.theme import OKABE_ITO
+from retrieval_attention.charts.text import text_width, wrap
+from retrieval_attention.charts.theme import OKABE_ITO, wrap_lines
 from retrieval_attention.i18n import N_
 from retrieval_attention.recommender import CrossAttention, TargetAttention
 
@@ -49,6 +50,30 @@ def truncate(text: str, n: int) -> str:
     """
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: max(n - 1, 1)].rstrip() + "…"
+
+
+#: A target panel's title size (px).
+TITLE_PX = 17
+#: At most this many lines of a target's title over its panel (the rest is cut with "…").
+TITLE_LINES = 4
+
+
+def panel_title(slot: str, target: str, width: int) -> list[str]:
+    """A target panel's title, "A: <the target's title>", in lines that fit the panel (at most :data:`TITLE_LINES`).
+
+    A projector shows the whole title a student picked, not its first twenty characters.
+
+    Example:
+        >>> panel_title("A", "Hilarious Kitten Moments That Will Make You Laugh", 220)
+        ['A: Hilarious Kitten', 'Moments That Will', 'Make You Laugh']
+    """
+    text = f"{slot}: {' '.join(str(target).split())}"
+    lines = wrap_lines(text, width, TITLE_PX)  # balanced, parentheses kept whole...
+    if any(text_width(line, TITLE_PX) > width and " " in line for line in lines):
+        lines = wrap(text, width, TITLE_PX)  # ...unless a group is wider than the panel: "(Official Music Video)"
+    if len(lines) > TITLE_LINES:
+        lines = [*lines[: TITLE_LINES - 1], truncate(" ".join(lines[TITLE_LINES - 1 :]), len(lines[TITLE_LINES - 1]))]
+    return lines
 
 
 def history_label(position: int, title: str, n: int = 42) -> str:
@@ -139,8 +164,12 @@ def _target_panel(
     labels: bool,
     width: int,
     t: Mapping[str, str],
+    title_lines: Sequence[str] = (),
 ) -> alt.LayerChart:
-    """One target's bars: filled = final weight, coloured by category; outline = relevance before recency."""
+    """One target's bars: filled = final weight, coloured by category; outline = relevance before recency.
+
+    ``title_lines``: the title as drawn (default: "slot: target" in one line, cut to the width).
+    """
     order, slot, target = list(panel[0]), panel[1], panel[2]
     scale = alt.Scale(domain=list(domain), nice=False, clamp=True)
     name = t["weight_softmax"] if normalize else t["weight_raw"]
@@ -167,12 +196,18 @@ def _target_panel(
         .mark_text(align="left", dx=4, fontSize=15, clip=True)
         .encode(x=alt.X("end:Q", scale=scale), text=alt.Text("weight:Q", format=".2f"))
     )
-    title = alt.TitleParams(f"{slot}: {truncate(target, max(width // 10, 20))}", fontSize=17, anchor="start")
+    text = list(title_lines) or f"{slot}: {truncate(target, max(width // 10, 20))}"
+    title = alt.TitleParams(text, fontSize=TITLE_PX, anchor="start")
     return alt.layer(*layers, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
 def _recency_panel(
-    frame: pd.DataFrame, order: Sequence[str], half_life: float | None, width: int, t: Mapping[str, str]
+    frame: pd.DataFrame,
+    order: Sequence[str],
+    half_life: float | None,
+    width: int,
+    t: Mapping[str, str],
+    lines: int = 1,
 ) -> alt.LayerChart:
     """The recency factor 0.5^(age / half-life) of each history item: the same for every target."""
     order = list(order)
@@ -185,7 +220,7 @@ def _recency_panel(
         x=alt.X("decay:Q", scale=scale), text=alt.Text("decay:Q", format=".2f")
     )
     hl = "" if half_life is None else f" (h = {half_life:g})"
-    title = alt.TitleParams(f"{t['recency']}{hl}", fontSize=17, anchor="start")
+    title = alt.TitleParams([f"{t['recency']}{hl}"] + ["\u00a0"] * (lines - 1), fontSize=TITLE_PX, anchor="start")
     return alt.layer(bars, text, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
@@ -237,9 +272,12 @@ def history_weights_view(
 ) -> alt.HConcatChart:
     """:func:`history_weights_chart` from :func:`history_weights_parts`'s rows and options."""
     frames = [data[f"target_{i}"] for i in range(len(panels))]
+    titles = [panel_title(slot, target, panel_width) for _order, slot, target in panels]
+    depth = max((len(x) for x in titles), default=1)
+    titles = [x + ["\u00a0"] * (depth - len(x)) for x in titles]  # a blank line: the plots start level
     charts: list[alt.LayerChart] = []
     if recency:
-        charts.append(_recency_panel(frames[0], panels[0][0], half_life, width=110, t=text))
+        charts.append(_recency_panel(frames[0], panels[0][0], half_life, width=110, t=text, lines=depth))
     for i, (f, panel) in enumerate(zip(frames, panels)):
         charts.append(
             _target_panel(
@@ -252,6 +290,7 @@ def history_weights_view(
                 labels=not recency and i == 0,
                 width=panel_width,
                 t=text,
+                title_lines=titles[i],
             )
         )
     return alt.hconcat(*charts, spacing=18).resolve_scale(color="shared")
