@@ -139,7 +139,7 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     names = list(frame.columns)
     if isinstance(frame.index, pd.MultiIndex) or not all(type(n) is str for n in names):
         return to_values(frame)["values"]  # Altair's errors and conversions
-    columns = [_column(frame.iloc[:, i]) for i in range(len(names))]
+    columns = [_column(values) for _name, values in frame.items()]  # items(): a third of iloc's cost a column
     if any(c is None for c in columns):
         return to_values(frame)["values"]
     if not names:
