@@ -196,9 +196,15 @@ def attention_heatmap(
                 title=t["weight"],
                 scale=alt.Scale(scheme=WEIGHTS_SCHEME, domain=[0, vmax]),
                 # no longer than the plot: under a five-token heatmap (180 px) a 240 px scale ran 7 px
-                # past its half of the page (the causal page, in Spanish)
+                # past its half of the page (the causal page, in Spanish); a label that would touch the
+                # previous one is left out ("0.000.20" under a 216 px scale up to 0.96)
                 legend=alt.Legend(
-                    orient="bottom", direction="horizontal", format=".2f", gradientLength=min(240, max(c * S, 120))
+                    orient="bottom",
+                    direction="horizontal",
+                    format=".2f",
+                    gradientLength=min(240, max(c * S, 120)),
+                    labelOverlap="greedy",
+                    labelSeparation=8,
                 ),
             )
         )
