@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 import retrieval_attention as ra
 from retrieval_attention.charts import articles as ca
 from retrieval_attention.charts import recommender as rc
+from retrieval_attention.charts import recommender_cross as rx
 from retrieval_attention.charts import relevance as crel
 from retrieval_attention.charts import retrieval as cr
 from retrieval_attention.charts import scoring as cs
@@ -205,7 +206,7 @@ def _history(store: ra.KeyValueStore, T: float) -> tuple:
 
 def _cross(store: ra.KeyValueStore, T: float) -> pd.DataFrame:
     rec = ra.recommend(store, list(store.corpus.ids[:2]), k=3, temperature=T)
-    return rc.cross_attention_frame(rec.attention)
+    return rx.cross_attention_frame(rec.attention)
 
 
 TOKENS = ["[CLS]", "evan", "'", "s", "dog", "[SEP]"]
@@ -301,7 +302,7 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
             (_history(store, 0.1), {}),
             (_history(store, 0.5), {"recency": True, "half_life": 2}),
         ),
-        (rc.cross_attention_heatmap, ((_cross(store, 0.1),), {}), ((_cross(store, 0.1),), {"normalize": False})),
+        (rx.cross_attention_heatmap, ((_cross(store, 0.1),), {}), ((_cross(store, 0.1),), {"normalize": False})),
         (
             ct.attention_heatmap,
             ((_attention(1), TOKENS, TOKENS), {"title": "head 0"}),
@@ -333,7 +334,8 @@ CHART_BUILDERS = {
     "topk": ("topk_curve_chart", "topk_weights_chart"),
     "smoothing": ("series_chart", "weight_row_chart"),
     "scoring": ("cost_chart", "peakiness_chart", "scores_strip_chart"),
-    "recommender": ("cross_attention_heatmap", "history_weights_chart"),
+    "recommender": ("history_weights_chart",),
+    "recommender_cross": ("cross_attention_heatmap",),
     "transformer": ("attention_heatmap", "concat_projection_chart", "heads_grid"),
     "relevance": ("asymmetry_heads_chart", "relevance_heatmap"),
     "articles": ("matrix_heatmap", "mix_chart", "projection_chart", "steps_chart", "vectors_and_sum_chart"),

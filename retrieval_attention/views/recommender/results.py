@@ -182,7 +182,7 @@ def _heatmap_spec(
     lang: str,
 ) -> dict:
     """The top recommendations' weights over the history, one row each (shared: read only)."""
-    from retrieval_attention.charts.recommender import cross_attention_frame, cross_attention_heatmap
+    from retrieval_attention.charts.recommender_cross import cross_attention_frame, cross_attention_heatmap
 
     X = ranked(store, history, "attention", temperature, normalize, half_life).attention
     chart = cross_attention_heatmap(cross_attention_frame(X), normalize=normalize, text=_chart_text(lang))
