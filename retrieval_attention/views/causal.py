@@ -5,7 +5,8 @@ BERT (:mod:`retrieval_attention.inspector`): every token's query meets every tok
 after it. The decoder (:mod:`retrieval_attention.decoder`: SmolLM2 in English, Gemma 3 in Chinese and
 Spanish) was trained with the causal mask in every layer: token i meets tokens 0..i only, so every
 weight above the diagonal is exactly 0 and the first token, which can see only itself, puts all its
-weight (1) there. Section ``encoder`` and section ``decoder`` draw one head of each; section
+weight (1) there (the weights and their checks: :mod:`~retrieval_attention.views.causal_weights`).
+Section ``encoder`` and section ``decoder`` draw one head of each; section
 ``compare`` states the numbers over every layer and head, and the two tokenizations, which differ.
 
 Example (not run here: loads two models)::
@@ -19,7 +20,6 @@ Example (not run here: loads two models)::
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,8 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrieval_attention.config import DEFAULT_MODEL, MULTILINGUAL_MODEL
-from retrieval_attention.core.validate import MAX_SENTENCE_CHARS, check_whole
-from retrieval_attention.errors import InvalidParameterError, QueryError
+from retrieval_attention.errors import InvalidParameterError
 from retrieval_attention.export.blocks import (
     Block,
     Controls,
@@ -42,7 +41,8 @@ from retrieval_attention.export.blocks import (
 )
 from retrieval_attention.export.document import Lesson
 from retrieval_attention.export.markup import md
-from retrieval_attention.views.next_word import label, model_title
+from retrieval_attention.views.causal_weights import above_diagonal, decoder_weights, encoder_weights
+from retrieval_attention.views.next_word import model_title
 
 if TYPE_CHECKING:
     from retrieval_attention.decoder import Decoder
@@ -104,63 +104,6 @@ def examples(lang: str) -> tuple[str, ...]:
         "zh": ("我爱吃苹果", "猫坐在垫子上", "今天的天气很好"),
         "es": ("Me encanta comer manzanas", "El gato se sentó en la alfombra", "Hoy hace muy buen tiempo"),
     }.get(lang, ("I love eating apples", "The cat sat on the mat", "The animal was too tired to cross"))
-
-
-def above_diagonal(weights: NDArray[np.floating]) -> NDArray[np.float64]:
-    """The share of the attention weight that queries give to later tokens (the cells above the diagonal).
-
-    Args:
-        weights: (..., T, T) attention weights, rows are queries and sum to 1.
-
-    Returns:
-        (...) the sum of the weights above the diagonal over the sum of all weights: 0 for a causal
-        head, and exactly 0 when every weight above the diagonal is exactly 0.
-
-    Example:
-        >>> above_diagonal(np.array([[1.0, 0.0], [0.5, 0.5]])).item(), above_diagonal(np.full((2, 2), 0.5)).item()
-        (0.0, 0.25)
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    return np.triu(w, k=1).sum(axis=(-2, -1)) / w.sum(axis=(-2, -1))
-
-
-# -- the two models' weights, once per sentence ---------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def _decoder_weights(decoder: Decoder, sentence: str) -> tuple[list[str], NDArray[np.float32]]:
-    """The decoder's tokens (as a student reads them) and its attention in every layer: (layers, heads, T, T).
-
-    One forward pass; layer l equals ``decoder.attention(sentence, l)``.
-    """
-    ids = decoder.token_ids(sentence)  # a bad sentence fails here
-    _, traces = decoder.run(ids)
-    weights = np.stack([t.weights for t in traces])  # (layers, heads, T, T)
-    weights.flags.writeable = False  # cached and shared
-    return [label(decoder, i) for i in ids], weights
-
-
-def _sentence(settings: CausalSettings) -> str:
-    if not isinstance(settings.sentence, str) or not settings.sentence.strip():
-        raise QueryError("the sentence is empty: write a few words for both models to read")
-    if len(settings.sentence) > MAX_SENTENCE_CHARS:
-        raise QueryError(f"the sentence has {len(settings.sentence)} characters; at most {MAX_SENTENCE_CHARS} here")
-    return settings.sentence
-
-
-def _encoder(ins: TransformerInspector, settings: CausalSettings) -> tuple[list[str], NDArray[np.float32]]:
-    """The encoder's tokens and its attention in every layer: (layers, heads, T, T)."""
-    check_whole(settings.encoder_layer, "encoder layer", 0, ins.n_layers - 1)
-    check_whole(settings.encoder_head, "encoder head", 0, ins.n_heads - 1)
-    sentence = _sentence(settings)
-    return ins.tokens(sentence), ins.all_weights(sentence)
-
-
-def _decoder(decoder: Decoder, settings: CausalSettings) -> tuple[list[str], NDArray[np.float32]]:
-    cfg = decoder.config
-    check_whole(settings.decoder_layer, "decoder layer", 0, cfg.n_layers - 1)
-    check_whole(settings.decoder_head, "decoder head", 0, cfg.n_heads - 1)
-    return _decoder_weights(decoder, _sentence(settings))
 
 
 # -- the document ------------------------------------------------------------------------------
@@ -263,7 +206,7 @@ def encoder_section(ins: TransformerInspector, settings: CausalSettings) -> Less
         ~retrieval_attention.errors.InvalidParameterError: a layer or head the encoder does not have.
     """
     _, lang = _gettext(settings.lang), settings.lang
-    tokens, weights = _encoder(ins, settings)
+    tokens, weights = encoder_weights(ins, settings.sentence, settings.encoder_layer, settings.encoder_head)
     w = weights[settings.encoder_layer, settings.encoder_head]  # (T, T) rows are queries
     blocks: tuple[Block, ...] = (
         Text(_("Encoder: both ways"), style="subheader", key="encoder_heading"),
@@ -294,7 +237,7 @@ def decoder_section(decoder: Decoder | None, settings: CausalSettings, install: 
             command=install
         )
         return LessonSection("", blocks=(heading, Text(text, style="warning", key="decoder_missing")), key="decoder")
-    tokens, weights = _decoder(decoder, settings)
+    tokens, weights = decoder_weights(decoder, settings.sentence, settings.decoder_layer, settings.decoder_head)
     w = weights[settings.decoder_layer, settings.decoder_head]  # (T, T) rows are queries
     blocks: tuple[Block, ...] = (
         heading,
@@ -326,8 +269,10 @@ def compare_section(ins: TransformerInspector, decoder: Decoder, settings: Causa
         ~retrieval_attention.errors.InvalidParameterError: a layer or head a model does not have.
     """
     _, lang = _gettext(settings.lang), settings.lang
-    enc_tokens, enc = _encoder(ins, settings)  # (layers, heads, T, T)
-    dec_tokens, dec = _decoder(decoder, settings)
+    enc_tokens, enc = encoder_weights(
+        ins, settings.sentence, settings.encoder_layer, settings.encoder_head
+    )  # (layers, heads, T, T)
+    dec_tokens, dec = decoder_weights(decoder, settings.sentence, settings.decoder_layer, settings.decoder_head)
     enc_name, dec_name = ins.name, model_title(decoder)
     share, weight = (lambda v: _share(v, lang)), (lambda v: _weight(v, lang))
     rows = (
