@@ -34,15 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def pages() -> dict[str, list[st.Page]]:
     """``st.navigation``'s argument for this run: {group label: pages}, in the session's language."""
-    return {group: [copy.copy(p) for p in items] for group, items in _groups(current_lang(), str(ROOT))}
+    return {group: [copy.copy(p) for p in items] for group, items in _groups(current_lang())}
 
 
-@functools.lru_cache(maxsize=6)  # three languages; the root in the key keeps a second checkout apart
-def _groups(lang: str, root: str) -> tuple[tuple[str, tuple[st.Page, ...]], ...]:
+@functools.lru_cache(maxsize=3)  # one entry per language
+def _groups(lang: str) -> tuple[tuple[str, tuple[st.Page, ...]], ...]:
     """The groups and their pages, made once per language (``_`` translates into ``lang``, the session's)."""
 
     def page(path: str, title: str, icon: str, **kwargs) -> st.Page:
-        return st.Page(Path(root) / path, title=title, icon=icon, **kwargs)
+        return st.Page(ROOT / path, title=title, icon=icon, **kwargs)
 
     groups = {
         _("Retrieval"): [
