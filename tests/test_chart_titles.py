@@ -84,7 +84,8 @@ def test_a_label_past_86_percent_is_drawn_inside_its_bar_ending_at_its_end():
 
 def test_a_recommender_panel_names_its_whole_target():
     """The A/B panels' titles were cut to ~20 characters ("A: The Only Pizza Doug…"): a projector shows the
-    whole title in up to four lines of the panel's width, and the panels' plots start level."""
+    whole title in up to four lines of the panel's width (theme.level_lines, doctested, pads the panels'
+    titles to as many lines so their plots start level)."""
     import retrieval_attention as ra
     from retrieval_attention.charts.recommender import TITLE_LINES, TITLE_PX, panel_title
     from retrieval_attention.views.recommender.settings import PANEL_WIDTHS

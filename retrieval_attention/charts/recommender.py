@@ -18,7 +18,7 @@ import pandas as pd
 
 from retrieval_attention.charts.template import ChartParts
 from retrieval_attention.charts.text import text_width, wrap
-from retrieval_attention.charts.theme import OKABE_ITO, wrap_lines
+from retrieval_attention.charts.theme import OKABE_ITO, level_lines, wrap_lines
 from retrieval_attention.i18n import N_
 from retrieval_attention.recommender import TargetAttention
 
@@ -208,10 +208,9 @@ def _target_panel(
 def _recency_panel(
     frame: pd.DataFrame,
     order: Sequence[str],
-    half_life: float | None,
     width: int,
     t: Mapping[str, str],
-    lines: int = 1,
+    title_lines: Sequence[str],
 ) -> alt.LayerChart:
     """The recency factor 0.5^(age / half-life) of each history item: the same for every target."""
     order = list(order)
@@ -223,8 +222,7 @@ def _recency_panel(
     text = base.mark_text(align="left", dx=3, fontSize=13).encode(
         x=alt.X("decay:Q", scale=scale), text=alt.Text("decay:Q", format=".2f")
     )
-    hl = "" if half_life is None else f" (h = {half_life:g})"
-    title = alt.TitleParams([f"{t['recency']}{hl}"] + ["\u00a0"] * (lines - 1), fontSize=TITLE_PX, anchor="start")
+    title = alt.TitleParams(list(title_lines), fontSize=TITLE_PX, anchor="start")
     return alt.layer(bars, text, data=frame).properties(width=width, height=alt.Step(BAR_STEP), title=title)
 
 
@@ -276,12 +274,12 @@ def history_weights_view(
 ) -> alt.HConcatChart:
     """:func:`history_weights_chart` from :func:`history_weights_parts`'s rows and options."""
     frames = [data[f"target_{i}"] for i in range(len(panels))]
-    titles = [panel_title(slot, target, panel_width) for _order, slot, target in panels]
-    depth = max((len(x) for x in titles), default=1)
-    titles = [x + ["\u00a0"] * (depth - len(x)) for x in titles]  # a blank line: the plots start level
+    hl = "" if half_life is None else f" (h = {half_life:g})"
+    heads = [[f"{text['recency']}{hl}"]] if recency else []  # the recency panel's title, levelled with the others
+    titles = level_lines(heads + [panel_title(slot, target, panel_width) for _order, slot, target in panels])
     charts: list[alt.LayerChart] = []
     if recency:
-        charts.append(_recency_panel(frames[0], panels[0][0], half_life, width=110, t=text, lines=depth))
+        charts.append(_recency_panel(frames[0], panels[0][0], width=110, t=text, title_lines=titles.pop(0)))
     for i, (f, panel) in enumerate(zip(frames, panels)):
         charts.append(
             _target_panel(

@@ -29,6 +29,7 @@ __all__ = [
     "PROJECTOR_CONFIG",
     "PAGE_PX",
     "fitted_text",
+    "level_lines",
     "SIZES",
     "SKY",
     "SUBTITLE_SIZE",
@@ -179,6 +180,18 @@ def wrap_lines(text: str | list[str], width: float, size: float) -> list[str]:
         return wrap(text, high, size, whole_parentheses=True)
 
     return [line for part in ([text] if isinstance(text, str) else text) for line in balanced(part)]
+
+
+def level_lines(titles: list[list[str]]) -> list[list[str]]:
+    """Titles (each a list of lines) padded with blank lines to as many lines each, so that charts side by
+    side start their plots level (an empty line would collapse: the blank is a no-break space).
+
+    Example:
+        >>> level_lines([["A: a long", "title"], ["B: short"]])
+        [['A: a long', 'title'], ['B: short', '\xa0']]
+    """
+    depth = max((len(t) for t in titles), default=0)
+    return [list(t) + ["\u00a0"] * (depth - len(t)) for t in titles]
 
 
 def fitted_text(text: str | list[str], width: float, size: float) -> str | list[str]:

@@ -232,6 +232,7 @@ def shuffle_section(ins: TransformerInspector, settings: ProjectionSettings) -> 
         ~retrieval_attention.errors.RetrievalAttentionError: a sentence or layer the model cannot use.
     """
     from retrieval_attention.charts import articles as ca
+    from retrieval_attention.charts.theme import level_lines
     from retrieval_attention.i18n import fmt_number
     from retrieval_attention.inspector import permutation_check
 
@@ -289,9 +290,8 @@ def shuffle_section(ins: TransformerInspector, settings: ProjectionSettings) -> 
             (_("the shuffled sentence's weights"), M2, False),
             (_("difference: shuffled − rearranged"), diff, True),
         )
-        heads = [_lines(name) for name, _m, _s in charts]
-        depth = max(len(h) for h in heads)
-        heads = [h + ["\u00a0"] * (depth - len(h)) for h in heads]  # a blank line: the same height each
+        heads = level_lines([_lines(name) for name, _m, _s in charts])
+        depth = len(heads[0])
         columns = tuple(
             (
                 article_chart(
