@@ -9,9 +9,9 @@ the document's number signs (so the page and its saved file read the same), char
 ``st.vega_lite_chart`` at the height the builder gave (the plot's, with the element as tall as the whole
 drawing, for a chart that fits only its width, as in the saved file; the element's for a chart Streamlit
 fits whole into it). A chart's rows are handed over as
-an Arrow table (:func:`arrow_rows`, no pandas frame), made once per specification object
-(:func:`drawn_charts`): the builders cache their specifications, so a revisited setting draws its
-charts without converting their data again; a table's cells are written once per table the same way
+Arrow IPC bytes (:func:`arrow_rows`, no pandas frame, then :func:`arrow_bytes`), made once per
+specification object (:func:`drawn_charts`): the builders cache their specifications, so a revisited
+setting draws its charts without converting or serialising their data again; a table's cells are written once per table the same way
 (:func:`drawn_tables`). A :class:`Controls` block marks
 where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
 a container the page opened above its widgets.
@@ -38,7 +38,16 @@ from retrieval_attention.export.document import Lesson, chart_spec_sized, format
 from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
-__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "drawn_tables", "save_button", "table_frame"]
+__all__ = [
+    "arrow_bytes",
+    "draw_blocks",
+    "draw_intro",
+    "draw_section",
+    "drawn_charts",
+    "drawn_tables",
+    "save_button",
+    "table_frame",
+]
 
 _BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
 
@@ -111,22 +120,47 @@ def arrow_rows(rows: list[Mapping[str, Any]]) -> pa.Table | list[Mapping[str, An
         return rows
 
 
+def arrow_bytes(table: pa.Table) -> bytes:
+    """``table`` as Arrow IPC stream bytes: what ``st.vega_lite_chart`` sends for a dataset.
+
+    Streamlit serialises a ``pyarrow.Table`` dataset this way on every call and passes bytes through as
+    they are, so a chart drawn again from cached bytes costs no serialisation. (Streamlit first narrows a
+    ``large_list`` column, which the browser's Arrow cannot read; :func:`arrow_rows` never makes one.)
+
+    Example:
+        >>> import io
+        >>> t = pa.table({"w": [0.25, 0.75]})
+        >>> pa.ipc.open_stream(io.BytesIO(arrow_bytes(t))).read_all().equals(t)
+        True
+    """
+    sink = pa.BufferOutputStream()
+    with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _dataset(rows: Any) -> Any:
+    """A dataset as the page sends it: rows Arrow can type as IPC bytes, anything else as it is."""
+    if not isinstance(rows, list) or not rows:
+        return rows
+    table = arrow_rows(rows)
+    return arrow_bytes(table) if isinstance(table, pa.Table) else table
+
+
 def _for_streamlit(spec: Mapping[str, Any], size: str) -> dict[str, Any]:
-    """``spec`` at ``size`` with every dataset's rows as an Arrow table: once per specification object and size.
+    """``spec`` at ``size`` with every dataset's rows as Arrow IPC bytes: once per specification object and size.
 
     The builders cache their specifications (the same object on every revisit, for every session) and
     never change one, so the object itself is the key; a specification built afresh on every rerun
-    costs one conversion of its rows (:func:`arrow_rows`), cheaper than the one Streamlit would make.
-    ``st.vega_lite_chart`` takes a ``pyarrow.Table`` as a dataset and only serialises it.
+    costs one conversion of its rows (:func:`arrow_rows`, :func:`arrow_bytes`), cheaper than the one
+    Streamlit would make. ``st.vega_lite_chart`` sends a dataset given as bytes as they are.
     """
 
     def build() -> dict[str, Any]:
         out = dict(spec if size == "projector" else projector_spec(spec, size))
         datasets = out.get("datasets")
         if isinstance(datasets, Mapping):
-            out["datasets"] = {
-                name: arrow_rows(rows) if isinstance(rows, list) and rows else rows for name, rows in datasets.items()
-            }
+            out["datasets"] = {name: _dataset(rows) for name, rows in datasets.items()}
         return out
 
     return drawn_charts().get((size, Same(spec)), build)
