@@ -2,7 +2,7 @@
 new query's rows, is exactly the specification a fresh Altair build of that query makes.
 
 Three layers. The rows: the template writes a frame's records as Altair's own converter does, for
-every dtype. The main page's four chart kinds on the real default model: for several queries, the
+every dtype, and a dataset made without pandas (``Columns``) the records of its frame. The main page's four chart kinds on the real default model: for several queries, the
 template built from the first query and filled with another's rows equals a fresh build of that
 other query (the public ``*_chart`` builder through ``inline_spec``), dataset names aside, in en,
 zh and es and in presentation mode's size. The page's whole document: built for query B after query
@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from altair.utils.data import to_values
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrieval_attention.charts import retrieval as cr
-from retrieval_attention.charts.template import TEMPLATES, ChartParts, _rows, dataset_name
+from retrieval_attention.charts.template import TEMPLATES, ChartParts, Columns, _rows, columns_of, dataset_name
 from retrieval_attention.charts.theme import projector_spec
 from retrieval_attention.core.attention import temperature_sweep
 from retrieval_attention.export.blocks import walk
@@ -76,6 +78,57 @@ def test_rows_are_the_records_altair_writes_for_every_dtype() -> None:
         assert _rows(part) == to_values(part)["values"], columns
         assert _rows(part.iloc[:0]) == to_values(part.iloc[:0])["values"]
     assert _rows(frame.iloc[[4, 0, 2]]) == to_values(frame.iloc[[4, 0, 2]])["values"]  # any index
+
+
+texts = st.one_of(st.none(), st.text(max_size=6))
+numbers = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 12).flatmap(
+        lambda n: st.tuples(
+            st.lists(numbers, min_size=n, max_size=n),
+            st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+            st.lists(texts, min_size=n, max_size=n),
+            st.floats(-1e9, 1e9),
+        )
+    )
+)
+def test_columns_write_the_rows_altair_writes_for_their_frame(data) -> None:
+    """A dataset made without pandas (:class:`Columns`) writes exactly the records Altair writes for its frame."""
+    floats, ints, bools, words, scalar = data
+    with np.errstate(over="ignore"):  # a float64 beyond float32's range is inf there
+        f32 = np.array(floats, dtype=np.float64).astype(np.float32)
+    given = {
+        "float": np.array(floats, dtype=np.float64),
+        "f32": f32,
+        "int": np.array(ints, dtype=np.int64),
+        "bool": np.array(bools, dtype=bool),
+        "text": words,
+        "scalar": scalar,
+    }
+    made = columns_of(given)
+    if words and all(w is None for w in words):  # only missing texts: pandas types those otherwise
+        assert isinstance(made, pd.DataFrame)
+        return
+    assert isinstance(made, Columns) and len(made) == len(floats)
+    assert _rows(made) == to_values(made.frame())["values"]
+    assert made.kinds == tuple(map(str, made.frame().dtypes))  # the template key reads what the frame would be
+
+
+def test_columns_fall_back_to_a_frame_for_what_they_do_not_type() -> None:
+    dates = {"when": np.array(["2026-12-07"], dtype="datetime64[D]")}
+    mixed = {"x": ["a", 1]}
+    for data in (dates, mixed):
+        assert isinstance(columns_of(data), pd.DataFrame), data
+    with pytest.raises(ValueError, match="same length"):  # pandas' own error, as before
+        columns_of({"a": np.arange(2), "b": ["x"]})
+    frame = pd.DataFrame({"w": [0.5, 0.25], "t": pd.Series(["a", None], dtype="str"), "o": [object(), None]})
+    assert columns_of(frame) is frame  # an object column: the frame as it is, for Altair's own conversion
+    typed = columns_of(frame[["w", "t"]])
+    assert isinstance(typed, Columns) and _rows(typed) == to_values(frame[["w", "t"]])["values"]
 
 
 def test_rows_keep_their_columns_and_the_app_draws_the_same_arrow_table_from_either() -> None:
@@ -179,10 +232,11 @@ def test_the_output_mix_template_serves_every_query_and_retrieval_per_language(s
                 lines = filled["title"] if isinstance(filled["title"], list) else [filled["title"]]
                 assert "".join(lines) == "".join(title.split()) or " ".join(lines) == title  # in lines that fit a column
                 assert filled["height"] == cr.MIX_STEP * max(len(parts.data["mix"]), 1)  # a pixel height per bar
-                # a hard miss has no categories; the height (bars × step) is an option too
-                kinds.add((title, x_title, signs(lang)["decimal"], bool(mix), parts.options["height"]))
+                # a hard miss has no categories, drawn from the one-bar template (the same columns and types);
+                # the height (bars × step) is an option
+                kinds.add((title, x_title, signs(lang)["decimal"], parts.options["height"]))
                 drawn += 1
-    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options (and empty mix)"
+    assert len(TEMPLATES) == TEMPLATES.misses - misses == len(kinds), "one template per options"
     assert TEMPLATES.hits - hits == drawn - len(kinds), "every other output filled a template"
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from retrieval_attention.charts.template import ChartParts
+from retrieval_attention.charts.template import ChartParts, columns_of
 from retrieval_attention.charts.theme import DROPPED, KEPT, PROJECTOR_CONFIG, fitted_text, wrap_lines
 from retrieval_attention.i18n import N_
 
@@ -92,12 +93,13 @@ def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[
     return {**defaults, **(given or {})}
 
 
-def weights_parts(frame: pd.DataFrame, k: int, log: bool = True, title: str = "Weight of every key, sorted",
-                  text: Mapping[str, str] | None = None) -> ChartParts:  # fmt: skip
+def weights_parts(frame: pd.DataFrame | Mapping[str, Any], k: int, log: bool = True,
+                  title: str = "Weight of every key, sorted", text: Mapping[str, str] | None = None) -> ChartParts:  # fmt: skip
     """:func:`weights_bar`'s rows (dataset ``weights``) and options: see :mod:`~retrieval_attention.charts.template`.
 
     Args:
-        frame, k, log, title, text: as for :func:`weights_bar`.
+        frame: as for :func:`weights_bar`, or the same columns by name (arrays and lists, no frame).
+        k, log, title, text: as for :func:`weights_bar`.
 
     Returns:
         The rows with their ``kept`` label and plotted weight (on a log axis: at least the floor, a
@@ -106,18 +108,18 @@ def weights_parts(frame: pd.DataFrame, k: int, log: bool = True, title: str = "W
     """
     t = _text(WEIGHTS_LABELS, text)
     kept, tail = t["kept"].format(k=k), t["tail"]
-    weight = frame["weight"]
-    columns = {name: frame[name] for name in frame.columns}  # one new frame, not a copy per added column
-    columns["kept"] = np.where(frame["rank"] <= k, kept, tail)
+    columns = {name: frame[name] for name in frame}  # a frame's columns, or the mapping's
+    weight = np.asarray(columns["weight"], dtype=np.float64)
+    n = len(weight)
+    columns["kept"] = [kept if r <= k else tail for r in np.asarray(columns["rank"]).tolist()]
     if log:
         positive = weight[weight > 0]
         floor = 10.0 ** np.floor(np.log10(max(float(positive.min()) if len(positive) else 1e-12, 1e-12)))
-        columns.update(weight_plot=np.maximum(weight, floor), base=floor)
+        columns.update(weight_plot=np.maximum(weight, floor), base=np.full(n, floor))
     else:
         columns["weight_plot"] = weight
-    f = pd.DataFrame(columns, index=frame.index)
-    options = {"k": int(k), "n": len(f), "log": bool(log), "title": title, "text": t}
-    return ChartParts({"weights": f}, options)
+    options = {"k": int(k), "n": n, "log": bool(log), "title": title, "text": t}
+    return ChartParts({"weights": columns_of(columns)}, options)
 
 
 def weights_view(
@@ -199,7 +201,7 @@ def weights_bar(
         text: translations of :data:`WEIGHTS_LABELS` (any subset; the rest stays English).
     """
     parts = weights_parts(frame, k, log, title, text)
-    return weights_view(parts.data, **parts.options)
+    return weights_view(parts.frames(), **parts.options)
 
 
 def continuum_parts(
@@ -229,19 +231,20 @@ def continuum_parts(
         keys.append(t["others"].format(n=n - top))
     lines.append(np.full(len(temperatures), 1.0 / n))
     keys.append(t["uniform"])
-    m = len(temperatures)  # one frame, column by column: a frame per line and a concat cost a new query ~15%
-    f = pd.DataFrame(
+    m = len(temperatures)  # column by column, no frame: a frame per line and a concat cost a new query ~15%
+    f = columns_of(
         {
             "T": np.tile(temperatures, len(lines)),
             "weight": np.concatenate(lines).astype(np.float64, copy=False),
-            "key": np.repeat(np.array(keys, dtype=object), m),
+            "key": [key for key in keys for _ in range(m)],
             "line": np.repeat(np.arange(len(lines)), m),
         }
     )
     colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"][: min(top, n)]
     colours += ["#D55E00"] if n > top else []
     colours += ["#666666"]
-    return ChartParts({"lines": f, "now": pd.DataFrame({"T": [float(current)]})}, {"colours": colours, "text": t})
+    now = columns_of({"T": np.array([float(current)])})
+    return ChartParts({"lines": f, "now": now}, {"colours": colours, "text": t})
 
 
 def continuum_view(
@@ -311,15 +314,15 @@ def continuum_chart(
         text: translations of :data:`CONTINUUM_LABELS` (any subset; the rest stays English).
     """
     parts = continuum_parts(temperatures, weights, labels, current, top, text)
-    return continuum_view(parts.data, **parts.options)
+    return continuum_view(parts.frames(), **parts.options)
 
 
 def category_mix_parts(
     mix: dict[str, float], title: str = "Output: category mix", x_title: str = "share of the output"
 ) -> ChartParts:
     """:func:`category_mix_chart`'s rows (dataset ``mix``, shares of 0.5% or more) and options (titles, height)."""
-    f = pd.DataFrame({"category": list(mix), "share": list(mix.values())})
-    rows = f[f["share"] >= 0.005]
+    kept = {category: share for category, share in mix.items() if share >= 0.005}
+    rows = columns_of({"category": list(kept), "share": np.array(list(kept.values()), dtype=np.float64)})
     return ChartParts({"mix": rows}, {"title": title, "x_title": x_title, "height": MIX_STEP * max(len(rows), 1)})
 
 
@@ -360,12 +363,12 @@ def category_mix_chart(
         x_title: the share axis's title.
     """
     parts = category_mix_parts(mix, title, x_title)
-    return category_mix_view(parts.data, **parts.options)
+    return category_mix_view(parts.frames(), **parts.options)
 
 
-def scaling_parts(frame: pd.DataFrame, text: Mapping[str, str] | None = None) -> ChartParts:
-    """:func:`scaling_chart`'s rows (dataset ``curves``: the frame as given) and options (its labels)."""
-    return ChartParts({"curves": frame}, {"text": _text(SCALING_LABELS, text)})
+def scaling_parts(frame: pd.DataFrame | Mapping[str, Any], text: Mapping[str, str] | None = None) -> ChartParts:
+    """:func:`scaling_chart`'s rows (dataset ``curves``: the columns as given) and options (its labels)."""
+    return ChartParts({"curves": columns_of(frame)}, {"text": _text(SCALING_LABELS, text)})
 
 
 def scaling_view(data: Mapping[str, pd.DataFrame], *, text: Mapping[str, str]) -> alt.Chart:
@@ -396,4 +399,4 @@ def scaling_chart(frame: pd.DataFrame, text: Mapping[str, str] | None = None) ->
         text: translations of :data:`SCALING_LABELS` (any subset; the rest stays English).
     """
     parts = scaling_parts(frame, text)
-    return scaling_view(parts.data, **parts.options)
+    return scaling_view(parts.frames(), **parts.options)

@@ -8,7 +8,9 @@ structure. So a chart kind is written in two parts:
 * a *parts* function (e.g. :func:`~retrieval_attention.charts.retrieval.weights_parts`) turns the
   page's results into :class:`ChartParts`: the rows of each dataset, by a stable name, and the
   *options*, every other value the specification reads (labels in the page's language, k, a log
-  axis's floor ...). Plain pandas, no Altair;
+  axis's floor ...). A dataset is a pandas frame or, cheaper for a new query, :class:`Columns`
+  (numpy arrays and lists of texts, no frame: a frame is made of them only when a template is
+  built). No Altair;
 * a *view* function (e.g. :func:`~retrieval_attention.charts.retrieval.weights_view`) builds the
   Altair chart from those datasets and options; each of its charts takes one of the frames as it
   is (no transform of the rows in pandas inside the view).
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
-__all__ = ["TEMPLATES", "ChartParts", "Records", "dataset_name", "filled", "template_key"]
+__all__ = ["TEMPLATES", "ChartParts", "Columns", "Records", "columns_of", "dataset_name", "filled", "template_key"]
 
 #: The specification templates of this process (a template is a few kB: no rows).
 TEMPLATES = RenderCache(max_entries=512, max_bytes=64 * 1024 * 1024)
@@ -58,18 +60,126 @@ TEMPLATES = RenderCache(max_entries=512, max_bytes=64 * 1024 * 1024)
 View = Callable[..., "alt.TopLevelMixin"]
 
 
+class Columns:
+    """A dataset column by column, made without pandas: what a new query's chart rows cost least as.
+
+    Each column is a numpy array of numbers or booleans, or a list of texts (None for a missing one),
+    all of one length. :meth:`frame` is the pandas frame of them, which a view takes: it is made only
+    when a template is built, and a template's rows are exactly that frame's (the tests compare them
+    with fresh builds). Make one with :func:`columns_of`, which checks the kinds.
+    """
+
+    __slots__ = ("kinds", "length", "values")
+
+    def __init__(self, values: dict[str, Any], kinds: tuple[str, ...], length: int) -> None:
+        self.values = values  #: name -> numpy array or list of texts
+        self.kinds = kinds  #: each column's dtype as its frame's (``"float64"``, ``"str"`` ...), for the template key
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __repr__(self) -> str:
+        return f"Columns({', '.join(f'{n}: {k}' for n, k in zip(self.values, self.kinds))}; {self.length} rows)"
+
+    def frame(self) -> pd.DataFrame:
+        """The columns as a pandas frame (texts as pandas' text dtype, numbers as they are)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {n: pd.array(v, dtype="str") if k == "str" else v for (n, v), k in zip(self.values.items(), self.kinds)}
+        )
+
+
+def columns_of(data: Mapping[str, Any] | pd.DataFrame) -> Columns | pd.DataFrame:
+    """``data`` (a frame, or name -> array, list or scalar) as :class:`Columns`, or as a frame when it cannot be.
+
+    Numbers and booleans become numpy arrays, texts lists (numpy text arrays and text frame columns
+    too), a scalar a column of its value. A column of anything else (dates, mixed objects, categories)
+    or of another length makes the whole dataset a pandas frame, as it was: Altair's own conversions.
+
+    Example:
+        >>> import numpy as np
+        >>> columns_of({"rank": np.arange(1, 3), "title": ["a", None], "base": 0.5})
+        Columns(rank: int64, title: str, base: float64; 2 rows)
+        >>> type(columns_of({"when": np.array(["2026-12-07"], dtype="datetime64[D]")})).__name__
+        'DataFrame'
+    """
+    import numpy as np
+    import pandas as pd
+
+    values: dict[str, Any] = {}
+    kinds: list[str] = []
+    pending: list[tuple[str, Any]] = []  # scalars: their length comes from the arrays
+    length: int | None = None
+    ok = True
+    for name, raw in data.items():
+        if not isinstance(name, str):
+            ok = False
+            break
+        if isinstance(raw, pd.Series):
+            if isinstance(raw.dtype, pd.StringDtype):
+                raw = raw.to_numpy(dtype=object, na_value=None).tolist()
+            elif isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iufb":
+                raw = raw.to_numpy()
+            else:
+                ok = False
+                break
+        if isinstance(raw, (bool, int, float, np.generic)) and not isinstance(raw, (np.str_, np.bytes_)):
+            pending.append((name, raw))
+            values[name] = None
+            kinds.append("")
+            continue
+        if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind in "iufb":
+            col, kind = raw, str(raw.dtype)
+        elif isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind == "U":
+            col, kind = raw.tolist(), "str"
+        elif isinstance(raw, (list, tuple)) or (
+            isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind == "O"
+        ):
+            col, kind = list(raw), "str"
+            if not all(type(v) is str or v is None for v in col) or (col and all(v is None for v in col)):
+                ok = False  # not texts (or only missing ones, which pandas types otherwise)
+                break
+        else:
+            ok = False
+            break
+        if length is None:
+            length = len(col)
+        elif len(col) != length:
+            ok = False
+            break
+        values[name] = col
+        kinds.append(kind)
+    if ok and length is not None:
+        for name, scalar in pending:
+            col = np.full(length, scalar)
+            if col.dtype.kind not in "iufb":
+                ok = False
+                break
+            values[name] = col
+            kinds[list(values).index(name)] = str(col.dtype)
+    if not ok or length is None:
+        return data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    return Columns(values, tuple(kinds), length)
+
+
 @dataclass(frozen=True)
 class ChartParts:
     """What one chart is made of: its datasets' rows by name and every other value its specification reads.
 
     Attributes:
-        data: dataset name -> the frame a chart of the view takes as it is.
+        data: dataset name -> the frame (or :class:`Columns`) a chart of the view takes as it is.
         options: the view's keyword arguments (labels, k, sizes, values derived from the rows that
             the specification writes outside its data); hashed into the template's key.
     """
 
-    data: Mapping[str, pd.DataFrame]
+    data: Mapping[str, pd.DataFrame | Columns]
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The datasets as the pandas frames a view takes (:class:`Columns` made into frames)."""
+        return {name: d.frame() if isinstance(d, Columns) else d for name, d in self.data.items()}
 
 
 @dataclass(frozen=True)
@@ -126,7 +236,22 @@ class Records(list):
         self.columns = columns  #: name -> the column's values, in row order
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _array_column(values: Any) -> list[Any]:
+    """One :class:`Columns` column as the values Altair writes for its frame's column."""
+    import numpy as np
+
+    if isinstance(values, list):
+        return values  # texts and None
+    out = values.tolist()
+    if values.dtype.kind == "f":  # NaN and ±inf as None
+        bad = ~np.isfinite(values)
+        if bad.any():
+            for i in np.flatnonzero(bad):
+                out[i] = None
+    return out
+
+
+def _rows(frame: pd.DataFrame | Columns) -> list[dict[str, Any]]:
     """``frame`` as the records Altair's default data transformer writes for it (the same values, faster).
 
     Returns:
@@ -136,6 +261,9 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     import pandas as pd
     from altair.utils.data import to_values
 
+    if isinstance(frame, Columns):
+        names, columns = list(frame.values), [_array_column(v) for v in frame.values.values()]
+        return Records([dict(zip(names, row)) for row in zip(*columns)], dict(zip(names, columns)))
     names = list(frame.columns)
     if isinstance(frame.index, pd.MultiIndex) or not all(type(n) is str for n in names):
         return to_values(frame)["values"]  # Altair's errors and conversions
@@ -150,7 +278,10 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def template_key(view: View, parts: ChartParts, *more: Hashable) -> tuple[Hashable, ...]:
     """What identifies a template: the view, its options, the datasets' names, columns and dtypes, and ``more``."""
     shape = tuple(
-        (name, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes))) for name, frame in parts.data.items()
+        (name, tuple(d.values), d.kinds)
+        if isinstance(d, Columns)
+        else (name, tuple(map(str, d.columns)), tuple(map(str, d.dtypes)))
+        for name, d in parts.data.items()
     )
     return (f"{view.__module__}.{view.__qualname__}", fingerprint(dict(parts.options)), shape, *more)
 
@@ -187,7 +318,7 @@ def _template(spec: Mapping[str, Any], rows: Mapping[str, list[dict[str, Any]]])
 def filled(
     view: View, parts: ChartParts, convert: Callable[[alt.TopLevelMixin], dict[str, Any]], *more: Hashable
 ) -> dict[str, Any]:
-    """``convert(view(parts.data, **parts.options))``, its structure built once per view, options and ``more``.
+    """``convert(view(parts.frames(), **parts.options))``, its structure built once per view, options and ``more``.
 
     Args:
         view: a chart kind's view function (datasets and options in, Altair chart out).
@@ -214,7 +345,7 @@ def filled(
     fresh: dict[str, Any] = {}
 
     def build() -> _Template | None:
-        fresh["spec"] = convert(view(parts.data, **parts.options))
+        fresh["spec"] = convert(view(parts.frames(), **parts.options))
         return _template(fresh["spec"], rows)
 
     template = TEMPLATES.get(template_key(view, parts, *more), build)

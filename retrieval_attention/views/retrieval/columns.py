@@ -190,14 +190,12 @@ def weights_table(store: KeyValueStore, soft: RetrievalResult) -> dict[str, Any]
 
 
 def _weights_spec(columns: dict[str, Any], k: int, log: bool, lang: str) -> dict[str, Any]:
-    import pandas as pd
-
     from retrieval_attention.charts.retrieval import WEIGHTS_LABELS, weights_parts, weights_view
     from retrieval_attention.i18n import translated
 
     _ = _gettext(lang)
     title = _("Weight of every key, sorted")
-    parts = weights_parts(pd.DataFrame(columns), k, log=log, title=title, text=translated(WEIGHTS_LABELS, lang))
+    parts = weights_parts(columns, k, log=log, title=title, text=translated(WEIGHTS_LABELS, lang))
     return _filled(weights_view, parts, lang)
 
 

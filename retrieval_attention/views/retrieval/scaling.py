@@ -24,19 +24,15 @@ __all__ = ["scaling_section"]
 
 
 def _scaling_spec(settings: tuple[tuple[str, np.ndarray], ...], lang: str) -> dict[str, Any]:
-    import pandas as pd
-
     from retrieval_attention.charts.retrieval import SCALING_LABELS, scaling_parts, scaling_view
     from retrieval_attention.i18n import translated
 
-    frame = pd.DataFrame(  # each setting's sorted weights, floored at 1e-12 for the log axis; one frame, not a concat
-        {
-            "rank": np.concatenate([np.arange(1, len(w) + 1) for _, w in settings]),
-            "weight": np.concatenate([np.maximum(w, 1e-12) for _, w in settings]),
-            "setting": np.repeat(np.array([name for name, _ in settings], dtype=object), [len(w) for _, w in settings]),
-        }
-    )
-    return _filled(scaling_view, scaling_parts(frame, text=translated(SCALING_LABELS, lang)), lang)
+    curves = {  # each setting's sorted weights, floored at 1e-12 for the log axis; by column, no frame
+        "rank": np.concatenate([np.arange(1, len(w) + 1) for _, w in settings]),
+        "weight": np.concatenate([np.maximum(w, 1e-12) for _, w in settings]),
+        "setting": [name for name, w in settings for _ in range(len(w))],
+    }
+    return _filled(scaling_view, scaling_parts(curves, text=translated(SCALING_LABELS, lang)), lang)
 
 
 def scaling_section(store: KeyValueStore, results: Results, settings: RetrievalSettings) -> LessonSection:
