@@ -17,10 +17,11 @@ with ``streamlit run``, opens one websocket session (the browser's protocol, as
 - and, in this process, **the forward pass alone** for a new query (``store.embed_query``), the
   part of a new query no page layout can avoid.
 
-Rounds take turns (each round: the floor, new queries, revisits), medians over rounds.
+Rounds take turns (each round: the floor, the sized app, new queries and revisits on the page, and on an
+older tree's page with ``--before``), medians over rounds.
 
     python -m benchmarks.bench_server_cpu
-    python -m benchmarks.bench_server_cpu --root /tmp/old_tree --save-as server_cpu_before
+    python -m benchmarks.bench_server_cpu --before /tmp/old_tree      # an older commit's page in the same rounds
 """
 
 from __future__ import annotations
@@ -80,40 +81,50 @@ def queries(n: int) -> list[str]:
     return [f"{a} {b} {i}" for i, (a, b) in enumerate(zip(WORDS * n, WORDS[3:] * n + WORDS[:3] * n))][:n]
 
 
-async def measure(urls: dict[str, str], pids: dict[str, int], rounds: int) -> dict[str, list[float]]:
-    """Per round: ms of server CPU a floor rerun, a sized app's rerun, a new query and a k revisit cost."""
-    from benchmarks.bench_server_load import Session, connect, run_once, slider_state, text_state
+async def _page_round(page: Any, pid: int, typed: Any, out: dict[str, list[float]], tag: str) -> None:
+    """One round on one page: PER_ROUND new queries, then PER_ROUND k revisits of the last one."""
+    from benchmarks.bench_server_load import run_once, slider_state, text_state
 
-    out: dict[str, list[float]] = {"floor": [], "sized": [], "new_query": [], "k_revisit": []}
-    typed = iter(queries(rounds * PER_ROUND + 1))
-    async with (
-        connect(urls["page"], "cpu") as pws,
-        connect(urls["floor"], "f") as fws,
-        connect(urls["sized"], "s") as sws,
-    ):
-        page, apps = Session(pws), {"floor": Session(fws), "sized": Session(sws)}
-        for s in (page, *apps.values()):
-            await run_once(s, [])
+    c0 = cpu_seconds(pid)
+    for _ in range(PER_ROUND):
         query = next(typed)
-        for k in (3, 8, 3):  # this query at both k: later moves are revisits
-            await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], k)])
-        page_pid = pids["page"]
+        await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], 3)])
+    out[f"new_query{tag}"].append((cpu_seconds(pid) - c0) / PER_ROUND * 1000)
+    await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], 8)])
+    c0 = cpu_seconds(pid)
+    for i in range(PER_ROUND):
+        await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], (3, 8)[i % 2])])
+    out[f"k_revisit{tag}"].append((cpu_seconds(pid) - c0) / PER_ROUND * 1000)
+
+
+async def measure(urls: dict[str, str], pids: dict[str, int], rounds: int) -> dict[str, list[float]]:
+    """Per round: ms of server CPU a floor rerun, a sized app's rerun, a new query and a k revisit cost.
+
+    With a ``before`` page (another tree's app) its new queries and revisits take turns with this one's.
+    """
+    import contextlib
+
+    from benchmarks.bench_server_load import Session, connect, run_once, slider_state
+
+    tags = {"page": ""} | ({"before": "_before"} if "before" in urls else {})
+    out: dict[str, list[float]] = {"floor": [], "sized": []}
+    for tag in tags.values():
+        out[f"new_query{tag}"], out[f"k_revisit{tag}"] = [], []
+    typed = iter(queries(len(tags) * (rounds * PER_ROUND + 1)))
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = {
+            name: Session(await stack.enter_async_context(connect(url, f"cpu-{name}"))) for name, url in urls.items()
+        }
+        for s in sessions.values():
+            await run_once(s, [])
         for _ in range(rounds):
-            for name, s in apps.items():
-                c0 = cpu_seconds(pids[name])
+            for name in ("floor", "sized"):
+                s, c0 = sessions[name], cpu_seconds(pids[name])
                 for i in range(PER_ROUND):
                     await run_once(s, [slider_state(s.ids["x"], 3 + i % 2)])
                 out[name].append((cpu_seconds(pids[name]) - c0) / PER_ROUND * 1000)
-            c0 = cpu_seconds(page_pid)
-            for _ in range(PER_ROUND):
-                query = next(typed)
-                await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], 3)])
-            out["new_query"].append((cpu_seconds(page_pid) - c0) / PER_ROUND * 1000)
-            await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], 8)])
-            c0 = cpu_seconds(page_pid)
-            for i in range(PER_ROUND):
-                await run_once(page, [text_state(page.ids["query"], query), slider_state(page.ids["k"], (3, 8)[i % 2])])
-            out["k_revisit"].append((cpu_seconds(page_pid) - c0) / PER_ROUND * 1000)
+            for name, tag in tags.items():
+                await _page_round(sessions[name], pids[name], typed, out, tag)
     return out
 
 
@@ -131,15 +142,19 @@ def forward_pass_ms(n: int = 60) -> float:
     return statistics.median(times) * 1000
 
 
-def run(root: Path, rounds: int) -> dict[str, Any]:
+def run(root: Path, rounds: int, before: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         apps = {"page": root / "app.py", "floor": Path(tmp) / "three_lines.py", "sized": Path(tmp) / "sized.py"}
+        if before is not None:
+            apps["before"] = before / "app.py"
         apps["floor"].write_text(THREE_LINES, encoding="utf-8")
         apps["sized"].write_text(SIZED, encoding="utf-8")
         procs, urls = {}, {}
         try:
-            for name, app in apps.items():  # every app with the page's .streamlit/config.toml (its working folder)
-                procs[name], urls[name] = serve(app, root, Path(tmp) / f"{name}.log")
+            for name, app in apps.items():  # every app with its tree's .streamlit/config.toml (its working folder)
+                procs[name], urls[name] = serve(
+                    app, app.parent if name == "before" else root, Path(tmp) / f"{name}.log"
+                )
             found = asyncio.run(measure(urls, {n: p.pid for n, p in procs.items()}, rounds))
         finally:
             for p in procs.values():
@@ -149,30 +164,43 @@ def run(root: Path, rounds: int) -> dict[str, Any]:
     return {"rounds": rounds, "per_round": PER_ROUND, "median_ms": med, "rounds_ms": found}
 
 
+def _commit(tree: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_server_cpu", description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=ROOT, help="the tree whose app.py is served (default: this one)")
+    ap.add_argument(
+        "--before", type=Path, help="another tree (e.g. a git worktree of an older commit): its main page too, in turns"
+    )
     ap.add_argument("--rounds", type=int, default=ROUNDS)
     ap.add_argument("--save-as", default="server_cpu", help="the result file's name under results/")
     args = ap.parse_args(argv)
     load = wait_for_quiet()
-    result = run(args.root.resolve(), args.rounds)
+    result = run(args.root.resolve(), args.rounds, args.before.resolve() if args.before else None)
     result["forward_pass_ms"] = round(forward_pass_ms(), 1)
-    result["root"] = str(args.root)
     result["elements"] = ELEMENTS
-    result["commit"] = subprocess.run(
-        ["git", "-C", str(args.root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    result["commit"] = _commit(args.root)
+    if args.before:
+        result["before_commit"] = _commit(args.before)
     result["load_at_start"] = load
     result["machine"] = machine()
     m = result["median_ms"]
     print(
         f"server CPU per action (median of {args.rounds} rounds of {PER_ROUND}): new query {m['new_query']} ms, "
         f"k revisit {m['k_revisit']} ms, three-line app {m['floor']} ms, {ELEMENTS} lines of markdown {m['sized']} ms; "
-        f"forward pass alone "
-        f"{result['forward_pass_ms']} ms",
+        f"forward pass alone {result['forward_pass_ms']} ms",
         flush=True,
     )
+    if args.before:
+        print(
+            f"  {result['before_commit']} in the same rounds: new query {m['new_query_before']} ms, "
+            f"k revisit {m['k_revisit_before']} ms",
+            flush=True,
+        )
     save_result(args.save_as, result)
 
 
