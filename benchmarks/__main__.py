@@ -40,6 +40,7 @@ def plan(quick: bool, embedding: bool, browser: bool) -> list[tuple[str, list[st
         steps.append(("coldstart", ["benchmarks.bench_coldstart"]))
     if not quick:
         steps.append(("server_load", ["benchmarks.bench_server_load"]))
+        steps.append(("server_cpu", ["benchmarks.bench_server_cpu"]))
         steps.append(("generation_load", ["benchmarks.bench_generation_load"]))
     if browser and not quick:
         steps.append(("browser_load", ["benchmarks.bench_browser_load"]))

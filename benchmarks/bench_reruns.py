@@ -56,7 +56,7 @@ st.metric("x", x)
 ELEMENTS_APP = (
     THREE_LINES
     + """
-for i in range({n} - 3):
+for i in range({n} - 2):
     st.markdown(f"line {{i}}: **{{x}}**")
 """
 )

@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.bench_export import report_section as export_section
 from benchmarks.bench_reruns import report_section as reruns_section
 from benchmarks.bench_revisit_owners import report_section as owners_section
+from benchmarks.bench_server_cpu import report_section as server_cpu_section
 from benchmarks.common import DOCS, load_result
 from benchmarks.svg import loglog_chart
 
@@ -846,6 +847,8 @@ def main() -> None:
         "## 3. Many users at once (the server alone)",
         "",
         server_load_section(srv, load_result("browser_load")),
+        "",
+        server_cpu_section(load_result("server_cpu")),
         "",
         "## 4. Attention over many keys (d = 384)",
         "",
