@@ -203,16 +203,8 @@ def _column(values: pd.Series) -> list[Any] | None:
     if not isinstance(values.dtype, np.dtype):  # nullable numbers, categories, dates with a zone ...
         return None
     kind = values.dtype.kind
-    if kind in "iub":  # numpy ints and bools: Python ints and bools
-        return values.to_numpy().tolist()
-    if kind == "f":  # Python floats; NaN and ±inf as None
-        a = values.to_numpy()
-        out = a.tolist()
-        bad = ~np.isfinite(a)
-        if bad.any():
-            for i in np.flatnonzero(bad):
-                out[i] = None
-        return out
+    if kind in "iubf":  # Python ints, bools and floats; NaN and ±inf as None
+        return _array_column(values.to_numpy())
     if kind == "O":  # text and objects: arrays as lists, missing values as None, numpy scalars as Python's
         missing = values.isna().to_numpy()
         return [
@@ -237,12 +229,12 @@ class Records(list):
 
 
 def _array_column(values: Any) -> list[Any]:
-    """One :class:`Columns` column as the values Altair writes for its frame's column."""
+    """One :class:`Columns` column (or a frame's numbers as an array) as the values Altair writes for it."""
     import numpy as np
 
     if isinstance(values, list):
         return values  # texts and None
-    out = values.tolist()
+    out = values.tolist()  # Python ints, bools and floats
     if values.dtype.kind == "f":  # NaN and ±inf as None
         bad = ~np.isfinite(values)
         if bad.any():
