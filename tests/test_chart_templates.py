@@ -151,6 +151,17 @@ def test_rows_keep_their_columns_and_the_app_draws_the_same_arrow_table_from_eit
     assert arrow_rows(mixed) is mixed
 
 
+def test_the_cached_arrow_bytes_are_the_bytes_streamlit_would_send() -> None:
+    """A chart's dataset is handed to st.vega_lite_chart as IPC bytes, which it sends as they are."""
+    from streamlit import dataframe_util
+
+    from ui.components.document import arrow_bytes, arrow_rows
+
+    rows = _rows(pd.DataFrame({"rank": np.arange(1, 4), "w": [0.5, np.nan, 0.25], "t": ["猫", None, "=1+1"]}))
+    table = arrow_rows(rows)
+    assert arrow_bytes(table) == dataframe_util.convert_arrow_table_to_arrow_bytes(table)
+
+
 def _results(store, query: str):
     return store.retrieve(query, k=5)
 
