@@ -66,7 +66,7 @@ def fresh_builds():
     from retrieval_attention.export import specs
 
     def fresh(view, parts, /, decimal=".", thousands=",", *, container_width=True):
-        chart = view(parts.data, **parts.options)
+        chart = view(parts.frames(), **parts.options)
         return specs.inline_spec(chart, decimal, thousands, validate=False, container_width=container_width)
 
     saved = specs.filled_spec

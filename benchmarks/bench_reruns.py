@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, machine, save_result, wait_for_quiet
+from benchmarks.common import ROOT, load_result, machine, save_result, wait_for_quiet
 
 APP = str(ROOT / "app.py")
 ROUNDS = 8
@@ -384,7 +384,14 @@ def report_section(after: dict | None, before: dict | None) -> str:
         compiled = after.get("page_compile_ms", {}).get("ui/pages/retrieval.py") or 0.0
         server = max(worst["again_median_ms"] - fa - compiled, 0)  # AppTest's overhead: the floor and the compile
         ok_ratio = worst["again_median_ms"] / fa <= TARGET_RATIO
-        ok_server = server < TARGET_SERVER_MS
+        measured = (load_result("server_cpu") or {}).get("median_ms", {}).get("k_revisit")
+        ok_server = (measured if measured is not None else server) < TARGET_SERVER_MS
+        at_server = (
+            f"; measured at a real server instead (section 3, `bench_server_cpu`), a k revisit takes {measured:.0f} ms "
+            "of the server's CPU, with the serialising and sending of every element that this estimate leaves out"
+            if measured is not None
+            else ""
+        )
         was = ", ".join(f"{old[r['name']]['ratio']:.0f}×" for r in main if r["name"] in old)
         verdict = (
             f"\n\n**Main page, k and T (targets: at most {TARGET_RATIO:.0f}× the three-line app under AppTest, under "
@@ -392,7 +399,7 @@ def report_section(after: dict | None, before: dict | None) -> str:
             f"{worst['again_median_ms'] / fa:.1f}× the floor at worst ({worst['label']}; "
             f"{'met' if ok_ratio else '**not met**'}), an estimated {server:.0f} ms at the server: the revisit minus "
             f"the floor and minus the {compiled:.1f} ms AppTest spends compiling the page again, which a server does "
-            f"once ({'met' if ok_server else '**not met**'})"
+            f"once{at_server} ({'met' if ok_server else '**not met**'})"
             + (f"; before the change {was}" if was else "")
             + f". A setting no session has drawn yet builds its charts: {worst_first['first_median_ms'] / fa:.0f}× "
             f"({worst_first['label']}, {worst_first['first_median_ms']:.0f} ms)."

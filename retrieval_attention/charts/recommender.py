@@ -327,7 +327,7 @@ def history_weights_chart(
         text: translations of :data:`REC_TEXT` (axis and tooltip titles).
     """
     parts = history_weights_parts(frames, categories, domain, recency, normalize, panel_width, half_life, text)
-    return history_weights_view(parts.data, **parts.options)
+    return history_weights_view(parts.frames(), **parts.options)
 
 
 def weight_domain(frames: Sequence[pd.DataFrame], normalize: bool) -> tuple[float, float]:

@@ -109,7 +109,7 @@ def filled_spec(
     *,
     container_width: bool = True,
 ) -> dict[str, Any]:
-    """:func:`inline_spec` of ``view(parts.data, **parts.options)``, built once per view, options and signs.
+    """:func:`inline_spec` of ``view(parts.frames(), **parts.options)``, built once per view, options and signs.
 
     A new query's chart costs its rows: the specification is a template
     (:mod:`retrieval_attention.charts.template`) filled with ``parts.data``.
