@@ -2,10 +2,11 @@
 new query's rows, is exactly the specification a fresh Altair build of that query makes.
 
 Three layers. The rows: the template writes a frame's records as Altair's own converter does, for
-every dtype, and a dataset made without pandas (``Columns``) the records of its frame. The main page's four chart kinds on the real default model: for several queries, the
-template built from the first query and filled with another's rows equals a fresh build of that
-other query (the public ``*_chart`` builder through ``inline_spec``), dataset names aside, in en,
-zh and es and in presentation mode's size. The page's whole document: built for query B after query
+every dtype, and a dataset made without pandas (``Columns``) the records of its frame. The main
+page's four chart kinds on the real default model: for several queries, the template built from the
+first query and filled with another's rows equals a fresh build of that other query (the public
+``*_chart`` builder through ``inline_spec``), dataset names aside, in en, zh and es and in
+presentation mode's size. The page's whole document: built for query B after query
 A (templates warm) equals the document built for B alone (every cache empty).
 """
 
@@ -101,7 +102,7 @@ def test_columns_write_the_rows_altair_writes_for_their_frame(data) -> None:
     floats, ints, bools, words, scalar = data
     with np.errstate(over="ignore"):  # a float64 beyond float32's range is inf there
         f32 = np.array(floats, dtype=np.float64).astype(np.float32)
-    given = {
+    columns = {
         "float": np.array(floats, dtype=np.float64),
         "f32": f32,
         "int": np.array(ints, dtype=np.int64),
@@ -109,7 +110,7 @@ def test_columns_write_the_rows_altair_writes_for_their_frame(data) -> None:
         "text": words,
         "scalar": scalar,
     }
-    made = columns_of(given)
+    made = columns_of(columns)
     if words and all(w is None for w in words):  # only missing texts: pandas types those otherwise
         assert isinstance(made, pd.DataFrame)
         return

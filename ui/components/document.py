@@ -8,13 +8,12 @@ formulas through ``st.latex``, metrics as a row of ``st.metric``, tables as text
 the document's number signs (so the page and its saved file read the same), charts through
 ``st.vega_lite_chart`` at the height the builder gave (the plot's, with the element as tall as the whole
 drawing, for a chart that fits only its width, as in the saved file; the element's for a chart Streamlit
-fits whole into it). A chart's rows are handed over as
-Arrow IPC bytes (:func:`arrow_rows`, no pandas frame, then :func:`arrow_bytes`), made once per
-specification object (:func:`drawn_charts`): the builders cache their specifications, so a revisited
-setting draws its charts without converting or serialising their data again; a table's cells are written once per table the same way
-(:func:`drawn_tables`). A :class:`Controls` block marks
-where the page's widgets sit inside a section: :func:`draw_section` draws what comes before it into
-a container the page opened above its widgets.
+fits whole into it). A chart's rows are handed over as Arrow IPC bytes (:func:`arrow_rows`, no pandas
+frame, then :func:`arrow_bytes`), made once per specification object (:func:`drawn_charts`): the
+builders cache their specifications, so a revisited setting draws its charts without converting or
+serialising their data again; a table's cells are written once per table the same way
+(:func:`drawn_tables`). A :class:`Controls` block marks where the page's widgets sit inside a section:
+:func:`draw_section` draws what comes before it into a container the page opened above its widgets.
 
 :func:`save_button` offers the same document as one offline HTML file; it is written only when
 clicked, on Streamlit's download thread, from the document the page drew.
@@ -38,16 +37,7 @@ from retrieval_attention.export.document import Lesson, chart_spec_sized, format
 from ui.components.i18n import _, number_signs
 from ui.components.present import chart_size, explain
 
-__all__ = [
-    "arrow_bytes",
-    "draw_blocks",
-    "draw_intro",
-    "draw_section",
-    "drawn_charts",
-    "drawn_tables",
-    "save_button",
-    "table_frame",
-]
+__all__ = ["draw_blocks", "draw_intro", "draw_section", "drawn_charts", "drawn_tables", "save_button", "table_frame"]
 
 _BOXES = {"info": "info", "success": "success", "warning": "warning", "error": "error"}
 
