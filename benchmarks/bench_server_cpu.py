@@ -12,8 +12,8 @@ with ``streamlit run``, opens one websocket session (the browser's protocol, as
   document, the charts and their Arrow bytes come from caches);
 - the same session on a **three-line app** (a slider and a metric): what Streamlit costs for a
   rerun of almost nothing, the floor any page pays;
-- and on an app of **as many elements as the main page** (:data:`ELEMENTS`, AppTest's count), each a
-  line of markdown, computing nothing: what the page's size alone costs the server;
+- and on an app of **as many elements as the main page** (:data:`ELEMENTS`, AppTest's count): the
+  three-line app and lines of markdown, computing nothing: what the page's size alone costs the server;
 - and, in this process, **the forward pass alone** for a new query (``store.embed_query``), the
   part of a new query no page layout can avoid.
 
