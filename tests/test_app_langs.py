@@ -153,7 +153,7 @@ def test_the_continuum_charts_now_label_is_written_by_vega_in_the_charts_locale(
     """'ahora: T = 0,05': the label is a Vega format() of T, so the chart's number locale gives it its comma."""
     import numpy as np
 
-    from retrieval_attention.charts.retrieval import continuum_chart
+    from retrieval_attention.charts.continuum import continuum_chart
     from retrieval_attention.charts.theme import with_number_locale
 
     W = np.full((3, 2), 0.5)

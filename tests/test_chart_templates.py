@@ -22,6 +22,7 @@ from altair.utils.data import to_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from retrieval_attention.charts import continuum as cc
 from retrieval_attention.charts import retrieval as cr
 from retrieval_attention.charts.template import TEMPLATES, ChartParts, Columns, _rows, columns_of, dataset_name
 from retrieval_attention.charts.theme import projector_spec
@@ -178,10 +179,10 @@ def _weights(store, soft, k: int, log: bool, lang: str):
 
 def _continuum(store, soft, lang: str):
     labels = [store.corpus[p].title for p in soft.positions]
-    W = temperature_sweep(soft.scores * soft.scale, cr.CONTINUUM_TEMPERATURES)
-    text = translated(cr.CONTINUUM_LABELS, lang)
-    args = (cr.CONTINUUM_TEMPERATURES, W, labels, float(soft.temperature))
-    return cr.continuum_view, cr.continuum_parts(*args, text=text), cr.continuum_chart(*args, text=text)
+    W = temperature_sweep(soft.scores * soft.scale, cc.CONTINUUM_TEMPERATURES)
+    text = translated(cc.CONTINUUM_LABELS, lang)
+    args = (cc.CONTINUUM_TEMPERATURES, W, labels, float(soft.temperature))
+    return cc.continuum_view, cc.continuum_parts(*args, text=text), cc.continuum_chart(*args, text=text)
 
 
 def _scaling(store, soft, lang: str):

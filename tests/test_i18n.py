@@ -426,7 +426,8 @@ def test_the_wheel_carries_the_cli_catalogues(installed_wheel, tmp_path):
 @pytest.mark.parametrize("lang", ["zh", "es"])
 def test_chart_labels_live_once_and_translate_for_the_app_and_the_lessons(lang):
     from retrieval_attention.charts.recommender import REC_TEXT
-    from retrieval_attention.charts.retrieval import CONTINUUM_LABELS, WEIGHTS_LABELS
+    from retrieval_attention.charts.continuum import CONTINUUM_LABELS
+    from retrieval_attention.charts.retrieval import WEIGHTS_LABELS
     from retrieval_attention.charts.transformer import HEATMAP_TEXT
 
     for english in (WEIGHTS_LABELS, CONTINUUM_LABELS, REC_TEXT, HEATMAP_TEXT):

@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 import retrieval_attention as ra
 from retrieval_attention.charts import articles as ca
+from retrieval_attention.charts import continuum as cc
 from retrieval_attention.charts import recommender as rc
 from retrieval_attention.charts import recommender_cross as rx
 from retrieval_attention.charts import relevance as crel
@@ -278,7 +279,7 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
     return [
         (cr.weights_bar, ((_weights_frame(), 5), {"log": True}), ((_weights_frame(), 5), {"log": False})),
         (cr.weights_bar, ((_weights_frame(), 5), {}), ((_weights_frame(), 8), {})),
-        (cr.continuum_chart, (_continuum(0.05), {}), (_continuum(0.3), {})),
+        (cc.continuum_chart, (_continuum(0.05), {}), (_continuum(0.3), {})),
         (cr.category_mix_chart, (({"pets": 0.7, "news": 0.3},), {}), (({"pets": 0.6, "news": 0.4},), {})),
         (cr.scaling_chart, ((_scaling(),), {}), ((_scaling(),), {})),
         (ck.topk_curve_chart, ((ck.topk_curve_frame(curve_a), 5), {}), ((ck.topk_curve_frame(curve_a), 9), {})),
@@ -330,7 +331,8 @@ def builder_cases(store: ra.KeyValueStore) -> list[tuple]:
 
 #: Every public chart builder (Altair out) by module: one case each in :func:`builder_cases`.
 CHART_BUILDERS = {
-    "retrieval": ("category_mix_chart", "continuum_chart", "scaling_chart", "weights_bar"),
+    "retrieval": ("category_mix_chart", "scaling_chart", "weights_bar"),
+    "continuum": ("continuum_chart",),
     "topk": ("topk_curve_chart", "topk_weights_chart"),
     "smoothing": ("series_chart", "weight_row_chart"),
     "scoring": ("cost_chart", "peakiness_chart", "scores_strip_chart"),

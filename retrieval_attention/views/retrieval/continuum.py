@@ -25,7 +25,7 @@ __all__ = ["continuum_section"]
 
 
 def _continuum_spec(scores: np.ndarray, labels: tuple[str, ...], current: float, lang: str) -> dict[str, Any]:
-    from retrieval_attention.charts.retrieval import (
+    from retrieval_attention.charts.continuum import (
         CONTINUUM_LABELS,
         CONTINUUM_TEMPERATURES,
         continuum_parts,
