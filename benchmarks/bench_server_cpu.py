@@ -210,8 +210,8 @@ def report_section(res: dict | None) -> str:
             "",
             f"The first-visit target is {TARGET_NEW_QUERY_MS:.0f} ms of server CPU for a new query on the main page. "
             f"A revisit, which computes nothing new, already costs {m['k_revisit']:.0f} ms, nearly all of it Streamlit "
-            f"writing the page's {res['elements']} elements and widgets (section 1c; an app of that many elements, nearly all markdown, costs "
-            f"{m['sized']:.0f} ms, {m['sized'] / m['floor']:.1f}× the three-line app). A new query adds at least its "
+            f"writing the page's {res['elements']} elements and widgets (section 1c; an app of that many elements, "
+            f"nearly all markdown, costs {m['sized']:.0f} ms, {m['sized'] / m['floor']:.1f}× the three-line app). A new query adds at least its "
             f"forward pass, {res['forward_pass_ms']:.1f} ms, so it cannot cost much less than about {least:.0f} ms "
             f"however its charts are built; it costs {m['new_query']:.0f} ms.",
             "",
@@ -246,8 +246,8 @@ def main(argv: list[str] | None = None) -> None:
     m = result["median_ms"]
     print(
         f"server CPU per action (median of {args.rounds} rounds of {PER_ROUND}): new query {m['new_query']} ms, "
-        f"k revisit {m['k_revisit']} ms, three-line app {m['floor']} ms, an app of {ELEMENTS} elements {m['sized']} ms; "
-        f"forward pass alone {result['forward_pass_ms']} ms",
+        f"k revisit {m['k_revisit']} ms, three-line app {m['floor']} ms, an app of {ELEMENTS} elements "
+        f"{m['sized']} ms; forward pass alone {result['forward_pass_ms']} ms",
         flush=True,
     )
     if args.before:

@@ -1,4 +1,4 @@
-"""benchmarks/bench_server_cpu.py: every action types a query no other action typed, and its section reads its result."""
+"""benchmarks/bench_server_cpu.py: every action types a query no other typed; its section reads its own result."""
 
 from __future__ import annotations
 

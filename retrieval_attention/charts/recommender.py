@@ -1,8 +1,8 @@
 """Altair builders for the recommender page: result dataclasses -> tidy frames -> chart objects.
 
 The cross-attention heatmap (candidates over the history) is in
-:mod:`~retrieval_attention.charts.recommender_cross`. Two layers, as in the Annotated Transformer: ``*_frame`` functions reshape a
-:class:`~retrieval_attention.recommender.TargetAttention` or
+:mod:`~retrieval_attention.charts.recommender_cross`. Two layers, as in the Annotated Transformer:
+``*_frame`` functions reshape a :class:`~retrieval_attention.recommender.TargetAttention` or
 :class:`~retrieval_attention.recommender.CrossAttention` into a tidy pandas frame (no maths,
 only reshaping), and ``*_chart`` functions turn a frame into an Altair chart. No streamlit here;
 wrap a chart in :func:`retrieval_attention.charts.projector` for big type.

@@ -76,8 +76,13 @@ def _text(defaults: Mapping[str, str], given: Mapping[str, str] | None) -> dict[
     return {**defaults, **(given or {})}
 
 
-def weights_parts(frame: pd.DataFrame | Mapping[str, Any], k: int, log: bool = True,
-                  title: str = "Weight of every key, sorted", text: Mapping[str, str] | None = None) -> ChartParts:  # fmt: skip
+def weights_parts(
+    frame: pd.DataFrame | Mapping[str, Any],
+    k: int,
+    log: bool = True,
+    title: str = "Weight of every key, sorted",
+    text: Mapping[str, str] | None = None,
+) -> ChartParts:
     """:func:`weights_bar`'s rows (dataset ``weights``) and options: see :mod:`~retrieval_attention.charts.template`.
 
     Args:
